@@ -1,0 +1,45 @@
+# Vigie: `make run` starts the platform, `make test` runs the tests. Both install what is missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test test-unit test-integration test-e2e lint schemas postgres bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# PostgreSQL from Debian's packages, for the registry tests on a real server.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  echo "Installing PostgreSQL from Debian packages"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; }
+
+run: install
+	$(PY) -m vigie run
+
+test: install postgres
+	$(PY) -m pytest
+
+test-unit: install
+	$(PY) -m pytest tests/unit
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+schemas: install
+	$(PY) -m vigie schemas
+
+bench: install
+	$(PY) -m bench.e2e
+
+clean:
+	-$(PY) -m vigie kafka stop
+	rm -rf .vigie

@@ -1,0 +1,96 @@
+"""Ingest service: the report form and REST API, publishing durably to Kafka."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.ingest.deps import Submitter
+from services.ingest.errors import install_error_handlers
+from services.ingest.form import views as form_views
+from services.ingest.reports import views as report_views
+from services.ingest.settings import IngestSettings
+from vigie import telemetry
+from vigie.kafka import make_broker
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: IngestSettings) -> FastAPI:
+    """The ingest ASGI application."""
+    broker = make_broker(settings, client_id="vigie-ingest")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await broker.start()
+        app.state.submitter = Submitter(settings, broker)
+        try:
+            yield
+        finally:
+            await broker.stop()
+
+    app = FastAPI(
+        title="Vigie ingest",
+        version="1.0.0",
+        summary="Submit incident reports about AI used in health care.",
+        lifespan=lifespan,
+    )
+
+    @app.middleware("http")
+    async def limit_body(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Refuse oversized bodies before reading them: a report is a few kilobytes.
+        limit = settings.ingest_max_body_bytes
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            telemetry.REPORTS_REFUSED.labels(reason="too_large").inc()
+            return JSONResponse(status_code=413,
+                                content={"detail": f"body larger than {limit} bytes"})
+        if length is None and request.method in ("POST", "PUT", "PATCH"):
+            body = b""
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    telemetry.REPORTS_REFUSED.labels(reason="too_large").inc()
+                    return JSONResponse(status_code=413,
+                                        content={"detail": f"body larger than {limit} bytes"})
+            request._body = body  # the stream is consumed: hand the bytes to the endpoint
+        return await call_next(request)
+
+    install_error_handlers(app)
+    app.include_router(report_views.router)
+    app.include_router(form_views.router)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "Kafka down"}})
+    async def readyz(request: Request) -> JSONResponse:
+        """Kafka answers: reports can be accepted."""
+        ok = await request.app.state.submitter.ready()
+        return JSONResponse(status_code=200 if ok else 503,
+                            content={"kafka": "ok" if ok else "unreachable"})
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    async def metrics() -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def main() -> None:
+    """Entry point of ``vigie serve ingest``."""
+    settings = IngestSettings()
+    telemetry.configure_logging(settings.log_level)
+    uvicorn.run(create_app(settings), host=settings.ingest_host, port=settings.ingest_port,
+                log_config=None)

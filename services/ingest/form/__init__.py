@@ -1,0 +1,1 @@
+"""The server-rendered report form, in French and English."""

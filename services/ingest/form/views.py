@@ -1,0 +1,104 @@
+"""Views of the server-rendered report form."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from services.ingest.errors import KafkaUnavailable
+from services.ingest.form.i18n import TEXTS, pick_language
+from services.ingest.reports.models import ReportCreate
+from services.ingest.reports.views import SubmitterDep
+from vigie import telemetry
+from vigie.contracts import ReportedOutcome, ReporterRole, ReportKind, utcnow
+
+router = APIRouter(tags=["form"])
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+_DEVICE_FIELDS = ("name", "manufacturer", "model_version", "udi_di")
+
+
+def _context(request: Request, lang: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "request": request,
+        "lang": lang,
+        "other_lang": "en" if lang == "fr" else "fr",
+        "t": TEXTS[lang],
+        "kinds": list(ReportKind),
+        "roles": list(ReporterRole),
+        "outcomes": list(ReportedOutcome),
+        "today": utcnow().date().isoformat(),
+        # A fresh idempotency key per displayed form: a double click records one report.
+        "submission_id": str(uuid.uuid4()),
+        "values": {},
+        "errors": {},
+        **extra,
+    }
+
+
+def form_to_report(fields: dict[str, str], lang: str) -> dict[str, Any]:
+    """Map flat form fields onto the JSON shape of ``ReportCreate`` (empty means absent)."""
+    data: dict[str, Any] = {k: v for k, v in fields.items() if v != "" and k != "lang"}
+    data["device"] = {f: data.pop(f"device_{f}") for f in _DEVICE_FIELDS if f"device_{f}" in data}
+    data["public_health_threat"] = fields.get("public_health_threat") == "on"
+    data["language"] = fields.get("language") or lang
+    return data
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """Validation errors keyed by form field name."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        loc = [str(p) for p in error["loc"]]
+        name = "_".join(loc) if loc else "__all__"
+        if name == "__all__" or not loc:
+            name = "__all__"
+        errors.setdefault(name, error["msg"].removeprefix("Value error, "))
+    return errors
+
+
+@router.get("/", response_class=HTMLResponse)
+async def show_form(
+    request: Request,
+    lang: str | None = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> HTMLResponse:
+    """The empty report form."""
+    language = pick_language(lang, accept_language)
+    return templates.TemplateResponse(request, "form.html", _context(request, language))
+
+
+@router.post("/", response_class=HTMLResponse)
+async def submit_form(request: Request, submitter: SubmitterDep) -> HTMLResponse:
+    """Validate the form; show it again with errors, or the confirmation with the receipt."""
+    raw = await request.form()
+    fields = {k: v for k, v in raw.items() if isinstance(v, str)}
+    language = pick_language(fields.get("lang"), None)
+    try:
+        report = ReportCreate.model_validate(form_to_report(fields, language))
+    except ValidationError as exc:
+        telemetry.REPORTS_REFUSED.labels(reason="validation").inc()
+        return templates.TemplateResponse(
+            request, "form.html",
+            _context(request, language, values=fields, errors=field_errors(exc)),
+            status_code=422,
+        )
+    try:
+        receipt = await submitter.submit(report, idempotency_key=fields.get("submission_id"))
+    except KafkaUnavailable:
+        return templates.TemplateResponse(
+            request, "form.html",
+            _context(request, language, values=fields,
+                     errors={"__all__": TEXTS[language]["unavailable"]}),
+            status_code=503,
+        )
+    return templates.TemplateResponse(
+        request, "confirmation.html", _context(request, language, receipt=receipt),
+        status_code=202,
+    )

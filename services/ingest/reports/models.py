@@ -1,0 +1,77 @@
+"""HTTP models of report submission: what a reporter sends and the receipt it gets back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vigie.contracts import DeviceRef, Language, ReportedOutcome, ReporterRole, ReportKind, utcnow
+
+EXAMPLE_REPORT = {
+    "kind": "inappropriate_ai_suggestion",
+    "reporter_role": "physician",
+    "establishment": "CHU de Bordeaux",
+    "country": "FR",
+    "device": {
+        "name": "Veye Lung Nodules",
+        "manufacturer": "Aidence B.V.",
+        "udi_di": "08720299160012",
+        "model_version": "3.2.1",
+    },
+    "is_medical_device": True,
+    "event_date": "2026-11-18",
+    "awareness_date": "2026-11-19",
+    "outcome": "serious_deterioration",
+    "language": "fr",
+    "narrative": "Le logiciel n'a pas signalé un nodule de 9 mm visible sur le scanner; "
+    "diagnostic de cancer retardé de quatre mois, hospitalisation.",
+    "patient_identifier": "IPP 40012345",
+}
+
+
+class ReportCreate(BaseModel):
+    """A report as a clinician or correspondent submits it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_REPORT]})
+
+    kind: ReportKind = Field(description="Adverse event, inappropriate AI suggestion or near miss.")
+    reporter_role: ReporterRole
+    establishment: str | None = Field(default=None, max_length=200)
+    country: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
+    device: DeviceRef
+    is_medical_device: bool = True
+    event_date: date | None = None
+    awareness_date: date = Field(description="Day you became aware of the incident.")
+    outcome: ReportedOutcome
+    public_health_threat: bool = False
+    fundamental_rights_concern: bool = False
+    language: Language = Language.FR
+    narrative: str = Field(min_length=10, max_length=20_000)
+    patient_identifier: str | None = Field(
+        default=None, max_length=64,
+        description="Local patient identifier (IPP, record number). Pseudonymised before it "
+        "leaves ingest; never stored or transmitted in clear.",
+    )
+
+    @model_validator(mode="after")
+    def _dates_make_sense(self) -> ReportCreate:
+        today = utcnow().date()
+        if self.awareness_date > today:
+            raise ValueError("awareness_date cannot be in the future")
+        if self.event_date is not None:
+            if self.event_date > today:
+                raise ValueError("event_date cannot be in the future")
+            if self.event_date > self.awareness_date:
+                raise ValueError("event_date cannot be after awareness_date")
+        return self
+
+
+class Receipt(BaseModel):
+    """Proof that the report is durably recorded, and where to follow it."""
+
+    report_id: uuid.UUID
+    tracking_number: str = Field(examples=["VG-7K2D-9QXM"])
+    status_url: str = Field(description="Secret link where the reporter follows the case.")
+    received_at: datetime

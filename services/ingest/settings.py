@@ -1,0 +1,17 @@
+"""Settings of the ingest service."""
+
+from __future__ import annotations
+
+from vigie.settings import CommonSettings
+
+
+class IngestSettings(CommonSettings):
+    """Ingest: HTTP address, public links, request limits."""
+
+    ingest_host: str = "127.0.0.1"
+    ingest_port: int = 8000
+    # Where reporters follow their report (the registry's public status page).
+    registry_public_url: str = "http://127.0.0.1:8001"
+    ingest_max_body_bytes: int = 64 * 1024
+    ingest_idempotency_entries: int = 100_000
+    ingest_kafka_timeout_s: float = 10.0

@@ -1,0 +1,120 @@
+"""Registry service: owns the database, consumes triaged reports, serves the registry API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.templating import Jinja2Templates
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlmodel import Session, text
+
+from services.registry.consumer import register_consumer
+from services.registry.db import init_db, make_engine
+from services.registry.errors import install_error_handlers
+from services.registry.outbox import OutboxRelay
+from services.registry.reports import views as report_views
+from services.registry.reports.service import NotFound, status_for_token
+from services.registry.settings import RegistrySettings
+from vigie import telemetry
+from vigie.kafka import make_broker
+
+log = logging.getLogger(__name__)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
+    """The registry ASGI application; ``consume=False`` serves the API without Kafka."""
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    broker = make_broker(settings, client_id="vigie-registry")
+    relay = OutboxRelay(engine, broker, batch=settings.outbox_batch, poll_s=settings.outbox_poll_s)
+    if consume:
+        register_consumer(broker, settings, engine, on_commit=relay.notify)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        relay_task = None
+        if consume:
+            await broker.start()
+            relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        try:
+            yield
+        finally:
+            if relay_task is not None:
+                relay_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay_task
+                await broker.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Vigie registry",
+        version="1.0.0",
+        summary="Vigilance cases of AI used in health care, for regulators and manufacturers.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.relay = relay
+    install_error_handlers(app)
+    app.include_router(report_views.router)
+
+    @app.get("/status/{token}", response_class=HTMLResponse, tags=["reporters"])
+    def status_page(token: str, request: Request, lang: str = "fr") -> HTMLResponse:
+        """Human page of a reporter's status link."""
+        language = lang if lang in ("fr", "en") else "fr"
+        with Session(engine) as session:
+            try:
+                found = status_for_token(session, hashlib.sha256(token.encode()).hexdigest())
+            except NotFound:
+                found = None
+        return templates.TemplateResponse(
+            request, "status.html", {"status": found, "lang": language, "token": token},
+            status_code=200 if found else 404,
+        )
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "Not ready"}})
+    async def readyz() -> JSONResponse:
+        """Database and Kafka answer."""
+        def db_ok() -> bool:
+            try:
+                with Session(engine) as session:
+                    session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+                return True
+            except Exception:  # an unreachable database is an answer here
+                return False
+
+        database = await asyncio.to_thread(db_ok)
+        kafka = (await broker.ping(timeout=2.0)) if consume else True
+        ok = database and kafka
+        return JSONResponse(status_code=200 if ok else 503,
+                            content={"database": database, "kafka": kafka})
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def metrics() -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def main() -> None:
+    """Entry point of ``vigie serve registry``."""
+    settings = RegistrySettings()
+    telemetry.configure_logging(settings.log_level)
+    uvicorn.run(create_app(settings), host=settings.registry_host, port=settings.registry_port,
+                log_config=None)

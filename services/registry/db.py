@@ -1,0 +1,47 @@
+"""Database engine and sessions of the registry (SQLite by default, PostgreSQL in production)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+
+def make_engine(url: str) -> Engine:
+    """Engine for ``url``; SQLite gets WAL and a busy timeout so API reads and the consumer mix."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def init_db(engine: Engine) -> None:
+    """Create the tables that do not exist yet."""
+    # Import for the side effect of registering every table on the metadata.
+    from services.registry.auth import models as _auth  # noqa: F401
+    from services.registry.reports import models as _reports  # noqa: F401
+    from services.registry import outbox as _outbox  # noqa: F401
+
+    SQLModel.metadata.create_all(engine)
+
+
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session for one unit of work (FastAPI dependency body)."""
+    with Session(engine) as session:
+        yield session

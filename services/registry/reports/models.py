@@ -1,0 +1,112 @@
+"""Registry tables and API models of reports and cases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, DateTime, Index, Text
+from sqlmodel import Field, SQLModel
+
+from vigie.contracts import ReportedOutcome, ReporterRole, ReportKind, Severity, utcnow
+
+
+class CaseStatus(StrEnum):
+    """Where a case stands in the vigilance workflow."""
+
+    RECEIVED = "received"
+    TRIAGED = "triaged"
+    UNDER_ASSESSMENT = "under_assessment"
+    AWAITING_MANUFACTURER = "awaiting_manufacturer"
+    REPORTED_TO_AUTHORITY = "reported_to_authority"
+    CLOSED = "closed"
+
+
+class ReportBase(SQLModel):
+    """Fields of a report that the API shows."""
+
+    report_id: uuid.UUID = Field(primary_key=True)
+    tracking_number: str = Field(index=True, max_length=16)
+    kind: ReportKind
+    reporter_role: ReporterRole
+    country: str = Field(max_length=2, index=True)
+    establishment: str | None = None
+    device_name: str = Field(max_length=200, index=True)
+    manufacturer: str = Field(max_length=200)
+    udi_di: str | None = Field(default=None, max_length=100)
+    model_version: str = Field(max_length=100)
+    is_medical_device: bool = True
+    event_date: date | None = None
+    awareness_date: date
+    outcome: ReportedOutcome
+    severity: Severity = Field(index=True)
+    needs_review: bool = False
+    review_reasons: str = ""
+    category: str | None = None
+    confidence: float | None = None
+    triage_model_version: str | None = None
+    serious_incident: bool = False
+    deadline: date | None = Field(default=None, index=True)
+    narrative: str = Field(sa_column=Column(Text, nullable=False))
+    submitted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    recorded_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Report(ReportBase, table=True):
+    """A report as recorded: one row per report id, whatever the number of deliveries."""
+
+    __table_args__ = (
+        # Keyset pagination walks (submitted_at, report_id); filters narrow by manufacturer.
+        Index("ix_report_submitted", "submitted_at", "report_id"),
+        Index("ix_report_manufacturer_submitted", "manufacturer_key", "submitted_at"),
+    )
+
+    # Lower-cased manufacturer: what access control and filters compare on.
+    manufacturer_key: str = Field(max_length=200)
+    patient_pseudonym: str | None = Field(default=None, max_length=40)
+    reporter_ref: str | None = Field(default=None, max_length=40, index=True)
+    status_token_hash: str | None = Field(default=None, max_length=64, index=True)
+    # The triaged event as received, for exports and audits.
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ReportPublic(ReportBase):
+    """A report as the API returns it."""
+
+    case_id: uuid.UUID | None = None
+    case_status: CaseStatus | None = None
+
+
+class Case(SQLModel, table=True):
+    """A vigilance case opened for a report and followed up to closure."""
+
+    case_id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    report_id: uuid.UUID = Field(foreign_key="report.report_id", index=True, unique=True)
+    status: CaseStatus = Field(default=CaseStatus.RECEIVED, index=True)
+    severity: Severity
+    deadline: date | None = Field(default=None, index=True)
+    opened_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ReportPage(SQLModel):
+    """One page of a report list; pass ``next_cursor`` back to get the next."""
+
+    items: list[ReportPublic]
+    next_cursor: str | None = None
+
+
+class ReportStatus(SQLModel):
+    """What a reporter may see of their own report: where it stands, nothing else."""
+
+    tracking_number: str
+    received_at: datetime
+    case_status: CaseStatus
+    last_update: datetime

@@ -1,0 +1,286 @@
+"""Recording triaged reports and reading them back under access rules."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, insert, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from services.registry.auth.models import Role
+from services.registry.auth.service import Principal
+from services.registry.outbox import enqueue_alert
+from services.registry.reports.models import (
+    Case,
+    CaseStatus,
+    Report,
+    ReportPage,
+    ReportPublic,
+    ReportStatus,
+)
+from vigie.contracts import Alert, AlertType, ReportKind, ReportTriaged, Severity
+
+# Namespace of alert ids derived from case ids: a case's alert keeps its id across relays.
+_ALERT_NAMESPACE = uuid.UUID("0b6a3c1e-2f4d-4e8a-9c1b-5d7e9f2a4b6c")
+
+
+class AccessDenied(Exception):
+    """The caller's role does not allow this read."""
+
+
+class NotFound(Exception):
+    """No such record, or none the caller may see."""
+
+
+def _row(event: ReportTriaged) -> dict[str, object]:
+    report, triage, regulatory = event.report, event.triage, event.regulatory
+    return {
+        "report_id": report.report_id,
+        "tracking_number": report.tracking_number,
+        "kind": report.kind,
+        "reporter_role": report.reporter_role,
+        "country": report.country,
+        "establishment": report.establishment,
+        "device_name": report.device.name,
+        "manufacturer": report.device.manufacturer,
+        "manufacturer_key": report.device.manufacturer.casefold(),
+        "udi_di": report.device.udi_di,
+        "model_version": report.device.model_version,
+        "is_medical_device": report.is_medical_device,
+        "event_date": report.event_date,
+        "awareness_date": report.awareness_date,
+        "outcome": report.outcome,
+        "severity": triage.severity,
+        "needs_review": triage.needs_review,
+        "review_reasons": "; ".join(triage.review_reasons),
+        "category": triage.category,
+        "confidence": triage.confidence,
+        "triage_model_version": triage.model_version,
+        "serious_incident": regulatory.serious_incident,
+        "deadline": regulatory.deadline,
+        "narrative": report.narrative,
+        "submitted_at": report.occurred_at,
+        "patient_pseudonym": report.patient_pseudonym,
+        "reporter_ref": report.reporter_ref,
+        "status_token_hash": report.status_token_hash,
+        "payload": event.model_dump_json(),
+    }
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]]) -> set[uuid.UUID]:
+    """Insert report rows; a report id already recorded is left as it is. Returns new ids."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(Report).on_conflict_do_nothing(index_elements=["report_id"])
+    elif dialect == "sqlite":
+        statement = sqlite.insert(Report).on_conflict_do_nothing(index_elements=["report_id"])
+    else:  # other databases: check first (single writer per partition keeps this safe)
+        known = set(session.exec(select(Report.report_id).where(
+            col(Report.report_id).in_([r["report_id"] for r in rows]))))
+        fresh = [r for r in rows if r["report_id"] not in known]
+        if fresh:
+            session.execute(insert(Report), fresh)
+        return {r["report_id"] for r in fresh}  # type: ignore[misc]
+    result = session.execute(statement.returning(Report.report_id), rows)
+    return set(result.scalars().all())
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Outcome of recording a batch."""
+
+    inserted: int
+    duplicates: int
+    alerts: int
+
+
+def record_triaged(
+    session: Session, events: Sequence[ReportTriaged], *, alerts_topic: str
+) -> Recorded:
+    """Upsert a batch of triaged reports, open their cases and queue alerts, in one transaction.
+
+    Redelivered events (same report id) change nothing: each report is counted once.
+    """
+    unique: dict[uuid.UUID, ReportTriaged] = {}
+    for event in events:
+        unique.setdefault(event.report.report_id, event)
+    if not unique:
+        return Recorded(0, len(events), 0)
+    inserted = _insert_ignoring_duplicates(session, [_row(e) for e in unique.values()])
+    alerts = 0
+    for report_id in sorted(inserted):
+        event = unique[report_id]
+        case = Case(
+            report_id=report_id,
+            status=CaseStatus.TRIAGED,
+            severity=event.triage.severity,
+            deadline=event.regulatory.deadline,
+        )
+        session.add(case)
+        if event.regulatory.serious_incident:
+            alert = serious_incident_alert(event, case)
+            enqueue_alert(session, alert, topic=alerts_topic, key=str(case.case_id))
+            alerts += 1
+    session.commit()
+    return Recorded(len(inserted), len(events) - len(inserted), alerts)
+
+
+def serious_incident_alert(event: ReportTriaged, case: Case) -> Alert:
+    """The regulator alert of a serious case."""
+    report, regulatory = event.report, event.regulatory
+    basis = ", ".join(f"{o.framework.value} {o.article}" for o in regulatory.obligations)
+    return Alert(
+        event_id=uuid.uuid5(_ALERT_NAMESPACE, f"{case.case_id}:serious_incident"),
+        alert_type=AlertType.SERIOUS_INCIDENT,
+        case_id=case.case_id,
+        report_id=report.report_id,
+        tracking_number=report.tracking_number,
+        severity=event.triage.severity,
+        device=report.device,
+        country=report.country,
+        category=event.triage.category,
+        summary=(f"{event.triage.severity.value} — {report.kind.value.replace('_', ' ')} — "
+                 f"{report.device.name} {report.device.model_version} — {basis}")[:500],
+        deadline=regulatory.deadline,
+        obligations=regulatory.obligations,
+        registry_path=f"/api/v1/reports/{report.report_id}",
+    )
+
+
+def _scope(principal: Principal, *, key: bytes) -> ColumnElement[bool]:
+    """Rows the principal may read."""
+    if principal.role in (Role.REGULATOR, Role.ADMIN):
+        return col(Report.report_id).is_not(None)
+    if principal.role is Role.MANUFACTURER and principal.manufacturer_key:
+        return col(Report.manufacturer_key) == principal.manufacturer_key
+    if principal.role is Role.CLINICIAN:
+        return col(Report.reporter_ref) == principal.reporter_ref(key=key)
+    raise AccessDenied(principal.role.value)
+
+
+def _public(report: Report, case: Case | None) -> ReportPublic:
+    return ReportPublic.model_validate(
+        {**report.model_dump(), "case_id": case.case_id if case else None,
+         "case_status": case.status if case else None}
+    )
+
+
+def get_report(
+    session: Session, report_id: uuid.UUID, *, principal: Principal, key: bytes
+) -> ReportPublic:
+    """One report the principal may read (NotFound otherwise: no hint that it exists)."""
+    statement = (
+        select(Report, Case)
+        .join(Case, col(Case.report_id) == col(Report.report_id), isouter=True)
+        .where(col(Report.report_id) == report_id, _scope(principal, key=key))
+    )
+    found = session.exec(statement).first()
+    if found is None:
+        raise NotFound(str(report_id))
+    return _public(*found)
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """Filters of the report list."""
+
+    severity: Severity | None = None
+    kind: ReportKind | None = None
+    manufacturer: str | None = None
+    device_name: str | None = None
+    country: str | None = None
+    needs_review: bool | None = None
+    serious_incident: bool | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+
+
+def _encode_cursor(report: Report) -> str:
+    raw = f"{report.submitted_at.isoformat()}|{report.report_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        stamp, rid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(stamp), uuid.UUID(rid)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("invalid cursor") from exc
+
+
+def list_reports(
+    session: Session,
+    *,
+    principal: Principal,
+    key: bytes,
+    filters: ReportFilter,
+    limit: int,
+    cursor: str | None,
+) -> ReportPage:
+    """Newest reports first, keyset-paginated on (submitted_at, report_id)."""
+    conditions: list[ColumnElement[bool]] = [_scope(principal, key=key)]
+    f = filters
+    if f.severity is not None:
+        conditions.append(col(Report.severity) == f.severity)
+    if f.kind is not None:
+        conditions.append(col(Report.kind) == f.kind)
+    if f.manufacturer is not None:
+        conditions.append(col(Report.manufacturer_key) == f.manufacturer.casefold())
+    if f.device_name is not None:
+        conditions.append(col(Report.device_name) == f.device_name)
+    if f.country is not None:
+        conditions.append(col(Report.country) == f.country)
+    if f.needs_review is not None:
+        conditions.append(col(Report.needs_review) == f.needs_review)
+    if f.serious_incident is not None:
+        conditions.append(col(Report.serious_incident) == f.serious_incident)
+    if f.submitted_from is not None:
+        conditions.append(col(Report.submitted_at) >= datetime.combine(f.submitted_from,
+                                                                        datetime.min.time()))
+    if f.submitted_to is not None:
+        conditions.append(col(Report.submitted_at) < datetime.combine(f.submitted_to,
+                                                                       datetime.max.time()))
+    if cursor is not None:
+        stamp, rid = _decode_cursor(cursor)
+        conditions.append(
+            or_(col(Report.submitted_at) < stamp,
+                and_(col(Report.submitted_at) == stamp, col(Report.report_id) < rid))
+        )
+    statement = (
+        select(Report, Case)
+        .join(Case, col(Case.report_id) == col(Report.report_id), isouter=True)
+        .where(*conditions)
+        .order_by(col(Report.submitted_at).desc(), col(Report.report_id).desc())
+        .limit(limit + 1)
+    )
+    rows = list(session.exec(statement))
+    page = rows[:limit]
+    return ReportPage(
+        items=[_public(r, c) for r, c in page],
+        next_cursor=_encode_cursor(page[-1][0]) if len(rows) > limit else None,
+    )
+
+
+def status_for_token(session: Session, token_hash: str) -> ReportStatus:
+    """Where the report behind a status link stands."""
+    statement = (
+        select(Report, Case)
+        .join(Case, col(Case.report_id) == col(Report.report_id), isouter=True)
+        .where(col(Report.status_token_hash) == token_hash)
+    )
+    found = session.exec(statement).first()
+    if found is None:
+        raise NotFound("status")
+    report, case = found
+    return ReportStatus(
+        tracking_number=report.tracking_number,
+        received_at=report.submitted_at,
+        case_status=case.status if case else CaseStatus.RECEIVED,
+        last_update=case.updated_at if case else report.recorded_at,
+    )

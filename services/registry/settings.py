@@ -1,0 +1,18 @@
+"""Settings of the registry service."""
+
+from __future__ import annotations
+
+from vigie.settings import CommonSettings
+
+
+class RegistrySettings(CommonSettings):
+    """Registry: database, HTTP address, consumer group, outbox relay."""
+
+    database_url: str = "sqlite:///.vigie/registry.db"
+    registry_host: str = "127.0.0.1"
+    registry_port: int = 8001
+    registry_group_id: str = "vigie-registry"
+    registry_max_records: int = 500
+    # The relay also wakes on every commit; the poll only bounds the delay after a restart.
+    outbox_poll_s: float = 1.0
+    outbox_batch: int = 500

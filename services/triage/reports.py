@@ -1,0 +1,126 @@
+"""Triage of incident reports: severity under safety rules, legal deadline, pseudonymisation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from services.triage.regulatory import SEVERITY_OF_OUTCOME, assess
+from vigie.contracts import (
+    CodeSuggestion,
+    ReportedOutcome,
+    ReportKind,
+    ReportSubmitted,
+    ReportTriaged,
+    Severity,
+    TriageResult,
+)
+from vigie.privacy import scrub
+
+
+class Prediction(Protocol):
+    """What triage needs from a classifier's reading of one narrative."""
+
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def severity_probabilities(self) -> dict[str, float]: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def category_probability(self) -> float | None: ...
+    @property
+    def imdrf_codes(self) -> list[CodeSuggestion]: ...
+
+
+class Classifier(Protocol):
+    """A versioned batch classifier of narratives."""
+
+    @property
+    def version(self) -> str: ...
+
+    def predict(
+        self, texts: Sequence[str], kinds: Sequence[ReportKind] | None = None
+    ) -> Sequence[Prediction]: ...
+
+
+@dataclass(frozen=True)
+class TriagePolicy:
+    """Knobs of the safety rules."""
+
+    review_confidence: float = 0.6
+
+
+def decide(
+    report: ReportSubmitted,
+    prediction: Prediction | None,
+    *,
+    model_version: str | None,
+    policy: TriagePolicy,
+) -> TriageResult:
+    """Final severity and review flag for one report.
+
+    The reported outcome is a floor: the model may raise severity (and then a human must confirm)
+    but never lower it.
+    """
+    reported = SEVERITY_OF_OUTCOME[report.outcome]
+    reasons: list[str] = []
+    if report.outcome is ReportedOutcome.UNKNOWN:
+        reasons.append("outcome not reported")
+    if prediction is None:
+        return TriageResult(
+            severity=reported, reported_severity=reported, needs_review=bool(reasons),
+            review_reasons=reasons, model_version=None,
+        )
+    severity = reported.worst(prediction.severity)
+    if severity is not reported:
+        reasons.append(
+            f"narrative suggests {prediction.severity.value} but reported outcome is "
+            f"{report.outcome.value}"
+        )
+    if prediction.confidence < policy.review_confidence:
+        reasons.append(f"low model confidence ({prediction.confidence:.2f})")
+    return TriageResult(
+        severity=severity,
+        reported_severity=reported,
+        model_severity=prediction.severity,
+        severity_probabilities=prediction.severity_probabilities,
+        category=prediction.category,
+        category_probability=prediction.category_probability,
+        imdrf_codes=prediction.imdrf_codes,
+        confidence=prediction.confidence,
+        needs_review=bool(reasons),
+        review_reasons=reasons,
+        model_version=model_version,
+    )
+
+
+def triage_batch(
+    reports: Sequence[ReportSubmitted],
+    *,
+    classifier: Classifier | None,
+    key: bytes,
+    policy: TriagePolicy,
+) -> list[ReportTriaged]:
+    """Triage a batch: one vectorised model call, then the rules report by report."""
+    # Identifiers are scrubbed again here: reports may come from producers other than ingest.
+    clean = [r.model_copy(update={"narrative": scrub(r.narrative, key=key)}) for r in reports]
+    predictions: Sequence[Prediction | None]
+    if classifier is None or not clean:
+        predictions = [None] * len(clean)
+        version = None
+    else:
+        predictions = classifier.predict([r.narrative for r in clean], [r.kind for r in clean])
+        version = classifier.version
+    out = []
+    for report, prediction in zip(clean, predictions, strict=True):
+        result = decide(report, prediction, model_version=version, policy=policy)
+        out.append(
+            ReportTriaged(
+                report=report, triage=result, regulatory=assess(report, result.severity)
+            )
+        )
+    return out

@@ -1,0 +1,55 @@
+"""Pseudonyms are keyed and stable; identifiers never survive scrubbing."""
+
+from __future__ import annotations
+
+import pytest
+
+from vigie.privacy import pseudonymise, scrub
+
+KEY = b"unit-test-key"
+
+
+def test_pseudonym_is_stable_keyed_and_normalised() -> None:
+    a = pseudonymise("1 85 05 78 006 084 36", key=KEY)
+    assert a == pseudonymise("185057800608436", key=KEY)
+    assert a != pseudonymise("185057800608436", key=b"other-key")
+    assert a.startswith("ps1:") and len(a) == 36
+    assert "185057800608436" not in a
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "1 85 05 78 006 084 36",
+        "285127512345678",
+        "06 12 34 56 78",
+        "+33 6 12 34 56 78",
+        "jean.dupont@chu-exemple.fr",
+        "40012345",
+    ],
+)
+def test_identifiers_are_removed_from_narratives(identifier: str) -> None:
+    label = "IPP " if identifier == "40012345" else ""
+    text = f"Patient {label}{identifier} a reçu une dose erronée proposée par l'IA."
+    clean = scrub(text, key=KEY)
+    assert identifier not in clean
+    assert "[ps1:" in clean
+    assert clean.endswith("a reçu une dose erronée proposée par l'IA.")
+
+
+def test_labelled_birth_date_is_removed_but_clinical_dates_stay() -> None:
+    clean = scrub("Patiente née le 12/03/1950, scanner du 02/11/2026.", key=KEY)
+    assert "12/03/1950" not in clean
+    assert "02/11/2026" in clean
+
+
+def test_scrubbing_is_idempotent_and_consistent() -> None:
+    once = scrub("MRN: A1234567 seen again, MRN: A1234567", key=KEY)
+    assert scrub(once, key=KEY) == once
+    tokens = [part for part in once.split() if part.startswith("[ps1:")]
+    assert len(tokens) == 2 and tokens[0] == tokens[1]
+
+
+def test_doses_and_measurements_are_not_identifiers() -> None:
+    text = "Dose of 2.5 mg every 8 hours, nodule of 9 mm, INR 3.2."
+    assert scrub(text, key=KEY) == text

@@ -1,0 +1,219 @@
+"""Implementations of the ``vigie`` sub-commands that belong to the platform as a whole."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from vigie.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run one service in the foreground."""
+    if args.service == "ingest":
+        from services.ingest.app import main as ingest_main
+
+        ingest_main()
+    elif args.service == "triage":
+        from services.triage.app import main as triage_main
+
+        triage_main()
+    else:
+        from services.registry.app import main as registry_main
+
+        registry_main()
+    return 0
+
+
+def create_topics(args: argparse.Namespace) -> int:
+    """Create the topics of the platform."""
+    from vigie.kafka import ensure_topics
+
+    for name in ensure_topics(CommonSettings()):
+        _out(f"{name} (+ {name}.dlq)")
+    return 0
+
+
+def wait_http(url: str, *, timeout_s: float, procs: list[subprocess.Popen[bytes]]) -> None:
+    """Wait until ``url`` answers 200; fail early if a service process died."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for proc in procs:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{' '.join(map(str, proc.args))} exited with {proc.returncode}")  # type: ignore[arg-type]
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not become ready in {timeout_s:.0f} s")
+
+
+def start_services(env: dict[str, str], log_dir: Path) -> list[subprocess.Popen[bytes]]:
+    """Start ingest, triage and registry as child processes logging to ``log_dir``."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    procs = []
+    for service in ("registry", "triage", "ingest"):
+        logfile = (log_dir / f"{service}.log").open("ab")
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "vigie", "serve", service],
+                env=env, stdout=logfile, stderr=subprocess.STDOUT,
+            )
+        )
+    return procs
+
+
+def stop_services(procs: list[subprocess.Popen[bytes]], *, timeout_s: float = 15) -> None:
+    """Ask every service to stop, then kill what did not."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_platform(args: argparse.Namespace) -> int:
+    """Start Kafka, topics and the three services; print the URLs; stop all on Ctrl-C."""
+    from vigie import localkafka
+    from vigie.kafka import ensure_topics
+
+    settings = CommonSettings()
+    spec = localkafka.ClusterSpec()
+    started_kafka = False
+    if not args.no_kafka:
+        _out("Starting Apache Kafka (KRaft, 127.0.0.1:9092)...")
+        started_kafka = not all(node.running for node in localkafka.status(spec))
+        localkafka.start(spec)
+    ensure_topics(settings)
+    env = {**os.environ, "VIGIE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers}
+    log_dir = Path(".vigie/logs")
+    procs = start_services(env, log_dir)
+    interrupted = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        wait_http("http://127.0.0.1:8001/readyz", timeout_s=90, procs=procs)
+        wait_http("http://127.0.0.1:8000/readyz", timeout_s=90, procs=procs)
+        _out("")
+        _out("Vigie is running:")
+        _out("  report form (FR/EN)  http://127.0.0.1:8000/")
+        _out("  ingest API           http://127.0.0.1:8000/docs")
+        _out("  registry API         http://127.0.0.1:8001/docs")
+        _out("  metrics              :8000/metrics  :8001/metrics  :8002/metrics (triage)")
+        _out("  Kafka                127.0.0.1:9092")
+        _out(f"  logs                 {log_dir}/")
+        _out("Regulator alerts:  vigie alerts     API token:  vigie token create --role regulator")
+        _out("Press Ctrl-C to stop.")
+        while not interrupted:
+            for proc in procs:
+                if proc.poll() is not None:
+                    log.error("a service stopped; see %s", log_dir)
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        _out("Stopping services...")
+        stop_services(procs)
+        if started_kafka:
+            _out("Stopping Kafka...")
+            localkafka.stop(spec)
+        _out("Stopped.")
+
+
+def tail_alerts(args: argparse.Namespace) -> int:
+    """Print regulator alerts as JSON lines, as a regulator's script would read them."""
+    from kafka import KafkaConsumer
+
+    settings = CommonSettings()
+    consumer = KafkaConsumer(
+        settings.topics.alerts,
+        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+        group_id=args.group,
+        auto_offset_reset="earliest" if args.from_beginning else "latest",
+        enable_auto_commit=args.group is not None,
+        consumer_timeout_ms=int(args.timeout * 1000) if args.timeout else float("inf"),
+    )
+    seen: set[str] = set()
+    count = 0
+    try:
+        for record in consumer:
+            alert = json.loads(record.value)
+            # The outbox relays at least once: the alert id makes a repeat recognisable.
+            if alert["event_id"] in seen:
+                continue
+            seen.add(alert["event_id"])
+            _out(json.dumps(alert, ensure_ascii=False))
+            count += 1
+            if args.max is not None and count >= args.max:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        consumer.close()
+    return 0
+
+
+def create_token(args: argparse.Namespace) -> int:
+    """Issue a registry API token and print it once."""
+    from sqlmodel import Session
+
+    from services.registry.auth.models import Role
+    from services.registry.auth.service import create_token as issue
+    from services.registry.db import init_db, make_engine
+    from services.registry.settings import RegistrySettings
+
+    settings = RegistrySettings()
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    with Session(engine) as session:
+        try:
+            token = issue(session, role=Role(args.role), manufacturer=args.manufacturer,
+                          label=args.label)
+        except ValueError as exc:
+            sys.stderr.write(f"vigie token create: {exc}\n")
+            return 2
+    _out(token)
+    return 0
+
+
+def schemas(args: argparse.Namespace) -> int:
+    """Regenerate (or check) schemas/."""
+    from vigie.schemagen import SCHEMAS_DIR, differences, write_all
+
+    if args.check:
+        diff = differences(SCHEMAS_DIR)
+        for line in diff:
+            sys.stderr.write(line + "\n")
+        return 1 if diff else 0
+    for path in write_all(SCHEMAS_DIR):
+        _out(str(path))
+    return 0

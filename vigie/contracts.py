@@ -1,0 +1,322 @@
+"""Event contracts: the Pydantic models of every message Vigie puts on Kafka.
+
+This module is the single source of the wire format. ``schemas/`` is generated from it
+(``vigie schemas``) and a test fails when the two disagree. Within a topic version changes are
+additive only; consumers ignore unknown fields so that producers can add them first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+PSEUDONYM_PATTERN = r"^ps1:[0-9a-f]{32}$"
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class Event(BaseModel):
+    """Envelope shared by every event: identity, contract version and time of the fact."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_id: uuid.UUID = Field(
+        default_factory=uuid.uuid4,
+        description="Unique id of this event; consumers de-duplicate on it.",
+    )
+    schema_version: int = Field(
+        default=1, description="Version of the contract the event follows (additive within it)."
+    )
+    occurred_at: AwareDatetime = Field(
+        default_factory=utcnow, description="When the fact the event describes happened (UTC)."
+    )
+
+
+class Part(BaseModel):
+    """Base of nested value objects."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# --- vocabularies -------------------------------------------------------------------------
+
+
+class ReportKind(StrEnum):
+    """What the reporter is telling the authority about."""
+
+    ADVERSE_EVENT = "adverse_event"
+    INAPPROPRIATE_AI_SUGGESTION = "inappropriate_ai_suggestion"
+    NEAR_MISS = "near_miss"
+
+
+class ReporterRole(StrEnum):
+    """Who wrote the report."""
+
+    PHYSICIAN = "physician"
+    NURSE = "nurse"
+    PHARMACIST = "pharmacist"
+    OTHER_HEALTH_PROFESSIONAL = "other_health_professional"
+    VIGILANCE_CORRESPONDENT = "vigilance_correspondent"
+    MANUFACTURER = "manufacturer"
+    PATIENT = "patient"
+
+
+class ReportedOutcome(StrEnum):
+    """Outcome for the patient as stated by the reporter (never downgraded by the platform)."""
+
+    DEATH = "death"
+    SERIOUS_DETERIORATION = "serious_deterioration"
+    INJURY = "injury"
+    NO_HARM = "no_harm"
+    UNKNOWN = "unknown"
+
+
+class Severity(StrEnum):
+    """Severity assigned by triage, from most to least severe."""
+
+    DEATH = "death"
+    SERIOUS = "serious"
+    MALFUNCTION = "malfunction"
+    OTHER = "other"
+
+    @property
+    def rank(self) -> int:
+        """0 for the most severe; lower is worse."""
+        return list(Severity).index(self)
+
+    def worst(self, other: Severity) -> Severity:
+        """The more severe of the two."""
+        return self if self.rank <= other.rank else other
+
+
+class Language(StrEnum):
+    """Language of the free-text narrative."""
+
+    FR = "fr"
+    EN = "en"
+
+
+class AlertType(StrEnum):
+    """Why an alert was raised."""
+
+    SERIOUS_INCIDENT = "serious_incident"
+    DRIFT = "drift"
+    STATISTICAL_SIGNAL = "statistical_signal"
+
+
+class Framework(StrEnum):
+    """Legal framework that creates a reporting obligation."""
+
+    EU_MDR = "EU MDR 2017/745"
+    EU_AI_ACT = "EU AI Act 2024/1689"
+    US_FDA = "US 21 CFR 803"
+
+
+# --- parts --------------------------------------------------------------------------------
+
+
+class DeviceRef(Part):
+    """The AI device (and model version) a report or telemetry window is about."""
+
+    name: str = Field(min_length=1, max_length=200, description="Trade name of the device.",
+                      examples=["Veye Lung Nodules"])
+    manufacturer: str = Field(min_length=1, max_length=200,
+                              description="Legal manufacturer as on the label.",
+                              examples=["Aidence B.V."])
+    udi_di: str | None = Field(default=None, max_length=100,
+                               description="UDI device identifier (GS1/HIBCC/ICCBBA), when known.",
+                               examples=["08720299160012"])
+    model_version: str = Field(min_length=1, max_length=100,
+                               description="Version of the AI model that produced the output.",
+                               examples=["3.2.1"])
+    software_version: str | None = Field(default=None, max_length=100,
+                                         description="Version of the device software, if distinct.")
+
+
+class ReportingObligation(Part):
+    """One legal reporting duty triggered by a report, with its deadline."""
+
+    framework: Framework = Field(description="Law that creates the duty.")
+    article: str = Field(description="Article and paragraph that sets the deadline.",
+                         examples=["Art. 87(5)"])
+    days: int = Field(ge=0, description="Calendar days from the clock start; 0 means without delay.")
+    due_date: date = Field(description="Last day to report to the competent authority.")
+    reason: str = Field(description="Why this duty applies to this report.")
+
+
+class RegulatoryAssessment(Part):
+    """The legal reading of a report: is it a serious incident, and by when must it be reported."""
+
+    serious_incident: bool = Field(description="Serious incident in the sense of MDR Art. 2(65) "
+                                   "or AI Act Art. 3(49).")
+    clock_start: date = Field(description="Day the clock starts: the awareness date.")
+    obligations: list[ReportingObligation] = Field(
+        default_factory=list, description="Every duty that applies, earliest deadline first."
+    )
+    deadline: date | None = Field(default=None,
+                                  description="Earliest due date among the obligations.")
+    trend_reportable: bool = Field(
+        default=False,
+        description="Non-serious incident counted for MDR Art. 88 trend reporting.",
+    )
+
+
+class CodeSuggestion(Part):
+    """An IMDRF adverse-event term suggested by the classifier (a suggestion, not a fact)."""
+
+    annex: Literal["A", "D", "E", "F"] = Field(description="IMDRF AET annex.")
+    code: str = Field(description="IMDRF code.", examples=["A0901"])
+    term: str = Field(description="IMDRF preferred term.", examples=["Computer Software Problem"])
+    probability: float = Field(ge=0, le=1, description="Calibrated probability of the suggestion.")
+
+
+class TriageResult(Part):
+    """What triage concluded about a report, and how sure it is."""
+
+    severity: Severity = Field(description="Final severity: never below the reported outcome.")
+    reported_severity: Severity = Field(description="Severity implied by the reported outcome.")
+    model_severity: Severity | None = Field(
+        default=None, description="Severity the classifier read in the narrative, if a model ran."
+    )
+    severity_probabilities: dict[str, float] = Field(
+        default_factory=dict, description="Calibrated probability of each severity (model)."
+    )
+    category: str | None = Field(
+        default=None, description="Category of an inappropriate AI suggestion (model)."
+    )
+    category_probability: float | None = Field(default=None, ge=0, le=1)
+    imdrf_codes: list[CodeSuggestion] = Field(default_factory=list)
+    confidence: float | None = Field(default=None, ge=0, le=1,
+                                     description="Model confidence in its severity reading.")
+    needs_review: bool = Field(default=False,
+                               description="A human must confirm this triage before it is final.")
+    review_reasons: list[str] = Field(default_factory=list)
+    model_version: str | None = Field(
+        default=None, description="Version (content hash) of the model artefact, if a model ran."
+    )
+
+
+class Histogram(Part):
+    """Counts of values in consecutive bins; ``edges`` has one more item than ``counts``."""
+
+    edges: list[float] = Field(min_length=2, max_length=1001)
+    counts: list[int] = Field(min_length=1, max_length=1000)
+
+
+class FeatureSummary(Part):
+    """Summary of one input feature over a telemetry window."""
+
+    name: str = Field(min_length=1, max_length=200)
+    count: int = Field(ge=0)
+    mean: float | None = None
+    std: float | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    histogram: Histogram | None = None
+    sample: list[float] | None = Field(default=None, max_length=10_000)
+
+
+class ConfusionCounts(Part):
+    """Predictions checked against confirmed outcomes during the window."""
+
+    true_positive: int = Field(ge=0)
+    false_positive: int = Field(ge=0)
+    true_negative: int = Field(ge=0)
+    false_negative: int = Field(ge=0)
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+class ReportSubmitted(Event):
+    """A clinician, correspondent or manufacturer submitted an incident report."""
+
+    report_id: uuid.UUID = Field(description="Id of the report; the registry upserts on it.")
+    tracking_number: str = Field(pattern=r"^VG-[0-9A-Z]{4}-[0-9A-Z]{4}$",
+                                 description="Short number quoted to the reporter.",
+                                 examples=["VG-7K2D-9QXM"])
+    kind: ReportKind
+    reporter_role: ReporterRole
+    reporter_ref: str | None = Field(
+        default=None, pattern=PSEUDONYM_PATTERN,
+        description="Pseudonym of the authenticated reporter, when the report came with a token.",
+    )
+    establishment: str | None = Field(default=None, max_length=200,
+                                      description="Health establishment of the reporter.")
+    country: str = Field(default="FR", pattern=r"^[A-Z]{2}$",
+                         description="ISO 3166-1 country where the incident happened.")
+    device: DeviceRef
+    is_medical_device: bool = Field(
+        default=True,
+        description="The AI is (part of) a medical device: health harm goes through MDR "
+        "vigilance (AI Act Art. 73(10)).",
+    )
+    event_date: date | None = Field(default=None, description="Day the incident happened.")
+    awareness_date: date = Field(description="Day the reporter became aware of the incident.")
+    outcome: ReportedOutcome
+    public_health_threat: bool = Field(
+        default=False, description="Reporter sees a serious public health threat (MDR Art. 2(66)).")
+    fundamental_rights_concern: bool = Field(
+        default=False,
+        description="Infringement of fundamental-rights obligations (AI Act Art. 3(49)(c)).",
+    )
+    language: Language
+    narrative: str = Field(min_length=10, max_length=20_000,
+                           description="What happened, in the reporter's words (identifiers "
+                           "removed before publication).")
+    patient_pseudonym: str | None = Field(
+        default=None, pattern=PSEUDONYM_PATTERN,
+        description="Keyed hash of the patient identifier; the clear identifier never travels.",
+    )
+    status_token_hash: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the secret in the reporter's status link.",
+    )
+
+
+class ReportTriaged(Event):
+    """Triage classified a report and assessed its legal deadline."""
+
+    report: ReportSubmitted = Field(description="The report as submitted, pseudonymised.")
+    triage: TriageResult
+    regulatory: RegulatoryAssessment
+
+
+class TelemetryWindow(Event):
+    """An AI device summarised its own behaviour over a time window."""
+
+    device: DeviceRef
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    n_predictions: int = Field(ge=0, description="Predictions made in the window (usage).")
+    score_histogram: Histogram | None = Field(default=None,
+                                              description="Histogram of output scores.")
+    score_sample: list[float] | None = Field(default=None, max_length=10_000,
+                                             description="Sample of output scores.")
+    features: list[FeatureSummary] = Field(default_factory=list, max_length=500)
+    confusion: ConfusionCounts | None = None
+
+
+class Alert(Event):
+    """Something a regulator must look at now, derived from committed registry state."""
+
+    alert_type: AlertType
+    case_id: uuid.UUID | None = Field(default=None, description="Registry case, if any.")
+    report_id: uuid.UUID | None = None
+    tracking_number: str | None = None
+    severity: Severity
+    device: DeviceRef
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    category: str | None = None
+    summary: str = Field(max_length=500, description="One line for the regulator's screen.")
+    deadline: date | None = Field(default=None, description="Earliest legal deadline.")
+    obligations: list[ReportingObligation] = Field(default_factory=list)
+    registry_path: str = Field(description="Path of the case in the registry API.")
+

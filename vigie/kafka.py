@@ -1,0 +1,200 @@
+"""Kafka wiring shared by the services: producer factories, topic creation, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from faststream.kafka import KafkaBroker
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+from pydantic import BaseModel, ValidationError
+
+from vigie import telemetry
+from vigie.contracts import utcnow
+from vigie.settings import CommonSettings
+from vigie.topics import ALL, DLQ_SUFFIX
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=BaseModel)
+
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+def make_broker(settings: CommonSettings, *, client_id: str) -> KafkaBroker:
+    """The FastStream broker of a service; its producer only confirms durable writes."""
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        logger=logging.getLogger(f"vigie.{client_id}.kafka"),
+        log_level=logging.DEBUG,
+    )
+
+
+def make_producer(settings: CommonSettings, *, client_id: str, **overrides: Any) -> KafkaProducer:
+    """A synchronous kafka-python producer (SDK, CLI, benchmarks): acks=all, idempotent."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers.split(","),
+        "client_id": client_id,
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 5,
+        "retries": 2**31 - 1,
+    }
+    config.update(overrides)
+    return KafkaProducer(**config)
+
+
+def ensure_topics(settings: CommonSettings, *, timeout_s: float = 60.0) -> list[str]:
+    """Create every topic of the platform and its dead-letter topic; return the names.
+
+    Replication follows the cluster size (3 when there are at least 3 brokers) so the same call
+    provisions a laptop broker and the fault-test cluster.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+                client_id="vigie-admin",
+            )
+            break
+        except Exception as exc:  # kafka-python raises several types while the broker starts
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"Kafka at {settings.kafka_bootstrap_servers} is not reachable: {exc}"
+                ) from exc
+            time.sleep(0.5)
+    try:
+        brokers = len(admin.describe_cluster()["brokers"])
+        replication = 3 if brokers >= 3 else 1
+        min_isr = "2" if replication == 3 else "1"
+        existing = set(admin.list_topics())
+        wanted: list[NewTopic] = []
+        for spec in ALL:
+            name = settings.topics.name(spec)
+            for topic, config in ((name, spec.config), (name + DLQ_SUFFIX, spec.config)):
+                if topic in existing:
+                    continue
+                wanted.append(
+                    NewTopic(
+                        name=topic,
+                        num_partitions=spec.partitions if topic == name else 1,
+                        replication_factor=replication,
+                        topic_configs={**config, "min.insync.replicas": min_isr},
+                    )
+                )
+        if wanted:
+            try:
+                admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass  # another process created them first: that is the state we want
+            log.info("topics created", extra={"topics": [t.name for t in wanted]})
+        return [settings.topics.name(spec) for spec in ALL]
+    finally:
+        admin.close()
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that could not be decoded, with why."""
+
+    record: Any
+    reason: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Decoded(Generic[E]):
+    """A record and the event decoded from it."""
+
+    record: Any
+    event: E
+
+
+def decode_records(
+    records: Iterable[Any], model: type[E]
+) -> tuple[list[Decoded[E]], list[Rejected]]:
+    """Split a batch of consumer records into valid events and rejects (not JSON, bad schema)."""
+    good: list[Decoded[E]] = []
+    bad: list[Rejected] = []
+    for record in records:
+        value = record.value
+        if value is None:
+            bad.append(Rejected(record, "empty", "record has no value"))
+            continue
+        try:
+            good.append(Decoded(record, model.model_validate_json(value)))
+        except ValidationError as exc:
+            kind = "not_json" if any(e["type"] == "json_invalid" for e in exc.errors()) else "schema"
+            bad.append(Rejected(record, kind, _short_errors(exc)))
+        except UnicodeDecodeError as exc:
+            bad.append(Rejected(record, "not_json", str(exc)))
+    return good, bad
+
+
+def _short_errors(exc: ValidationError) -> str:
+    parts = [
+        f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()[:10]
+    ]
+    return "; ".join(parts)[:2000]
+
+
+async def dead_letter(
+    broker: KafkaBroker, rejects: Sequence[Rejected], *, service: str, group: str
+) -> None:
+    """Publish rejects to ``<topic>.dlq`` with the reason in headers; wait for the acks.
+
+    The original bytes and key are kept as they are so that a fixed consumer can replay them.
+    """
+    if not rejects:
+        return
+    sends = []
+    for reject in rejects:
+        record = reject.record
+        headers = {
+            "vigie-dlq-reason": reject.reason,
+            "vigie-dlq-error": reject.error,
+            "vigie-dlq-source-topic": record.topic,
+            "vigie-dlq-source-partition": str(record.partition),
+            "vigie-dlq-source-offset": str(record.offset),
+            "vigie-dlq-consumer-group": group,
+            "vigie-dlq-failed-at": utcnow().isoformat(),
+        }
+        sends.append(
+            broker.publish(
+                record.value if record.value is not None else b"",
+                topic=record.topic + DLQ_SUFFIX,
+                key=record.key,
+                headers=headers,
+            )
+        )
+        telemetry.DEAD_LETTERED.labels(service=service, topic=record.topic,
+                                       reason=reject.reason).inc()
+        log.warning(
+            "message dead-lettered",
+            extra={"topic": record.topic, "partition": record.partition,
+                   "offset": record.offset, "reason": reject.reason},
+        )
+    await asyncio.gather(*sends)
+
+
+async def publish_events(
+    broker: KafkaBroker, topic: str, events: Sequence[tuple[bytes, BaseModel]]
+) -> None:
+    """Publish keyed events concurrently and return once the broker acknowledged all of them."""
+    await asyncio.gather(
+        *(
+            broker.publish(event.model_dump_json().encode(), topic=topic, key=key,
+                           headers=JSON_HEADERS)
+            for key, event in events
+        )
+    )

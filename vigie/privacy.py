@@ -1,0 +1,79 @@
+"""Pseudonymisation: keyed hashes of patient identifiers and scrubbing of free text."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+
+PSEUDONYM_PREFIX = "ps1:"
+
+
+def pseudonymise(identifier: str, *, key: bytes) -> str:
+    """Keyed, stable pseudonym of an identifier: the same patient gives the same pseudonym.
+
+    HMAC-SHA256 rather than a plain hash because identifiers such as a French NIR have so little
+    entropy that an unkeyed hash is reversed by enumeration.
+    """
+    normalised = re.sub(r"[\s.\-/]", "", unicodedata.normalize("NFKC", identifier)).upper()
+    digest = hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
+    return PSEUDONYM_PREFIX + digest[:32]
+
+
+# Each pattern captures the identifier itself in group "id"; the words around it stay, so the
+# narrative still reads ("IPP [ps1:...]").
+_IDENTIFIER_PATTERNS: tuple[re.Pattern[str], ...] = (
+    # French NIR (social security number): sex digit, year, month, department, commune, order,
+    # optional 2-digit key, with or without spaces.
+    re.compile(
+        r"(?<![\dA-Za-z])(?P<id>[12][\s.]?\d{2}[\s.]?(?:0[1-9]|1[0-2]|[2-9]\d)[\s.]?"
+        r"(?:\d{2}|2[AB])[\s.]?\d{3}[\s.]?\d{3}(?:[\s.]?\d{2})?)(?![\dA-Za-z])"
+    ),
+    # Hospital and record numbers introduced by their usual labels.
+    re.compile(
+        r"(?i)\b(?:IPP|NIP|MRN|NDA|n°\s*(?:de\s+)?dossier|dossier\s*(?:n°|no\.?|num[ée]ro)?|"
+        r"patient\s*(?:id|n°|no\.?|number|num[ée]ro)|medical\s+record\s*(?:number|no\.?)?)"
+        r"\s*[:#=]?\s*(?P<id>[A-Z0-9][A-Z0-9\-/]{3,})"
+    ),
+    re.compile(r"(?P<id>[\w.+-]+@[\w-]+\.[\w.-]+)"),
+    # Phone numbers, French and international formats.
+    re.compile(r"(?<!\d)(?P<id>(?:\+\d{2}\s?|0)[1-9](?:[\s.-]?\d{2}){4})(?!\d)"),
+    # Dates of birth, only when labelled as such: other dates are clinical facts.
+    re.compile(
+        r"(?i)\b(?:n[ée]e?\s+le|date\s+de\s+naissance|DOB|date\s+of\s+birth|born(?:\s+on)?)"
+        r"\s*[:]?\s*(?P<id>\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2})"
+    ),
+)
+
+
+_PSEUDONYM_TOKEN = re.compile(r"\[ps1:[0-9a-f]{32}\]")
+
+
+def scrub(text: str, *, key: bytes) -> str:
+    """Replace patient identifiers found in free text by bracketed pseudonyms.
+
+    >>> scrub("IPP 12345678, tél. 06 12 34 56 78", key=b"k")  # doctest: +ELLIPSIS
+    'IPP [ps1:...], tél. [ps1:...]'
+    """
+    # Already-pseudonymised tokens are kept as they are, so scrubbing twice changes nothing.
+    parts = _PSEUDONYM_TOKEN.split(text)
+    tokens = _PSEUDONYM_TOKEN.findall(text)
+    out: list[str] = []
+    for index, part in enumerate(parts):
+        for pattern in _IDENTIFIER_PATTERNS:
+            part = _replace_ids(pattern, part, key)
+        out.append(part)
+        if index < len(tokens):
+            out.append(tokens[index])
+    return "".join(out)
+
+
+def _replace_ids(pattern: re.Pattern[str], text: str, key: bytes) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        start, end = match.span("id")
+        whole_start = match.start()
+        pseudonym = f"[{pseudonymise(match.group('id'), key=key)}]"
+        return match.group(0)[: start - whole_start] + pseudonym + match.group(0)[end - whole_start:]
+
+    return pattern.sub(substitute, text)

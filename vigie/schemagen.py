@@ -1,0 +1,232 @@
+"""Generates ``schemas/``: JSON Schema and examples per topic, AsyncAPI and OpenAPI documents."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from vigie import topics
+from vigie.contracts import (
+    Alert,
+    AlertType,
+    DeviceRef,
+    FeatureSummary,
+    Histogram,
+    Language,
+    ReportedOutcome,
+    ReporterRole,
+    ReportKind,
+    ReportSubmitted,
+    Severity,
+    TelemetryWindow,
+)
+
+SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+_AT = datetime(2026, 11, 19, 9, 30, tzinfo=UTC)
+_DEVICE = DeviceRef(name="Veye Lung Nodules", manufacturer="Aidence B.V.",
+                    udi_di="08720299160012", model_version="3.2.1")
+
+
+def example_events() -> dict[str, list[BaseModel]]:
+    """Fixed, valid example events per topic (deterministic so that the files are stable)."""
+    from services.triage.reports import TriagePolicy, triage_batch
+
+    report = ReportSubmitted(
+        event_id=uuid.UUID("00000000-0000-4000-8000-000000000001"),
+        occurred_at=_AT,
+        report_id=uuid.UUID("00000000-0000-4000-8000-0000000000a1"),
+        tracking_number="VG-0000-00A1",
+        kind=ReportKind.INAPPROPRIATE_AI_SUGGESTION,
+        reporter_role=ReporterRole.PHYSICIAN,
+        establishment="CHU de Bordeaux",
+        country="FR",
+        device=_DEVICE,
+        event_date=date(2026, 11, 18),
+        awareness_date=date(2026, 11, 19),
+        outcome=ReportedOutcome.SERIOUS_DETERIORATION,
+        language=Language.FR,
+        narrative="Le logiciel n'a pas signalé un nodule de 9 mm visible sur le scanner ; "
+        "diagnostic retardé de quatre mois. IPP [ps1:5d41402abc4b2a76b9719d911017c592].",
+        patient_pseudonym="ps1:5d41402abc4b2a76b9719d911017c592",
+        status_token_hash="9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    )
+    triaged = triage_batch([report], classifier=None, key=b"example", policy=TriagePolicy())[0]
+    triaged = triaged.model_copy(update={
+        "event_id": uuid.UUID("00000000-0000-4000-8000-000000000002"), "occurred_at": _AT})
+    telemetry = TelemetryWindow(
+        event_id=uuid.UUID("00000000-0000-4000-8000-000000000003"),
+        occurred_at=_AT,
+        device=_DEVICE,
+        window_start=datetime(2026, 11, 19, 9, 0, tzinfo=UTC),
+        window_end=_AT,
+        n_predictions=412,
+        score_histogram=Histogram(edges=[0.0, 0.25, 0.5, 0.75, 1.0], counts=[250, 80, 50, 32]),
+        features=[FeatureSummary(name="patient_age", count=412, mean=63.2, std=12.1,
+                                 minimum=19, maximum=94)],
+    )
+    alert = Alert(
+        event_id=uuid.UUID("00000000-0000-4000-8000-000000000004"),
+        occurred_at=_AT,
+        alert_type=AlertType.SERIOUS_INCIDENT,
+        case_id=uuid.UUID("00000000-0000-4000-8000-0000000000c1"),
+        report_id=report.report_id,
+        tracking_number=report.tracking_number,
+        severity=Severity.SERIOUS,
+        device=_DEVICE,
+        country="FR",
+        summary="serious — inappropriate ai suggestion — Veye Lung Nodules 3.2.1 — "
+        "EU MDR 2017/745 Art. 87(5)",
+        deadline=triaged.regulatory.deadline,
+        obligations=triaged.regulatory.obligations,
+        registry_path=f"/api/v1/reports/{report.report_id}",
+    )
+    return {
+        topics.REPORTS.name: [report],
+        topics.REPORTS_TRIAGED.name: [triaged],
+        topics.TELEMETRY.name: [telemetry],
+        topics.ALERTS.name: [alert],
+    }
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def _hoist(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """Move a model schema's ``$defs`` into the shared components."""
+    defs.update(schema.pop("$defs", {}))
+    return schema
+
+
+def asyncapi(examples: dict[str, list[BaseModel]]) -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of every topic and who sends or receives it."""
+    schemas: dict[str, Any] = {}
+    channels: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for spec in topics.ALL:
+        name = spec.event.__name__
+        schemas[name] = _hoist(
+            spec.event.model_json_schema(ref_template="#/components/schemas/{model}"), schemas
+        )
+        messages[name] = {
+            "name": name,
+            "title": name,
+            "summary": (spec.event.__doc__ or "").strip().splitlines()[0],
+            "contentType": "application/json",
+            "payload": {"$ref": f"#/components/schemas/{name}"},
+            "examples": [{"payload": e.model_dump(mode="json")} for e in examples[spec.name]],
+        }
+        bindings = {"kafka": {"topic": spec.name, "partitions": spec.partitions,
+                              "topicConfiguration": {"retention.ms": int(spec.config.get(
+                                  "retention.ms", "-1"))}}}
+        channels[name] = {
+            "address": spec.name,
+            "description": spec.description,
+            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+            "bindings": bindings,
+        }
+        channels[name + "DeadLetter"] = {
+            "address": spec.dlq,
+            "description": f"Messages of {spec.name} that could not be processed, unchanged; "
+            "headers vigie-dlq-reason, vigie-dlq-error, vigie-dlq-source-topic, "
+            "vigie-dlq-source-partition, vigie-dlq-source-offset, vigie-dlq-consumer-group, "
+            "vigie-dlq-failed-at.",
+            "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
+        }
+    messages["DeadLetter"] = {
+        "name": "DeadLetter",
+        "summary": "The original bytes of a rejected message, with the reason in headers.",
+        "contentType": "application/octet-stream",
+        "payload": {"type": "string", "format": "binary"},
+    }
+
+    def op(action: str, channel: str, summary: str) -> dict[str, Any]:
+        return {"action": action, "channel": {"$ref": f"#/channels/{channel}"},
+                "summary": summary}
+
+    operations = {
+        "ingestPublishesReports": op("send", "ReportSubmitted",
+                                     "ingest publishes each accepted report (acks=all)."),
+        "triageConsumesReports": op("receive", "ReportSubmitted",
+                                    "triage consumes reports in batches (group vigie-triage)."),
+        "triagePublishesTriaged": op("send", "ReportTriaged",
+                                     "triage publishes the triaged report."),
+        "registryConsumesTriaged": op("receive", "ReportTriaged",
+                                      "registry records triaged reports (group vigie-registry)."),
+        "devicesPublishTelemetry": op("send", "TelemetryWindow",
+                                      "device software publishes telemetry windows."),
+        "registryPublishesAlerts": op("send", "Alert",
+                                      "registry relays alerts from its transactional outbox."),
+        "regulatorsReceiveAlerts": op("receive", "Alert",
+                                      "regulators subscribe; de-duplicate on event_id."),
+    }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Vigie event contracts",
+            "version": "1.0.0",
+            "description": "Topics of the Vigie vigilance platform. Every topic T has T.dlq. "
+            "Within a topic version changes are additive only.",
+        },
+        "defaultContentType": "application/json",
+        "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka",
+                              "description": "Broker started by `vigie kafka start`."}},
+        "channels": channels,
+        "operations": operations,
+        "components": {"schemas": schemas, "messages": messages},
+    }
+
+
+def openapi_documents() -> dict[str, dict[str, Any]]:
+    """OpenAPI documents of the HTTP services."""
+    from services.ingest.app import create_app as create_ingest
+    from services.ingest.settings import IngestSettings
+    from services.registry.app import create_app as create_registry
+    from services.registry.settings import RegistrySettings
+
+    ingest = create_ingest(IngestSettings()).openapi()
+    registry = create_registry(RegistrySettings(database_url="sqlite:///:memory:"),
+                               consume=False).openapi()
+    return {"ingest": ingest, "registry": registry}
+
+
+def render_all() -> dict[str, str]:
+    """Every generated file, relative path -> content."""
+    files: dict[str, str] = {}
+    examples = example_events()
+    for spec in topics.ALL:
+        files[f"{spec.name}.schema.json"] = _dump(spec.event.model_json_schema())
+        for index, event in enumerate(examples[spec.name], start=1):
+            files[f"examples/{spec.name}/{index}.json"] = _dump(event.model_dump(mode="json"))
+    files["asyncapi.json"] = _dump(asyncapi(examples))
+    for name, document in openapi_documents().items():
+        files[f"openapi/{name}.openapi.json"] = _dump(document)
+    return files
+
+
+def write_all(root: Path) -> list[Path]:
+    """Write every generated file under ``root``; return their paths."""
+    written = []
+    for rel, content in render_all().items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def differences(root: Path) -> list[str]:
+    """Files under ``root`` that differ from what the code generates."""
+    problems = []
+    for rel, content in render_all().items():
+        path = root / rel
+        if not path.exists():
+            problems.append(f"missing: {path}")
+        elif path.read_text(encoding="utf-8") != content:
+            problems.append(f"out of date: {path} (run `vigie schemas`)")
+    return problems

@@ -1,0 +1,61 @@
+"""The one place that names Kafka topics, with their settings and contracts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from vigie.contracts import Alert, ReportSubmitted, ReportTriaged, TelemetryWindow
+
+DLQ_SUFFIX = ".dlq"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic, the event it carries and how it is created."""
+
+    name: str
+    event: type[BaseModel]
+    description: str
+    partitions: int = 3
+    config: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dlq(self) -> str:
+        """Dead-letter topic for messages of this topic that cannot be processed."""
+        return self.name + DLQ_SUFFIX
+
+
+# Vigilance data must outlive any consumer outage: keep it for a year on the broker; the
+# registry is the system of record, the topics are the replayable log in front of it.
+_YEAR_MS = str(365 * 24 * 3600 * 1000)
+_KEEP = {"retention.ms": _YEAR_MS, "cleanup.policy": "delete"}
+
+REPORTS = TopicSpec(
+    "vigie.reports.v1", ReportSubmitted,
+    "Incident reports as submitted by clinicians, correspondents and manufacturers; key: report_id.",
+    config=_KEEP,
+)
+REPORTS_TRIAGED = TopicSpec(
+    "vigie.reports.triaged.v1", ReportTriaged,
+    "Reports with severity, category, codes and legal deadline from triage; key: report_id.",
+    config=_KEEP,
+)
+TELEMETRY = TopicSpec(
+    "vigie.telemetry.v1", TelemetryWindow,
+    "Telemetry windows reported by AI device software; key: device and model version.",
+    partitions=6, config={"retention.ms": str(90 * 24 * 3600 * 1000)},
+)
+ALERTS = TopicSpec(
+    "vigie.alerts.v1", Alert,
+    "Alerts for regulators, derived from committed registry state; key: case or signal id.",
+    config=_KEEP,
+)
+
+ALL: tuple[TopicSpec, ...] = (REPORTS, REPORTS_TRIAGED, TELEMETRY, ALERTS)
+
+
+def all_topic_names() -> list[str]:
+    """Every topic the platform needs, dead-letter topics included."""
+    return [name for spec in ALL for name in (spec.name, spec.dlq)]
