@@ -98,13 +98,14 @@ def stop_services(procs: list[subprocess.Popen[bytes]], *, timeout_s: float = 15
 
 def run_platform(args: argparse.Namespace) -> int:
     """Start Kafka, topics and the three services; print the URLs; stop all on Ctrl-C."""
-    from vigie import localkafka
     from vigie.kafka import ensure_topics
 
     settings = CommonSettings()
-    spec = localkafka.ClusterSpec()
     started_kafka = False
     if not args.no_kafka:
+        from vigie import localkafka
+
+        spec = localkafka.ClusterSpec()
         _out("Starting Apache Kafka (KRaft, 127.0.0.1:9092)...")
         started_kafka = not all(node.running for node in localkafka.status(spec))
         localkafka.start(spec)

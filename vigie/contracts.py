@@ -146,7 +146,7 @@ class ReportingObligation(Part):
     framework: Framework = Field(description="Law that creates the duty.")
     article: str = Field(description="Article and paragraph that sets the deadline.",
                          examples=["Art. 87(5)"])
-    days: int = Field(ge=0, description="Calendar days from the clock start; 0 means without delay.")
+    days: int = Field(ge=0, description="Calendar days from the clock start.")
     due_date: date = Field(description="Last day to report to the competent authority.")
     reason: str = Field(description="Why this duty applies to this report.")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -93,10 +94,9 @@ def ensure_topics(settings: CommonSettings, *, timeout_s: float = 60.0) -> list[
                     )
                 )
         if wanted:
-            try:
+            # Another process may have created them first: that is the state we want.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass  # another process created them first: that is the state we want
             log.info("topics created", extra={"topics": [t.name for t in wanted]})
         return [settings.topics.name(spec) for spec in ALL]
     finally:
@@ -134,7 +134,8 @@ def decode_records(
         try:
             good.append(Decoded(record, model.model_validate_json(value)))
         except ValidationError as exc:
-            kind = "not_json" if any(e["type"] == "json_invalid" for e in exc.errors()) else "schema"
+            invalid_json = any(e["type"] == "json_invalid" for e in exc.errors())
+            kind = "not_json" if invalid_json else "schema"
             bad.append(Rejected(record, kind, _short_errors(exc)))
         except UnicodeDecodeError as exc:
             bad.append(Rejected(record, "not_json", str(exc)))

@@ -72,8 +72,8 @@ def scrub(text: str, *, key: bytes) -> str:
 def _replace_ids(pattern: re.Pattern[str], text: str, key: bytes) -> str:
     def substitute(match: re.Match[str]) -> str:
         start, end = match.span("id")
-        whole_start = match.start()
+        offset = match.start()
         pseudonym = f"[{pseudonymise(match.group('id'), key=key)}]"
-        return match.group(0)[: start - whole_start] + pseudonym + match.group(0)[end - whole_start:]
+        return match.group(0)[: start - offset] + pseudonym + match.group(0)[end - offset:]
 
     return pattern.sub(substitute, text)

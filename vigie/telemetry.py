@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from typing import Any
 
@@ -63,10 +64,27 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 
+class _RedactSecrets(logging.Filter):
+    """Keep reporters' status-link secrets out of access logs."""
+
+    _STATUS = re.compile(r"/status/[^\s\"?]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(
+                self._STATUS.sub("/status/<redacted>", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = self._STATUS.sub("/status/<redacted>", record.msg)
+        return True
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Structured logs on stderr for a service process."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_JsonFormatter())
+    handler.addFilter(_RedactSecrets())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -34,7 +34,8 @@ _KEEP = {"retention.ms": _YEAR_MS, "cleanup.policy": "delete"}
 
 REPORTS = TopicSpec(
     "vigie.reports.v1", ReportSubmitted,
-    "Incident reports as submitted by clinicians, correspondents and manufacturers; key: report_id.",
+    "Incident reports as submitted by clinicians, correspondents and manufacturers; "
+    "key: report_id.",
     config=_KEEP,
 )
 REPORTS_TRIAGED = TopicSpec(

@@ -69,5 +69,5 @@ class Submitter:
         """Kafka answers metadata requests."""
         try:
             return bool(await self._broker.ping(timeout=2.0))
-        except Exception:  # not reachable is an answer, not an error
+        except Exception:  # noqa: BLE001 - not reachable is an answer, not an error
             return False

@@ -95,7 +95,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
                 with Session(engine) as session:
                     session.exec(text("SELECT 1"))  # type: ignore[call-overload]
                 return True
-            except Exception:  # an unreachable database is an answer here
+            except Exception:  # noqa: BLE001 - an unreachable database is an answer here
                 return False
 
         database = await asyncio.to_thread(db_ok)

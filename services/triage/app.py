@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from faststream import AckPolicy, FastStream
+from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import start_http_server
 
@@ -34,8 +35,8 @@ def load_classifier(settings: TriageSettings) -> Classifier | None:
     return model
 
 
-def create_app(settings: TriageSettings, classifier: Classifier | None) -> FastStream:
-    """The FastStream application of the triage service."""
+def build_broker(settings: TriageSettings, classifier: Classifier | None) -> KafkaBroker:
+    """The triage service's broker with its subscriber."""
     broker = make_broker(settings, client_id="vigie-triage")
     topics = settings.topics
     policy = TriagePolicy(review_confidence=settings.triage_review_confidence)
@@ -73,7 +74,7 @@ def create_app(settings: TriageSettings, classifier: Classifier | None) -> FastS
         telemetry.PUBLISHED.labels(service=SERVICE, topic=topics.reports_triaged).inc(len(triaged))
         telemetry.BATCH_SECONDS.labels(service=SERVICE).observe(time.perf_counter() - started)
 
-    return FastStream(broker, logger=log)
+    return broker
 
 
 def main() -> None:
@@ -81,6 +82,6 @@ def main() -> None:
     settings = TriageSettings()
     telemetry.configure_logging(settings.log_level)
     classifier = load_classifier(settings)
-    start_http_server(settings.triage_metrics_port, addr="127.0.0.1")
-    app = create_app(settings, classifier)
+    start_http_server(settings.triage_metrics_port, addr=settings.triage_metrics_host)
+    app = FastStream(build_broker(settings, classifier), logger=log)
     asyncio.run(app.run())

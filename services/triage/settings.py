@@ -12,6 +12,7 @@ class TriageSettings(CommonSettings):
 
     triage_group_id: str = "vigie-triage"
     triage_max_records: int = 500
+    triage_metrics_host: str = "127.0.0.1"
     triage_metrics_port: int = 8002
     # None means the artefact shipped with the project.
     triage_model_dir: Path | None = None

@@ -78,5 +78,5 @@ def test_future_awareness_date_is_refused() -> None:
 
 
 def test_unknown_fields_are_refused() -> None:
-    with pytest.raises(ValidationError, match="extra_forbidden|Extra inputs"):
+    with pytest.raises(ValidationError, match=r"extra_forbidden|Extra inputs"):
         ReportCreate.model_validate({**EXAMPLE_REPORT, "patient_name": "Jean Dupont"})

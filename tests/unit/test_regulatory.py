@@ -2,40 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 import pytest
 
 from services.triage.regulatory import assess, reading
-from vigie.contracts import (
-    DeviceRef,
-    Framework,
-    Language,
-    ReportedOutcome,
-    ReporterRole,
-    ReportKind,
-    ReportSubmitted,
-    Severity,
-)
+from tests.support.factories import report
+from vigie.contracts import Framework, ReportedOutcome, ReportKind, Severity
 
 AWARE = date(2026, 3, 1)
-
-
-def report(**overrides: object) -> ReportSubmitted:
-    data: dict[str, object] = {
-        "report_id": uuid.uuid4(),
-        "tracking_number": "VG-0000-0001",
-        "kind": ReportKind.ADVERSE_EVENT,
-        "reporter_role": ReporterRole.PHYSICIAN,
-        "device": DeviceRef(name="Dev", manufacturer="Acme", model_version="1"),
-        "awareness_date": AWARE,
-        "outcome": ReportedOutcome.NO_HARM,
-        "language": Language.EN,
-        "narrative": "The software suggested a wrong dose.",
-    }
-    data.update(overrides)
-    return ReportSubmitted.model_validate(data)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from services.triage.reports import TriagePolicy, decide, triage_batch
-from tests.unit.test_regulatory import report
+from tests.support.factories import report
 from vigie.contracts import CodeSuggestion, ReportedOutcome, ReportKind, Severity
 
 KEY = b"k"

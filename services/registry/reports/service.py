@@ -24,7 +24,7 @@ from services.registry.reports.models import (
     ReportPublic,
     ReportStatus,
 )
-from vigie.contracts import Alert, AlertType, ReportKind, ReportTriaged, Severity
+from vigie.contracts import Alert, AlertType, ReportKind, ReportTriaged, Severity, utcnow
 
 # Namespace of alert ids derived from case ids: a case's alert keeps its id across relays.
 _ALERT_NAMESPACE = uuid.UUID("0b6a3c1e-2f4d-4e8a-9c1b-5d7e9f2a4b6c")
@@ -70,6 +70,7 @@ def _row(event: ReportTriaged) -> dict[str, object]:
         "reporter_ref": report.reporter_ref,
         "status_token_hash": report.status_token_hash,
         "payload": event.model_dump_json(),
+        "recorded_at": utcnow(),
     }
 
 

@@ -1,0 +1,124 @@
+"""The whole platform as a user starts it: `vigie run`, a form, the registry, an alert."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from kafka import KafkaConsumer
+
+INGEST = "http://127.0.0.1:8000"
+REGISTRY = "http://127.0.0.1:8001"
+
+
+@pytest.fixture
+def platform(kafka_bootstrap: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """`vigie run` in a fresh topic namespace and database, stopped with Ctrl-C afterwards."""
+    env = {
+        **os.environ,
+        "VIGIE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "VIGIE_TOPIC_NAMESPACE": f"e2e{uuid.uuid4().hex[:8]}",
+        "VIGIE_DATABASE_URL": f"sqlite:///{tmp_path / 'registry.db'}",
+    }
+    log = (tmp_path / "run.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "vigie", "run"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while b"Press Ctrl-C to stop." not in (tmp_path / "run.log").read_bytes():
+            assert proc.poll() is None, (tmp_path / "run.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "run.log").read_text()
+            time.sleep(0.3)
+        yield env
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+        output = (tmp_path / "run.log").read_text()
+        assert code == 0, output
+        assert "Stopped." in output
+
+
+def regulator_token(env: dict[str, str]) -> str:
+    out = subprocess.run([sys.executable, "-m", "vigie", "token", "create", "--role", "regulator"],
+                         env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_form_submission_reaches_registry_and_regulator(platform: dict[str, str]) -> None:
+    env = platform
+    alerts = KafkaConsumer(
+        f"{env['VIGIE_TOPIC_NAMESPACE']}.vigie.alerts.v1",
+        bootstrap_servers=env["VIGIE_KAFKA_BOOTSTRAP_SERVERS"].split(","),
+        auto_offset_reset="earliest", group_id=None, enable_auto_commit=False,
+    )
+    form = {
+        "lang": "fr", "language": "fr", "kind": "inappropriate_ai_suggestion",
+        "reporter_role": "physician", "establishment": "CHU de Lille",
+        "device_name": "Veye Lung Nodules", "device_manufacturer": "Aidence B.V.",
+        "device_model_version": "3.2.1", "awareness_date": "2026-11-20", "outcome": "death",
+        "narrative": "Le nodule de 12 mm n'a pas été signalé par l'IA ; décès du patient.",
+        "patient_identifier": "IPP 77712345",
+    }
+    page = httpx.post(f"{INGEST}/", data=form, timeout=30)
+    assert page.status_code == 202, page.text
+    tracking = re.search(r'id="tracking-number">([^<]+)<', page.text)
+    status_link = re.search(r'id="status-link" href="([^"]+)"', page.text)
+    assert tracking and status_link
+
+    token = regulator_token(env)
+    headers = {"Authorization": f"Bearer {token}"}
+    found = None
+    deadline = time.monotonic() + 60
+    while found is None and time.monotonic() < deadline:
+        listing = httpx.get(f"{REGISTRY}/api/v1/reports", headers=headers, timeout=10).json()
+        found = next((r for r in listing["items"] if r["tracking_number"] == tracking[1]), None)
+        time.sleep(0.2)
+    assert found is not None, "the case never reached the registry"
+    assert found["severity"] == "death" and found["serious_incident"] is True
+    assert found["case_status"] == "triaged"
+    assert "77712345" not in json.dumps(found)
+    one = httpx.get(f"{REGISTRY}/api/v1/reports/{found['report_id']}", headers=headers)
+    assert one.status_code == 200 and one.json()["deadline"] == "2026-11-30"
+    assert httpx.get(f"{REGISTRY}/api/v1/reports/{found['report_id']}").status_code == 401
+
+    status = httpx.get(status_link[1].replace("/status/", "/api/v1/status/"), timeout=10)
+    assert status.status_code == 200 and status.json()["tracking_number"] == tracking[1]
+
+    alert = None
+    deadline = time.monotonic() + 60
+    while alert is None and time.monotonic() < deadline:
+        for batch in alerts.poll(timeout_ms=500).values():
+            for record in batch:
+                data = json.loads(record.value)
+                if data["tracking_number"] == tracking[1]:
+                    alert = data
+    alerts.close()
+    assert alert is not None, "no alert on the alert topic"
+    assert alert["alert_type"] == "serious_incident"
+    assert alert["deadline"] == "2026-11-30"
+    assert alert["obligations"][0]["article"] == "Art. 87(5)"
+
+
+def test_api_submission_and_metrics(platform: dict[str, str]) -> None:
+    from services.ingest.reports.models import EXAMPLE_REPORT
+
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = httpx.post(f"{INGEST}/api/v1/reports", json=EXAMPLE_REPORT, headers=key, timeout=30)
+    again = httpx.post(f"{INGEST}/api/v1/reports", json=EXAMPLE_REPORT, headers=key, timeout=30)
+    assert first.status_code == 202 and first.json() == again.json()
+    bad = httpx.post(f"{INGEST}/api/v1/reports", json={"kind": "adverse_event"}, timeout=30)
+    assert bad.status_code == 422
+    assert ["body", "narrative"] in [e["loc"] for e in bad.json()["detail"]]
+    for port in (8000, 8001, 8002):
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+        assert metrics.status_code == 200 and "vigie_" in metrics.text

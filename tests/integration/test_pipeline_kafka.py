@@ -1,0 +1,107 @@
+"""The Kafka path on the real broker: triage and registry, dead letters, exactly-once counts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from services.registry.reports.models import Report
+from tests.support.factories import report
+from tests.support.kafka import drain, fresh_namespace, producer, provision
+from tests.support.pipeline import running_pipeline
+from vigie.contracts import Alert, ReportedOutcome
+from vigie.settings import CommonSettings
+
+
+def _malformed(i: int) -> bytes:
+    """Kinds of bad input seen in practice: not JSON, wrong shape, wrong values, truncated."""
+    good = report().model_dump_json()
+    kinds = [
+        b"\xff\xfe not even utf-8",
+        b"<report>xml is not accepted</report>",
+        json.dumps({"hello": "world"}).encode(),
+        good.replace('"adverse_event"', '"gossip"').encode(),
+        good[: len(good) // 2].encode(),
+        json.dumps([1, 2, 3]).encode(),
+    ]
+    return kinds[i % len(kinds)]
+
+
+def test_good_reports_recorded_once_bad_ones_dead_lettered(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """10,000 good reports (10% redelivered) mixed with 1,000 malformed messages."""
+    namespace = fresh_namespace()
+    settings = CommonSettings(kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=namespace)
+    provision(settings)
+    rng = random.Random(7)
+    good = [
+        report(outcome=ReportedOutcome.DEATH if i % 50 == 0 else ReportedOutcome.NO_HARM,
+               awareness_date=date(2026, 1, 1 + i % 28))
+        for i in range(10_000)
+    ]
+    messages: list[tuple[bytes, bytes]] = [
+        (r.report_id.bytes, r.model_dump_json().encode()) for r in good
+    ]
+    # Redeliveries: the same events published again must not be counted twice.
+    messages += [messages[i] for i in rng.sample(range(10_000), 1_000)]
+    messages += [(b"bad-%d" % i, _malformed(i)) for i in range(1_000)]
+    rng.shuffle(messages)
+    out = producer(kafka_bootstrap)
+    for key, value in messages:
+        out.send(settings.topics.reports, key=key, value=value)
+    out.flush()
+    out.close()
+
+    async def scenario() -> tuple[int, set[str]]:
+        async with running_pipeline(bootstrap=kafka_bootstrap, namespace=namespace,
+                                    database_url=f"sqlite:///{tmp_path / 'r.db'}") as pipe:
+            await pipe.wait_for(lambda: pipe.count_reports() >= 10_000, timeout_s=240)
+            await asyncio.sleep(1.0)  # let any stray duplicate land before counting
+            with Session(pipe.engine) as session:
+                ids = {str(r) for r in session.exec(select(Report.report_id))}
+            return pipe.count_reports(), ids
+
+    count, ids = asyncio.run(scenario())
+    assert count == 10_000
+    assert ids == {str(r.report_id) for r in good}
+    dlq = drain(kafka_bootstrap, settings.topics.reports + ".dlq",
+                until=lambda records: len(records) >= 1_000, timeout_s=60)
+    assert len(dlq) == 1_000
+    assert {r.key for r in dlq} == {b"bad-%d" % i for i in range(1_000)}
+    headers = dict(dlq[0].headers)
+    assert headers["vigie-dlq-source-topic"].decode() == settings.topics.reports
+    assert headers["vigie-dlq-reason"].decode() in {"not_json", "schema"}
+    assert headers["vigie-dlq-error"]
+    alerts = drain(kafka_bootstrap, settings.topics.alerts,
+                   until=lambda records: len(records) >= 200, timeout_s=60)
+    alert_reports = {str(Alert.model_validate_json(r.value).report_id) for r in alerts}
+    assert alert_reports == {str(r.report_id) for r in good if r.outcome is ReportedOutcome.DEATH}
+
+
+def test_registry_dead_letters_bad_triaged_events(kafka_bootstrap: str, tmp_path: Path) -> None:
+    namespace = fresh_namespace()
+    settings = CommonSettings(kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=namespace)
+    provision(settings)
+    out = producer(kafka_bootstrap)
+    out.send(settings.topics.reports_triaged, key=b"x", value=b'{"report": 42}')
+    out.send(settings.topics.reports, key=b"y", value=report().model_dump_json().encode())
+    out.flush()
+    out.close()
+
+    async def scenario() -> int:
+        async with running_pipeline(bootstrap=kafka_bootstrap, namespace=namespace,
+                                    database_url=f"sqlite:///{tmp_path / 'r.db'}") as pipe:
+            await pipe.wait_for(lambda: pipe.count_reports() >= 1)
+            return pipe.count_reports()
+
+    assert asyncio.run(scenario()) == 1
+    dlq = drain(kafka_bootstrap, settings.topics.reports_triaged + ".dlq",
+                until=lambda records: len(records) >= 1)
+    assert [r.value for r in dlq] == [b'{"report": 42}']
+    assert dict(dlq[0].headers)["vigie-dlq-consumer-group"].decode() == f"{namespace}-registry"
