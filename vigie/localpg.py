@@ -46,7 +46,10 @@ def _as_postgres(cmd: list[str], **kwargs: object) -> subprocess.CompletedProces
     # The server refuses to run as root; Debian's package provides the postgres user.
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
+    result: subprocess.CompletedProcess[str] = subprocess.run(  # type: ignore[call-overload]
+        cmd, capture_output=True, text=True, check=False, **kwargs
+    )
+    return result
 
 
 def _ready(spec: PgSpec) -> bool:

@@ -30,7 +30,7 @@ def load_classifier(settings: TriageSettings) -> Classifier | None:
         return None
     from services.triage.model import DEFAULT_MODEL_DIR, TriageModel
 
-    model = TriageModel.load(settings.triage_model_dir or DEFAULT_MODEL_DIR)
+    model: Classifier = TriageModel.load(settings.triage_model_dir or DEFAULT_MODEL_DIR)
     log.info("triage model loaded", extra={"model_version": model.version})
     return model
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vigie.contracts import DeviceRef, Language, ReportedOutcome, ReporterRole, ReportKind, utcnow
 
-EXAMPLE_REPORT = {
+EXAMPLE_REPORT: dict[str, Any] = {
     "kind": "inappropriate_ai_suggestion",
     "reporter_role": "physician",
     "establishment": "CHU de Bordeaux",

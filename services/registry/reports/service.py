@@ -77,6 +77,7 @@ def _row(event: ReportTriaged) -> dict[str, object]:
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]]) -> set[uuid.UUID]:
     """Insert report rows; a report id already recorded is left as it is. Returns new ids."""
     dialect = session.get_bind().dialect.name
+    statement: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":
         statement = postgresql.insert(Report).on_conflict_do_nothing(index_elements=["report_id"])
     elif dialect == "sqlite":
@@ -88,7 +89,7 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]])
         if fresh:
             session.execute(insert(Report), fresh)
         return {r["report_id"] for r in fresh}  # type: ignore[misc]
-    result = session.execute(statement.returning(Report.report_id), rows)
+    result = session.execute(statement.returning(col(Report.report_id)), rows)
     return set(result.scalars().all())
 
 
