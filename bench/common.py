@@ -21,8 +21,12 @@ def machine() -> dict[str, Any]:
                     break
     except OSError:
         pass
-    return {"cores": os.cpu_count(), "cpu": cpu, "python": sys.version.split()[0],
-            "platform": platform.platform()}
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
 
 
 def median(values: list[float]) -> float:

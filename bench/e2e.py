@@ -43,23 +43,33 @@ def make_reports(n: int) -> list[bytes]:
     outcomes = list(ReportedOutcome)
     return [
         ReportSubmitted(
-            report_id=uuid.uuid4(), tracking_number="VG-0000-0000",
-            kind=ReportKind.ADVERSE_EVENT, reporter_role=ReporterRole.PHYSICIAN,
-            device=DeviceRef(name=f"Device {i % 40}", manufacturer=f"Maker {i % 7}",
-                             model_version="1.0"),
-            awareness_date=date(2026, 10, 1 + i % 28), outcome=outcomes[i % len(outcomes)],
+            report_id=uuid.uuid4(),
+            tracking_number="VG-0000-0000",
+            kind=ReportKind.ADVERSE_EVENT,
+            reporter_role=ReporterRole.PHYSICIAN,
+            device=DeviceRef(
+                name=f"Device {i % 40}", manufacturer=f"Maker {i % 7}", model_version="1.0"
+            ),
+            awareness_date=date(2026, 10, 1 + i % 28),
+            outcome=outcomes[i % len(outcomes)],
             language=Language.EN,
-            narrative=("The decision-support software recommended a dose twice the usual; "
-                       "the nurse noticed before administration. ") * 3,
-        ).model_dump_json().encode()
+            narrative=(
+                "The decision-support software recommended a dose twice the usual; "
+                "the nurse noticed before administration. "
+            )
+            * 3,
+        )
+        .model_dump_json()
+        .encode()
         for i in range(n)
     ]
 
 
 def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
     """Write ``values`` to ``topic`` (acks=all) and wait for every acknowledgement."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all",
-                             linger_ms=20, batch_size=256 * 1024)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap.split(","), acks="all", linger_ms=20, batch_size=256 * 1024
+    )
     for value in values:
         producer.send(topic, value=value)
     producer.flush()
@@ -68,9 +78,14 @@ def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
 
 async def raw_consume_rate(bootstrap: str, topic: str, n: int) -> float:
     """Messages/s of a bare aiokafka consumer (the client the services use) reading ``n``."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False,
-                                max_poll_records=500)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=500,
+    )
     await consumer.start()
     try:
         seen = 0
@@ -106,6 +121,7 @@ def wait_count(db: Path, target: int, timeout_s: float) -> float:
 
 def http_latencies(db: Path, n: int, base: int) -> tuple[float, list[float]]:
     """Submit ``n`` reports over HTTP; accept rate and submission-to-commit latencies (ms)."""
+
     async def submit_all() -> float:
         async with httpx.AsyncClient(base_url="http://127.0.0.1:8000", timeout=30) as client:
             semaphore = asyncio.Semaphore(16)
@@ -153,20 +169,26 @@ def main() -> None:
     # Ceiling: the same broker, the same client library, no processing.
     raw_topic = f"{namespace}.bench.raw"
     admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","))
-    admin.create_topics([NewTopic(raw_topic, num_partitions=REPORTS.partitions,
-                                  replication_factor=1)])
+    admin.create_topics(
+        [NewTopic(raw_topic, num_partitions=REPORTS.partitions, replication_factor=1)]
+    )
     admin.close()
     payloads = make_reports(args.reports)
     raw_rates = []
     for _ in range(args.repeats):
         produce(bootstrap, raw_topic, payloads)
-        raw_rates.append(asyncio.run(raw_consume_rate(bootstrap, raw_topic,
-                                                      args.reports * (len(raw_rates) + 1))))
+        raw_rates.append(
+            asyncio.run(raw_consume_rate(bootstrap, raw_topic, args.reports * (len(raw_rates) + 1)))
+        )
     say(f"raw aiokafka consume: median {median(raw_rates):,.0f} msg/s  {raw_rates}")
 
-    env = {**os.environ, "VIGIE_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-           "VIGIE_TOPIC_NAMESPACE": namespace, "VIGIE_DATABASE_URL": f"sqlite:///{db}",
-           "VIGIE_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "VIGIE_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "VIGIE_TOPIC_NAMESPACE": namespace,
+        "VIGIE_DATABASE_URL": f"sqlite:///{db}",
+        "VIGIE_LOG_LEVEL": "WARNING",
+    }
     procs = start_services(env, workdir / "logs")
     try:
         wait_http("http://127.0.0.1:8001/readyz", timeout_s=120, procs=procs)
@@ -179,33 +201,41 @@ def main() -> None:
             total += args.reports
             seconds = wait_count(db, total, 600)
             rates.append(args.reports / seconds)
-            say(f"repeat {repeat + 1}: {args.reports} reports Kafka -> registry commit in "
-                f"{seconds:.2f} s = {rates[-1]:,.0f} reports/s")
+            say(
+                f"repeat {repeat + 1}: {args.reports} reports Kafka -> registry commit in "
+                f"{seconds:.2f} s = {rates[-1]:,.0f} reports/s"
+            )
         accept_rate, latencies = http_latencies(db, args.http, total)
     finally:
         stop_services(procs)
 
     pipeline = median(rates)
     raw = median(raw_rates)
-    say(f"pipeline (triage + registry, SQLite): median {pipeline:,.0f} reports/s, "
-        f"{pipeline / raw:.1%} of the raw consume ceiling")
-    say(f"HTTP submission: {accept_rate:,.0f} reports/s accepted (16 concurrent clients); "
+    say(
+        f"pipeline (triage + registry, SQLite): median {pipeline:,.0f} reports/s, "
+        f"{pipeline / raw:.1%} of the raw consume ceiling"
+    )
+    say(
+        f"HTTP submission: {accept_rate:,.0f} reports/s accepted (16 concurrent clients); "
         f"submission -> registry commit p50 {percentile(latencies, 50):.0f} ms, "
-        f"p99 {percentile(latencies, 99):.0f} ms")
-    finish({
-        "benchmark": "e2e",
-        "machine": machine(),
-        "reports_per_repeat": args.reports,
-        "repeats": args.repeats,
-        "pipeline_reports_per_s_median": round(pipeline, 1),
-        "pipeline_reports_per_s": [round(r, 1) for r in rates],
-        "raw_consume_msgs_per_s_median": round(raw, 1),
-        "raw_consume_msgs_per_s": [round(r, 1) for r in raw_rates],
-        "pipeline_vs_raw_ratio": round(pipeline / raw, 4),
-        "http_accept_reports_per_s": round(accept_rate, 1),
-        "http_to_commit_ms_p50": round(percentile(latencies, 50), 1),
-        "http_to_commit_ms_p99": round(percentile(latencies, 99), 1),
-    })
+        f"p99 {percentile(latencies, 99):.0f} ms"
+    )
+    finish(
+        {
+            "benchmark": "e2e",
+            "machine": machine(),
+            "reports_per_repeat": args.reports,
+            "repeats": args.repeats,
+            "pipeline_reports_per_s_median": round(pipeline, 1),
+            "pipeline_reports_per_s": [round(r, 1) for r in rates],
+            "raw_consume_msgs_per_s_median": round(raw, 1),
+            "raw_consume_msgs_per_s": [round(r, 1) for r in raw_rates],
+            "pipeline_vs_raw_ratio": round(pipeline / raw, 4),
+            "http_accept_reports_per_s": round(accept_rate, 1),
+            "http_to_commit_ms_p50": round(percentile(latencies, 50), 1),
+            "http_to_commit_ms_p99": round(percentile(latencies, 99), 1),
+        }
+    )
 
 
 if __name__ == "__main__":

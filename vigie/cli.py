@@ -36,18 +36,27 @@ def _add_own_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     alerts.add_argument("--from-beginning", action="store_true")
     alerts.add_argument("--group", default=None, help="consumer group (default: none, no commit)")
     alerts.add_argument("--max", type=int, default=None, help="stop after this many alerts")
-    alerts.add_argument("--timeout", type=float, default=None,
-                        help="stop after this many seconds without an alert")
+    alerts.add_argument(
+        "--timeout", type=float, default=None, help="stop after this many seconds without an alert"
+    )
     alerts.set_defaults(func=commands.tail_alerts)
 
     token = sub.add_parser("token", help="API tokens of the registry")
     token_sub = token.add_subparsers(dest="token_command", required=True)
     create = token_sub.add_parser("create", help="issue a token and print it once")
-    create.add_argument("--role", required=True,
-                        choices=["clinician", "device", "manufacturer", "regulator", "admin"])
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=["clinician", "device", "manufacturer", "regulator", "admin"],
+    )
     create.add_argument("--manufacturer", default=None)
     create.add_argument("--label", default=None)
     create.set_defaults(func=commands.create_token)
+
+    audit = sub.add_parser("audit", help="the registry's audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="check the hash chain of every audit record")
+    verify.set_defaults(func=commands.verify_audit)
 
     schemas = sub.add_parser("schemas", help="regenerate schemas/ from the code")
     schemas.add_argument("--check", action="store_true", help="fail if schemas/ is out of date")
@@ -74,8 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``vigie``; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     for noisy in ("kafka", "aiokafka"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     code: int = args.func(args)

@@ -76,7 +76,9 @@ def start_services(env: dict[str, str], log_dir: Path) -> list[subprocess.Popen[
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "vigie", "serve", service],
-                env=env, stdout=logfile, stderr=subprocess.STDOUT,
+                env=env,
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
             )
         )
     return procs
@@ -197,13 +199,36 @@ def create_token(args: argparse.Namespace) -> int:
     init_db(engine)
     with Session(engine) as session:
         try:
-            token = issue(session, role=Role(args.role), manufacturer=args.manufacturer,
-                          label=args.label)
+            token = issue(
+                session, role=Role(args.role), manufacturer=args.manufacturer, label=args.label
+            )
         except ValueError as exc:
             sys.stderr.write(f"vigie token create: {exc}\n")
             return 2
     _out(token)
     return 0
+
+
+def verify_audit(args: argparse.Namespace) -> int:
+    """Check the audit chain; exit 1 and say where it breaks if it was tampered with."""
+    from sqlmodel import Session
+
+    from services.registry.audit.service import verify
+    from services.registry.db import init_db, make_engine
+    from services.registry.settings import RegistrySettings
+
+    engine = make_engine(RegistrySettings().database_url)
+    init_db(engine)
+    with Session(engine) as session:
+        result = verify(session)
+    if result.ok:
+        _out(f"audit chain intact: {result.records} records, head {result.head}")
+        return 0
+    _out(
+        f"AUDIT CHAIN BROKEN at record {result.first_bad_seq}: {result.problem} "
+        f"({result.records} records read)"
+    )
+    return 1
 
 
 def schemas(args: argparse.Namespace) -> int:

@@ -125,27 +125,42 @@ class Framework(StrEnum):
 class DeviceRef(Part):
     """The AI device (and model version) a report or telemetry window is about."""
 
-    name: str = Field(min_length=1, max_length=200, description="Trade name of the device.",
-                      examples=["Veye Lung Nodules"])
-    manufacturer: str = Field(min_length=1, max_length=200,
-                              description="Legal manufacturer as on the label.",
-                              examples=["Aidence B.V."])
-    udi_di: str | None = Field(default=None, max_length=100,
-                               description="UDI device identifier (GS1/HIBCC/ICCBBA), when known.",
-                               examples=["08720299160012"])
-    model_version: str = Field(min_length=1, max_length=100,
-                               description="Version of the AI model that produced the output.",
-                               examples=["3.2.1"])
-    software_version: str | None = Field(default=None, max_length=100,
-                                         description="Version of the device software, if distinct.")
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Trade name of the device.",
+        examples=["Veye Lung Nodules"],
+    )
+    manufacturer: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Legal manufacturer as on the label.",
+        examples=["Aidence B.V."],
+    )
+    udi_di: str | None = Field(
+        default=None,
+        max_length=100,
+        description="UDI device identifier (GS1/HIBCC/ICCBBA), when known.",
+        examples=["08720299160012"],
+    )
+    model_version: str = Field(
+        min_length=1,
+        max_length=100,
+        description="Version of the AI model that produced the output.",
+        examples=["3.2.1"],
+    )
+    software_version: str | None = Field(
+        default=None, max_length=100, description="Version of the device software, if distinct."
+    )
 
 
 class ReportingObligation(Part):
     """One legal reporting duty triggered by a report, with its deadline."""
 
     framework: Framework = Field(description="Law that creates the duty.")
-    article: str = Field(description="Article and paragraph that sets the deadline.",
-                         examples=["Art. 87(5)"])
+    article: str = Field(
+        description="Article and paragraph that sets the deadline.", examples=["Art. 87(5)"]
+    )
     days: int = Field(ge=0, description="Calendar days from the clock start.")
     due_date: date = Field(description="Last day to report to the competent authority.")
     reason: str = Field(description="Why this duty applies to this report.")
@@ -154,14 +169,16 @@ class ReportingObligation(Part):
 class RegulatoryAssessment(Part):
     """The legal reading of a report: is it a serious incident, and by when must it be reported."""
 
-    serious_incident: bool = Field(description="Serious incident in the sense of MDR Art. 2(65) "
-                                   "or AI Act Art. 3(49).")
+    serious_incident: bool = Field(
+        description="Serious incident in the sense of MDR Art. 2(65) or AI Act Art. 3(49)."
+    )
     clock_start: date = Field(description="Day the clock starts: the awareness date.")
     obligations: list[ReportingObligation] = Field(
         default_factory=list, description="Every duty that applies, earliest deadline first."
     )
-    deadline: date | None = Field(default=None,
-                                  description="Earliest due date among the obligations.")
+    deadline: date | None = Field(
+        default=None, description="Earliest due date among the obligations."
+    )
     trend_reportable: bool = Field(
         default=False,
         description="Non-serious incident counted for MDR Art. 88 trend reporting.",
@@ -193,10 +210,12 @@ class TriageResult(Part):
     )
     category_probability: float | None = Field(default=None, ge=0, le=1)
     imdrf_codes: list[CodeSuggestion] = Field(default_factory=list)
-    confidence: float | None = Field(default=None, ge=0, le=1,
-                                     description="Model confidence in its severity reading.")
-    needs_review: bool = Field(default=False,
-                               description="A human must confirm this triage before it is final.")
+    confidence: float | None = Field(
+        default=None, ge=0, le=1, description="Model confidence in its severity reading."
+    )
+    needs_review: bool = Field(
+        default=False, description="A human must confirm this triage before it is final."
+    )
     review_reasons: list[str] = Field(default_factory=list)
     model_version: str | None = Field(
         default=None, description="Version (content hash) of the model artefact, if a model ran."
@@ -239,19 +258,26 @@ class ReportSubmitted(Event):
     """A clinician, correspondent or manufacturer submitted an incident report."""
 
     report_id: uuid.UUID = Field(description="Id of the report; the registry upserts on it.")
-    tracking_number: str = Field(pattern=r"^VG-[0-9A-Z]{4}-[0-9A-Z]{4}$",
-                                 description="Short number quoted to the reporter.",
-                                 examples=["VG-7K2D-9QXM"])
+    tracking_number: str = Field(
+        pattern=r"^VG-[0-9A-Z]{4}-[0-9A-Z]{4}$",
+        description="Short number quoted to the reporter.",
+        examples=["VG-7K2D-9QXM"],
+    )
     kind: ReportKind
     reporter_role: ReporterRole
     reporter_ref: str | None = Field(
-        default=None, pattern=PSEUDONYM_PATTERN,
+        default=None,
+        pattern=PSEUDONYM_PATTERN,
         description="Pseudonym of the authenticated reporter, when the report came with a token.",
     )
-    establishment: str | None = Field(default=None, max_length=200,
-                                      description="Health establishment of the reporter.")
-    country: str = Field(default="FR", pattern=r"^[A-Z]{2}$",
-                         description="ISO 3166-1 country where the incident happened.")
+    establishment: str | None = Field(
+        default=None, max_length=200, description="Health establishment of the reporter."
+    )
+    country: str = Field(
+        default="FR",
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166-1 country where the incident happened.",
+    )
     device: DeviceRef
     is_medical_device: bool = Field(
         default=True,
@@ -262,21 +288,27 @@ class ReportSubmitted(Event):
     awareness_date: date = Field(description="Day the reporter became aware of the incident.")
     outcome: ReportedOutcome
     public_health_threat: bool = Field(
-        default=False, description="Reporter sees a serious public health threat (MDR Art. 2(66)).")
+        default=False, description="Reporter sees a serious public health threat (MDR Art. 2(66))."
+    )
     fundamental_rights_concern: bool = Field(
         default=False,
         description="Infringement of fundamental-rights obligations (AI Act Art. 3(49)(c)).",
     )
     language: Language
-    narrative: str = Field(min_length=10, max_length=20_000,
-                           description="What happened, in the reporter's words (identifiers "
-                           "removed before publication).")
+    narrative: str = Field(
+        min_length=10,
+        max_length=20_000,
+        description="What happened, in the reporter's words (identifiers "
+        "removed before publication).",
+    )
     patient_pseudonym: str | None = Field(
-        default=None, pattern=PSEUDONYM_PATTERN,
+        default=None,
+        pattern=PSEUDONYM_PATTERN,
         description="Keyed hash of the patient identifier; the clear identifier never travels.",
     )
     status_token_hash: str | None = Field(
-        default=None, pattern=r"^[0-9a-f]{64}$",
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
         description="SHA-256 of the secret in the reporter's status link.",
     )
 
@@ -296,10 +328,12 @@ class TelemetryWindow(Event):
     window_start: AwareDatetime
     window_end: AwareDatetime
     n_predictions: int = Field(ge=0, description="Predictions made in the window (usage).")
-    score_histogram: Histogram | None = Field(default=None,
-                                              description="Histogram of output scores.")
-    score_sample: list[float] | None = Field(default=None, max_length=10_000,
-                                             description="Sample of output scores.")
+    score_histogram: Histogram | None = Field(
+        default=None, description="Histogram of output scores."
+    )
+    score_sample: list[float] | None = Field(
+        default=None, max_length=10_000, description="Sample of output scores."
+    )
     features: list[FeatureSummary] = Field(default_factory=list, max_length=500)
     confusion: ConfusionCounts | None = None
 
@@ -319,4 +353,3 @@ class Alert(Event):
     deadline: date | None = Field(default=None, description="Earliest legal deadline.")
     obligations: list[ReportingObligation] = Field(default_factory=list)
     registry_path: str = Field(description="Path of the case in the registry API.")
-

@@ -178,12 +178,17 @@ async def dead_letter(
                 headers=headers,
             )
         )
-        telemetry.DEAD_LETTERED.labels(service=service, topic=record.topic,
-                                       reason=reject.reason).inc()
+        telemetry.DEAD_LETTERED.labels(
+            service=service, topic=record.topic, reason=reject.reason
+        ).inc()
         log.warning(
             "message dead-lettered",
-            extra={"topic": record.topic, "partition": record.partition,
-                   "offset": record.offset, "reason": reject.reason},
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "reason": reject.reason,
+            },
         )
     await asyncio.gather(*sends)
 
@@ -194,8 +199,9 @@ async def publish_events(
     """Publish keyed events concurrently and return once the broker acknowledged all of them."""
     await asyncio.gather(
         *(
-            broker.publish(event.model_dump_json().encode(), topic=topic, key=key,
-                           headers=JSON_HEADERS)
+            broker.publish(
+                event.model_dump_json().encode(), topic=topic, key=key, headers=JSON_HEADERS
+            )
             for key, event in events
         )
     )

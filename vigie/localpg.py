@@ -55,7 +55,8 @@ def _as_postgres(cmd: list[str], **kwargs: object) -> subprocess.CompletedProces
 def _ready(spec: PgSpec) -> bool:
     result = subprocess.run(
         [_bin("pg_isready"), "-h", spec.host, "-p", str(spec.port)],
-        capture_output=True, check=False,
+        capture_output=True,
+        check=False,
     )
     return result.returncode == 0
 
@@ -71,23 +72,46 @@ def start(spec: PgSpec = PgSpec(), *, timeout_s: float = 60) -> str:
             user = pwd.getpwnam("postgres")
             for path in (spec.home.resolve(), data):
                 os.chown(path, user.pw_uid, user.pw_gid)
-        result = _as_postgres([_bin("initdb"), "-D", str(data), "-U", "vigie",
-                               "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+        result = _as_postgres(
+            [
+                _bin("initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "vigie",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
         if result.returncode != 0:
             raise PostgresStartError(f"initdb failed: {result.stderr[-2000:]}")
     logfile = data / "server.log"
-    result = _as_postgres([
-        _bin("pg_ctl"), "-D", str(data), "-l", str(logfile), "-w", "-t", str(int(timeout_s)),
-        "-o", f"-p {spec.port} -c listen_addresses={spec.host} -k {data} "
-              "-c fsync=on -c shared_buffers=256MB -c max_connections=200",
-        "start",
-    ])
+    result = _as_postgres(
+        [
+            _bin("pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(logfile),
+            "-w",
+            "-t",
+            str(int(timeout_s)),
+            "-o",
+            f"-p {spec.port} -c listen_addresses={spec.host} -k {data} "
+            "-c fsync=on -c shared_buffers=256MB -c max_connections=200",
+            "start",
+        ]
+    )
     if result.returncode != 0 or not _ready(spec):
         tail = logfile.read_text(errors="replace")[-2000:] if logfile.exists() else ""
         raise PostgresStartError(f"PostgreSQL did not start: {result.stderr}\n{tail}")
     created = subprocess.run(
         [_bin("createdb"), "-h", spec.host, "-p", str(spec.port), "-U", "vigie", "vigie"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if created.returncode != 0 and "already exists" not in created.stderr:
         raise PostgresStartError(f"createdb failed: {created.stderr}")

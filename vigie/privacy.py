@@ -74,6 +74,6 @@ def _replace_ids(pattern: re.Pattern[str], text: str, key: bytes) -> str:
         start, end = match.span("id")
         offset = match.start()
         pseudonym = f"[{pseudonymise(match.group('id'), key=key)}]"
-        return match.group(0)[: start - offset] + pseudonym + match.group(0)[end - offset:]
+        return match.group(0)[: start - offset] + pseudonym + match.group(0)[end - offset :]
 
     return pattern.sub(substitute, text)

@@ -28,8 +28,12 @@ from vigie.contracts import (
 
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
 _AT = datetime(2026, 11, 19, 9, 30, tzinfo=UTC)
-_DEVICE = DeviceRef(name="Veye Lung Nodules", manufacturer="Aidence B.V.",
-                    udi_di="08720299160012", model_version="3.2.1")
+_DEVICE = DeviceRef(
+    name="Veye Lung Nodules",
+    manufacturer="Aidence B.V.",
+    udi_di="08720299160012",
+    model_version="3.2.1",
+)
 
 
 def example_events() -> dict[str, list[BaseModel]]:
@@ -56,8 +60,9 @@ def example_events() -> dict[str, list[BaseModel]]:
         status_token_hash="9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     )
     triaged = triage_batch([report], classifier=None, key=b"example", policy=TriagePolicy())[0]
-    triaged = triaged.model_copy(update={
-        "event_id": uuid.UUID("00000000-0000-4000-8000-000000000002"), "occurred_at": _AT})
+    triaged = triaged.model_copy(
+        update={"event_id": uuid.UUID("00000000-0000-4000-8000-000000000002"), "occurred_at": _AT}
+    )
     telemetry = TelemetryWindow(
         event_id=uuid.UUID("00000000-0000-4000-8000-000000000003"),
         occurred_at=_AT,
@@ -66,8 +71,11 @@ def example_events() -> dict[str, list[BaseModel]]:
         window_end=_AT,
         n_predictions=412,
         score_histogram=Histogram(edges=[0.0, 0.25, 0.5, 0.75, 1.0], counts=[250, 80, 50, 32]),
-        features=[FeatureSummary(name="patient_age", count=412, mean=63.2, std=12.1,
-                                 minimum=19, maximum=94)],
+        features=[
+            FeatureSummary(
+                name="patient_age", count=412, mean=63.2, std=12.1, minimum=19, maximum=94
+            )
+        ],
     )
     alert = Alert(
         event_id=uuid.UUID("00000000-0000-4000-8000-000000000004"),
@@ -121,9 +129,13 @@ def asyncapi(examples: dict[str, list[BaseModel]]) -> dict[str, Any]:
             "payload": {"$ref": f"#/components/schemas/{name}"},
             "examples": [{"payload": e.model_dump(mode="json")} for e in examples[spec.name]],
         }
-        bindings = {"kafka": {"topic": spec.name, "partitions": spec.partitions,
-                              "topicConfiguration": {"retention.ms": int(spec.config.get(
-                                  "retention.ms", "-1"))}}}
+        bindings = {
+            "kafka": {
+                "topic": spec.name,
+                "partitions": spec.partitions,
+                "topicConfiguration": {"retention.ms": int(spec.config.get("retention.ms", "-1"))},
+            }
+        }
         channels[name] = {
             "address": spec.name,
             "description": spec.description,
@@ -146,24 +158,30 @@ def asyncapi(examples: dict[str, list[BaseModel]]) -> dict[str, Any]:
     }
 
     def op(action: str, channel: str, summary: str) -> dict[str, Any]:
-        return {"action": action, "channel": {"$ref": f"#/channels/{channel}"},
-                "summary": summary}
+        return {"action": action, "channel": {"$ref": f"#/channels/{channel}"}, "summary": summary}
 
     operations = {
-        "ingestPublishesReports": op("send", "ReportSubmitted",
-                                     "ingest publishes each accepted report (acks=all)."),
-        "triageConsumesReports": op("receive", "ReportSubmitted",
-                                    "triage consumes reports in batches (group vigie-triage)."),
-        "triagePublishesTriaged": op("send", "ReportTriaged",
-                                     "triage publishes the triaged report."),
-        "registryConsumesTriaged": op("receive", "ReportTriaged",
-                                      "registry records triaged reports (group vigie-registry)."),
-        "devicesPublishTelemetry": op("send", "TelemetryWindow",
-                                      "device software publishes telemetry windows."),
-        "registryPublishesAlerts": op("send", "Alert",
-                                      "registry relays alerts from its transactional outbox."),
-        "regulatorsReceiveAlerts": op("receive", "Alert",
-                                      "regulators subscribe; de-duplicate on event_id."),
+        "ingestPublishesReports": op(
+            "send", "ReportSubmitted", "ingest publishes each accepted report (acks=all)."
+        ),
+        "triageConsumesReports": op(
+            "receive", "ReportSubmitted", "triage consumes reports in batches (group vigie-triage)."
+        ),
+        "triagePublishesTriaged": op(
+            "send", "ReportTriaged", "triage publishes the triaged report."
+        ),
+        "registryConsumesTriaged": op(
+            "receive", "ReportTriaged", "registry records triaged reports (group vigie-registry)."
+        ),
+        "devicesPublishTelemetry": op(
+            "send", "TelemetryWindow", "device software publishes telemetry windows."
+        ),
+        "registryPublishesAlerts": op(
+            "send", "Alert", "registry relays alerts from its transactional outbox."
+        ),
+        "regulatorsReceiveAlerts": op(
+            "receive", "Alert", "regulators subscribe; de-duplicate on event_id."
+        ),
     }
     return {
         "asyncapi": "3.0.0",
@@ -174,8 +192,13 @@ def asyncapi(examples: dict[str, list[BaseModel]]) -> dict[str, Any]:
             "Within a topic version changes are additive only.",
         },
         "defaultContentType": "application/json",
-        "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka",
-                              "description": "Broker started by `vigie kafka start`."}},
+        "servers": {
+            "local": {
+                "host": "127.0.0.1:9092",
+                "protocol": "kafka",
+                "description": "Broker started by `vigie kafka start`.",
+            }
+        },
         "channels": channels,
         "operations": operations,
         "components": {"schemas": schemas, "messages": messages},
@@ -190,8 +213,9 @@ def openapi_documents() -> dict[str, dict[str, Any]]:
     from services.registry.settings import RegistrySettings
 
     ingest = create_ingest(IngestSettings()).openapi()
-    registry = create_registry(RegistrySettings(database_url="sqlite:///:memory:"),
-                               consume=False).openapi()
+    registry = create_registry(
+        RegistrySettings(database_url="sqlite:///:memory:"), consume=False
+    ).openapi()
     return {"ingest": ingest, "registry": registry}
 
 

@@ -16,14 +16,17 @@ from prometheus_client import Counter, Gauge, Histogram
 CONSUMED = Counter("vigie_messages_consumed", "Kafka messages consumed", ["service", "topic"])
 # Messages a consumer could not process and sent to <topic>.dlq.
 DEAD_LETTERED = Counter(
-    "vigie_messages_dead_lettered", "Messages sent to a dead-letter topic",
+    "vigie_messages_dead_lettered",
+    "Messages sent to a dead-letter topic",
     ["service", "topic", "reason"],
 )
 # Events a service published and the broker acknowledged.
 PUBLISHED = Counter("vigie_messages_published", "Kafka messages published", ["service", "topic"])
 # Time to process one consumed batch, effects made durable included.
 BATCH_SECONDS = Histogram(
-    "vigie_batch_seconds", "Time to process a consumed batch", ["service"],
+    "vigie_batch_seconds",
+    "Time to process a consumed batch",
+    ["service"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 # Reports accepted by ingest (202 returned).
@@ -56,9 +59,7 @@ class _JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        payload.update(
-            {k: v for k, v in record.__dict__.items() if k not in self._STANDARD}
-        )
+        payload.update({k: v for k, v in record.__dict__.items() if k not in self._STANDARD})
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str, ensure_ascii=False)

@@ -33,23 +33,28 @@ _YEAR_MS = str(365 * 24 * 3600 * 1000)
 _KEEP = {"retention.ms": _YEAR_MS, "cleanup.policy": "delete"}
 
 REPORTS = TopicSpec(
-    "vigie.reports.v1", ReportSubmitted,
+    "vigie.reports.v1",
+    ReportSubmitted,
     "Incident reports as submitted by clinicians, correspondents and manufacturers; "
     "key: report_id.",
     config=_KEEP,
 )
 REPORTS_TRIAGED = TopicSpec(
-    "vigie.reports.triaged.v1", ReportTriaged,
+    "vigie.reports.triaged.v1",
+    ReportTriaged,
     "Reports with severity, category, codes and legal deadline from triage; key: report_id.",
     config=_KEEP,
 )
 TELEMETRY = TopicSpec(
-    "vigie.telemetry.v1", TelemetryWindow,
+    "vigie.telemetry.v1",
+    TelemetryWindow,
     "Telemetry windows reported by AI device software; key: device and model version.",
-    partitions=6, config={"retention.ms": str(90 * 24 * 3600 * 1000)},
+    partitions=6,
+    config={"retention.ms": str(90 * 24 * 3600 * 1000)},
 )
 ALERTS = TopicSpec(
-    "vigie.alerts.v1", Alert,
+    "vigie.alerts.v1",
+    Alert,
     "Alerts for regulators, derived from committed registry state; key: case or signal id.",
     config=_KEEP,
 )

@@ -51,16 +51,18 @@ def create_app(settings: IngestSettings) -> FastAPI:
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             telemetry.REPORTS_REFUSED.labels(reason="too_large").inc()
-            return JSONResponse(status_code=413,
-                                content={"detail": f"body larger than {limit} bytes"})
+            return JSONResponse(
+                status_code=413, content={"detail": f"body larger than {limit} bytes"}
+            )
         if length is None and request.method in ("POST", "PUT", "PATCH"):
             body = b""
             async for chunk in request.stream():
                 body += chunk
                 if len(body) > limit:
                     telemetry.REPORTS_REFUSED.labels(reason="too_large").inc()
-                    return JSONResponse(status_code=413,
-                                        content={"detail": f"body larger than {limit} bytes"})
+                    return JSONResponse(
+                        status_code=413, content={"detail": f"body larger than {limit} bytes"}
+                    )
             request._body = body  # the stream is consumed: hand the bytes to the endpoint
         return await call_next(request)
 
@@ -77,8 +79,9 @@ def create_app(settings: IngestSettings) -> FastAPI:
     async def readyz(request: Request) -> JSONResponse:
         """Kafka answers: reports can be accepted."""
         ok = await request.app.state.submitter.ready()
-        return JSONResponse(status_code=200 if ok else 503,
-                            content={"kafka": "ok" if ok else "unreachable"})
+        return JSONResponse(
+            status_code=200 if ok else 503, content={"kafka": "ok" if ok else "unreachable"}
+        )
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     async def metrics() -> Response:
@@ -92,5 +95,6 @@ def main() -> None:
     """Entry point of ``vigie serve ingest``."""
     settings = IngestSettings()
     telemetry.configure_logging(settings.log_level)
-    uvicorn.run(create_app(settings), host=settings.ingest_host, port=settings.ingest_port,
-                log_config=None)
+    uvicorn.run(
+        create_app(settings), host=settings.ingest_host, port=settings.ingest_port, log_config=None
+    )

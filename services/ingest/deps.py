@@ -57,12 +57,14 @@ class Submitter:
             raise KafkaUnavailable from exc
         telemetry.INGEST_PUBLISH_SECONDS.observe(time.perf_counter() - started)
         telemetry.REPORTS_ACCEPTED.labels(kind=report.kind.value).inc()
-        receipt = make_receipt(event, registry_url=self._settings.registry_public_url,
-                               key=self._key)
+        receipt = make_receipt(
+            event, registry_url=self._settings.registry_public_url, key=self._key
+        )
         if idempotency_key is not None:
             self._store.put(idempotency_key, fingerprint, receipt)
-        log.info("report accepted",
-                 extra={"report_id": str(event.report_id), "kind": report.kind.value})
+        log.info(
+            "report accepted", extra={"report_id": str(event.report_id), "kind": report.kind.value}
+        )
         return receipt
 
     async def ready(self) -> bool:

@@ -17,12 +17,14 @@ from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel import Session, text
 
+from services.registry.cases import views as case_views
 from services.registry.consumer import register_consumer
 from services.registry.db import init_db, make_engine
-from services.registry.errors import install_error_handlers
+from services.registry.errors import NotFound, install_error_handlers
+from services.registry.exports import views as export_views
 from services.registry.outbox import OutboxRelay
 from services.registry.reports import views as report_views
-from services.registry.reports.service import NotFound, status_for_token
+from services.registry.reports.service import status_for_token
 from services.registry.settings import RegistrySettings
 from vigie import telemetry
 from vigie.kafka import make_broker
@@ -67,6 +69,8 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     app.state.relay = relay
     install_error_handlers(app)
     app.include_router(report_views.router)
+    app.include_router(case_views.router)
+    app.include_router(export_views.router)
 
     @app.get("/status/{token}", response_class=HTMLResponse, tags=["reporters"])
     def status_page(token: str, request: Request, lang: str = "fr") -> HTMLResponse:
@@ -78,7 +82,9 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
             except NotFound:
                 found = None
         return templates.TemplateResponse(
-            request, "status.html", {"status": found, "lang": language, "token": token},
+            request,
+            "status.html",
+            {"status": found, "lang": language, "token": token},
             status_code=200 if found else 404,
         )
 
@@ -90,6 +96,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     @app.get("/readyz", tags=["operations"], responses={503: {"description": "Not ready"}})
     async def readyz() -> JSONResponse:
         """Database and Kafka answer."""
+
         def db_ok() -> bool:
             try:
                 with Session(engine) as session:
@@ -101,8 +108,9 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
         database = await asyncio.to_thread(db_ok)
         kafka = (await broker.ping(timeout=2.0)) if consume else True
         ok = database and kafka
-        return JSONResponse(status_code=200 if ok else 503,
-                            content={"database": database, "kafka": kafka})
+        return JSONResponse(
+            status_code=200 if ok else 503, content={"database": database, "kafka": kafka}
+        )
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     def metrics() -> Response:
@@ -116,5 +124,9 @@ def main() -> None:
     """Entry point of ``vigie serve registry``."""
     settings = RegistrySettings()
     telemetry.configure_logging(settings.log_level)
-    uvicorn.run(create_app(settings), host=settings.registry_host, port=settings.registry_port,
-                log_config=None)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.registry_host,
+        port=settings.registry_port,
+        log_config=None,
+    )

@@ -26,7 +26,9 @@ SERVICE = "registry"
 
 
 def register_consumer(
-    broker: KafkaBroker, settings: RegistrySettings, engine: Engine,
+    broker: KafkaBroker,
+    settings: RegistrySettings,
+    engine: Engine,
     on_commit: Callable[[], None],
 ) -> None:
     """Subscribe the registry to triaged reports."""

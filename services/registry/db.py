@@ -35,7 +35,9 @@ def init_db(engine: Engine) -> None:
     """Create the tables that do not exist yet."""
     # Import for the side effect of registering every table on the metadata.
     from services.registry import outbox as _outbox  # noqa: F401
+    from services.registry.audit import models as _audit  # noqa: F401
     from services.registry.auth import models as _auth  # noqa: F401
+    from services.registry.cases import models as _cases  # noqa: F401
     from services.registry.reports import models as _reports  # noqa: F401
 
     SQLModel.metadata.create_all(engine)

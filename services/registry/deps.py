@@ -57,8 +57,10 @@ def require(*roles: Role) -> object:
 
     def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
-            raise HTTPException(status_code=status.HTTP_403_FORBIDDEN,
-                                detail=f"role {principal.role.value} may not do this")
+            raise HTTPException(
+                status_code=status.HTTP_403_FORBIDDEN,
+                detail=f"role {principal.role.value} may not do this",
+            )
         return principal
 
     return Depends(check)

@@ -42,8 +42,11 @@ def enqueue_alert(session: Session, alert: Alert, *, topic: str, key: str) -> No
     """Add ``alert`` to the outbox in the caller's transaction."""
     session.add(
         OutboxEvent(
-            event_id=str(alert.event_id), topic=topic, key=key,
-            event_type=alert.alert_type.value, payload=alert.model_dump_json(),
+            event_id=str(alert.event_id),
+            topic=topic,
+            key=key,
+            event_type=alert.alert_type.value,
+            payload=alert.model_dump_json(),
         )
     )
 
@@ -61,8 +64,8 @@ def pending(session: Session, limit: int) -> list[OutboxEvent]:
 
 def count_pending(session: Session) -> int:
     """How many events wait to be published."""
-    statement = select(func.count()).select_from(OutboxEvent).where(
-        col(OutboxEvent.published_at).is_(None)
+    statement = (
+        select(func.count()).select_from(OutboxEvent).where(col(OutboxEvent.published_at).is_(None))
     )
     return int(session.exec(statement).one())
 
@@ -106,8 +109,12 @@ class OutboxRelay:
             return 0
         await asyncio.gather(
             *(
-                self._broker.publish(e.payload.encode(), topic=e.topic, key=e.key.encode(),
-                                     headers={**JSON_HEADERS, "vigie-event-type": e.event_type})
+                self._broker.publish(
+                    e.payload.encode(),
+                    topic=e.topic,
+                    key=e.key.encode(),
+                    headers={**JSON_HEADERS, "vigie-event-type": e.event_type},
+                )
                 for e in events
             )
         )

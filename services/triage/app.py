@@ -63,7 +63,8 @@ def build_broker(settings: TriageSettings, classifier: Classifier | None) -> Kaf
             triage_batch, [d.event for d in good], classifier=classifier, key=key, policy=policy
         )
         await publish_events(
-            broker, topics.reports_triaged,
+            broker,
+            topics.reports_triaged,
             [(t.report.report_id.bytes, t) for t in triaged],
         )
         await dead_letter(broker, bad, service=SERVICE, group=settings.triage_group_id)

@@ -59,29 +59,55 @@ def assess(report: ReportSubmitted, severity: Severity) -> RegulatoryAssessment:
     duties: list[tuple[Framework, str, int, str]] = []
 
     health_harm = worst in (
-        ReportedOutcome.DEATH, ReportedOutcome.SERIOUS_DETERIORATION, ReportedOutcome.INJURY
+        ReportedOutcome.DEATH,
+        ReportedOutcome.SERIOUS_DETERIORATION,
+        ReportedOutcome.INJURY,
     )
     near_miss = report.kind is ReportKind.NEAR_MISS
     if report.is_medical_device:
         if report.public_health_threat:
             duties.append((Framework.EU_MDR, "Art. 87(4)", 2, "serious public health threat"))
         if health_harm and near_miss:
-            duties.append((Framework.EU_MDR, "Art. 87(3)", 15,
-                           f"incident that might have led to {worst.value.replace('_', ' ')}"))
+            duties.append(
+                (
+                    Framework.EU_MDR,
+                    "Art. 87(3)",
+                    15,
+                    f"incident that might have led to {worst.value.replace('_', ' ')}",
+                )
+            )
         elif worst in (ReportedOutcome.DEATH, ReportedOutcome.SERIOUS_DETERIORATION):
             what = "death" if worst is ReportedOutcome.DEATH else "serious deterioration of health"
             duties.append((Framework.EU_MDR, "Art. 87(5)", 10, what))
         elif worst is ReportedOutcome.INJURY:
-            duties.append((Framework.EU_MDR, "Art. 87(3)", 15,
-                           "injury: serious incident until assessed otherwise"))
+            duties.append(
+                (
+                    Framework.EU_MDR,
+                    "Art. 87(3)",
+                    15,
+                    "injury: serious incident until assessed otherwise",
+                )
+            )
         if report.fundamental_rights_concern:
-            duties.append((Framework.EU_AI_ACT, "Art. 73(2)", 15,
-                           "infringement of fundamental rights by AI that is a medical device "
-                           "(Art. 73(10))"))
+            duties.append(
+                (
+                    Framework.EU_AI_ACT,
+                    "Art. 73(2)",
+                    15,
+                    "infringement of fundamental rights by AI that is a medical device "
+                    "(Art. 73(10))",
+                )
+            )
     else:
         if report.public_health_threat:
-            duties.append((Framework.EU_AI_ACT, "Art. 73(3)", 2,
-                           "widespread infringement or critical-infrastructure disruption"))
+            duties.append(
+                (
+                    Framework.EU_AI_ACT,
+                    "Art. 73(3)",
+                    2,
+                    "widespread infringement or critical-infrastructure disruption",
+                )
+            )
         if worst is ReportedOutcome.DEATH and not near_miss:
             duties.append((Framework.EU_AI_ACT, "Art. 73(4)", 10, "death of a person"))
         elif health_harm or report.fundamental_rights_concern:
@@ -93,8 +119,13 @@ def assess(report: ReportSubmitted, severity: Severity) -> RegulatoryAssessment:
 
     obligations = sorted(
         (
-            ReportingObligation(framework=framework, article=article, days=days,
-                                due_date=start + timedelta(days=days), reason=reason)
+            ReportingObligation(
+                framework=framework,
+                article=article,
+                days=days,
+                due_date=start + timedelta(days=days),
+                reason=reason,
+            )
             for framework, article, days, reason in duties
         ),
         key=lambda o: (o.due_date, o.framework.value),

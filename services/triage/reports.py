@@ -72,8 +72,11 @@ def decide(
         reasons.append("outcome not reported")
     if prediction is None:
         return TriageResult(
-            severity=reported, reported_severity=reported, needs_review=bool(reasons),
-            review_reasons=reasons, model_version=None,
+            severity=reported,
+            reported_severity=reported,
+            needs_review=bool(reasons),
+            review_reasons=reasons,
+            model_version=None,
         )
     severity = reported.worst(prediction.severity)
     if severity is not reported:
@@ -119,8 +122,6 @@ def triage_batch(
     for report, prediction in zip(clean, predictions, strict=True):
         result = decide(report, prediction, model_version=version, policy=policy)
         out.append(
-            ReportTriaged(
-                report=report, triage=result, regulatory=assess(report, result.severity)
-            )
+            ReportTriaged(report=report, triage=result, regulatory=assess(report, result.severity))
         )
     return out

@@ -31,8 +31,9 @@ def platform(kafka_bootstrap: str, tmp_path: Path) -> Iterator[dict[str, str]]:
         "VIGIE_DATABASE_URL": f"sqlite:///{tmp_path / 'registry.db'}",
     }
     log = (tmp_path / "run.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "vigie", "run"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vigie", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 120
         while b"Press Ctrl-C to stop." not in (tmp_path / "run.log").read_bytes():
@@ -49,8 +50,13 @@ def platform(kafka_bootstrap: str, tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 def regulator_token(env: dict[str, str]) -> str:
-    out = subprocess.run([sys.executable, "-m", "vigie", "token", "create", "--role", "regulator"],
-                         env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "vigie", "token", "create", "--role", "regulator"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip()
 
 
@@ -59,13 +65,21 @@ def test_form_submission_reaches_registry_and_regulator(platform: dict[str, str]
     alerts = KafkaConsumer(
         f"{env['VIGIE_TOPIC_NAMESPACE']}.vigie.alerts.v1",
         bootstrap_servers=env["VIGIE_KAFKA_BOOTSTRAP_SERVERS"].split(","),
-        auto_offset_reset="earliest", group_id=None, enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        group_id=None,
+        enable_auto_commit=False,
     )
     form = {
-        "lang": "fr", "language": "fr", "kind": "inappropriate_ai_suggestion",
-        "reporter_role": "physician", "establishment": "CHU de Lille",
-        "device_name": "Veye Lung Nodules", "device_manufacturer": "Aidence B.V.",
-        "device_model_version": "3.2.1", "awareness_date": "2026-11-20", "outcome": "death",
+        "lang": "fr",
+        "language": "fr",
+        "kind": "inappropriate_ai_suggestion",
+        "reporter_role": "physician",
+        "establishment": "CHU de Lille",
+        "device_name": "Veye Lung Nodules",
+        "device_manufacturer": "Aidence B.V.",
+        "device_model_version": "3.2.1",
+        "awareness_date": "2026-11-20",
+        "outcome": "death",
         "narrative": "Le nodule de 12 mm n'a pas été signalé par l'IA ; décès du patient.",
         "patient_identifier": "IPP 77712345",
     }

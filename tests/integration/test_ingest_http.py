@@ -19,8 +19,11 @@ from vigie.contracts import ReportSubmitted
 
 @pytest.fixture
 def ingest(kafka_bootstrap: str) -> Iterator[tuple[TestClient, IngestSettings]]:
-    settings = IngestSettings(kafka_bootstrap_servers=kafka_bootstrap,
-                              topic_namespace=fresh_namespace(), ingest_max_body_bytes=8192)
+    settings = IngestSettings(
+        kafka_bootstrap_servers=kafka_bootstrap,
+        topic_namespace=fresh_namespace(),
+        ingest_max_body_bytes=8192,
+    )
     provision(settings)
     with TestClient(create_app(settings)) as client:
         yield client, settings
@@ -35,8 +38,9 @@ def test_accepted_report_is_on_kafka_without_identifiers(
     receipt = response.json()
     assert re.fullmatch(r"VG-[0-9A-Z]{4}-[0-9A-Z]{4}", receipt["tracking_number"])
     assert receipt["status_url"].startswith("http://127.0.0.1:8001/status/")
-    records = drain(settings.kafka_bootstrap_servers, settings.topics.reports,
-                    until=lambda r: len(r) >= 1)
+    records = drain(
+        settings.kafka_bootstrap_servers, settings.topics.reports, until=lambda r: len(r) >= 1
+    )
     assert len(records) == 1
     event = ReportSubmitted.model_validate_json(records[0].value)
     assert str(event.report_id) == receipt["report_id"]
@@ -57,8 +61,12 @@ def test_idempotency_key_returns_the_same_receipt(
     changed = {**EXAMPLE_REPORT, "narrative": "A different report under the same key."}
     conflict = client.post("/api/v1/reports", json=changed, headers=headers)
     assert conflict.status_code == 409
-    records = drain(settings.kafka_bootstrap_servers, settings.topics.reports,
-                    until=lambda r: len(r) >= 2, timeout_s=5)
+    records = drain(
+        settings.kafka_bootstrap_servers,
+        settings.topics.reports,
+        until=lambda r: len(r) >= 2,
+        timeout_s=5,
+    )
     assert len(records) == 1
 
 
@@ -91,13 +99,15 @@ def test_oversized_and_malformed_bodies_are_refused(
     def chunks() -> Iterator[bytes]:
         body = json.dumps(huge).encode()
         for i in range(0, len(body), 1000):
-            yield body[i: i + 1000]
+            yield body[i : i + 1000]
 
-    chunked = client.post("/api/v1/reports", content=chunks(),
-                          headers={"Content-Type": "application/json"})
+    chunked = client.post(
+        "/api/v1/reports", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert chunked.status_code == 413
-    broken = client.post("/api/v1/reports", content=b"{not json",
-                         headers={"Content-Type": "application/json"})
+    broken = client.post(
+        "/api/v1/reports", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert broken.status_code == 422
 
 
@@ -110,13 +120,22 @@ def test_form_in_both_languages_with_accessible_errors(
     assert '<label for="narrative">Description de l&#39;incident *</label>' in french.text
     english = client.get("/?lang=en")
     assert '<html lang="en">' in english.text and "Submit the report" in english.text
-    assert client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).text.count(
-        "Submit the report") == 1
+    assert (
+        client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).text.count(
+            "Submit the report"
+        )
+        == 1
+    )
 
     form = {
-        "lang": "en", "kind": "adverse_event", "reporter_role": "nurse",
-        "device_name": "Sepsis Watch", "device_manufacturer": "Acme Health",
-        "device_model_version": "2.0", "awareness_date": "2026-11-01", "outcome": "injury",
+        "lang": "en",
+        "kind": "adverse_event",
+        "reporter_role": "nurse",
+        "device_name": "Sepsis Watch",
+        "device_manufacturer": "Acme Health",
+        "device_model_version": "2.0",
+        "awareness_date": "2026-11-01",
+        "outcome": "injury",
         "narrative": "short",
     }
     invalid = client.post("/", data=form)
@@ -129,8 +148,9 @@ def test_form_in_both_languages_with_accessible_errors(
     assert done.status_code == 202
     number = re.search(r'id="tracking-number">([^<]+)<', done.text)
     assert number is not None
-    records = drain(settings.kafka_bootstrap_servers, settings.topics.reports,
-                    until=lambda r: len(r) >= 1)
+    records = drain(
+        settings.kafka_bootstrap_servers, settings.topics.reports, until=lambda r: len(r) >= 1
+    )
     assert ReportSubmitted.model_validate_json(records[0].value).tracking_number == number[1]
 
 

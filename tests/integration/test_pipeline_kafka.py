@@ -41,8 +41,10 @@ def test_good_reports_recorded_once_bad_ones_dead_lettered(
     provision(settings)
     rng = random.Random(7)
     good = [
-        report(outcome=ReportedOutcome.DEATH if i % 50 == 0 else ReportedOutcome.NO_HARM,
-               awareness_date=date(2026, 1, 1 + i % 28))
+        report(
+            outcome=ReportedOutcome.DEATH if i % 50 == 0 else ReportedOutcome.NO_HARM,
+            awareness_date=date(2026, 1, 1 + i % 28),
+        )
         for i in range(10_000)
     ]
     messages: list[tuple[bytes, bytes]] = [
@@ -59,8 +61,11 @@ def test_good_reports_recorded_once_bad_ones_dead_lettered(
     out.close()
 
     async def scenario() -> tuple[int, set[str]]:
-        async with running_pipeline(bootstrap=kafka_bootstrap, namespace=namespace,
-                                    database_url=f"sqlite:///{tmp_path / 'r.db'}") as pipe:
+        async with running_pipeline(
+            bootstrap=kafka_bootstrap,
+            namespace=namespace,
+            database_url=f"sqlite:///{tmp_path / 'r.db'}",
+        ) as pipe:
             await pipe.wait_for(lambda: pipe.count_reports() >= 10_000, timeout_s=240)
             await asyncio.sleep(1.0)  # let any stray duplicate land before counting
             with Session(pipe.engine) as session:
@@ -70,16 +75,24 @@ def test_good_reports_recorded_once_bad_ones_dead_lettered(
     count, ids = asyncio.run(scenario())
     assert count == 10_000
     assert ids == {str(r.report_id) for r in good}
-    dlq = drain(kafka_bootstrap, settings.topics.reports + ".dlq",
-                until=lambda records: len(records) >= 1_000, timeout_s=60)
+    dlq = drain(
+        kafka_bootstrap,
+        settings.topics.reports + ".dlq",
+        until=lambda records: len(records) >= 1_000,
+        timeout_s=60,
+    )
     assert len(dlq) == 1_000
     assert {r.key for r in dlq} == {b"bad-%d" % i for i in range(1_000)}
     headers = dict(dlq[0].headers)
     assert headers["vigie-dlq-source-topic"].decode() == settings.topics.reports
     assert headers["vigie-dlq-reason"].decode() in {"not_json", "schema"}
     assert headers["vigie-dlq-error"]
-    alerts = drain(kafka_bootstrap, settings.topics.alerts,
-                   until=lambda records: len(records) >= 200, timeout_s=60)
+    alerts = drain(
+        kafka_bootstrap,
+        settings.topics.alerts,
+        until=lambda records: len(records) >= 200,
+        timeout_s=60,
+    )
     alert_reports = {str(Alert.model_validate_json(r.value).report_id) for r in alerts}
     assert alert_reports == {str(r.report_id) for r in good if r.outcome is ReportedOutcome.DEATH}
 
@@ -95,13 +108,19 @@ def test_registry_dead_letters_bad_triaged_events(kafka_bootstrap: str, tmp_path
     out.close()
 
     async def scenario() -> int:
-        async with running_pipeline(bootstrap=kafka_bootstrap, namespace=namespace,
-                                    database_url=f"sqlite:///{tmp_path / 'r.db'}") as pipe:
+        async with running_pipeline(
+            bootstrap=kafka_bootstrap,
+            namespace=namespace,
+            database_url=f"sqlite:///{tmp_path / 'r.db'}",
+        ) as pipe:
             await pipe.wait_for(lambda: pipe.count_reports() >= 1)
             return pipe.count_reports()
 
     assert asyncio.run(scenario()) == 1
-    dlq = drain(kafka_bootstrap, settings.topics.reports_triaged + ".dlq",
-                until=lambda records: len(records) >= 1)
+    dlq = drain(
+        kafka_bootstrap,
+        settings.topics.reports_triaged + ".dlq",
+        until=lambda records: len(records) >= 1,
+    )
     assert [r.value for r in dlq] == [b'{"report": 42}']
     assert dict(dlq[0].headers)["vigie-dlq-consumer-group"].decode() == f"{namespace}-registry"

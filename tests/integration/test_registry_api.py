@@ -13,8 +13,9 @@ from sqlmodel import Session, func, select
 from services.registry.app import create_app
 from services.registry.auth.models import Role
 from services.registry.auth.service import create_token
+from services.registry.cases.models import Case
 from services.registry.outbox import OutboxEvent, pending
-from services.registry.reports.models import Case, Report
+from services.registry.reports.models import Report
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
 from tests.support.factories import triaged
@@ -109,8 +110,10 @@ def test_tokens_are_stored_hashed(app_client: TestClient) -> None:
 
 
 def test_filters_and_keyset_pagination(app_client: TestClient) -> None:
-    events = [triaged(outcome=ReportedOutcome.DEATH if i % 3 == 0 else ReportedOutcome.NO_HARM)
-              for i in range(25)]
+    events = [
+        triaged(outcome=ReportedOutcome.DEATH if i % 3 == 0 else ReportedOutcome.NO_HARM)
+        for i in range(25)
+    ]
     with session_of(app_client) as session:
         record_triaged(session, events, alerts_topic=ALERTS)
     h = token(app_client, Role.REGULATOR)
@@ -126,8 +129,9 @@ def test_filters_and_keyset_pagination(app_client: TestClient) -> None:
         if cursor is None:
             break
     assert len(seen) == 25 and len(set(seen)) == 25
-    deaths = app_client.get("/api/v1/reports", headers=h,
-                            params={"severity": "death", "limit": 100}).json()["items"]
+    deaths = app_client.get(
+        "/api/v1/reports", headers=h, params={"severity": "death", "limit": 100}
+    ).json()["items"]
     assert len(deaths) == 9
     assert all(item["severity"] == "death" and item["deadline"] for item in deaths)
     bad = app_client.get("/api/v1/reports", headers=h, params={"severity": "catastrophic"})
@@ -142,8 +146,7 @@ def test_status_link_shows_status_and_nothing_else(app_client: TestClient) -> No
         record_triaged(session, [event], alerts_topic=ALERTS)
     response = app_client.get(f"/api/v1/status/{secret}")
     assert response.status_code == 200
-    assert set(response.json()) == {"tracking_number", "received_at", "case_status",
-                                    "last_update"}
+    assert set(response.json()) == {"tracking_number", "received_at", "case_status", "last_update"}
     assert response.json()["case_status"] == "triaged"
     assert app_client.get(f"/api/v1/status/{'b' * 32}").status_code == 404
     page = app_client.get(f"/status/{secret}?lang=en")
@@ -152,7 +155,8 @@ def test_status_link_shows_status_and_nothing_else(app_client: TestClient) -> No
 
 def test_outbox_rows_are_unique_per_alert(app_client: TestClient) -> None:
     with session_of(app_client) as session:
-        record_triaged(session, [triaged(outcome=ReportedOutcome.DEATH) for _ in range(3)],
-                       alerts_topic=ALERTS)
+        record_triaged(
+            session, [triaged(outcome=ReportedOutcome.DEATH) for _ in range(3)], alerts_topic=ALERTS
+        )
         ids = [row.event_id for row in session.exec(select(OutboxEvent))]
     assert len(ids) == 3 and len(set(ids)) == 3

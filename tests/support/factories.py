@@ -37,5 +37,6 @@ def report(**overrides: object) -> ReportSubmitted:
 
 def triaged(**overrides: object) -> ReportTriaged:
     """A report triaged by the rules alone (no model)."""
-    return triage_batch([report(**overrides)], classifier=None, key=b"test",
-                        policy=TriagePolicy())[0]
+    return triage_batch([report(**overrides)], classifier=None, key=b"test", policy=TriagePolicy())[
+        0
+    ]

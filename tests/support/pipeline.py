@@ -45,7 +45,11 @@ class Pipeline:
 
 @asynccontextmanager
 async def running_pipeline(
-    *, bootstrap: str, namespace: str, database_url: str, classifier: Classifier | None = None,
+    *,
+    bootstrap: str,
+    namespace: str,
+    database_url: str,
+    classifier: Classifier | None = None,
 ) -> AsyncIterator[Pipeline]:
     """Triage (with ``classifier``) and registry consuming the namespace's topics."""
     common = {"kafka_bootstrap_servers": bootstrap, "topic_namespace": namespace}
@@ -54,8 +58,12 @@ async def running_pipeline(
         classifier,
     )
     registry = create_registry(
-        RegistrySettings(**common, database_url=database_url,  # type: ignore[arg-type]
-                         registry_group_id=f"{namespace}-registry", outbox_poll_s=0.2)
+        RegistrySettings(
+            **common,
+            database_url=database_url,  # type: ignore[arg-type]
+            registry_group_id=f"{namespace}-registry",
+            outbox_poll_s=0.2,
+        )
     )
     await triage.start()
     try:

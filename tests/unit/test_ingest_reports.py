@@ -58,8 +58,9 @@ def test_tracking_number_format() -> None:
 def test_idempotency_store_detects_a_different_body() -> None:
     store = IdempotencyStore(max_entries=2)
     form = ReportCreate.model_validate(EXAMPLE_REPORT)
-    receipt = make_receipt(build_event(form, report_id=uuid.uuid4(), key=KEY),
-                           registry_url="http://r", key=KEY)
+    receipt = make_receipt(
+        build_event(form, report_id=uuid.uuid4(), key=KEY), registry_url="http://r", key=KEY
+    )
     store.put("k", body_fingerprint(form), receipt)
     assert store.get("k", body_fingerprint(form)) == receipt
     other = form.model_copy(update={"narrative": "Something else entirely happened."})
@@ -71,8 +72,11 @@ def test_idempotency_store_detects_a_different_body() -> None:
 
 
 def test_future_awareness_date_is_refused() -> None:
-    data = {**EXAMPLE_REPORT, "awareness_date": (utcnow().date() + timedelta(days=2)).isoformat(),
-            "event_date": None}
+    data = {
+        **EXAMPLE_REPORT,
+        "awareness_date": (utcnow().date() + timedelta(days=2)).isoformat(),
+        "event_date": None,
+    }
     with pytest.raises(ValidationError, match="awareness_date cannot be in the future"):
         ReportCreate.model_validate(data)
 

@@ -36,10 +36,12 @@ def test_mdr_deadlines(
 
 
 def test_public_health_threat_is_two_days_and_comes_first() -> None:
-    result = assess(report(outcome=ReportedOutcome.DEATH, public_health_threat=True),
-                    Severity.DEATH)
+    result = assess(
+        report(outcome=ReportedOutcome.DEATH, public_health_threat=True), Severity.DEATH
+    )
     assert [(o.article, o.days) for o in result.obligations] == [
-        ("Art. 87(4)", 2), ("Art. 87(5)", 10)
+        ("Art. 87(4)", 2),
+        ("Art. 87(5)", 10),
     ]
     assert result.deadline == date(2026, 3, 3)
 
@@ -79,17 +81,23 @@ def test_ai_medical_device_health_harm_goes_through_mdr_only() -> None:
 def test_ai_act_for_ai_that_is_not_a_medical_device(
     outcome: ReportedOutcome, threat: bool, article: str, days: int
 ) -> None:
-    result = assess(report(outcome=outcome, is_medical_device=False,
-                           public_health_threat=threat), Severity.OTHER)
-    assert (result.obligations[0].framework, result.obligations[0].article,
-            result.obligations[0].days) == (Framework.EU_AI_ACT, article, days)
+    result = assess(
+        report(outcome=outcome, is_medical_device=False, public_health_threat=threat),
+        Severity.OTHER,
+    )
+    assert (
+        result.obligations[0].framework,
+        result.obligations[0].article,
+        result.obligations[0].days,
+    ) == (Framework.EU_AI_ACT, article, days)
     assert not result.trend_reportable
 
 
 def test_us_reports_add_the_fda_thirty_days() -> None:
     result = assess(report(outcome=ReportedOutcome.DEATH, country="US"), Severity.DEATH)
     assert [(o.framework, o.days) for o in result.obligations] == [
-        (Framework.EU_MDR, 10), (Framework.US_FDA, 30)
+        (Framework.EU_MDR, 10),
+        (Framework.US_FDA, 30),
     ]
 
 

@@ -31,8 +31,9 @@ class FixedClassifier:
         self.readings = list(readings)
         self.calls: list[list[str]] = []
 
-    def predict(self, texts: Sequence[str], kinds: Sequence[ReportKind] | None = None
-                ) -> list[Reading]:
+    def predict(
+        self, texts: Sequence[str], kinds: Sequence[ReportKind] | None = None
+    ) -> list[Reading]:
         self.calls.append(list(texts))
         return self.readings[: len(texts)]
 
@@ -41,32 +42,42 @@ POLICY = TriagePolicy(review_confidence=0.6)
 
 
 def test_reported_death_is_never_downgraded() -> None:
-    result = decide(report(outcome=ReportedOutcome.DEATH), Reading(Severity.MALFUNCTION),
-                    model_version="m", policy=POLICY)
+    result = decide(
+        report(outcome=ReportedOutcome.DEATH),
+        Reading(Severity.MALFUNCTION),
+        model_version="m",
+        policy=POLICY,
+    )
     assert result.severity is Severity.DEATH
     assert result.model_severity is Severity.MALFUNCTION
     assert not result.needs_review
 
 
 def test_worse_narrative_raises_severity_and_asks_for_review() -> None:
-    result = decide(report(outcome=ReportedOutcome.NO_HARM), Reading(Severity.DEATH),
-                    model_version="m", policy=POLICY)
+    result = decide(
+        report(outcome=ReportedOutcome.NO_HARM),
+        Reading(Severity.DEATH),
+        model_version="m",
+        policy=POLICY,
+    )
     assert result.severity is Severity.DEATH
     assert result.needs_review
     assert result.review_reasons == ["narrative suggests death but reported outcome is no_harm"]
 
 
 def test_low_confidence_goes_to_review() -> None:
-    result = decide(report(), Reading(Severity.MALFUNCTION, confidence=0.41),
-                    model_version="m", policy=POLICY)
+    result = decide(
+        report(), Reading(Severity.MALFUNCTION, confidence=0.41), model_version="m", policy=POLICY
+    )
     assert result.severity is Severity.MALFUNCTION
     assert result.needs_review
     assert result.review_reasons == ["low model confidence (0.41)"]
 
 
 def test_without_a_model_the_reported_outcome_decides() -> None:
-    result = decide(report(outcome=ReportedOutcome.UNKNOWN), None, model_version=None,
-                    policy=POLICY)
+    result = decide(
+        report(outcome=ReportedOutcome.UNKNOWN), None, model_version=None, policy=POLICY
+    )
     assert result.severity is Severity.OTHER
     assert result.model_version is None
     assert result.needs_review and result.review_reasons == ["outcome not reported"]
@@ -74,8 +85,10 @@ def test_without_a_model_the_reported_outcome_decides() -> None:
 
 def test_batch_scrubs_calls_the_model_once_and_times_the_worse_reading() -> None:
     reports = [
-        report(outcome=ReportedOutcome.NO_HARM,
-               narrative="Patient IPP 55512345 died after the AI missed the bleed."),
+        report(
+            outcome=ReportedOutcome.NO_HARM,
+            narrative="Patient IPP 55512345 died after the AI missed the bleed.",
+        ),
         report(outcome=ReportedOutcome.NO_HARM, narrative="Wrong label shown, caught in time."),
     ]
     classifier = FixedClassifier([Reading(Severity.DEATH), Reading(Severity.MALFUNCTION)])

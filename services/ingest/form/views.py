@@ -85,7 +85,8 @@ async def submit_form(request: Request, submitter: SubmitterDep) -> HTMLResponse
     except ValidationError as exc:
         telemetry.REPORTS_REFUSED.labels(reason="validation").inc()
         return templates.TemplateResponse(
-            request, "form.html",
+            request,
+            "form.html",
             _context(request, language, values=fields, errors=field_errors(exc)),
             status_code=422,
         )
@@ -93,12 +94,16 @@ async def submit_form(request: Request, submitter: SubmitterDep) -> HTMLResponse
         receipt = await submitter.submit(report, idempotency_key=fields.get("submission_id"))
     except KafkaUnavailable:
         return templates.TemplateResponse(
-            request, "form.html",
-            _context(request, language, values=fields,
-                     errors={"__all__": TEXTS[language]["unavailable"]}),
+            request,
+            "form.html",
+            _context(
+                request, language, values=fields, errors={"__all__": TEXTS[language]["unavailable"]}
+            ),
             status_code=503,
         )
     return templates.TemplateResponse(
-        request, "confirmation.html", _context(request, language, receipt=receipt),
+        request,
+        "confirmation.html",
+        _context(request, language, receipt=receipt),
         status_code=202,
     )

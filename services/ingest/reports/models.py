@@ -51,7 +51,8 @@ class ReportCreate(BaseModel):
     language: Language = Language.FR
     narrative: str = Field(min_length=10, max_length=20_000)
     patient_identifier: str | None = Field(
-        default=None, max_length=64,
+        default=None,
+        max_length=64,
         description="Local patient identifier (IPP, record number). Pseudonymised before it "
         "leaves ingest; never stored or transmitted in clear.",
     )

@@ -44,8 +44,9 @@ def create_token(
     if role is Role.MANUFACTURER and not manufacturer:
         raise ValueError("a manufacturer token needs --manufacturer")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(token_hash=hash_token(token), role=role, manufacturer=manufacturer,
-                         label=label))
+    session.add(
+        ApiToken(token_hash=hash_token(token), role=role, manufacturer=manufacturer, label=label)
+    )
     session.commit()
     return token
 
@@ -55,5 +56,4 @@ def authenticate(session: Session, token: str) -> Principal | None:
     found = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
     if found is None or found.revoked_at is not None:
         return None
-    return Principal(token_id=str(found.token_id), role=found.role,
-                     manufacturer=found.manufacturer)
+    return Principal(token_id=str(found.token_id), role=found.role, manufacturer=found.manufacturer)

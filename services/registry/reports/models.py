@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import Column, DateTime, Index, Text
 from sqlmodel import Field, SQLModel
 
+from services.registry.cases.models import CaseStatus
 from vigie.contracts import ReportedOutcome, ReporterRole, ReportKind, Severity, utcnow
-
-
-class CaseStatus(StrEnum):
-    """Where a case stands in the vigilance workflow."""
-
-    RECEIVED = "received"
-    TRIAGED = "triaged"
-    UNDER_ASSESSMENT = "under_assessment"
-    AWAITING_MANUFACTURER = "awaiting_manufacturer"
-    REPORTED_TO_AUTHORITY = "reported_to_authority"
-    CLOSED = "closed"
 
 
 class ReportBase(SQLModel):
@@ -78,22 +67,6 @@ class ReportPublic(ReportBase):
 
     case_id: uuid.UUID | None = None
     case_status: CaseStatus | None = None
-
-
-class Case(SQLModel, table=True):
-    """A vigilance case opened for a report and followed up to closure."""
-
-    case_id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    report_id: uuid.UUID = Field(foreign_key="report.report_id", index=True, unique=True)
-    status: CaseStatus = Field(default=CaseStatus.RECEIVED, index=True)
-    severity: Severity
-    deadline: date | None = Field(default=None, index=True)
-    opened_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
 
 
 class ReportPage(SQLModel):

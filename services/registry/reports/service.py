@@ -15,10 +15,11 @@ from sqlmodel import Session, col, select
 
 from services.registry.auth.models import Role
 from services.registry.auth.service import Principal
+from services.registry.cases.models import Case, CaseStatus
+from services.registry.cases.service import open_case, primary_cases
+from services.registry.errors import AccessDenied, InvalidValue, NotFound
 from services.registry.outbox import enqueue_alert
 from services.registry.reports.models import (
-    Case,
-    CaseStatus,
     Report,
     ReportPage,
     ReportPublic,
@@ -28,14 +29,6 @@ from vigie.contracts import Alert, AlertType, ReportKind, ReportTriaged, Severit
 
 # Namespace of alert ids derived from case ids: a case's alert keeps its id across relays.
 _ALERT_NAMESPACE = uuid.UUID("0b6a3c1e-2f4d-4e8a-9c1b-5d7e9f2a4b6c")
-
-
-class AccessDenied(Exception):
-    """The caller's role does not allow this read."""
-
-
-class NotFound(Exception):
-    """No such record, or none the caller may see."""
 
 
 def _row(event: ReportTriaged) -> dict[str, object]:
@@ -83,8 +76,13 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]])
     elif dialect == "sqlite":
         statement = sqlite.insert(Report).on_conflict_do_nothing(index_elements=["report_id"])
     else:  # other databases: check first (single writer per partition keeps this safe)
-        known = set(session.exec(select(Report.report_id).where(
-            col(Report.report_id).in_([r["report_id"] for r in rows]))))
+        known = set(
+            session.exec(
+                select(Report.report_id).where(
+                    col(Report.report_id).in_([r["report_id"] for r in rows])
+                )
+            )
+        )
         fresh = [r for r in rows if r["report_id"] not in known]
         if fresh:
             session.execute(insert(Report), fresh)
@@ -118,13 +116,7 @@ def record_triaged(
     alerts = 0
     for report_id in sorted(inserted):
         event = unique[report_id]
-        case = Case(
-            report_id=report_id,
-            status=CaseStatus.TRIAGED,
-            severity=event.triage.severity,
-            deadline=event.regulatory.deadline,
-        )
-        session.add(case)
+        case = open_case(session, event)
         if event.regulatory.serious_incident:
             alert = serious_incident_alert(event, case)
             enqueue_alert(session, alert, topic=alerts_topic, key=str(case.case_id))
@@ -147,15 +139,17 @@ def serious_incident_alert(event: ReportTriaged, case: Case) -> Alert:
         device=report.device,
         country=report.country,
         category=event.triage.category,
-        summary=(f"{event.triage.severity.value} — {report.kind.value.replace('_', ' ')} — "
-                 f"{report.device.name} {report.device.model_version} — {basis}")[:500],
+        summary=(
+            f"{event.triage.severity.value} — {report.kind.value.replace('_', ' ')} — "
+            f"{report.device.name} {report.device.model_version} — {basis}"
+        )[:500],
         deadline=regulatory.deadline,
         obligations=regulatory.obligations,
         registry_path=f"/api/v1/reports/{report.report_id}",
     )
 
 
-def _scope(principal: Principal, *, key: bytes) -> ColumnElement[bool]:
+def report_scope(principal: Principal, *, key: bytes) -> ColumnElement[bool]:
     """Rows the principal may read."""
     if principal.role in (Role.REGULATOR, Role.ADMIN):
         return col(Report.report_id).is_not(None)
@@ -166,26 +160,35 @@ def _scope(principal: Principal, *, key: bytes) -> ColumnElement[bool]:
     raise AccessDenied(principal.role.value)
 
 
-def _public(report: Report, case: Case | None) -> ReportPublic:
-    return ReportPublic.model_validate(
-        {**report.model_dump(), "case_id": case.case_id if case else None,
-         "case_status": case.status if case else None}
-    )
+def _publics(session: Session, reports: Sequence[Report]) -> list[ReportPublic]:
+    """Reports with the case each one stands in (a merged case resolves to its target)."""
+    cases = primary_cases(session, [r.report_id for r in reports])
+    out = []
+    for report in reports:
+        case = cases.get(report.report_id)
+        out.append(
+            ReportPublic.model_validate(
+                {
+                    **report.model_dump(),
+                    "case_id": case.case_id if case else None,
+                    "case_status": case.status if case else None,
+                }
+            )
+        )
+    return out
 
 
 def get_report(
     session: Session, report_id: uuid.UUID, *, principal: Principal, key: bytes
 ) -> ReportPublic:
     """One report the principal may read (NotFound otherwise: no hint that it exists)."""
-    statement = (
-        select(Report, Case)
-        .join(Case, col(Case.report_id) == col(Report.report_id), isouter=True)
-        .where(col(Report.report_id) == report_id, _scope(principal, key=key))
+    statement = select(Report).where(
+        col(Report.report_id) == report_id, report_scope(principal, key=key)
     )
     found = session.exec(statement).first()
     if found is None:
         raise NotFound(str(report_id))
-    return _public(*found)
+    return _publics(session, [found])[0]
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         stamp, rid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
         return datetime.fromisoformat(stamp), uuid.UUID(rid)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError("invalid cursor") from exc
+        raise InvalidValue("invalid cursor") from exc
 
 
 def list_reports(
@@ -226,7 +229,7 @@ def list_reports(
     cursor: str | None,
 ) -> ReportPage:
     """Newest reports first, keyset-paginated on (submitted_at, report_id)."""
-    conditions: list[ColumnElement[bool]] = [_scope(principal, key=key)]
+    conditions: list[ColumnElement[bool]] = [report_scope(principal, key=key)]
     f = filters
     if f.severity is not None:
         conditions.append(col(Report.severity) == f.severity)
@@ -243,20 +246,23 @@ def list_reports(
     if f.serious_incident is not None:
         conditions.append(col(Report.serious_incident) == f.serious_incident)
     if f.submitted_from is not None:
-        conditions.append(col(Report.submitted_at) >= datetime.combine(f.submitted_from,
-                                                                        datetime.min.time()))
+        conditions.append(
+            col(Report.submitted_at) >= datetime.combine(f.submitted_from, datetime.min.time())
+        )
     if f.submitted_to is not None:
-        conditions.append(col(Report.submitted_at) < datetime.combine(f.submitted_to,
-                                                                       datetime.max.time()))
+        conditions.append(
+            col(Report.submitted_at) < datetime.combine(f.submitted_to, datetime.max.time())
+        )
     if cursor is not None:
         stamp, rid = _decode_cursor(cursor)
         conditions.append(
-            or_(col(Report.submitted_at) < stamp,
-                and_(col(Report.submitted_at) == stamp, col(Report.report_id) < rid))
+            or_(
+                col(Report.submitted_at) < stamp,
+                and_(col(Report.submitted_at) == stamp, col(Report.report_id) < rid),
+            )
         )
     statement = (
-        select(Report, Case)
-        .join(Case, col(Case.report_id) == col(Report.report_id), isouter=True)
+        select(Report)
         .where(*conditions)
         .order_by(col(Report.submitted_at).desc(), col(Report.report_id).desc())
         .limit(limit + 1)
@@ -264,22 +270,17 @@ def list_reports(
     rows = list(session.exec(statement))
     page = rows[:limit]
     return ReportPage(
-        items=[_public(r, c) for r, c in page],
-        next_cursor=_encode_cursor(page[-1][0]) if len(rows) > limit else None,
+        items=_publics(session, page),
+        next_cursor=_encode_cursor(page[-1]) if len(rows) > limit else None,
     )
 
 
 def status_for_token(session: Session, token_hash: str) -> ReportStatus:
     """Where the report behind a status link stands."""
-    statement = (
-        select(Report, Case)
-        .join(Case, col(Case.report_id) == col(Report.report_id), isouter=True)
-        .where(col(Report.status_token_hash) == token_hash)
-    )
-    found = session.exec(statement).first()
-    if found is None:
+    report = session.exec(select(Report).where(col(Report.status_token_hash) == token_hash)).first()
+    if report is None:
         raise NotFound("status")
-    report, case = found
+    case = primary_cases(session, [report.report_id]).get(report.report_id)
     return ReportStatus(
         tracking_number=report.tracking_number,
         received_at=report.submitted_at,

@@ -22,14 +22,18 @@ _AUTH_ERRORS: dict[int | str, dict[str, str]] = {
 }
 
 
-@router.get("/reports/{report_id}", response_model=ReportPublic,
-            responses={**_AUTH_ERRORS, 404: {"description": "No such report for this caller"}})
+@router.get(
+    "/reports/{report_id}",
+    response_model=ReportPublic,
+    responses={**_AUTH_ERRORS, 404: {"description": "No such report for this caller"}},
+)
 def read_report(
     report_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
 ) -> ReportPublic:
     """A report with its case, if the caller may read it."""
-    return service.get_report(session, report_id, principal=principal,
-                              key=settings.pseudonym_key_bytes)
+    return service.get_report(
+        session, report_id, principal=principal, key=settings.pseudonym_key_bytes
+    )
 
 
 @router.get("/reports", response_model=ReportPage, responses=_AUTH_ERRORS)
@@ -51,16 +55,32 @@ def list_reports(
 ) -> ReportPage:
     """Reports the caller may read, newest first; follow ``next_cursor`` for more."""
     filters = service.ReportFilter(
-        severity=severity, kind=kind, manufacturer=manufacturer, device_name=device_name,
-        country=country, needs_review=needs_review, serious_incident=serious_incident,
-        submitted_from=submitted_from, submitted_to=submitted_to,
+        severity=severity,
+        kind=kind,
+        manufacturer=manufacturer,
+        device_name=device_name,
+        country=country,
+        needs_review=needs_review,
+        serious_incident=serious_incident,
+        submitted_from=submitted_from,
+        submitted_to=submitted_to,
     )
-    return service.list_reports(session, principal=principal, key=settings.pseudonym_key_bytes,
-                                filters=filters, limit=limit, cursor=cursor)
+    return service.list_reports(
+        session,
+        principal=principal,
+        key=settings.pseudonym_key_bytes,
+        filters=filters,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
-@router.get("/status/{token}", response_model=ReportStatus, tags=["reporters"],
-            responses={404: {"description": "Unknown link, or report not recorded yet"}})
+@router.get(
+    "/status/{token}",
+    response_model=ReportStatus,
+    tags=["reporters"],
+    responses={404: {"description": "Unknown link, or report not recorded yet"}},
+)
 def report_status(
     token: Annotated[str, Path(min_length=16, max_length=64)], session: SessionDep
 ) -> ReportStatus:

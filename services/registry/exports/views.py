@@ -1,0 +1,78 @@
+"""Registry API of exports: FHIR, MIR document, CSV."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from services.registry.cases import service as cases
+from services.registry.deps import PrincipalDep, SessionDep, SettingsDep
+from services.registry.exports import service
+from vigie.contracts import utcnow
+
+router = APIRouter(prefix="/api/v1", tags=["exports"])
+_ERRORS: dict[int | str, dict[str, str]] = {
+    401: {"description": "No valid API token"},
+    403: {"description": "The caller's role may not read cases"},
+    404: {"description": "No such case for this caller"},
+}
+
+
+@router.get("/cases/{case_id}/fhir", responses=_ERRORS)
+def case_as_fhir(
+    case_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """The case as a FHIR R5 AdverseEvent resource."""
+    case = cases.get_case(
+        session,
+        case_id,
+        principal=principal,
+        key=settings.pseudonym_key_bytes,
+        today=utcnow().date(),
+    )
+    return service.fhir_adverse_event(case, service.case_reports(session, case))
+
+
+@router.get("/cases/{case_id}/mir", responses=_ERRORS)
+def case_as_mir(
+    case_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """The case in the structure of the EU MIR form."""
+    case = cases.get_case(
+        session,
+        case_id,
+        principal=principal,
+        key=settings.pseudonym_key_bytes,
+        today=utcnow().date(),
+    )
+    return service.mir_document(
+        case, service.case_reports(session, case), service.mir_rows(session, case)
+    )
+
+
+@router.get("/exports/cases.csv", responses=_ERRORS, response_class=Response)
+def cases_as_csv(
+    session: SessionDep, settings: SettingsDep, principal: PrincipalDep, open_only: bool = False
+) -> Response:
+    """The caller's cases as CSV, in queue order."""
+    rows = []
+    offset: int | None = 0
+    while offset is not None:
+        page = cases.list_cases(
+            session,
+            principal=principal,
+            key=settings.pseudonym_key_bytes,
+            filters=cases.CaseFilter(open_only=open_only),
+            limit=500,
+            offset=offset,
+            today=utcnow().date(),
+        )
+        rows.extend(page.items)
+        offset = page.next_offset
+    return Response(
+        service.cases_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="vigie-cases.csv"'},
+    )
