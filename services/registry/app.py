@@ -20,6 +20,8 @@ from sqlmodel import Session, text
 from services.registry.cases import views as case_views
 from services.registry.consumer import register_consumer
 from services.registry.db import init_db, make_engine
+from services.registry.devices import views as device_views
+from services.registry.devices.service import seed as seed_devices
 from services.registry.errors import NotFound, install_error_handlers
 from services.registry.exports import views as export_views
 from services.registry.outbox import OutboxRelay
@@ -37,6 +39,8 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     """The registry ASGI application; ``consume=False`` serves the API without Kafka."""
     engine = make_engine(settings.database_url)
     init_db(engine)
+    with Session(engine) as session:
+        seed_devices(session)
     broker = make_broker(settings, client_id="vigie-registry")
     relay = OutboxRelay(engine, broker, batch=settings.outbox_batch, poll_s=settings.outbox_poll_s)
     if consume:
@@ -71,6 +75,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     app.include_router(report_views.router)
     app.include_router(case_views.router)
     app.include_router(export_views.router)
+    app.include_router(device_views.router)
 
     @app.get("/status/{token}", response_class=HTMLResponse, tags=["reporters"])
     def status_page(token: str, request: Request, lang: str = "fr") -> HTMLResponse:

@@ -38,6 +38,7 @@ def init_db(engine: Engine) -> None:
     from services.registry.audit import models as _audit  # noqa: F401
     from services.registry.auth import models as _auth  # noqa: F401
     from services.registry.cases import models as _cases  # noqa: F401
+    from services.registry.devices import models as _devices  # noqa: F401
     from services.registry.reports import models as _reports  # noqa: F401
 
     SQLModel.metadata.create_all(engine)

@@ -160,3 +160,22 @@ def test_outbox_rows_are_unique_per_alert(app_client: TestClient) -> None:
         )
         ids = [row.event_id for row in session.exec(select(OutboxEvent))]
     assert len(ids) == 3 and len(set(ids)) == 3
+
+
+def test_device_catalogue_is_seeded_and_learns_model_versions(app_client: TestClient) -> None:
+    h = token(app_client, Role.MANUFACTURER, "Acme")
+    found = app_client.get("/api/v1/devices", headers=h, params={"q": "tempus ecg-af"}).json()
+    assert [d["submission_number"] for d in found["items"]] == ["K233549"]
+    assert found["items"][0]["risk_class"] == "II (FDA 510(k))"
+    catalogued = DeviceRef(name="Tempus ECG-AF", manufacturer="Tempus Labs, Inc.",
+                           model_version="2.1", udi_di="00860004567890")
+    unknown = DeviceRef(name="Homegrown triage bot", manufacturer="CHU Exemple",
+                        model_version="0.3")
+    with session_of(app_client) as session:
+        record_triaged(session, [triaged(device=catalogued), triaged(device=catalogued),
+                                 triaged(device=unknown)], alerts_topic=ALERTS)
+    tempus = app_client.get("/api/v1/devices/DEV_00001", headers=h).json()
+    assert tempus["model_versions"] == ["2.1"] and tempus["udi_di"] == "00860004567890"
+    bot = app_client.get("/api/v1/devices", headers=h, params={"q": "homegrown"}).json()["items"]
+    assert bot[0]["source"] == "reported" and bot[0]["model_versions"] == ["0.3"]
+    assert app_client.get("/api/v1/devices").status_code == 401

@@ -17,6 +17,7 @@ from services.registry.auth.models import Role
 from services.registry.auth.service import Principal
 from services.registry.cases.models import Case, CaseStatus
 from services.registry.cases.service import open_case, primary_cases
+from services.registry.devices.service import note_model_version
 from services.registry.errors import AccessDenied, InvalidValue, NotFound
 from services.registry.outbox import enqueue_alert
 from services.registry.reports.models import (
@@ -116,6 +117,7 @@ def record_triaged(
     alerts = 0
     for report_id in sorted(inserted):
         event = unique[report_id]
+        note_model_version(session, event.report.device)
         case = open_case(session, event)
         if event.regulatory.serious_incident:
             alert = serious_incident_alert(event, case)

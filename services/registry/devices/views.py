@@ -1,0 +1,33 @@
+"""Registry API of the device catalogue (readable by every authenticated role)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.registry.deps import PrincipalDep, SessionDep
+from services.registry.devices import service
+from services.registry.devices.models import DevicePage, DevicePublic
+
+router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+
+
+@router.get("", response_model=DevicePage, responses={401: {"description": "No valid token"}})
+def list_devices(
+    session: SessionDep,
+    principal: PrincipalDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    manufacturer: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DevicePage:
+    """Search the catalogue by name or manufacturer."""
+    return service.search(session, q=q, manufacturer=manufacturer, limit=limit, offset=offset)
+
+
+@router.get("/{device_id}", response_model=DevicePublic,
+            responses={401: {"description": "No valid token"}, 404: {"description": "Unknown"}})
+def read_device(device_id: str, session: SessionDep, principal: PrincipalDep) -> DevicePublic:
+    """One device with the AI model versions seen for it."""
+    return service.get(session, device_id)
