@@ -54,53 +54,62 @@ def make_producer(settings: CommonSettings, *, client_id: str, **overrides: Any)
     return KafkaProducer(**config)
 
 
-def ensure_topics(settings: CommonSettings, *, timeout_s: float = 60.0) -> list[str]:
-    """Create every topic of the platform and its dead-letter topic; return the names.
+def create_topics(
+    bootstrap_servers: str,
+    topics: Sequence[tuple[str, int, dict[str, str]]],
+    *,
+    timeout_s: float = 60.0,
+) -> list[str]:
+    """Create the (name, partitions, config) topics that do not exist; return those created.
 
-    Replication follows the cluster size (3 when there are at least 3 brokers) so the same call
-    provisions a laptop broker and the fault-test cluster.
+    Replication follows the cluster size (3 when there are at least 3 brokers, with min ISR 2)
+    so that the same call provisions a laptop broker and the fault-test cluster.
     """
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             admin = KafkaAdminClient(
-                bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-                client_id="vigie-admin",
+                bootstrap_servers=bootstrap_servers.split(","), client_id="vigie-admin"
             )
             break
         except Exception as exc:  # kafka-python raises several types while the broker starts
             if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"Kafka at {settings.kafka_bootstrap_servers} is not reachable: {exc}"
-                ) from exc
+                raise RuntimeError(f"Kafka at {bootstrap_servers} is not reachable: {exc}") from exc
             time.sleep(0.5)
     try:
         brokers = len(admin.describe_cluster()["brokers"])
         replication = 3 if brokers >= 3 else 1
         min_isr = "2" if replication == 3 else "1"
         existing = set(admin.list_topics())
-        wanted: list[NewTopic] = []
-        for spec in ALL:
-            name = settings.topics.name(spec)
-            for topic, config in ((name, spec.config), (name + DLQ_SUFFIX, spec.config)):
-                if topic in existing:
-                    continue
-                wanted.append(
-                    NewTopic(
-                        name=topic,
-                        num_partitions=spec.partitions if topic == name else 1,
-                        replication_factor=replication,
-                        topic_configs={**config, "min.insync.replicas": min_isr},
-                    )
-                )
+        wanted = [
+            NewTopic(
+                name=name,
+                num_partitions=partitions,
+                replication_factor=replication,
+                topic_configs={**config, "min.insync.replicas": min_isr},
+            )
+            for name, partitions, config in topics
+            if name not in existing
+        ]
         if wanted:
             # Another process may have created them first: that is the state we want.
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(wanted)
             log.info("topics created", extra={"topics": [t.name for t in wanted]})
-        return [settings.topics.name(spec) for spec in ALL]
+        return [t.name for t in wanted]
     finally:
         admin.close()
+
+
+def ensure_topics(settings: CommonSettings, *, timeout_s: float = 60.0) -> list[str]:
+    """Create every topic of the platform and its dead-letter topic; return the names."""
+    wanted: list[tuple[str, int, dict[str, str]]] = []
+    for spec in ALL:
+        name = settings.topics.name(spec)
+        wanted.append((name, spec.partitions, spec.config))
+        wanted.append((name + DLQ_SUFFIX, 1, spec.config))
+    create_topics(settings.kafka_bootstrap_servers, wanted, timeout_s=timeout_s)
+    return [settings.topics.name(spec) for spec in ALL]
 
 
 @dataclass(frozen=True)

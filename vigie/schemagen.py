@@ -150,6 +150,17 @@ def asyncapi(examples: dict[str, list[BaseModel]]) -> dict[str, Any]:
             "vigie-dlq-failed-at.",
             "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
         }
+    channels["AlertSubscription"] = {
+        "address": topics.ALERTS.name + ".sub.{subscription}",
+        "description": "Alerts matching one regulator subscription (filters on severity, alert "
+        "type, manufacturer, device, category, country), declared through the registry API "
+        "(POST /api/v1/subscriptions). The registry creates the topic and records every "
+        "delivery (GET /api/v1/subscriptions/{id}/deliveries). Same messages and keys as "
+        + topics.ALERTS.name
+        + ".",
+        "parameters": {"subscription": {"description": "Name given to the subscription."}},
+        "messages": {"Alert": {"$ref": "#/components/messages/Alert"}},
+    }
     messages["DeadLetter"] = {
         "name": "DeadLetter",
         "summary": "The original bytes of a rejected message, with the reason in headers.",

@@ -28,6 +28,7 @@ from services.registry.outbox import OutboxRelay
 from services.registry.reports import views as report_views
 from services.registry.reports.service import status_for_token
 from services.registry.settings import RegistrySettings
+from services.registry.subscriptions import views as subscription_views
 from vigie import telemetry
 from vigie.kafka import make_broker
 
@@ -42,7 +43,14 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     with Session(engine) as session:
         seed_devices(session)
     broker = make_broker(settings, client_id="vigie-registry")
-    relay = OutboxRelay(engine, broker, batch=settings.outbox_batch, poll_s=settings.outbox_poll_s)
+    relay = OutboxRelay(
+        engine,
+        broker,
+        batch=settings.outbox_batch,
+        poll_s=settings.outbox_poll_s,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        known_topics={settings.topics.alerts},
+    )
     if consume:
         register_consumer(broker, settings, engine, on_commit=relay.notify)
 
@@ -76,6 +84,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     app.include_router(case_views.router)
     app.include_router(export_views.router)
     app.include_router(device_views.router)
+    app.include_router(subscription_views.router)
 
     @app.get("/status/{token}", response_class=HTMLResponse, tags=["reporters"])
     def status_page(token: str, request: Request, lang: str = "fr") -> HTMLResponse:

@@ -14,7 +14,8 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from vigie import telemetry
 from vigie.contracts import Alert, utcnow
-from vigie.kafka import JSON_HEADERS
+from vigie.kafka import JSON_HEADERS, create_topics
+from vigie.topics import ALERTS
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +78,24 @@ class OutboxRelay:
     alert's event_id, which is stable for a case.
     """
 
-    def __init__(self, engine: Engine, broker: KafkaBroker, *, batch: int, poll_s: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        broker: KafkaBroker,
+        *,
+        batch: int,
+        poll_s: float,
+        bootstrap_servers: str,
+        known_topics: set[str],
+    ) -> None:
         self._engine = engine
         self._broker = broker
         self._batch = batch
         self._poll_s = poll_s
         self._wake = asyncio.Event()
+        self._bootstrap = bootstrap_servers
+        # Subscription topics are created on first use (the broker does not auto-create).
+        self._known_topics = set(known_topics)
 
     def notify(self) -> None:
         """Something was committed to the outbox: publish it now rather than at the next poll."""
@@ -107,6 +120,12 @@ class OutboxRelay:
         events = await asyncio.to_thread(self._load)
         if not events:
             return 0
+        missing = {e.topic for e in events} - self._known_topics
+        if missing:
+            await asyncio.to_thread(
+                create_topics, self._bootstrap, [(t, 1, ALERTS.config) for t in sorted(missing)]
+            )
+            self._known_topics |= missing
         await asyncio.gather(
             *(
                 self._broker.publish(

@@ -7,6 +7,7 @@ import json
 import random
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -124,3 +125,67 @@ def test_registry_dead_letters_bad_triaged_events(kafka_bootstrap: str, tmp_path
     )
     assert [r.value for r in dlq] == [b'{"report": 42}']
     assert dict(dlq[0].headers)["vigie-dlq-consumer-group"].decode() == f"{namespace}-registry"
+
+
+def test_subscriptions_receive_only_matching_alerts(kafka_bootstrap: str, tmp_path: Path) -> None:
+    from services.registry.auth.models import Role
+    from services.registry.auth.service import Principal
+    from services.registry.subscriptions import service as subscriptions
+    from services.registry.subscriptions.models import SubscriptionCreate
+    from vigie.contracts import DeviceRef, Severity
+
+    namespace = fresh_namespace()
+    settings = CommonSettings(kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=namespace)
+    provision(settings)
+    regulator = Principal(token_id="reg-1", role=Role.REGULATOR, manufacturer=None)
+    acme = DeviceRef(name="Lung", manufacturer="Acme", model_version="1")
+    wanted = report(outcome=ReportedOutcome.DEATH, device=acme, country="FR")
+    elsewhere = report(outcome=ReportedOutcome.DEATH, device=acme, country="DE")
+    not_serious = report(outcome=ReportedOutcome.NO_HARM, device=acme, country="FR")
+
+    async def scenario() -> tuple[str, list[Any]]:
+        async with running_pipeline(
+            bootstrap=kafka_bootstrap,
+            namespace=namespace,
+            database_url=f"sqlite:///{tmp_path / 'r.db'}",
+        ) as pipe:
+            with Session(pipe.engine) as session:
+                sub = subscriptions.create(
+                    session,
+                    SubscriptionCreate(
+                        name="ansm-deaths",
+                        severities=[Severity.DEATH],
+                        country="FR",
+                        manufacturer="ACME",
+                    ),
+                    principal=regulator,
+                    alerts_topic=settings.topics.alerts,
+                )
+            out = producer(kafka_bootstrap)
+            for r in (wanted, elsewhere, not_serious):
+                out.send(
+                    settings.topics.reports,
+                    key=r.report_id.bytes,
+                    value=r.model_dump_json().encode(),
+                )
+            out.flush()
+            out.close()
+
+            def delivered() -> bool:
+                with Session(pipe.engine) as session:
+                    rows = subscriptions.deliveries(session, sub.sub_id, principal=regulator)
+                return len(rows) == 1 and rows[0].published_at is not None
+
+            await pipe.wait_for(delivered)
+            with Session(pipe.engine) as session:
+                return sub.topic, subscriptions.deliveries(session, sub.sub_id, principal=regulator)
+
+    topic, rows = asyncio.run(scenario())
+    assert topic == f"{settings.topics.alerts}.sub.ansm-deaths"
+    records = drain(kafka_bootstrap, topic, until=lambda r: len(r) >= 1)
+    assert [str(Alert.model_validate_json(r.value).report_id) for r in records] == [
+        str(wanted.report_id)
+    ]
+    assert str(rows[0].alert_id) == str(Alert.model_validate_json(records[0].value).event_id)
+    everything = drain(kafka_bootstrap, settings.topics.alerts, until=lambda r: len(r) >= 2)
+    assert len(everything) == 2  # the main topic has both serious cases

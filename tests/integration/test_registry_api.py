@@ -167,15 +167,58 @@ def test_device_catalogue_is_seeded_and_learns_model_versions(app_client: TestCl
     found = app_client.get("/api/v1/devices", headers=h, params={"q": "tempus ecg-af"}).json()
     assert [d["submission_number"] for d in found["items"]] == ["K233549"]
     assert found["items"][0]["risk_class"] == "II (FDA 510(k))"
-    catalogued = DeviceRef(name="Tempus ECG-AF", manufacturer="Tempus Labs, Inc.",
-                           model_version="2.1", udi_di="00860004567890")
-    unknown = DeviceRef(name="Homegrown triage bot", manufacturer="CHU Exemple",
-                        model_version="0.3")
+    catalogued = DeviceRef(
+        name="Tempus ECG-AF",
+        manufacturer="Tempus Labs, Inc.",
+        model_version="2.1",
+        udi_di="00860004567890",
+    )
+    unknown = DeviceRef(
+        name="Homegrown triage bot", manufacturer="CHU Exemple", model_version="0.3"
+    )
     with session_of(app_client) as session:
-        record_triaged(session, [triaged(device=catalogued), triaged(device=catalogued),
-                                 triaged(device=unknown)], alerts_topic=ALERTS)
+        record_triaged(
+            session,
+            [triaged(device=catalogued), triaged(device=catalogued), triaged(device=unknown)],
+            alerts_topic=ALERTS,
+        )
     tempus = app_client.get("/api/v1/devices/DEV_00001", headers=h).json()
     assert tempus["model_versions"] == ["2.1"] and tempus["udi_di"] == "00860004567890"
     bot = app_client.get("/api/v1/devices", headers=h, params={"q": "homegrown"}).json()["items"]
     assert bot[0]["source"] == "reported" and bot[0]["model_versions"] == ["0.3"]
     assert app_client.get("/api/v1/devices").status_code == 401
+
+
+def test_subscriptions_are_for_regulators_and_private(app_client: TestClient) -> None:
+    regulator = token(app_client, Role.REGULATOR)
+    other_regulator = token(app_client, Role.REGULATOR)
+    body = {"name": "ansm-serious", "severities": ["death", "serious"], "country": "FR"}
+    created = app_client.post("/api/v1/subscriptions", headers=regulator, json=body)
+    assert created.status_code == 201
+    assert created.json()["topic"] == "vigie.alerts.v1.sub.ansm-serious"
+    assert app_client.post("/api/v1/subscriptions", headers=regulator, json=body).status_code == 409
+    maker = token(app_client, Role.MANUFACTURER, "Acme")
+    assert (
+        app_client.post(
+            "/api/v1/subscriptions", headers=maker, json={**body, "name": "spy"}
+        ).status_code
+        == 403
+    )
+    bad = app_client.post(
+        "/api/v1/subscriptions",
+        headers=regulator,
+        json={"name": "Bad Name!", "severities": ["catastrophic"]},
+    )
+    assert bad.status_code == 422
+    assert {tuple(e["loc"]) for e in bad.json()["detail"]} >= {("body", "name")}
+    sub_id = created.json()["sub_id"]
+    assert app_client.get("/api/v1/subscriptions", headers=other_regulator).json() == []
+    assert (
+        app_client.get(
+            f"/api/v1/subscriptions/{sub_id}/deliveries", headers=other_regulator
+        ).status_code
+        == 404
+    )
+    assert (
+        app_client.get(f"/api/v1/subscriptions/{sub_id}/deliveries", headers=regulator).json() == []
+    )

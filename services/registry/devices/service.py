@@ -33,20 +33,22 @@ def seed(session: Session, path: Path = CATALOGUE) -> int:
         if row["device_id"] in seen:
             continue
         seen.add(row["device_id"])
-        session.add(Device(
-            device_id=row["device_id"],
-            name=row["device_name"],
-            name_key=row["device_name"].casefold(),
-            manufacturer=row["applicant"],
-            manufacturer_key=row["applicant"].casefold(),
-            risk_class=_RISK_CLASS.get(row["submission_pathway"]),
-            submission_number=row["submission_number"] or None,
-            pathway=row["submission_pathway"] or None,
-            year=int(row["year"]) if row["year"].isdigit() else None,
-            clinical_domain=row["clinical_domain"] or None,
-            device_function=row["device_function"] or None,
-            source="fda-catalogue",
-        ))
+        session.add(
+            Device(
+                device_id=row["device_id"],
+                name=row["device_name"],
+                name_key=row["device_name"].casefold(),
+                manufacturer=row["applicant"],
+                manufacturer_key=row["applicant"].casefold(),
+                risk_class=_RISK_CLASS.get(row["submission_pathway"]),
+                submission_number=row["submission_number"] or None,
+                pathway=row["submission_pathway"] or None,
+                year=int(row["year"]) if row["year"].isdigit() else None,
+                clinical_domain=row["clinical_domain"] or None,
+                device_function=row["device_function"] or None,
+                source="fda-catalogue",
+            )
+        )
     session.commit()
     return len(seen)
 
@@ -66,16 +68,23 @@ def resolve(session: Session, ref: DeviceRef) -> Device:
         found = session.exec(select(Device).where(col(Device.udi_di) == ref.udi_di)).first()
         if found:
             return found
-    found = session.exec(select(Device).where(
-        col(Device.name_key) == ref.name.casefold(),
-        col(Device.manufacturer_key) == ref.manufacturer.casefold(),
-    )).first()
+    found = session.exec(
+        select(Device).where(
+            col(Device.name_key) == ref.name.casefold(),
+            col(Device.manufacturer_key) == ref.manufacturer.casefold(),
+        )
+    ).first()
     if found is None:
         found = session.get(Device, _reported_id(ref))
     if found is None:
-        found = Device(device_id=_reported_id(ref), name=ref.name, name_key=ref.name.casefold(),
-                       manufacturer=ref.manufacturer,
-                       manufacturer_key=ref.manufacturer.casefold(), udi_di=ref.udi_di)
+        found = Device(
+            device_id=_reported_id(ref),
+            name=ref.name,
+            name_key=ref.name.casefold(),
+            manufacturer=ref.manufacturer,
+            manufacturer_key=ref.manufacturer.casefold(),
+            udi_di=ref.udi_di,
+        )
         session.add(found)
         session.flush()
     elif ref.udi_di and not found.udi_di:
@@ -87,43 +96,61 @@ def resolve(session: Session, ref: DeviceRef) -> Device:
 def note_model_version(session: Session, ref: DeviceRef) -> None:
     """Remember that ``ref``'s model version was seen (caller commits)."""
     device = resolve(session, ref)
-    known = session.exec(select(DeviceModelVersion).where(
-        col(DeviceModelVersion.device_id) == device.device_id,
-        col(DeviceModelVersion.model_version) == ref.model_version,
-    )).first()
-    pending = any(isinstance(o, DeviceModelVersion) and o.device_id == device.device_id
-                  and o.model_version == ref.model_version for o in session.new)
+    known = session.exec(
+        select(DeviceModelVersion).where(
+            col(DeviceModelVersion.device_id) == device.device_id,
+            col(DeviceModelVersion.model_version) == ref.model_version,
+        )
+    ).first()
+    pending = any(
+        isinstance(o, DeviceModelVersion)
+        and o.device_id == device.device_id
+        and o.model_version == ref.model_version
+        for o in session.new
+    )
     if known is None and not pending:
-        session.add(DeviceModelVersion(device_id=device.device_id,
-                                       model_version=ref.model_version))
+        session.add(DeviceModelVersion(device_id=device.device_id, model_version=ref.model_version))
 
 
 def _public(session: Session, devices: list[Device]) -> list[DevicePublic]:
     ids = [d.device_id for d in devices]
     versions: dict[str, list[str]] = {i: [] for i in ids}
     if ids:
-        for v in session.exec(select(DeviceModelVersion)
-                              .where(col(DeviceModelVersion.device_id).in_(ids))
-                              .order_by(col(DeviceModelVersion.first_seen))):
+        for v in session.exec(
+            select(DeviceModelVersion)
+            .where(col(DeviceModelVersion.device_id).in_(ids))
+            .order_by(col(DeviceModelVersion.first_seen))
+        ):
             versions[v.device_id].append(v.model_version)
-    return [DevicePublic.model_validate({**d.model_dump(), "model_versions": versions[d.device_id]})
-            for d in devices]
+    return [
+        DevicePublic.model_validate({**d.model_dump(), "model_versions": versions[d.device_id]})
+        for d in devices
+    ]
 
 
-def search(session: Session, *, q: str | None, manufacturer: str | None, limit: int,
-           offset: int) -> DevicePage:
+def search(
+    session: Session, *, q: str | None, manufacturer: str | None, limit: int, offset: int
+) -> DevicePage:
     """Devices whose name or manufacturer contains ``q``."""
     statement = select(Device)
     if q:
         like = f"%{q.casefold()}%"
-        statement = statement.where(or_(col(Device.name_key).like(like),
-                                        col(Device.manufacturer_key).like(like)))
+        statement = statement.where(
+            or_(col(Device.name_key).like(like), col(Device.manufacturer_key).like(like))
+        )
     if manufacturer:
         statement = statement.where(col(Device.manufacturer_key) == manufacturer.casefold())
-    rows = list(session.exec(statement.order_by(col(Device.name_key), col(Device.device_id))
-                             .offset(offset).limit(limit + 1)))
-    return DevicePage(items=_public(session, rows[:limit]),
-                      next_offset=offset + limit if len(rows) > limit else None)
+    rows = list(
+        session.exec(
+            statement.order_by(col(Device.name_key), col(Device.device_id))
+            .offset(offset)
+            .limit(limit + 1)
+        )
+    )
+    return DevicePage(
+        items=_public(session, rows[:limit]),
+        next_offset=offset + limit if len(rows) > limit else None,
+    )
 
 
 def get(session: Session, device_id: str) -> DevicePublic:

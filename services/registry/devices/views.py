@@ -26,8 +26,11 @@ def list_devices(
     return service.search(session, q=q, manufacturer=manufacturer, limit=limit, offset=offset)
 
 
-@router.get("/{device_id}", response_model=DevicePublic,
-            responses={401: {"description": "No valid token"}, 404: {"description": "Unknown"}})
+@router.get(
+    "/{device_id}",
+    response_model=DevicePublic,
+    responses={401: {"description": "No valid token"}, 404: {"description": "Unknown"}},
+)
 def read_device(device_id: str, session: SessionDep, principal: PrincipalDep) -> DevicePublic:
     """One device with the AI model versions seen for it."""
     return service.get(session, device_id)

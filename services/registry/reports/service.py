@@ -19,13 +19,13 @@ from services.registry.cases.models import Case, CaseStatus
 from services.registry.cases.service import open_case, primary_cases
 from services.registry.devices.service import note_model_version
 from services.registry.errors import AccessDenied, InvalidValue, NotFound
-from services.registry.outbox import enqueue_alert
 from services.registry.reports.models import (
     Report,
     ReportPage,
     ReportPublic,
     ReportStatus,
 )
+from services.registry.subscriptions.service import raise_alert
 from vigie.contracts import Alert, AlertType, ReportKind, ReportTriaged, Severity, utcnow
 
 # Namespace of alert ids derived from case ids: a case's alert keeps its id across relays.
@@ -121,7 +121,7 @@ def record_triaged(
         case = open_case(session, event)
         if event.regulatory.serious_incident:
             alert = serious_incident_alert(event, case)
-            enqueue_alert(session, alert, topic=alerts_topic, key=str(case.case_id))
+            raise_alert(session, alert, topic=alerts_topic, key=str(case.case_id))
             alerts += 1
     session.commit()
     return Recorded(len(inserted), len(events) - len(inserted), alerts)
