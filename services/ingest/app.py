@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from services.ingest.deps import Submitter
 from services.ingest.errors import install_error_handlers
 from services.ingest.form import views as form_views
+from services.ingest.identity import Identities
 from services.ingest.reports import views as report_views
 from services.ingest.settings import IngestSettings
 from vigie import telemetry
@@ -22,17 +23,19 @@ from vigie.kafka import make_broker
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: IngestSettings) -> FastAPI:
-    """The ingest ASGI application."""
+def create_app(settings: IngestSettings, *, identities: Identities | None = None) -> FastAPI:
+    """The ingest ASGI application (``identities`` defaults to asking the registry over HTTP)."""
     broker = make_broker(settings, client_id="vigie-ingest")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await broker.start()
-        app.state.submitter = Submitter(settings, broker)
+        resolver = identities or Identities(settings.registry_internal_url)
+        app.state.submitter = Submitter(settings, broker, resolver)
         try:
             yield
         finally:
+            await resolver.close()
             await broker.stop()
 
     app = FastAPI(

@@ -9,6 +9,7 @@ import time
 from faststream.kafka import KafkaBroker
 
 from services.ingest.errors import KafkaUnavailable
+from services.ingest.identity import Identities
 from services.ingest.reports.models import Receipt, ReportCreate
 from services.ingest.reports.service import (
     IdempotencyStore,
@@ -27,20 +28,35 @@ log = logging.getLogger(__name__)
 class Submitter:
     """Turns a valid submission into a durable event and a receipt."""
 
-    def __init__(self, settings: IngestSettings, broker: KafkaBroker) -> None:
+    def __init__(
+        self, settings: IngestSettings, broker: KafkaBroker, identities: Identities
+    ) -> None:
         self._settings = settings
         self._broker = broker
         self._store = IdempotencyStore(settings.ingest_idempotency_entries)
         self._key = settings.pseudonym_key_bytes
+        self.identities = identities
 
-    async def submit(self, report: ReportCreate, *, idempotency_key: str | None) -> Receipt:
-        """Publish ``report`` (acks=all) and return its receipt; same key, same receipt."""
+    async def submit(
+        self, report: ReportCreate, *, idempotency_key: str | None, token: str | None = None
+    ) -> Receipt:
+        """Publish ``report`` (acks=all) and return its receipt; same key, same receipt.
+
+        With a bearer token the report is attributed to its author (by pseudonym), who can
+        then read it in the registry.
+        """
+        reporter_ref = await self.identities.reporter_ref(token) if token else None
         fingerprint = body_fingerprint(report)
         if idempotency_key is not None:
             known = self._store.get(idempotency_key, fingerprint)
             if known is not None:
                 return known
-        event = build_event(report, report_id=report_id_for(idempotency_key), key=self._key)
+        event = build_event(
+            report,
+            report_id=report_id_for(idempotency_key),
+            key=self._key,
+            reporter_ref=reporter_ref,
+        )
         started = time.perf_counter()
         try:
             await asyncio.wait_for(

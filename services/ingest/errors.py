@@ -13,6 +13,14 @@ class KafkaUnavailable(Exception):
     """Kafka did not acknowledge a write in time."""
 
 
+class Unauthenticated(Exception):
+    """A bearer token was given but is not valid."""
+
+
+class RegistryUnavailable(Exception):
+    """The registry could not check a bearer token."""
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map domain errors to HTTP answers."""
 
@@ -23,6 +31,24 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=503,
             content={"detail": "the report could not be recorded durably; please retry"},
             headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Unauthenticated)
+    async def _unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:
+        telemetry.REPORTS_REFUSED.labels(reason="bad_token").inc()
+        return JSONResponse(
+            status_code=401,
+            content={"detail": "invalid API token"},
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @app.exception_handler(RegistryUnavailable)
+    async def _registry(request: Request, exc: RegistryUnavailable) -> JSONResponse:
+        telemetry.REPORTS_REFUSED.labels(reason="registry_unavailable").inc()
+        return JSONResponse(
+            status_code=503,
+            headers={"Retry-After": "5"},
+            content={"detail": "the token could not be checked; please retry"},
         )
 
     @app.exception_handler(IdempotencyConflict)

@@ -12,6 +12,8 @@ class IngestSettings(CommonSettings):
     ingest_port: int = 8000
     # Where reporters follow their report (the registry's public status page).
     registry_public_url: str = "http://127.0.0.1:8001"
+    # Where ingest asks the registry who a bearer token belongs to.
+    registry_internal_url: str = "http://127.0.0.1:8001"
     ingest_max_body_bytes: int = 64 * 1024
     ingest_idempotency_entries: int = 100_000
     ingest_kafka_timeout_s: float = 10.0

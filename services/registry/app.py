@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel import Session, text
 
+from services.registry.auth import views as auth_views
 from services.registry.cases import views as case_views
 from services.registry.consumer import register_consumer
 from services.registry.db import init_db, make_engine
@@ -85,6 +86,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     app.include_router(export_views.router)
     app.include_router(device_views.router)
     app.include_router(subscription_views.router)
+    app.include_router(auth_views.router)
 
     @app.get("/status/{token}", response_class=HTMLResponse, tags=["reporters"])
     def status_page(token: str, request: Request, lang: str = "fr") -> HTMLResponse:

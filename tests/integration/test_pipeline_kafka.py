@@ -189,3 +189,70 @@ def test_subscriptions_receive_only_matching_alerts(kafka_bootstrap: str, tmp_pa
     assert str(rows[0].alert_id) == str(Alert.model_validate_json(records[0].value).event_id)
     everything = drain(kafka_bootstrap, settings.topics.alerts, until=lambda r: len(r) >= 2)
     assert len(everything) == 2  # the main topic has both serious cases
+
+
+def test_clinicians_read_only_their_own_reports(kafka_bootstrap: str, tmp_path: Path) -> None:
+    """A report sent with a clinician's token is readable by that clinician and nobody else."""
+    import httpx
+    from fastapi.testclient import TestClient
+
+    from services.ingest.app import create_app as create_ingest
+    from services.ingest.identity import Identities
+    from services.ingest.reports.models import EXAMPLE_REPORT
+    from services.ingest.settings import IngestSettings
+    from services.registry.auth.models import Role
+    from services.registry.auth.service import create_token
+
+    namespace = fresh_namespace()
+    settings = IngestSettings(kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=namespace)
+    provision(settings)
+
+    async def scenario() -> None:
+        async with running_pipeline(
+            bootstrap=kafka_bootstrap,
+            namespace=namespace,
+            database_url=f"sqlite:///{tmp_path / 'r.db'}",
+        ) as pipe:
+            with Session(pipe.engine) as session:
+                alice = create_token(session, role=Role.CLINICIAN)
+                bob = create_token(session, role=Role.CLINICIAN)
+            registry = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=pipe.registry), base_url="http://registry"
+            )
+            ingest = create_ingest(
+                settings, identities=Identities("http://registry", client=registry)
+            )
+
+            def submit() -> tuple[int, str, int]:
+                with TestClient(ingest) as client:
+                    mine = client.post(
+                        "/api/v1/reports",
+                        json=EXAMPLE_REPORT,
+                        headers={"Authorization": f"Bearer {alice}"},
+                    )
+                    forged = client.post(
+                        "/api/v1/reports",
+                        json=EXAMPLE_REPORT,
+                        headers={"Authorization": "Bearer vg_forged"},
+                    )
+                    return mine.status_code, mine.json()["report_id"], forged.status_code
+
+            status, report_id, forged = await asyncio.to_thread(submit)
+            assert (status, forged) == (202, 401)
+            await pipe.wait_for(lambda: pipe.count_reports() >= 1)
+            for token, expected in ((alice, 200), (bob, 404)):
+                r = await registry.get(
+                    f"/api/v1/reports/{report_id}", headers={"Authorization": f"Bearer {token}"}
+                )
+                assert r.status_code == expected
+                listed = await registry.get(
+                    "/api/v1/reports", headers={"Authorization": f"Bearer {token}"}
+                )
+                assert len(listed.json()["items"]) == (1 if expected == 200 else 0)
+                cases = await registry.get(
+                    "/api/v1/cases", headers={"Authorization": f"Bearer {token}"}
+                )
+                assert len(cases.json()["items"]) == (1 if expected == 200 else 0)
+            await registry.aclose()
+
+    asyncio.run(scenario())

@@ -44,12 +44,15 @@ def report_id_for(idempotency_key: str | None) -> uuid.UUID:
     return uuid.uuid5(_REPORT_NAMESPACE, idempotency_key)
 
 
-def build_event(form: ReportCreate, *, report_id: uuid.UUID, key: bytes) -> ReportSubmitted:
+def build_event(
+    form: ReportCreate, *, report_id: uuid.UUID, key: bytes, reporter_ref: str | None = None
+) -> ReportSubmitted:
     """The event published for a submission: identifiers pseudonymised, narrative scrubbed."""
     data = form.model_dump(exclude={"patient_identifier", "narrative"})
     return ReportSubmitted(
         **data,
         report_id=report_id,
+        reporter_ref=reporter_ref,
         tracking_number=tracking_number(report_id),
         narrative=scrub(form.narrative, key=key),
         patient_pseudonym=(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.ingest.deps import Submitter
 from services.ingest.reports.models import Receipt, ReportCreate
@@ -20,6 +20,7 @@ def get_submitter(request: Request) -> Submitter:
 
 
 SubmitterDep = Annotated[Submitter, Depends(get_submitter)]
+_bearer = HTTPBearer(auto_error=False, description="Optional API token issued by the registry.")
 
 
 @router.post(
@@ -27,6 +28,7 @@ SubmitterDep = Annotated[Submitter, Depends(get_submitter)]
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Receipt,
     responses={
+        401: {"description": "Invalid API token"},
         409: {"description": "Idempotency-Key already used with a different body"},
         413: {"description": "Body too large"},
         422: {"description": "Invalid report, with field errors"},
@@ -36,7 +38,13 @@ SubmitterDep = Annotated[Submitter, Depends(get_submitter)]
 async def submit_report(
     report: ReportCreate,
     submitter: SubmitterDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> Receipt | JSONResponse:
-    """Record a report; answers only once Kafka acknowledged it (acks=all)."""
-    return await submitter.submit(report, idempotency_key=idempotency_key)
+) -> Receipt:
+    """Record a report; answers only once Kafka acknowledged it (acks=all).
+
+    A bearer token (from the registry) is optional: with one, the report is attributed to its
+    author, who can then follow it in the registry API.
+    """
+    token = credentials.credentials if credentials else None
+    return await submitter.submit(report, idempotency_key=idempotency_key, token=token)
