@@ -20,6 +20,7 @@ from sqlmodel import Session, text
 from services.registry.auth import views as auth_views
 from services.registry.cases import views as case_views
 from services.registry.consumer import register_consumer
+from services.registry.dashboard import views as dashboard_views
 from services.registry.db import init_db, make_engine
 from services.registry.devices import views as device_views
 from services.registry.devices.service import seed as seed_devices
@@ -87,6 +88,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     app.include_router(device_views.router)
     app.include_router(subscription_views.router)
     app.include_router(auth_views.router)
+    app.include_router(dashboard_views.router)
 
     @app.get("/status/{token}", response_class=HTMLResponse, tags=["reporters"])
     def status_page(token: str, request: Request, lang: str = "fr") -> HTMLResponse:

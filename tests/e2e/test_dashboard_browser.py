@@ -1,0 +1,87 @@
+"""The regulator dashboard in a real headless Chromium (Debian's), driven by Playwright."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+from sqlmodel import Session
+
+from services.registry.app import create_app
+from services.registry.auth.models import Role
+from services.registry.auth.service import create_token
+from services.registry.reports.service import record_triaged
+from services.registry.settings import RegistrySettings
+from tests.support.factories import triaged
+from tests.support.servers import serving
+from vigie.contracts import DeviceRef, ReportedOutcome, utcnow
+
+CHROMIUM = "/usr/bin/chromium"
+# No network here: keep Chromium from calling home (it would retry and slow every start).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_dashboard_shows_queue_and_plots_in_both_languages(tmp_path: Path) -> None:
+    app = create_app(RegistrySettings(database_url=f"sqlite:///{tmp_path / 'r.db'}"), consume=False)
+    today = utcnow().date()
+    lung = DeviceRef(name="Veye Lung Nodules", manufacturer="Aidence", model_version="3")
+    sepsis = DeviceRef(name="Sepsis Watch", manufacturer="Acme", model_version="2")
+    overdue = triaged(
+        outcome=ReportedOutcome.DEATH, device=lung, awareness_date=today - timedelta(days=13)
+    )
+    others = [
+        triaged(
+            outcome=ReportedOutcome.INJURY, device=sepsis, awareness_date=today - timedelta(days=1)
+        )
+        for _ in range(3)
+    ]
+    with Session(app.state.engine) as session:
+        record_triaged(session, [*others, overdue], alerts_topic="alerts")
+        regulator = create_token(session, role=Role.REGULATOR)
+        device = create_token(session, role=Role.DEVICE)
+
+    with serving(app) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{base}/dashboard")
+        assert page.locator("html").get_attribute("lang") == "fr"
+        page.get_by_label("Jeton d'accès").fill("vg_wrong")
+        page.get_by_role("button", name="Entrer").click()
+        assert page.get_by_role("alert").inner_text() == "Jeton invalide ou rôle non autorisé."
+
+        page.get_by_label("Jeton d'accès").fill(regulator)
+        page.get_by_role("button", name="Entrer").click()
+        page.wait_for_selector("#queue")
+        assert page.locator("h1").inner_text() == "Tableau de bord de vigilance"
+        rows = page.locator("#queue tbody tr")
+        assert rows.count() == 4
+        first = rows.nth(0)
+        assert "overdue" in (first.get_attribute("class") or "")
+        assert "Veye Lung Nodules" in first.inner_text() and "en retard" in first.inner_text()
+        assert page.locator("#total-reports").inner_text() == "4"
+        assert page.locator("#weekly-chart svg rect").count() >= 2
+        assert "Sepsis Watch" in page.locator("#devices-chart svg").inner_html()
+        page.screenshot(path=str(tmp_path / "dashboard-fr.png"), full_page=True)
+
+        page.get_by_role("link", name="English").click()
+        page.wait_for_selector("#queue")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.locator("h1").inner_text() == "Vigilance dashboard"
+        assert "overdue" in page.locator("#queue tbody tr").nth(0).inner_text()
+
+        # A device token may not see cases: the dashboard refuses it.
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_label("Access token").fill(device)
+        page.get_by_role("button", name="Enter").click()
+        assert page.get_by_role("alert").is_visible()
+        assert page.locator("#queue").count() == 0
+        browser.close()
