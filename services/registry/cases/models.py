@@ -45,7 +45,8 @@ class Case(SQLModel, table=True):
 
     __table_args__ = (
         # The regulator's queue: open cases by deadline.
-        Index("ix_case_status_deadline", "status", "deadline"),
+        Index("ix_case_deadline_opened", "deadline", "opened_at", "case_id"),
+        Index("ix_case_opened", "opened_at", "case_id"),
         Index("ix_case_manufacturer_deadline", "manufacturer_key", "deadline"),
     )
 

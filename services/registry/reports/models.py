@@ -51,6 +51,8 @@ class Report(ReportBase, table=True):
         # Keyset pagination walks (submitted_at, report_id); filters narrow by manufacturer.
         Index("ix_report_submitted", "submitted_at", "report_id"),
         Index("ix_report_manufacturer_submitted", "manufacturer_key", "submitted_at"),
+        Index("ix_report_severity_submitted", "severity", "submitted_at", "report_id"),
+        Index("ix_report_country_severity", "country", "severity", "submitted_at"),
     )
 
     # Lower-cased manufacturer: what access control and filters compare on.
