@@ -18,6 +18,6 @@ class TriageSettings(CommonSettings):
     triage_model_dir: Path | None = None
     # The platform can run before a model exists (first deployment): severity then comes from the
     # reported outcome only and every ReportTriaged says no model ran.
-    triage_use_model: bool = True
+    triage_use_model: bool = False
     # Below this calibrated confidence a human confirms the triage.
     triage_review_confidence: float = 0.6

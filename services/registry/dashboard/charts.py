@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 PALETTE = {"death": "#7a0019", "serious": "#d1495b", "malfunction": "#edae49", "other": "#66a182"}
@@ -10,7 +10,7 @@ PALETTE = {"death": "#7a0019", "serious": "#d1495b", "malfunction": "#edae49", "
 
 def stacked_bars(
     labels: Sequence[str],
-    series: dict[str, Sequence[int]],
+    series: Mapping[str, Sequence[int]],
     *,
     title: str,
     width: int = 640,
