@@ -353,3 +353,22 @@ class Alert(Event):
     deadline: date | None = Field(default=None, description="Earliest legal deadline.")
     obligations: list[ReportingObligation] = Field(default_factory=list)
     registry_path: str = Field(description="Path of the case in the registry API.")
+
+
+class TriageFeedback(Event):
+    """A human reviewer confirmed or corrected a triage; the next training run learns from it."""
+
+    report_id: uuid.UUID
+    case_id: uuid.UUID
+    kind: ReportKind
+    language: Language
+    narrative: str = Field(
+        min_length=1, max_length=20_000, description="The pseudonymised narrative the model read."
+    )
+    model_version: str | None = Field(description="Model that produced the reviewed triage.")
+    predicted_severity: Severity = Field(description="Severity triage had assigned.")
+    decided_severity: Severity = Field(description="Severity the reviewer decided.")
+    predicted_category: str | None = None
+    decided_category: str | None = None
+    reviewer_role: str = Field(max_length=20)
+    reason: str = Field(max_length=1000)

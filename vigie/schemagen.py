@@ -24,6 +24,7 @@ from vigie.contracts import (
     ReportSubmitted,
     Severity,
     TelemetryWindow,
+    TriageFeedback,
 )
 
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -98,6 +99,24 @@ def example_events() -> dict[str, list[BaseModel]]:
         topics.REPORTS_TRIAGED.name: [triaged],
         topics.TELEMETRY.name: [telemetry],
         topics.ALERTS.name: [alert],
+        topics.TRIAGE_FEEDBACK.name: [
+            TriageFeedback(
+                event_id=uuid.UUID("00000000-0000-4000-8000-000000000005"),
+                occurred_at=_AT,
+                report_id=report.report_id,
+                case_id=uuid.UUID("00000000-0000-4000-8000-0000000000c1"),
+                kind=report.kind,
+                language=report.language,
+                narrative=report.narrative,
+                model_version="sev-3f9a1c2e",
+                predicted_severity=Severity.MALFUNCTION,
+                decided_severity=Severity.SERIOUS,
+                predicted_category="missed_finding",
+                decided_category="missed_finding",
+                reviewer_role="regulator",
+                reason="Delayed diagnosis is a serious deterioration of health.",
+            )
+        ],
     }
 
 
@@ -189,6 +208,12 @@ def asyncapi(examples: dict[str, list[BaseModel]]) -> dict[str, Any]:
         ),
         "registryPublishesAlerts": op(
             "send", "Alert", "registry relays alerts from its transactional outbox."
+        ),
+        "registryPublishesFeedback": op(
+            "send", "TriageFeedback", "registry publishes reviewers' triage decisions."
+        ),
+        "trainingReadsFeedback": op(
+            "receive", "TriageFeedback", "`vigie train` reads the decisions it learns from."
         ),
         "regulatorsReceiveAlerts": op(
             "receive", "Alert", "regulators subscribe; de-duplicate on event_id."

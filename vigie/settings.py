@@ -8,7 +8,14 @@ from typing import Literal
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from vigie.topics import ALERTS, REPORTS, REPORTS_TRIAGED, TELEMETRY, TopicSpec
+from vigie.topics import (
+    ALERTS,
+    REPORTS,
+    REPORTS_TRIAGED,
+    TELEMETRY,
+    TRIAGE_FEEDBACK,
+    TopicSpec,
+)
 
 # Only good for a laptop: a production deployment must bring its own key (refused below).
 DEVELOPMENT_PSEUDONYM_KEY = "vigie-development-pseudonym-key-not-for-production"
@@ -39,6 +46,10 @@ class TopicNames:
     @property
     def alerts(self) -> str:
         return self.name(ALERTS)
+
+    @property
+    def triage_feedback(self) -> str:
+        return self.name(TRIAGE_FEEDBACK)
 
 
 class CommonSettings(BaseSettings):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from vigie.contracts import Alert, ReportSubmitted, ReportTriaged, TelemetryWindow
+from vigie.contracts import Alert, ReportSubmitted, ReportTriaged, TelemetryWindow, TriageFeedback
 
 DLQ_SUFFIX = ".dlq"
 
@@ -59,7 +59,15 @@ ALERTS = TopicSpec(
     config=_KEEP,
 )
 
-ALL: tuple[TopicSpec, ...] = (REPORTS, REPORTS_TRIAGED, TELEMETRY, ALERTS)
+TRIAGE_FEEDBACK = TopicSpec(
+    "vigie.triage.feedback.v1",
+    TriageFeedback,
+    "Reviewers' decisions on triaged reports, for the next training run; key: report_id.",
+    partitions=1,
+    config=_KEEP,
+)
+
+ALL: tuple[TopicSpec, ...] = (REPORTS, REPORTS_TRIAGED, TELEMETRY, ALERTS, TRIAGE_FEEDBACK)
 
 
 def all_topic_names() -> list[str]:

@@ -51,7 +51,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
         batch=settings.outbox_batch,
         poll_s=settings.outbox_poll_s,
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        known_topics={settings.topics.alerts},
+        known_topics={settings.topics.alerts, settings.topics.triage_feedback},
     )
     if consume:
         register_consumer(broker, settings, engine, on_commit=relay.notify)

@@ -280,3 +280,36 @@ def test_manufacturer_cannot_touch_other_makers_cases(client: TestClient) -> Non
     assert client.get("/api/v1/cases", headers=maker).json()["items"] == []
     device = headers(client, Role.DEVICE)
     assert client.get("/api/v1/cases", headers=device).status_code == 403
+
+
+def test_review_queue_decision_sets_deadline_and_publishes_feedback(client: TestClient) -> None:
+    from services.registry.outbox import pending
+    from vigie.contracts import TriageFeedback
+
+    unsure = triaged(outcome=ReportedOutcome.UNKNOWN, device=ACME,
+                     awareness_date=utcnow().date() - timedelta(days=1))
+    sure = triaged(outcome=ReportedOutcome.NO_HARM, device=ACME)
+    record(client, unsure, sure)
+    regulator = headers(client, Role.REGULATOR)
+    queue = client.get("/api/v1/cases", headers=regulator, params={"needs_review": True}).json()
+    assert [c["report_ids"] for c in queue["items"]] == [[str(unsure.report.report_id)]]
+    case_id = queue["items"][0]["case_id"]
+    maker = headers(client, Role.MANUFACTURER, "Acme")
+    decision = {"severity": "serious", "category": "missed_finding",
+                "reason": "Delayed diagnosis documented in the narrative."}
+    assert client.post(f"/api/v1/cases/{case_id}/review", headers=maker,
+                       json=decision).status_code == 403
+    reviewed = client.post(f"/api/v1/cases/{case_id}/review", headers=regulator, json=decision)
+    assert reviewed.status_code == 200
+    body = reviewed.json()
+    assert body["severity"] == "serious" and not body["needs_review"]
+    assert body["serious_incident"] and body["days_left"] == 9  # Art. 87(5): 10 days
+    assert client.get("/api/v1/cases", headers=regulator,
+                      params={"needs_review": True}).json()["items"] == []
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        rows = [r for r in pending(session, 10) if r.event_type == "triage_feedback"]
+    assert len(rows) == 1 and rows[0].topic == "vigie.triage.feedback.v1"
+    feedback = TriageFeedback.model_validate_json(rows[0].payload)
+    assert (feedback.predicted_severity.value, feedback.decided_severity.value) == (
+        "other", "serious")
+    assert feedback.narrative == unsure.report.narrative

@@ -171,6 +171,14 @@ class MirPublic(SQLModel):
     submitted_at: datetime
 
 
+class Review(SQLModel):
+    """A reviewer's decision on the triage of a case."""
+
+    severity: Severity
+    category: str | None = Field(default=None, max_length=100)
+    reason: str = Field(min_length=3, max_length=1000)
+
+
 class LinkRequest(SQLModel):
     """Link an existing report to a case (it stays in its other cases)."""
 

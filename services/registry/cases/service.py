@@ -28,8 +28,10 @@ from services.registry.cases.models import (
     MirType,
 )
 from services.registry.errors import AccessDenied, Conflict, NotFound
+from services.registry.outbox import OutboxEvent
 from services.registry.reports.models import Report
-from vigie.contracts import ReportTriaged, Severity, utcnow
+from services.triage.regulatory import assess
+from vigie.contracts import ReportTriaged, Severity, TriageFeedback, utcnow
 
 S = CaseStatus
 # Allowed moves of the workflow; closing always needs a reason (enforced by the request model).
@@ -442,3 +444,79 @@ def merge(
     session.commit()
     session.refresh(target)
     return target
+
+
+def review_triage(
+    session: Session,
+    case_id: uuid.UUID,
+    *,
+    severity: Severity,
+    category: str | None,
+    reason: str,
+    principal: Principal,
+    key: bytes,
+    feedback_topic: str,
+) -> Case:
+    """A reviewer's decision on a triage: it becomes the case's severity and deadline, and is
+    published (through the outbox) as feedback for the next training run."""
+    if principal.role not in _SUPERVISORS:
+        raise AccessDenied(f"role {principal.role.value} may not review triage")
+    case = _load(session, case_id, principal, key)
+    link = session.exec(
+        select(CaseReport).where(
+            col(CaseReport.case_id) == case_id, col(CaseReport.role) == LinkRole.PRIMARY
+        )
+    ).first()
+    if link is None:
+        raise Conflict("case has no primary report")
+    report = session.get(Report, link.report_id)
+    assert report is not None
+    event = ReportTriaged.model_validate_json(report.payload)
+    regulatory = assess(event.report, severity)
+    feedback = TriageFeedback(
+        event_id=uuid.uuid5(case_id, f"feedback:{utcnow().isoformat()}"),
+        report_id=report.report_id,
+        case_id=case_id,
+        kind=event.report.kind,
+        language=event.report.language,
+        narrative=event.report.narrative,
+        model_version=event.triage.model_version,
+        predicted_severity=event.triage.severity,
+        decided_severity=severity,
+        predicted_category=event.triage.category,
+        decided_category=category,
+        reviewer_role=principal.role.value,
+        reason=reason,
+    )
+    session.add(
+        OutboxEvent(
+            event_id=str(feedback.event_id),
+            topic=feedback_topic,
+            key=str(report.report_id),
+            event_type="triage_feedback",
+            payload=feedback.model_dump_json(),
+        )
+    )
+    before = {"severity": case.severity.value, "deadline": case.deadline, "category": case.category}
+    case.severity, case.needs_review = severity, False
+    case.category = category if category is not None else case.category
+    case.deadline = regulatory.deadline
+    case.serious_incident = regulatory.serious_incident
+    case.updated_at = utcnow()
+    session.add(case)
+    append(
+        session,
+        case_id=case_id,
+        actor=_actor(principal),
+        action="triage_reviewed",
+        detail={
+            "before": before,
+            "severity": severity.value,
+            "category": case.category,
+            "deadline": case.deadline,
+            "reason": reason,
+        },
+    )
+    session.commit()
+    session.refresh(case)
+    return case

@@ -18,6 +18,7 @@ from services.registry.cases.models import (
     MergeRequest,
     MirCreate,
     MirPublic,
+    Review,
     Transition,
 )
 from services.registry.deps import PrincipalDep, SessionDep, SettingsDep
@@ -94,6 +95,32 @@ def change_status(
     key = settings.pseudonym_key_bytes
     case = service.transition(
         session, case_id, to=body.to, reason=body.reason, principal=principal, key=key
+    )
+    return service.to_public(session, [case], today=utcnow().date())[0]
+
+
+@router.post("/{case_id}/review", response_model=CasePublic, responses=_CONFLICT)
+def review_triage(
+    case_id: uuid.UUID,
+    body: Review,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+) -> CasePublic:
+    """Confirm or correct the triage of a case in the review queue (regulators, administrators).
+
+    The decision sets the case's severity and legal deadline and is published on
+    vigie.triage.feedback.v1 for the next training run.
+    """
+    case = service.review_triage(
+        session,
+        case_id,
+        severity=body.severity,
+        category=body.category,
+        reason=body.reason,
+        principal=principal,
+        key=settings.pseudonym_key_bytes,
+        feedback_topic=settings.topics.triage_feedback,
     )
     return service.to_public(session, [case], today=utcnow().date())[0]
 
