@@ -178,10 +178,9 @@ def _format(spec: ClusterSpec, lib: Path, node: int, config: Path) -> None:
             lib,
             "kafka.tools.StorageTool",
             "format",
-            "-t",
-            _cluster_id(spec),
-            "-c",
-            str(config),
+            # "=" form: a cluster id may start with "-", which argparse would read as an option.
+            f"--cluster-id={_cluster_id(spec)}",
+            f"--config={config}",
             "--ignore-formatted",
             log4j=config.with_name("log4j.properties"),
         ),
