@@ -13,9 +13,16 @@ from vigie import localpg
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> str:
-    """A real PostgreSQL server started by the project; fails (never skips) if it cannot start."""
-    return localpg.start()
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server started by the project; fails (never skips) if it cannot start.
+
+    Stopped afterwards if the tests started it.
+    """
+    spec = localpg.PgSpec()
+    was_running = localpg.is_ready(spec)
+    yield localpg.start(spec)
+    if not was_running:
+        localpg.stop(spec)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -36,8 +43,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> str:
-    """The real single-node broker started by the project; fails (never skips) if it cannot."""
+def kafka_bootstrap() -> Iterator[str]:
+    """The real single-node broker started by the project; fails (never skips) if it cannot.
+
+    Stopped afterwards if the tests started it.
+    """
     from vigie import localkafka
 
-    return localkafka.start(localkafka.ClusterSpec())
+    spec = localkafka.ClusterSpec()
+    was_running = all(node.running for node in localkafka.status(spec))
+    yield localkafka.start(spec)
+    if not was_running:
+        localkafka.stop(spec)

@@ -52,6 +52,11 @@ def _as_postgres(cmd: list[str], **kwargs: object) -> subprocess.CompletedProces
     return result
 
 
+def is_ready(spec: PgSpec = PgSpec()) -> bool:
+    """The server accepts connections."""
+    return _ready(spec)
+
+
 def _ready(spec: PgSpec) -> bool:
     result = subprocess.run(
         [_bin("pg_isready"), "-h", spec.host, "-p", str(spec.port)],

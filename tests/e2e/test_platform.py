@@ -136,3 +136,96 @@ def test_api_submission_and_metrics(platform: dict[str, str]) -> None:
     for port in (8000, 8001, 8002):
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
         assert metrics.status_code == 200 and "vigie_" in metrics.text
+
+
+def test_serious_report_followed_from_form_to_closure(platform: dict[str, str]) -> None:
+    """Form → triage → registry → manufacturer follow-up → regulator decision → FHIR → audit."""
+    import sqlite3
+
+    from fhir.resources.adverseevent import AdverseEvent
+
+    env = platform
+    form = {
+        "lang": "en",
+        "kind": "adverse_event",
+        "reporter_role": "vigilance_correspondent",
+        "device_name": "Sepsis Watch",
+        "device_manufacturer": "Acme Health",
+        "device_model_version": "2.4",
+        "awareness_date": "2026-11-21",
+        "outcome": "serious_deterioration",
+        "narrative": "The early-warning score stayed low for six hours while the patient "
+        "deteriorated; transferred to intensive care with septic shock.",
+    }
+    page = httpx.post(f"{INGEST}/", data=form, timeout=30)
+    assert page.status_code == 202
+    tracking = re.search(r'id="tracking-number">([^<]+)<', page.text)
+    assert tracking
+    regulator = {"Authorization": f"Bearer {regulator_token(env)}"}
+    maker_token = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vigie",
+            "token",
+            "create",
+            "--role",
+            "manufacturer",
+            "--manufacturer",
+            "Acme Health",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    maker = {"Authorization": f"Bearer {maker_token}"}
+
+    case = None
+    deadline = time.monotonic() + 60
+    while case is None and time.monotonic() < deadline:
+        items = httpx.get(f"{REGISTRY}/api/v1/cases", headers=maker, timeout=10).json()["items"]
+        case = items[0] if items else None
+        time.sleep(0.2)
+    assert case is not None and case["severity"] == "serious"
+    assert case["deadline"] == "2026-12-01"  # MDR Art. 87(5): 10 days from awareness
+    path = f"{REGISTRY}/api/v1/cases/{case['case_id']}"
+
+    def move(to: str, reason: str) -> None:
+        r = httpx.post(f"{path}/transitions", headers=regulator, json={"to": to, "reason": reason})
+        assert r.status_code == 200, r.text
+
+    move("under_assessment", "Serious deterioration, assessment opened.")
+    move("awaiting_manufacturer", "Root cause analysis requested from the manufacturer.")
+    mir = {
+        "report_type": "combined_initial_final",
+        "content": {
+            "manufacturer_awareness_date": "2026-11-22",
+            "incident_description": "Score suppressed by a unit-conversion error in lactate input.",
+            "imdrf_device_problem_codes": ["A0901"],
+            "imdrf_cause_codes": ["D1301"],
+            "root_cause_analysis": "Lactate in mg/dL read as mmol/L after an interface update.",
+            "corrective_actions": "Release 2.4.1 validates units; field safety notice issued.",
+        },
+    }
+    filed = httpx.post(f"{path}/mir-reports", headers=maker, json=mir)
+    assert filed.status_code == 201, filed.text
+    assert httpx.get(path, headers=regulator).json()["status"] == "under_assessment"
+    move("reported_to_authority", "Reported to the competent authority.")
+    move("closed", "Corrective action verified.")
+    closed = httpx.get(path, headers=regulator).json()
+    assert closed["status"] == "closed"
+
+    fhir = AdverseEvent.model_validate(httpx.get(f"{path}/fhir", headers=regulator).json())
+    assert fhir.status == "completed" and fhir.seriousness.coding[0].code == "serious"
+    trail = httpx.get(f"{path}/audit", headers=regulator).json()
+    assert [r["action"] for r in trail][-3:] == ["status_changed"] * 3
+
+    verify = [sys.executable, "-m", "vigie", "audit", "verify"]
+    ok = subprocess.run(verify, env=env, capture_output=True, text=True, check=False)
+    assert ok.returncode == 0 and "audit chain intact" in ok.stdout
+    db = env["VIGIE_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE audit_record SET actor = 'someone-else' WHERE action = 'mir_filed'")
+    broken = subprocess.run(verify, env=env, capture_output=True, text=True, check=False)
+    assert broken.returncode == 1 and "AUDIT CHAIN BROKEN" in broken.stdout

@@ -18,8 +18,9 @@ def test_three_nodes_acks_all_survives_a_dead_node() -> None:
         assert all(node.running for node in localkafka.status(SPEC))
         topic = "fault.test.v1"
         create_topics(bootstrap, [(topic, 3, {})])
-        producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all",
-                                 retries=50, request_timeout_ms=15000)
+        producer = KafkaProducer(
+            bootstrap_servers=bootstrap.split(","), acks="all", retries=50, request_timeout_ms=15000
+        )
         for i in range(200):
             producer.send(topic, key=str(i).encode(), value=f"before-{i}".encode())
         producer.flush()
@@ -27,16 +28,23 @@ def test_three_nodes_acks_all_survives_a_dead_node() -> None:
         localkafka.stop_node(SPEC, 1)
         assert [n.running for n in localkafka.status(SPEC)] == [True, False, True]
         # min.insync.replicas=2 with two nodes left: acks=all writes still succeed.
-        futures = [producer.send(topic, key=str(i).encode(), value=f"during-{i}".encode())
-                   for i in range(200)]
+        futures = [
+            producer.send(topic, key=str(i).encode(), value=f"during-{i}".encode())
+            for i in range(200)
+        ]
         producer.flush()
         assert all(f.get(timeout=30) for f in futures)
         producer.close()
 
         localkafka.start_node(SPEC, 1)
         localkafka.wait_ready(SPEC, timeout=180)
-        consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap.split(","), group_id=None,
-                                 auto_offset_reset="earliest", consumer_timeout_ms=10_000)
+        consumer = KafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap.split(","),
+            group_id=None,
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=10_000,
+        )
         values = {record.value.decode() for record in consumer}
         consumer.close()
         expected = {f"before-{i}" for i in range(200)} | {f"during-{i}" for i in range(200)}

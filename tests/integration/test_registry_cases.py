@@ -286,8 +286,11 @@ def test_review_queue_decision_sets_deadline_and_publishes_feedback(client: Test
     from services.registry.outbox import pending
     from vigie.contracts import TriageFeedback
 
-    unsure = triaged(outcome=ReportedOutcome.UNKNOWN, device=ACME,
-                     awareness_date=utcnow().date() - timedelta(days=1))
+    unsure = triaged(
+        outcome=ReportedOutcome.UNKNOWN,
+        device=ACME,
+        awareness_date=utcnow().date() - timedelta(days=1),
+    )
     sure = triaged(outcome=ReportedOutcome.NO_HARM, device=ACME)
     record(client, unsure, sure)
     regulator = headers(client, Role.REGULATOR)
@@ -295,21 +298,32 @@ def test_review_queue_decision_sets_deadline_and_publishes_feedback(client: Test
     assert [c["report_ids"] for c in queue["items"]] == [[str(unsure.report.report_id)]]
     case_id = queue["items"][0]["case_id"]
     maker = headers(client, Role.MANUFACTURER, "Acme")
-    decision = {"severity": "serious", "category": "missed_finding",
-                "reason": "Delayed diagnosis documented in the narrative."}
-    assert client.post(f"/api/v1/cases/{case_id}/review", headers=maker,
-                       json=decision).status_code == 403
+    decision = {
+        "severity": "serious",
+        "category": "missed_finding",
+        "reason": "Delayed diagnosis documented in the narrative.",
+    }
+    assert (
+        client.post(f"/api/v1/cases/{case_id}/review", headers=maker, json=decision).status_code
+        == 403
+    )
     reviewed = client.post(f"/api/v1/cases/{case_id}/review", headers=regulator, json=decision)
     assert reviewed.status_code == 200
     body = reviewed.json()
     assert body["severity"] == "serious" and not body["needs_review"]
     assert body["serious_incident"] and body["days_left"] == 9  # Art. 87(5): 10 days
-    assert client.get("/api/v1/cases", headers=regulator,
-                      params={"needs_review": True}).json()["items"] == []
+    assert (
+        client.get("/api/v1/cases", headers=regulator, params={"needs_review": True}).json()[
+            "items"
+        ]
+        == []
+    )
     with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
         rows = [r for r in pending(session, 10) if r.event_type == "triage_feedback"]
     assert len(rows) == 1 and rows[0].topic == "vigie.triage.feedback.v1"
     feedback = TriageFeedback.model_validate_json(rows[0].payload)
     assert (feedback.predicted_severity.value, feedback.decided_severity.value) == (
-        "other", "serious")
+        "other",
+        "serious",
+    )
     assert feedback.narrative == unsure.report.narrative
