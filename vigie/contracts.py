@@ -372,3 +372,33 @@ class TriageFeedback(Event):
     decided_category: str | None = None
     reviewer_role: str = Field(max_length=20)
     reason: str = Field(max_length=1000)
+
+
+class SignalSeverity(StrEnum):
+    """How urgently a signal needs a regulator's eyes."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class DriftDetected(Event):
+    """A device's inputs, outputs or performance moved away from its reference."""
+
+    signal_id: uuid.UUID = Field(description="Id of the signal; the registry upserts on it.")
+    device: DeviceRef
+    detector: str = Field(description="Detector that fired.", examples=["psi", "adwin"])
+    subject: str = Field(description="What drifted: 'score', 'feature:<name>' or 'error_rate'.")
+    statistic: float = Field(description="Value of the detector's statistic.")
+    threshold: float = Field(description="Threshold the statistic crossed.")
+    p_value: float | None = Field(
+        default=None, ge=0, le=1, description="p-value where the test defines one (KS)."
+    )
+    reference_window: tuple[AwareDatetime, AwareDatetime] = Field(
+        description="Start and end of the reference the window was compared with."
+    )
+    current_window: tuple[AwareDatetime, AwareDatetime] = Field(
+        description="Start and end of the window where drift was detected."
+    )
+    severity: SignalSeverity
+    summary: str = Field(max_length=500)

@@ -15,6 +15,7 @@ from vigie.contracts import (
     Alert,
     AlertType,
     DeviceRef,
+    DriftDetected,
     FeatureSummary,
     Histogram,
     Language,
@@ -23,6 +24,7 @@ from vigie.contracts import (
     ReportKind,
     ReportSubmitted,
     Severity,
+    SignalSeverity,
     TelemetryWindow,
     TriageFeedback,
 )
@@ -98,6 +100,25 @@ def example_events() -> dict[str, list[BaseModel]]:
         topics.REPORTS.name: [report],
         topics.REPORTS_TRIAGED.name: [triaged],
         topics.TELEMETRY.name: [telemetry],
+        topics.SIGNALS.name: [
+            DriftDetected(
+                event_id=uuid.UUID("00000000-0000-4000-8000-000000000006"),
+                occurred_at=_AT,
+                signal_id=uuid.UUID("00000000-0000-4000-8000-0000000000d1"),
+                device=_DEVICE,
+                detector="psi",
+                subject="score",
+                statistic=0.41,
+                threshold=0.25,
+                reference_window=(
+                    datetime(2026, 11, 1, tzinfo=UTC),
+                    datetime(2026, 11, 2, tzinfo=UTC),
+                ),
+                current_window=(datetime(2026, 11, 19, 9, 0, tzinfo=UTC), _AT),
+                severity=SignalSeverity.HIGH,
+                summary="Output score distribution moved (PSI 0.41 > 0.25).",
+            )
+        ],
         topics.ALERTS.name: [alert],
         topics.TRIAGE_FEEDBACK.name: [
             TriageFeedback(
@@ -208,6 +229,12 @@ def asyncapi(examples: dict[str, list[BaseModel]]) -> dict[str, Any]:
         ),
         "registryPublishesAlerts": op(
             "send", "Alert", "registry relays alerts from its transactional outbox."
+        ),
+        "triagePublishesSignals": op(
+            "send", "DriftDetected", "triage publishes drift detected in device telemetry."
+        ),
+        "registryConsumesSignals": op(
+            "receive", "DriftDetected", "registry records signals and alerts on severe ones."
         ),
         "registryPublishesFeedback": op(
             "send", "TriageFeedback", "registry publishes reviewers' triage decisions."

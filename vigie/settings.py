@@ -12,6 +12,7 @@ from vigie.topics import (
     ALERTS,
     REPORTS,
     REPORTS_TRIAGED,
+    SIGNALS,
     TELEMETRY,
     TRIAGE_FEEDBACK,
     TopicSpec,
@@ -42,6 +43,10 @@ class TopicNames:
     @property
     def telemetry(self) -> str:
         return self.name(TELEMETRY)
+
+    @property
+    def signals(self) -> str:
+        return self.name(SIGNALS)
 
     @property
     def alerts(self) -> str:

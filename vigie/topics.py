@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from vigie.contracts import Alert, ReportSubmitted, ReportTriaged, TelemetryWindow, TriageFeedback
+from vigie.contracts import (
+    Alert,
+    DriftDetected,
+    ReportSubmitted,
+    ReportTriaged,
+    TelemetryWindow,
+    TriageFeedback,
+)
 
 DLQ_SUFFIX = ".dlq"
 
@@ -67,7 +74,21 @@ TRIAGE_FEEDBACK = TopicSpec(
     config=_KEEP,
 )
 
-ALL: tuple[TopicSpec, ...] = (REPORTS, REPORTS_TRIAGED, TELEMETRY, ALERTS, TRIAGE_FEEDBACK)
+SIGNALS = TopicSpec(
+    "vigie.signals.v1",
+    DriftDetected,
+    "Drift and statistical signals about devices; key: device and model version.",
+    config=_KEEP,
+)
+
+ALL: tuple[TopicSpec, ...] = (
+    REPORTS,
+    REPORTS_TRIAGED,
+    TELEMETRY,
+    SIGNALS,
+    ALERTS,
+    TRIAGE_FEEDBACK,
+)
 
 
 def all_topic_names() -> list[str]:
