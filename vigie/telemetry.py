@@ -43,6 +43,19 @@ TRIAGED = Counter("vigie_reports_triaged", "Reports triaged", ["severity", "need
 REGISTRY_UPSERTS = Counter("vigie_registry_upserts", "Registry report upserts", ["result"])
 # Alerts published from the outbox.
 ALERTS_PUBLISHED = Counter("vigie_alerts_published", "Alerts published to Kafka", ["alert_type"])
+# Telemetry windows accepted over HTTP by ingest, and refused (by reason).
+TELEMETRY_ACCEPTED = Counter("vigie_telemetry_accepted", "Telemetry windows accepted by ingest")
+TELEMETRY_REFUSED = Counter(
+    "vigie_telemetry_refused", "Telemetry windows refused by ingest", ["reason"]
+)
+# Drift signals published by the triage drift monitor, by detector and severity.
+DRIFT_SIGNALS = Counter(
+    "vigie_drift_signals", "Drift signals published", ["detector", "severity"]
+)
+# Drift detections suppressed by the cool-down (one drift, one signal).
+DRIFT_SUPPRESSED = Counter(
+    "vigie_drift_suppressed", "Drift detections suppressed by the cool-down", ["detector"]
+)
 # Outbox rows waiting to be published.
 OUTBOX_PENDING = Gauge("vigie_outbox_pending", "Outbox events not yet published")
 

@@ -17,6 +17,8 @@ from services.ingest.form import views as form_views
 from services.ingest.identity import Identities
 from services.ingest.reports import views as report_views
 from services.ingest.settings import IngestSettings
+from services.ingest.telemetry import views as telemetry_views
+from services.ingest.telemetry.service import TelemetryForwarder
 from vigie import telemetry
 from vigie.kafka import make_broker
 
@@ -32,6 +34,7 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
         await broker.start()
         resolver = identities or Identities(settings.registry_internal_url)
         app.state.submitter = Submitter(settings, broker, resolver)
+        app.state.telemetry_forwarder = TelemetryForwarder(settings, broker, resolver)
         try:
             yield
         finally:
@@ -50,7 +53,11 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         # Refuse oversized bodies before reading them: a report is a few kilobytes.
-        limit = settings.ingest_max_body_bytes
+        limit = (
+            settings.ingest_max_telemetry_bytes
+            if request.url.path == "/api/v1/telemetry"
+            else settings.ingest_max_body_bytes
+        )
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             telemetry.REPORTS_REFUSED.labels(reason="too_large").inc()
@@ -72,6 +79,7 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
     install_error_handlers(app)
     app.include_router(report_views.router)
     app.include_router(form_views.router)
+    app.include_router(telemetry_views.router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

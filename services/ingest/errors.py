@@ -17,6 +17,10 @@ class Unauthenticated(Exception):
     """A bearer token was given but is not valid."""
 
 
+class Forbidden(Exception):
+    """The token is valid but may not do this."""
+
+
 class RegistryUnavailable(Exception):
     """The registry could not check a bearer token."""
 
@@ -41,6 +45,11 @@ def install_error_handlers(app: FastAPI) -> None:
             content={"detail": "invalid API token"},
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        telemetry.TELEMETRY_REFUSED.labels(reason="forbidden").inc()
+        return JSONResponse(status_code=403, content={"detail": str(exc)})
 
     @app.exception_handler(RegistryUnavailable)
     async def _registry(request: Request, exc: RegistryUnavailable) -> JSONResponse:

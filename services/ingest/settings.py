@@ -15,5 +15,7 @@ class IngestSettings(CommonSettings):
     # Where ingest asks the registry who a bearer token belongs to.
     registry_internal_url: str = "http://127.0.0.1:8001"
     ingest_max_body_bytes: int = 64 * 1024
+    # A telemetry window carries score and feature samples: larger than a report.
+    ingest_max_telemetry_bytes: int = 4 * 1024 * 1024
     ingest_idempotency_entries: int = 100_000
     ingest_kafka_timeout_s: float = 10.0

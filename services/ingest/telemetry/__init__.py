@@ -1,0 +1,1 @@
+"""Telemetry windows sent over HTTP by devices that cannot reach Kafka."""
