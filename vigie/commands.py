@@ -105,7 +105,7 @@ def run_platform(args: argparse.Namespace) -> int:
     settings = CommonSettings()
     started_kafka = False
     if not args.no_kafka:
-        from vigie import localkafka
+        import vigie.localkafka as localkafka
 
         spec = localkafka.ClusterSpec()
         _out("Starting Apache Kafka (KRaft, 127.0.0.1:9092)...")

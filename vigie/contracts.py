@@ -336,6 +336,14 @@ class TelemetryWindow(Event):
     )
     features: list[FeatureSummary] = Field(default_factory=list, max_length=500)
     confusion: ConfusionCounts | None = None
+    reference: bool = Field(
+        default=False,
+        description=(
+            "This window is the reference for its device and model version (for example the "
+            "validation data): drift is measured against it. It replaces any earlier reference; "
+            "without one, the first windows of a model version become its reference."
+        ),
+    )
 
 
 class Alert(Event):
@@ -401,4 +409,8 @@ class DriftDetected(Event):
         description="Start and end of the window where drift was detected."
     )
     severity: SignalSeverity
+    also_drifted: list[str] = Field(
+        default_factory=list,
+        description="Other subjects of the same device that drifted in the same window.",
+    )
     summary: str = Field(max_length=500)

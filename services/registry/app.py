@@ -30,6 +30,8 @@ from services.registry.outbox import OutboxRelay
 from services.registry.reports import views as report_views
 from services.registry.reports.service import status_for_token
 from services.registry.settings import RegistrySettings
+from services.registry.signals import views as signal_views
+from services.registry.signals.service import scan as scan_signals
 from services.registry.subscriptions import views as subscription_views
 from vigie import telemetry
 from vigie.kafka import make_broker
@@ -56,19 +58,39 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     if consume:
         register_consumer(broker, settings, engine, on_commit=relay.notify)
 
+    def scan_once() -> int:
+        with Session(engine) as session:
+            return scan_signals(
+                session, alerts_topic=settings.topics.alerts, country=settings.registry_country
+            )
+
+    async def scan_loop() -> None:
+        while True:
+            await asyncio.sleep(settings.signals_scan_s)
+            try:
+                raised = await asyncio.to_thread(scan_once)
+            except Exception:  # a failed scan is retried at the next period; log it loudly
+                log.exception("statistical signal scan failed")
+                continue
+            if raised:
+                log.info("statistical signals raised", extra={"alerts": raised})
+                relay.notify()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        relay_task = None
+        tasks: list[asyncio.Task[None]] = []
         if consume:
             await broker.start()
-            relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+            tasks.append(asyncio.create_task(scan_loop(), name="signal-scan"))
         try:
             yield
         finally:
-            if relay_task is not None:
-                relay_task.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await relay_task
+                    await task
+            if consume:
                 await broker.stop()
             engine.dispose()
 
@@ -89,6 +111,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     app.include_router(subscription_views.router)
     app.include_router(auth_views.router)
     app.include_router(dashboard_views.router)
+    app.include_router(signal_views.router)
 
     @app.get("/status/{token}", response_class=HTMLResponse, tags=["reporters"])
     def status_page(token: str, request: Request, lang: str = "fr") -> HTMLResponse:

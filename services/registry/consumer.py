@@ -16,9 +16,10 @@ from sqlmodel import Session
 
 from services.registry.reports.service import Recorded, record_triaged
 from services.registry.settings import RegistrySettings
+from services.registry.signals.service import SignalsRecorded, record_drift, record_usage
 from vigie import telemetry
 from vigie.consumers import raw_records
-from vigie.contracts import ReportTriaged
+from vigie.contracts import DriftDetected, ReportTriaged, TelemetryWindow
 from vigie.kafka import dead_letter, decode_records
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def register_consumer(
     engine: Engine,
     on_commit: Callable[[], None],
 ) -> None:
-    """Subscribe the registry to triaged reports."""
+    """Subscribe the registry to triaged reports, drift signals and device usage."""
     topic = settings.topics.reports_triaged
 
     def record(events: list[ReportTriaged]) -> Recorded:
@@ -62,3 +63,62 @@ def register_consumer(
         telemetry.BATCH_SECONDS.labels(service=SERVICE).observe(time.perf_counter() - started)
         if result.alerts:
             on_commit()
+
+    signals_topic = settings.topics.signals
+
+    def record_signals(events: list[DriftDetected]) -> SignalsRecorded:
+        with Session(engine) as session:
+            return record_drift(
+                session,
+                events,
+                alerts_topic=settings.topics.alerts,
+                country=settings.registry_country,
+            )
+
+    # Same guarantees as for reports: offsets after the commit, upsert on signal_id.
+    @broker.subscriber(
+        signals_topic,
+        group_id=f"{settings.registry_group_id}-signals",
+        batch=True,
+        max_records=settings.registry_max_records,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=raw_records,
+    )
+    async def on_signals(records: list[Any], message: KafkaMessage) -> None:
+        batch = raw_records(message)
+        telemetry.CONSUMED.labels(service=SERVICE, topic=signals_topic).inc(len(batch))
+        good, bad = decode_records(batch, DriftDetected)
+        result = await asyncio.to_thread(record_signals, [d.event for d in good])
+        await dead_letter(
+            broker, bad, service=SERVICE, group=f"{settings.registry_group_id}-signals"
+        )
+        log.info(
+            "drift signals recorded", extra={"inserted": result.inserted, "alerts": result.alerts}
+        )
+        if result.alerts:
+            on_commit()
+
+    telemetry_topic = settings.topics.telemetry
+
+    def record_windows(events: list[TelemetryWindow]) -> int:
+        with Session(engine) as session:
+            return record_usage(session, events)
+
+    # Usage is the denominator of trend reports; its own group so that it never slows drift.
+    @broker.subscriber(
+        telemetry_topic,
+        group_id=f"{settings.registry_group_id}-usage",
+        batch=True,
+        max_records=settings.registry_max_records,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=raw_records,
+    )
+    async def on_telemetry(records: list[Any], message: KafkaMessage) -> None:
+        batch = raw_records(message)
+        telemetry.CONSUMED.labels(service=SERVICE, topic=telemetry_topic).inc(len(batch))
+        # Invalid windows are the drift monitor's to dead-letter: skipping them here keeps one
+        # dead letter per bad message.
+        good, _ = decode_records(batch, TelemetryWindow)
+        await asyncio.to_thread(record_windows, [d.event for d in good])

@@ -40,6 +40,7 @@ def init_db(engine: Engine) -> None:
     from services.registry.cases import models as _cases  # noqa: F401
     from services.registry.devices import models as _devices  # noqa: F401
     from services.registry.reports import models as _reports  # noqa: F401
+    from services.registry.signals import models as _signals  # noqa: F401
     from services.registry.subscriptions import models as _subscriptions  # noqa: F401
 
     SQLModel.metadata.create_all(engine)

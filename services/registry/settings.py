@@ -16,3 +16,7 @@ class RegistrySettings(CommonSettings):
     # The relay also wakes on every commit; the poll only bounds the delay after a restart.
     outbox_poll_s: float = 1.0
     outbox_batch: int = 500
+    # Country of the authority running this registry (alerts not tied to a report carry it).
+    registry_country: str = "FR"
+    # Statistical signals (trends, disproportionality) are recomputed this often.
+    signals_scan_s: float = 300.0

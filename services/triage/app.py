@@ -1,4 +1,4 @@
-"""Triage service: consumes submitted reports in batches and publishes triaged reports."""
+"""Triage service: triages submitted reports, and watches devices' telemetry for drift."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import start_http_server
 
+from services.triage.drift.monitor import DriftMonitor, MonitorPolicy, device_key
 from services.triage.reports import Classifier, TriagePolicy, triage_batch
+from services.triage.selfwatch import SelfWatch
 from services.triage.settings import TriageSettings
 from vigie import telemetry
 from vigie.consumers import raw_records
-from vigie.contracts import ReportSubmitted
+from vigie.contracts import ReportSubmitted, TelemetryWindow
 from vigie.kafka import dead_letter, decode_records, make_broker, publish_events
 
 log = logging.getLogger(__name__)
@@ -35,12 +37,46 @@ def load_classifier(settings: TriageSettings) -> Classifier | None:
     return model
 
 
-def build_broker(settings: TriageSettings, classifier: Classifier | None) -> KafkaBroker:
-    """The triage service's broker with its subscriber."""
+def build_self_watch(settings: TriageSettings, classifier: Classifier | None) -> SelfWatch | None:
+    """The classifier's own telemetry reporter (none without a model or when disabled)."""
+    if classifier is None or not settings.triage_self_telemetry:
+        return None
+    from vigie.sdk import DeviceReporter
+
+    reporter = DeviceReporter(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        spool_path=settings.triage_self_spool,
+        topic=settings.topics.telemetry,
+    )
+    return SelfWatch(
+        reporter,
+        model_version=classifier.version,
+        window_reports=settings.triage_self_window_reports,
+    )
+
+
+def build_broker(
+    settings: TriageSettings,
+    classifier: Classifier | None,
+    *,
+    monitor: DriftMonitor | None = None,
+    self_watch: SelfWatch | None = None,
+) -> KafkaBroker:
+    """The triage service's broker with its two subscribers (reports, telemetry)."""
     broker = make_broker(settings, client_id="vigie-triage")
     topics = settings.topics
     policy = TriagePolicy(review_confidence=settings.triage_review_confidence)
     key = settings.pseudonym_key_bytes
+    monitor = monitor or DriftMonitor(
+        MonitorPolicy(
+            distribution_detector=settings.drift_detector,
+            stream_detector=settings.drift_stream_detector,
+            reference_windows=settings.drift_reference_windows,
+            rearm_windows=settings.drift_rearm_windows,
+        ),
+        # Per topic namespace: two platforms sharing a folder must not share references.
+        state_dir=settings.drift_state_dir / (settings.topic_namespace or "default"),
+    )
 
     # Offsets are committed only after the triaged events and dead letters were acknowledged by
     # the broker (AckPolicy.ACK); any failure rewinds the batch (NACK) for another attempt.
@@ -74,6 +110,42 @@ def build_broker(settings: TriageSettings, classifier: Classifier | None) -> Kaf
             ).inc()
         telemetry.PUBLISHED.labels(service=SERVICE, topic=topics.reports_triaged).inc(len(triaged))
         telemetry.BATCH_SECONDS.labels(service=SERVICE).observe(time.perf_counter() - started)
+        if self_watch is not None:
+            await asyncio.to_thread(self_watch.observe, triaged)
+
+    # Windows of one device arrive in order (keyed by device and model version); signals are
+    # published before the offsets are committed, and carry ids derived from the window, so a
+    # redelivery publishes the same signal again, which the registry de-duplicates.
+    @broker.subscriber(
+        topics.telemetry,
+        group_id=settings.drift_group_id,
+        batch=True,
+        max_records=settings.drift_max_records,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=raw_records,
+    )
+    async def on_telemetry(records: list[Any], message: KafkaMessage) -> None:
+        batch = raw_records(message)
+        telemetry.CONSUMED.labels(service=SERVICE, topic=topics.telemetry).inc(len(batch))
+        good, bad = decode_records(batch, TelemetryWindow)
+        signals = await asyncio.to_thread(monitor.observe_many, [d.event for d in good])
+        await publish_events(
+            broker,
+            topics.signals,
+            [(device_key(s.device).encode(), s) for s in signals],
+        )
+        await dead_letter(broker, bad, service=SERVICE, group=settings.drift_group_id)
+        telemetry.PUBLISHED.labels(service=SERVICE, topic=topics.signals).inc(len(signals))
+        for s in signals:
+            log.info(
+                "drift signal",
+                extra={
+                    "device": device_key(s.device),
+                    "subject": s.subject,
+                    "severity": s.severity.value,
+                },
+            )
 
     return broker
 
@@ -84,5 +156,10 @@ def main() -> None:
     telemetry.configure_logging(settings.log_level)
     classifier = load_classifier(settings)
     start_http_server(settings.triage_metrics_port, addr=settings.triage_metrics_host)
-    app = FastStream(build_broker(settings, classifier), logger=log)
-    asyncio.run(app.run())
+    self_watch = build_self_watch(settings, classifier)
+    app = FastStream(build_broker(settings, classifier, self_watch=self_watch), logger=log)
+    try:
+        asyncio.run(app.run())
+    finally:
+        if self_watch is not None:
+            self_watch.close()

@@ -21,3 +21,19 @@ class TriageSettings(CommonSettings):
     triage_use_model: bool = False
     # Below this calibrated confidence a human confirms the triage.
     triage_review_confidence: float = 0.6
+
+    # Drift monitor: its own consumer group on the telemetry topic.
+    drift_group_id: str = "vigie-drift"
+    drift_max_records: int = 200
+    drift_detector: str = "psi"
+    drift_stream_detector: str = "adwin"
+    # Without an explicit reference window, the first windows of a model version are its reference.
+    drift_reference_windows: int = 3
+    # A subject that drifted signals again only after this many windows back within threshold.
+    drift_rearm_windows: int = 3
+    # References and latches survive restarts here.
+    drift_state_dir: Path = Path(".vigie/drift")
+    # The triage classifier reports telemetry on its own predictions, like any AI device.
+    triage_self_telemetry: bool = True
+    triage_self_window_reports: int = 200
+    triage_self_spool: Path = Path(".vigie/triage-telemetry.spool")

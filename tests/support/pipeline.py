@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -54,7 +55,12 @@ async def running_pipeline(
     """Triage (with ``classifier``) and registry consuming the namespace's topics."""
     common = {"kafka_bootstrap_servers": bootstrap, "topic_namespace": namespace}
     triage = build_broker(
-        TriageSettings(**common, triage_group_id=f"{namespace}-triage"),  # type: ignore[arg-type]
+        TriageSettings(
+            **common,  # type: ignore[arg-type]
+            triage_group_id=f"{namespace}-triage",
+            drift_group_id=f"{namespace}-drift",
+            drift_state_dir=tempfile.mkdtemp(prefix="vigie-drift-"),
+        ),
         classifier,
     )
     registry = create_registry(

@@ -1,0 +1,1 @@
+"""Signals about devices: drift reported by the triage monitor, and statistics over reports."""

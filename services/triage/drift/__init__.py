@@ -1,0 +1,61 @@
+"""Drift detection for deployed AI devices: input distributions and performance streams.
+
+Distribution detectors compare a window of a feature with a reference sample (or histogram);
+stream detectors follow a performance figure (0/1 errors, a loss) value by value. Each detector
+lives in its own module under ``detectors``; the registries below name them for configuration
+and the ``vigie drift`` command.
+"""
+
+from services.triage.drift.detectors import (
+    ADWIN,
+    CUSUM,
+    PSI,
+    DistributionDetector,
+    DistributionResult,
+    Histogram,
+    HistogramDetector,
+    JensenShannon,
+    KolmogorovSmirnov,
+    PageHinkley,
+    StreamDetector,
+    Wasserstein,
+)
+
+DISTRIBUTION_DETECTORS: dict[str, type[DistributionDetector]] = {
+    "psi": PSI,
+    "ks": KolmogorovSmirnov,
+    "jensen_shannon": JensenShannon,
+    "wasserstein": Wasserstein,
+}
+"""Detectors that compare a window with a reference, by name."""
+
+STREAM_DETECTORS: dict[str, type[StreamDetector]] = {
+    "adwin": ADWIN,
+    "page_hinkley": PageHinkley,
+    "cusum": CUSUM,
+}
+"""Detectors that follow a stream value by value, by name."""
+
+DETECTORS: dict[str, type[DistributionDetector] | type[StreamDetector]] = {
+    **DISTRIBUTION_DETECTORS,
+    **STREAM_DETECTORS,
+}
+"""Every detector, by name."""
+
+__all__ = [
+    "ADWIN",
+    "CUSUM",
+    "DETECTORS",
+    "DISTRIBUTION_DETECTORS",
+    "PSI",
+    "STREAM_DETECTORS",
+    "DistributionDetector",
+    "DistributionResult",
+    "Histogram",
+    "HistogramDetector",
+    "JensenShannon",
+    "KolmogorovSmirnov",
+    "PageHinkley",
+    "StreamDetector",
+    "Wasserstein",
+]

@@ -1,0 +1,31 @@
+"""The drift detectors, one per module."""
+
+from services.triage.drift.detectors.adwin import ADWIN
+from services.triage.drift.detectors.base import (
+    DistributionDetector,
+    DistributionResult,
+    Histogram,
+    HistogramDetector,
+    StreamDetector,
+)
+from services.triage.drift.detectors.cusum import CUSUM
+from services.triage.drift.detectors.jensen_shannon import JensenShannon
+from services.triage.drift.detectors.ks import KolmogorovSmirnov
+from services.triage.drift.detectors.page_hinkley import PageHinkley
+from services.triage.drift.detectors.psi import PSI
+from services.triage.drift.detectors.wasserstein import Wasserstein
+
+__all__ = [
+    "ADWIN",
+    "CUSUM",
+    "PSI",
+    "DistributionDetector",
+    "DistributionResult",
+    "Histogram",
+    "HistogramDetector",
+    "JensenShannon",
+    "KolmogorovSmirnov",
+    "PageHinkley",
+    "StreamDetector",
+    "Wasserstein",
+]

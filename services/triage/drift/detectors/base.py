@@ -1,0 +1,369 @@
+"""Base classes of the drift detectors: input checks, the two families and their result type.
+
+Two families watch a deployed AI device:
+
+* distribution detectors compare a window of a feature (or of the model's scores) with a
+  reference sample taken when the device was validated; each ``update(window)`` returns a
+  :class:`DistributionResult`;
+* stream detectors follow a performance figure one value at a time (a 0/1 error, a loss, a
+  calibration gap) and raise ``drift_detected`` right after the value at which the figure changed,
+  then start afresh on the next value, as river's detectors do.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Self
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray = NDArray[np.float64]
+IndexArray = NDArray[np.int64]
+
+
+def as_sample(values: ArrayLike, *, name: str) -> FloatArray:
+    """``values`` as a non-empty 1-D float array of finite numbers, or a ValueError that says why."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} is empty")
+    finite = np.isfinite(array)
+    if not finite.all():
+        index = int(np.argmin(finite))
+        raise ValueError(f"{name} holds a non-finite value ({array[index]}) at index {index}")
+    return array
+
+
+def as_stream(values: ArrayLike, *, name: str = "xs") -> FloatArray:
+    """Like :func:`as_sample`, but an empty stream is allowed (there is nothing to do)."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
+    if array.size:
+        finite = np.isfinite(array)
+        if not finite.all():
+            index = int(np.argmin(finite))
+            raise ValueError(f"{name} holds a non-finite value ({array[index]}) at index {index}")
+    return array
+
+
+def as_value(x: float) -> float:
+    """One stream value as a finite float."""
+    value = float(x)
+    if not math.isfinite(value):
+        raise ValueError(f"stream value must be finite, got {x!r}")
+    return value
+
+
+def check_positive(name: str, value: float) -> None:
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+def check_probability(name: str, value: float) -> None:
+    if not (isinstance(value, int | float) and 0 < value < 1):
+        raise ValueError(f"{name} must lie strictly between 0 and 1, got {value!r}")
+
+
+def check_count(name: str, value: int, *, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class DistributionResult:
+    """One comparison of a window with the reference."""
+
+    statistic: float
+    """The detector's statistic (PSI, KS distance, JS distance, scaled Wasserstein-1)."""
+    threshold: float
+    """The alarm level: the statistic's for most detectors, the p-value's for KS."""
+    p_value: float | None
+    """Probability of a difference at least this large without drift, when the test has one."""
+    drift: bool
+    """Whether this window drifted from the reference."""
+
+
+class DistributionDetector(abc.ABC):
+    """Compares windows of a feature with a fixed reference sample.
+
+    Subclasses score a validated window in :meth:`_score`; the alarm rule is
+    ``statistic > threshold`` unless :meth:`_is_drift` says otherwise.
+    """
+
+    def __init__(self, *, threshold: float) -> None:
+        check_positive("threshold", threshold)
+        self.threshold = float(threshold)
+        self._last: DistributionResult | None = None
+
+    @property
+    def drift_detected(self) -> bool:
+        """Whether the last window compared drifted (False before the first one)."""
+        return self._last is not None and self._last.drift
+
+    @property
+    def last(self) -> DistributionResult | None:
+        """The result of the last comparison."""
+        return self._last
+
+    def update(self, window: ArrayLike) -> DistributionResult:
+        """Compare ``window`` (one value per observation) with the reference."""
+        return self._record(*self._score(as_sample(window, name="window")))
+
+    @abc.abstractmethod
+    def _score(self, window: FloatArray) -> tuple[float, float | None]:
+        """The statistic and p-value (None if the test has none) of a checked window."""
+
+    def _is_drift(self, statistic: float, p_value: float | None) -> bool:
+        return statistic > self.threshold
+
+    def _record(self, statistic: float, p_value: float | None) -> DistributionResult:
+        self._last = DistributionResult(
+            statistic=float(statistic),
+            threshold=self.threshold,
+            p_value=None if p_value is None else float(p_value),
+            drift=self._is_drift(statistic, p_value),
+        )
+        return self._last
+
+
+@dataclass(frozen=True, eq=False)
+class Histogram:
+    """A histogram as a device sends it: ``len(edges) == len(counts) + 1``, edges increasing."""
+
+    edges: FloatArray
+    counts: FloatArray
+
+    def __post_init__(self) -> None:
+        edges = as_sample(self.edges, name="edges")
+        counts = check_counts(as_sample(self.counts, name="counts"))
+        if edges.size != counts.size + 1 or counts.size < 2:
+            raise ValueError(
+                f"need at least 2 bins and len(edges) == len(counts) + 1, "
+                f"got {edges.size} edges and {counts.size} counts"
+            )
+        if np.any(np.diff(edges) <= 0):
+            raise ValueError("histogram edges must be strictly increasing")
+        object.__setattr__(self, "edges", edges)
+        object.__setattr__(self, "counts", counts)
+
+    @classmethod
+    def of(cls, sample: ArrayLike, *, bins: int = 10) -> Histogram:
+        """A histogram of ``sample`` over its quantiles (fewer than ``bins`` bins on ties)."""
+        check_count("bins", bins, minimum=2)
+        values = as_sample(sample, name="reference")
+        quantiles = np.quantile(values, np.linspace(0.0, 1.0, bins + 1))
+        lowest, highest = values.min(), values.max()
+        if lowest == highest:
+            # A constant reference: a bin for its value and one either side for any change.
+            edges = np.array([lowest - 1.0, lowest, np.nextafter(lowest, np.inf), lowest + 1.0])
+            return cls(edges, count_in_bins(values, edges))
+        # Bins are [edge, next edge): a repeated value sits in the bin that starts at it.
+        inner = np.unique(quantiles[1:-1])
+        inner = inner[inner > lowest]
+        if inner.size == 0:
+            inner = np.array([np.nextafter(lowest, np.inf)])
+        top = highest if highest > inner[-1] else np.nextafter(inner[-1], np.inf)
+        edges = np.concatenate(([lowest], inner, [top]))
+        return cls(edges, count_in_bins(values, edges))
+
+
+def check_counts(counts: FloatArray) -> FloatArray:
+    if np.any(counts < 0):
+        raise ValueError("histogram counts must not be negative")
+    if counts.sum() <= 0:
+        raise ValueError("histogram is empty (all counts are zero)")
+    return counts
+
+
+def count_in_bins(values: FloatArray, edges: FloatArray) -> FloatArray:
+    """Counts of ``values`` per bin; values beyond the outer edges count in the outer bins."""
+    index = np.searchsorted(edges[1:-1], values, side="right")
+    return np.bincount(index, minlength=edges.size - 1).astype(np.float64)
+
+
+class HistogramDetector(DistributionDetector):
+    """A distribution detector that compares bin proportions, so it also takes histograms.
+
+    From a reference sample the bins are the reference's quantiles (``bins`` of them, fewer when
+    values repeat); from a :class:`Histogram` (or :meth:`from_histogram`) they are the device's.
+    A window value below the first edge counts in the first bin, one above the last edge in the
+    last bin, so a window never loses values.
+    """
+
+    def __init__(
+        self, reference: ArrayLike | Histogram, *, threshold: float, bins: int = 10
+    ) -> None:
+        super().__init__(threshold=threshold)
+        histogram = reference if isinstance(reference, Histogram) else Histogram.of(reference, bins=bins)
+        self.edges: FloatArray = histogram.edges
+        self.reference_counts: FloatArray = histogram.counts
+        self._reference = histogram.counts / histogram.counts.sum()
+
+    @classmethod
+    def from_histogram(cls, edges: ArrayLike, counts: ArrayLike, **params: Any) -> Self:
+        """A detector whose reference is a histogram (``params`` as for the constructor)."""
+        histogram = Histogram(np.asarray(edges, dtype=np.float64), np.asarray(counts, dtype=np.float64))
+        return cls(histogram, **params)
+
+    @property
+    def n_bins(self) -> int:
+        return int(self.reference_counts.size)
+
+    def histogram(self, window: ArrayLike) -> FloatArray:
+        """Counts of ``window`` in the detector's bins."""
+        return count_in_bins(as_sample(window, name="window"), self.edges)
+
+    def update_histogram(self, counts: ArrayLike) -> DistributionResult:
+        """Compare a window given as counts in the detector's bins (see :attr:`edges`)."""
+        current = check_counts(as_sample(counts, name="counts"))
+        if current.size != self.n_bins:
+            raise ValueError(f"expected {self.n_bins} counts (one per bin), got {current.size}")
+        return self._record(*self._compare(current / current.sum()))
+
+    def _score(self, window: FloatArray) -> tuple[float, float | None]:
+        counts = count_in_bins(window, self.edges)
+        return self._compare(counts / counts.sum())
+
+    @abc.abstractmethod
+    def _compare(self, current: FloatArray) -> tuple[float, float | None]:
+        """The statistic of the current bin proportions against the reference's."""
+
+
+class StreamDetector(abc.ABC):
+    """Follows a stream of numbers and flags the value at which its level changed.
+
+    ``update(x)`` sets :attr:`drift_detected` for that value; the next ``update`` starts from a
+    fresh state. ``update_many(xs)`` does the same for a whole array and returns the positions
+    (0-based, within ``xs``) of the detections: exactly those a loop over ``update`` would flag.
+    """
+
+    def __init__(self) -> None:
+        self._drift_detected = False
+        self.n_detections = 0
+        # Length of the last stretch between detections: the next scan's first block fits it.
+        self._last_run = 1024
+
+    @property
+    def drift_detected(self) -> bool:
+        """Whether the last value seen completed a change."""
+        return self._drift_detected
+
+    def update(self, x: float) -> Self:
+        """Take one value."""
+        if self._drift_detected:
+            self._reset()
+        self._drift_detected = self._update(as_value(x))
+        self.n_detections += self._drift_detected
+        return self
+
+    def update_many(self, xs: ArrayLike) -> IndexArray:
+        """Take every value of ``xs`` in order; the positions in ``xs`` where drift was detected."""
+        values = as_stream(xs)
+        if values.size == 0:
+            return np.empty(0, dtype=np.int64)
+        detections: list[int] = []
+        start = 0
+        while start < values.size:
+            if self._drift_detected:
+                self._reset()
+                self._drift_detected = False
+            found = self._scan(values, start)
+            if found is None:
+                break
+            detections.append(found)
+            self._drift_detected = True
+            self._last_run = found + 1 - start
+            start = found + 1
+        self.n_detections += len(detections)
+        return np.asarray(detections, dtype=np.int64)
+
+    def _blocks(self) -> Iterator[int]:
+        """Block lengths for the next scan: the first a little longer than the last run."""
+        return block_sizes(first=max(128, min(1 << 16, self._last_run + self._last_run // 4)))
+
+    def reset(self) -> None:
+        """Forget everything seen so far (keeps the parameters and the detection count)."""
+        self._reset()
+        self._drift_detected = False
+
+    @abc.abstractmethod
+    def _reset(self) -> None:
+        """Back to the state of a detector that has seen nothing."""
+
+    @abc.abstractmethod
+    def _update(self, x: float) -> bool:
+        """Take one finite value; whether it completes a change."""
+
+    @abc.abstractmethod
+    def _scan(self, values: FloatArray, start: int) -> int | None:
+        """Take ``values[start:]`` from the current state up to the first detection.
+
+        Returns the position of that detection, the state being the one right after it, or None
+        when there is none, the state being the one after the last value.
+        """
+
+
+def block_sizes(first: int = 1024, largest: int = 1 << 16) -> Iterator[int]:
+    """Lengths of the successive blocks of a vectorised scan: doubling, then ``largest`` forever.
+
+    After a detection the next one is often near, so the scan starts with short blocks (little
+    work wasted past a detection) and lengthens them while nothing is found.
+    """
+    size = first
+    while size < largest:
+        yield size
+        size *= 2
+    while True:
+        yield largest
+
+
+_CHUNK = 256
+
+
+def first_rise(series: FloatArray, floor: float, threshold: float, skip: int = 0) -> int | None:
+    """First ``t >= skip`` where ``series[t] - min(floor, *series[: t + 1]) > threshold``.
+
+    The running minimum is a slow sequential pass, so chunks are screened first: within a
+    chunk no value rises above the minimum up to the chunk's end by more than the chunk's
+    maximum does. Only chunks that pass are scanned value by value. Minima are exact, so the
+    answer is exactly that of the sequential rule.
+    """
+    size = series.size
+    if size <= 4 * _CHUNK:
+        running = np.minimum.accumulate(series)
+        np.minimum(running, floor, out=running)
+        rises = series - running > threshold
+        rises[:skip] = False
+        first = int(rises.argmax())
+        return first if rises[first] else None
+    whole = size - size % _CHUNK
+    highs = np.empty(-(-size // _CHUNK))
+    lows = np.empty_like(highs)
+    if whole:
+        rows = series[:whole].reshape(-1, _CHUNK)
+        rows.max(axis=1, out=highs[: whole // _CHUNK])
+        rows.min(axis=1, out=lows[: whole // _CHUNK])
+    if whole < size:
+        highs[-1], lows[-1] = series[whole:].max(), series[whole:].min()
+    lows_to_end = np.minimum.accumulate(np.minimum(lows, floor))
+    candidates = np.flatnonzero(highs - lows_to_end > threshold)
+    for chunk in candidates.tolist():
+        low = chunk * _CHUNK
+        high = min(size, low + _CHUNK)
+        if high <= skip:
+            continue
+        before = floor if chunk == 0 else float(lows_to_end[chunk - 1])
+        part = series[low:high]
+        running = np.minimum(np.minimum.accumulate(part), before)
+        rises = part - running > threshold
+        if low < skip:
+            rises[: skip - low] = False
+        if rises.any():
+            return low + int(rises.argmax())
+    return None

@@ -1,0 +1,381 @@
+"""Drift monitoring of devices from their telemetry windows: references, detectors, cool-down.
+
+For each device and model version the monitor keeps a reference (an explicit reference window,
+or the first windows of the model version) and compares every later window with it: the output
+scores and each input feature with a distribution detector, the errors against confirmed outcomes
+with a stream detector. One drift makes one signal: a subject that drifted is latched and signals
+again only after it stayed back within its threshold for ``rearm_windows`` windows, and the
+subjects that drift in the same window are reported together in a single ``DriftDetected``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import uuid
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from services.triage.drift import DISTRIBUTION_DETECTORS, STREAM_DETECTORS
+from services.triage.drift.detectors import (
+    DistributionDetector,
+    Histogram,
+    HistogramDetector,
+    StreamDetector,
+)
+from vigie import telemetry
+from vigie.contracts import DeviceRef, DriftDetected, SignalSeverity, TelemetryWindow
+
+log = logging.getLogger(__name__)
+
+# Namespace of signal ids: a redelivered window yields the same signal id (registry upserts).
+_SIGNAL_NAMESPACE = uuid.UUID("6f1c2a8e-5b0d-4f57-9a43-2c7d0c6e9b11")
+SCORE = "score"
+ERRORS = "error_rate"
+
+
+@dataclass(frozen=True)
+class MonitorPolicy:
+    """Knobs of the drift monitor."""
+
+    distribution_detector: str = "psi"
+    stream_detector: str = "adwin"
+    reference_windows: int = 3
+    rearm_windows: int = 3
+    min_sample: int = 50
+    # A statistic this many times its threshold makes a high-severity signal.
+    high_ratio: float = 2.0
+    # Thresholds for windows of a few hundred values; detectors not named keep their default.
+    # Wasserstein's default (a tenth of a standard deviation) is within the sampling noise of
+    # such windows; a quarter of a standard deviation is not.
+    thresholds: Mapping[str, float] = field(default_factory=lambda: {"wasserstein": 0.25})
+
+    def __post_init__(self) -> None:
+        if self.distribution_detector not in DISTRIBUTION_DETECTORS:
+            raise ValueError(
+                f"unknown distribution detector {self.distribution_detector!r}; "
+                f"choose one of {sorted(DISTRIBUTION_DETECTORS)}"
+            )
+        if self.stream_detector not in STREAM_DETECTORS:
+            raise ValueError(
+                f"unknown stream detector {self.stream_detector!r}; "
+                f"choose one of {sorted(STREAM_DETECTORS)}"
+            )
+        if self.reference_windows < 1 or self.rearm_windows < 1:
+            raise ValueError("reference_windows and rearm_windows must be at least 1")
+
+
+def device_key(device: DeviceRef) -> str:
+    """One device and model version (manufacturer and name compared case-insensitively)."""
+    return "|".join((device.manufacturer.casefold(), device.name.casefold(), device.model_version))
+
+
+def _subjects(window: TelemetryWindow) -> dict[str, np.ndarray | Histogram]:
+    """What a window says about each distribution subject: a sample, else a histogram."""
+    found: dict[str, np.ndarray | Histogram] = {}
+    if window.score_sample:
+        found[SCORE] = np.asarray(window.score_sample, dtype=np.float64)
+    elif window.score_histogram is not None:
+        found[SCORE] = Histogram(
+            np.asarray(window.score_histogram.edges, dtype=np.float64),
+            np.asarray(window.score_histogram.counts, dtype=np.float64),
+        )
+    for feature in window.features:
+        name = f"feature:{feature.name}"
+        if feature.sample:
+            found[name] = np.asarray(feature.sample, dtype=np.float64)
+        elif feature.histogram is not None:
+            found[name] = Histogram(
+                np.asarray(feature.histogram.edges, dtype=np.float64),
+                np.asarray(feature.histogram.counts, dtype=np.float64),
+            )
+    return found
+
+
+def _errors(window: TelemetryWindow) -> np.ndarray | None:
+    """The window's confirmed outcomes as a 0/1 error stream (errors spread evenly)."""
+    c = window.confusion
+    if c is None:
+        return None
+    total = c.true_positive + c.false_positive + c.true_negative + c.false_negative
+    wrong = c.false_positive + c.false_negative
+    if total == 0:
+        return None
+    # Evenly spread: the order of errors inside a window is unknown, and a deterministic
+    # layout keeps replays reproducible.
+    positions = np.floor(np.arange(wrong) * total / max(wrong, 1)).astype(int)
+    stream = np.zeros(total)
+    stream[positions] = 1.0
+    return stream
+
+
+@dataclass
+class _Reference:
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    histograms: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
+    start: datetime | None = None
+    end: datetime | None = None
+    windows: int = 0
+    explicit: bool = False
+
+    def add(self, window: TelemetryWindow) -> None:
+        for subject, value in _subjects(window).items():
+            if isinstance(value, Histogram):
+                edges, counts = self.histograms.get(subject, (list(value.edges), []))
+                if list(value.edges) == edges:
+                    summed = np.asarray(counts) + value.counts if counts else value.counts
+                    self.histograms[subject] = (edges, [float(c) for c in summed])
+            else:
+                self.samples.setdefault(subject, []).extend(float(v) for v in value)
+        self.start = min(self.start or window.window_start, window.window_start)
+        self.end = max(self.end or window.window_end, window.window_end)
+        self.windows += 1
+
+
+@dataclass
+class _DeviceState:
+    device: DeviceRef
+    reference: _Reference = field(default_factory=_Reference)
+    detectors: dict[str, DistributionDetector] = field(default_factory=dict)
+    stream: StreamDetector | None = None
+    latched: dict[str, int] = field(default_factory=dict)  # subject -> calm windows since
+    error_rates: deque[float] = field(default_factory=lambda: deque(maxlen=20))
+    seen: deque[str] = field(default_factory=lambda: deque(maxlen=1000))
+
+
+class DriftMonitor:
+    """Turns telemetry windows into drift signals; state survives restarts in ``state_dir``."""
+
+    def __init__(self, policy: MonitorPolicy, *, state_dir: Path | None = None) -> None:
+        self.policy = policy
+        self._state_dir = state_dir
+        self._devices: dict[str, _DeviceState] = {}
+        if state_dir is not None:
+            state_dir.mkdir(parents=True, exist_ok=True)
+
+    # --- persistence -------------------------------------------------------------------------
+
+    def _path(self, key: str) -> Path | None:
+        if self._state_dir is None:
+            return None
+        return self._state_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+    def _save(self, key: str, state: _DeviceState) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        ref = state.reference
+        body = {
+            "device": state.device.model_dump(mode="json"),
+            "reference": {
+                "samples": ref.samples,
+                "histograms": ref.histograms,
+                "start": ref.start.isoformat() if ref.start else None,
+                "end": ref.end.isoformat() if ref.end else None,
+                "windows": ref.windows,
+                "explicit": ref.explicit,
+            },
+            "latched": state.latched,
+            "seen": list(state.seen),
+        }
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(body))
+        os.replace(tmp, path)
+
+    def _load(self, key: str, device: DeviceRef) -> _DeviceState:
+        state = _DeviceState(device=device)
+        path = self._path(key)
+        if path is None or not path.exists():
+            return state
+        body: dict[str, Any] = json.loads(path.read_text())
+        ref = body["reference"]
+        state.reference = _Reference(
+            samples=ref["samples"],
+            histograms={k: (v[0], v[1]) for k, v in ref["histograms"].items()},
+            start=datetime.fromisoformat(ref["start"]) if ref["start"] else None,
+            end=datetime.fromisoformat(ref["end"]) if ref["end"] else None,
+            windows=ref["windows"],
+            explicit=ref["explicit"],
+        )
+        state.latched = {k: int(v) for k, v in body["latched"].items()}
+        state.seen.extend(body["seen"])
+        return state
+
+    # --- monitoring --------------------------------------------------------------------------
+
+    def _state(self, device: DeviceRef) -> tuple[str, _DeviceState]:
+        key = device_key(device)
+        state = self._devices.get(key)
+        if state is None:
+            state = self._devices[key] = self._load(key, device)
+        return key, state
+
+    def _reference_ready(self, state: _DeviceState) -> bool:
+        ref = state.reference
+        return ref.explicit or ref.windows >= self.policy.reference_windows
+
+    def _detector(self, state: _DeviceState, subject: str) -> DistributionDetector | None:
+        detector = state.detectors.get(subject)
+        if detector is not None:
+            return detector
+        name = self.policy.distribution_detector
+        cls = DISTRIBUTION_DETECTORS[name]
+        params = (
+            {"threshold": self.policy.thresholds[name]} if name in self.policy.thresholds else {}
+        )
+        ref = state.reference
+        if subject in ref.samples and len(ref.samples[subject]) >= self.policy.min_sample:
+            reference = np.asarray(ref.samples[subject], dtype=np.float64)
+            detector = cls(reference, **params)  # type: ignore[call-arg, arg-type]
+        elif subject in ref.histograms and issubclass(cls, HistogramDetector):
+            edges, counts = ref.histograms[subject]
+            detector = cls.from_histogram(edges, counts, **params)
+        else:
+            return None
+        state.detectors[subject] = detector
+        return detector
+
+    def observe(self, window: TelemetryWindow) -> list[DriftDetected]:
+        """Take one window; returns the signal it raises (at most one), if any."""
+        key, state = self._state(window.device)
+        if str(window.event_id) in state.seen:
+            return []  # redelivered or re-sent by a device's spool
+        state.seen.append(str(window.event_id))
+        if window.reference:
+            state.reference = _Reference(explicit=True)
+            state.reference.add(window)
+            state.detectors.clear()
+            state.stream = None
+            state.latched.clear()
+            self._save(key, state)
+            log.info("drift reference registered", extra={"device": key})
+            return []
+        if not self._reference_ready(state):
+            state.reference.add(window)
+            self._save(key, state)
+            return []
+        signals = self._compare(state, window)
+        self._save(key, state)
+        return signals
+
+    def observe_many(self, windows: Iterable[TelemetryWindow]) -> list[DriftDetected]:
+        """Take windows in order; returns the signals they raise."""
+        return [signal for window in windows for signal in self.observe(window)]
+
+    def _compare(self, state: _DeviceState, window: TelemetryWindow) -> list[DriftDetected]:
+        drifted: list[tuple[float, str, str, float, float, float | None]] = []
+        for subject, value in _subjects(window).items():
+            detector = self._detector(state, subject)
+            if detector is None:
+                continue
+            if isinstance(value, Histogram):
+                # Histograms compare bin by bin: only in the reference's own bins.
+                if not isinstance(detector, HistogramDetector) or not np.array_equal(
+                    detector.edges, value.edges
+                ):
+                    continue
+                result = detector.update_histogram(value.counts)
+            elif value.size < self.policy.min_sample:
+                continue
+            else:
+                result = detector.update(value)
+            if result.drift:
+                if result.p_value is not None:
+                    # KS: the alarm is on the p-value, the statistic is the distance.
+                    ratio = self.policy.high_ratio if result.p_value < 1e-6 else 1.0
+                else:
+                    ratio = result.statistic / result.threshold
+                drifted.append(
+                    (
+                        ratio,
+                        subject,
+                        self.policy.distribution_detector,
+                        result.statistic,
+                        result.threshold,
+                        result.p_value,
+                    )
+                )
+            else:
+                self._calm(state, subject)
+        errors = _errors(window)
+        if errors is not None:
+            if state.stream is None:
+                state.stream = STREAM_DETECTORS[self.policy.stream_detector]()
+            hits = state.stream.update_many(errors)
+            rate = float(errors.mean())
+            if len(hits):
+                # For a stream detector the "threshold" reported is the error rate before.
+                before = float(np.mean(state.error_rates)) if state.error_rates else 0.0
+                drifted.append(
+                    (
+                        self.policy.high_ratio,
+                        ERRORS,
+                        self.policy.stream_detector,
+                        rate,
+                        before,
+                        None,
+                    )
+                )
+            else:
+                state.error_rates.append(rate)
+                self._calm(state, ERRORS)
+        fresh = [d for d in drifted if d[1] not in state.latched]
+        for d in drifted:
+            state.latched[d[1]] = 0
+        if not fresh:
+            for d in drifted:
+                telemetry.DRIFT_SUPPRESSED.labels(detector=d[2]).inc()
+            return []
+        fresh.sort(key=lambda d: (-d[0], d[1]))
+        ratio, subject, detector_name, statistic, threshold, p_value = fresh[0]
+        severity = self._severity(subject, ratio)
+        others = [d[1] for d in fresh[1:]]
+        ref = state.reference
+        assert ref.start is not None and ref.end is not None
+        device = window.device
+        summary = (
+            f"{device.name} {device.model_version}: {subject} drifted from its reference "
+            f"({detector_name} {statistic:.3g}, threshold {threshold:.3g})"
+        )
+        if others:
+            summary += f"; also {', '.join(others)}"
+        signal = DriftDetected(
+            signal_id=uuid.uuid5(
+                _SIGNAL_NAMESPACE,
+                f"{device_key(device)}|{subject}|{window.window_start.isoformat()}",
+            ),
+            device=device,
+            detector=detector_name,
+            subject=subject,
+            statistic=statistic,
+            threshold=threshold,
+            p_value=p_value,
+            reference_window=(ref.start, ref.end),
+            current_window=(window.window_start, window.window_end),
+            severity=severity,
+            also_drifted=others,
+            summary=summary[:500],
+        )
+        telemetry.DRIFT_SIGNALS.labels(detector=detector_name, severity=severity.value).inc()
+        return [signal]
+
+    def _calm(self, state: _DeviceState, subject: str) -> None:
+        if subject in state.latched:
+            state.latched[subject] += 1
+            if state.latched[subject] >= self.policy.rearm_windows:
+                del state.latched[subject]
+
+    def _severity(self, subject: str, ratio: float) -> SignalSeverity:
+        """High when far past the threshold; otherwise medium for what reaches patients (outputs,
+        errors) and low for an input shift, which is a warning first."""
+        if ratio >= self.policy.high_ratio:
+            return SignalSeverity.HIGH
+        return SignalSeverity.MEDIUM if subject in (SCORE, ERRORS) else SignalSeverity.LOW
