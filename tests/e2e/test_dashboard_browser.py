@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -13,9 +14,16 @@ from services.registry.auth.models import Role
 from services.registry.auth.service import create_token
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
+from services.registry.signals.service import record_drift
 from tests.support.factories import triaged
 from tests.support.servers import serving
-from vigie.contracts import DeviceRef, ReportedOutcome, utcnow
+from vigie.contracts import (
+    DeviceRef,
+    DriftDetected,
+    ReportedOutcome,
+    SignalSeverity,
+    utcnow,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 # No network here: keep Chromium from calling home (it would retry and slow every start).
@@ -44,8 +52,23 @@ def test_dashboard_shows_queue_and_plots_in_both_languages(tmp_path: Path) -> No
         )
         for _ in range(3)
     ]
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    signal = DriftDetected(
+        signal_id=uuid.uuid4(),
+        device=sepsis,
+        detector="psi",
+        subject="feature:lactate",
+        statistic=0.91,
+        threshold=0.25,
+        reference_window=(now - timedelta(hours=10), now - timedelta(hours=7)),
+        current_window=(now - timedelta(hours=1), now),
+        severity=SignalSeverity.HIGH,
+        also_drifted=["score"],
+        summary="lactate drifted",
+    )
     with Session(app.state.engine) as session:
         record_triaged(session, [*others, overdue], alerts_topic="alerts")
+        record_drift(session, [signal], alerts_topic="alerts", country="FR")
         regulator = create_token(session, role=Role.REGULATOR)
         device = create_token(session, role=Role.DEVICE)
 
@@ -70,6 +93,10 @@ def test_dashboard_shows_queue_and_plots_in_both_languages(tmp_path: Path) -> No
         assert page.locator("#total-reports").inner_text() == "4"
         assert page.locator("#weekly-chart svg rect").count() >= 2
         assert "Sepsis Watch" in page.locator("#devices-chart svg").inner_html()
+        assert "décès" in first.inner_text()  # labels in the page's language
+        drift = page.locator("#drift tbody tr")
+        assert drift.count() == 1
+        assert "lactate" in drift.nth(0).inner_text() and "élevée" in drift.nth(0).inner_text()
         page.screenshot(path=str(tmp_path / "dashboard-fr.png"), full_page=True)
 
         page.get_by_role("link", name="English").click()
@@ -77,6 +104,8 @@ def test_dashboard_shows_queue_and_plots_in_both_languages(tmp_path: Path) -> No
         assert page.locator("html").get_attribute("lang") == "en"
         assert page.locator("h1").inner_text() == "Vigilance dashboard"
         assert "overdue" in page.locator("#queue tbody tr").nth(0).inner_text()
+        assert "death" in page.locator("#queue tbody tr").nth(0).inner_text()
+        assert "high" in page.locator("#drift tbody tr").nth(0).inner_text()
 
         # A device token may not see cases: the dashboard refuses it.
         page.get_by_role("button", name="Sign out").click()

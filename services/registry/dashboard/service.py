@@ -14,6 +14,8 @@ from services.registry.cases.models import CasePublic
 from services.registry.cases.service import CaseFilter, list_cases
 from services.registry.reports.models import Report
 from services.registry.reports.service import report_scope
+from services.registry.signals.models import DriftSignalPublic
+from services.registry.signals.service import list_drift
 from vigie.contracts import Severity
 
 
@@ -26,6 +28,7 @@ class Dashboard:
     by_severity: dict[str, list[int]]
     by_device: list[tuple[str, int]]
     total_reports: int
+    drift: list[DriftSignalPublic]
 
 
 def _week(day: date) -> date:
@@ -73,4 +76,5 @@ def build(
         by_severity=by_severity,
         by_device=[(str(n), int(c)) for n, c in devices],
         total_reports=int(total),
+        drift=list_drift(session, principal=principal, limit=20),
     )
