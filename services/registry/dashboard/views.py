@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +20,7 @@ router = APIRouter(tags=["dashboard"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 COOKIE = "vigie_token"
 
-TEXTS = {
+TEXTS: dict[str, dict[str, Any]] = {
     "fr": {
         "title": "Tableau de bord de vigilance",
         "queue": "Dossiers ouverts par échéance",

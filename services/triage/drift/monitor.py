@@ -57,6 +57,10 @@ class MonitorPolicy:
     # Wasserstein's default (a tenth of a standard deviation) is within the sampling noise of
     # such windows; a quarter of a standard deviation is not.
     thresholds: Mapping[str, float] = field(default_factory=lambda: {"wasserstein": 0.25})
+    # CUSUM on raw 0/1 errors alarms every few hundred values; on means of 50 it does not.
+    stream_params: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=lambda: {"cusum": {"batch": 50}}
+    )
 
     def __post_init__(self) -> None:
         if self.distribution_detector not in DISTRIBUTION_DETECTORS:
@@ -308,7 +312,8 @@ class DriftMonitor:
         errors = _errors(window)
         if errors is not None:
             if state.stream is None:
-                state.stream = STREAM_DETECTORS[self.policy.stream_detector]()
+                name = self.policy.stream_detector
+                state.stream = STREAM_DETECTORS[name](**self.policy.stream_params.get(name, {}))
             hits = state.stream.update_many(errors)
             rate = float(errors.mean())
             if len(hits):

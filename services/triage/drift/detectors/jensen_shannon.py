@@ -10,10 +10,11 @@ metric, bounded, and needs no floor for empty bins. It equals
 ``scipy.spatial.distance.jensenshannon(p, q, base=2)`` on the same bins.
 
 For close distributions PSI ≈ 8 ln 2 · JS², so the default ``threshold=0.1`` is a PSI of about
-0.055: an earlier alarm than PSI's 0.25 (JS ≈ 0.21). Sampling noise alone gives about
-``sqrt((bins - 1) / (8 ln 2) * (1/n + 1/m))``: 0.06 for 10 bins and windows of 500 values against
-a reference of 5,000, but 0.09 for windows of 200; use windows of at least 500 values with the
-default threshold, or raise it.
+0.055: an earlier alarm than PSI's 0.25 (JS ≈ 0.21). Sampling noise alone is about
+``sqrt((bins - 1) / (8 ln 2) * (1/n + 1/m))``: with 10 bins, a normal feature and a reference of
+5,000 values, the distance between two samples of the same distribution has a median of 0.059
+and a 99th percentile of 0.095 for windows of 500 values (0.043 and 0.065 for 1,000, but 0.09
+and 0.15 for 200); use windows of at least 500 values with the default threshold, or raise it.
 
 Examples
 --------
@@ -24,10 +25,10 @@ Examples
 >>> js = JensenShannon(rng.normal(0.0, 1.0, 5_000))
 >>> stable = js.update(rng.normal(0.0, 1.0, 1_000))
 >>> round(stable.statistic, 3), stable.drift
-(0.032, False)
+(0.04, False)
 >>> shifted = js.update(rng.normal(0.8, 1.0, 1_000))
 >>> round(shifted.statistic, 3), shifted.drift
-(0.271, True)
+(0.331, True)
 
 References
 ----------
@@ -37,15 +38,12 @@ Information Theory, 37(1), 145-151.
 
 from __future__ import annotations
 
-import numpy as np
+import math
+
 from numpy.typing import ArrayLike
+from scipy import special
 
 from services.triage.drift.detectors.base import FloatArray, Histogram, HistogramDetector
-
-
-def _kl_to_mixture(p: FloatArray, m: FloatArray) -> float:
-    nonzero = p > 0
-    return float(np.sum(p[nonzero] * np.log2(p[nonzero] / m[nonzero])))
 
 
 class JensenShannon(HistogramDetector):
@@ -70,8 +68,9 @@ class JensenShannon(HistogramDetector):
 
     def _compare(self, current: FloatArray) -> tuple[float, float | None]:
         mixture = 0.5 * (current + self._reference)
-        divergence = 0.5 * (
-            _kl_to_mixture(current, mixture) + _kl_to_mixture(self._reference, mixture)
-        )
+        # rel_entr(p, m) is p ln(p / m), 0 where p is 0.
+        nats = special.rel_entr(current, mixture).sum()
+        nats += special.rel_entr(self._reference, mixture).sum()
+        divergence = 0.5 * float(nats) / math.log(2.0)
         # Rounding can leave a tiny negative divergence for identical histograms.
-        return float(np.sqrt(max(divergence, 0.0))), None
+        return math.sqrt(max(divergence, 0.0)), None

@@ -27,16 +27,16 @@ An error rate that rises from 10% to 40% at position 1,000:
 
 >>> rng = np.random.default_rng(7)
 >>> errors = np.concatenate([rng.random(1_000) < 0.1, rng.random(1_000) < 0.4]).astype(float)
->>> ph = PageHinkley(mode="up", threshold=20)
+>>> ph = PageHinkley(mode="up")
 >>> for i, x in enumerate(errors):
 ...     if ph.update(x).drift_detected:
 ...         print(f"Change detected at index {i}")
-Change detected at index 1069
+Change detected at index 1144
 
 The vectorised scan finds the same positions:
 
->>> PageHinkley(mode="up", threshold=20).update_many(errors)
-array([1069])
+>>> PageHinkley(mode="up").update_many(errors)
+array([1144])
 
 References
 ----------
@@ -64,6 +64,8 @@ from services.triage.drift.detectors.base import (
 
 Mode = Literal["up", "down", "both"]
 MODES: tuple[Mode, ...] = ("up", "down", "both")
+# Rows of the (rise, fall) statistics that raise alarms in each mode.
+WATCHED_ROWS = {"up": slice(0, 1), "down": slice(1, 2), "both": slice(0, 2)}
 
 
 class PageHinkley(StreamDetector):
@@ -105,6 +107,7 @@ class PageHinkley(StreamDetector):
         self.threshold = float(threshold)
         self.alpha = float(alpha)
         self.mode: Mode = mode
+        self._watch = WATCHED_ROWS[mode]
         self._reset()
 
     def _reset(self) -> None:
@@ -144,20 +147,15 @@ class PageHinkley(StreamDetector):
             np.add(deviation, self.delta, out=steps[1])
             carry = [[self.alpha * self._up], [self.alpha * self._down]]
             sums = lfilter([1.0], feedback, steps, axis=1, zi=carry)[0]
-            up, falls = sums[0], -sums[1]
+            np.negative(sums[1], out=sums[1])  # a fall is a rise of the negated sum
             skip = max(0, self.min_instances - self._n - 1)
-            hits = []
-            if self.mode != "down":
-                hits.append(first_rise(up, self._min_up, self.threshold, skip))
-            if self.mode != "up":
-                hits.append(first_rise(falls, -self._max_down, self.threshold, skip))
-            found = min((hit for hit in hits if hit is not None), default=None)
+            floors = np.array([self._min_up, -self._max_down])
+            found, lows = first_rise(sums, floors, self.threshold, self._watch, skip)
             end = block.size if found is None else found + 1
             self._n += end
             self._total = float(totals[end - 1])
-            self._up, self._down = float(up[end - 1]), float(sums[1, end - 1])
-            self._min_up = min(self._min_up, float(up[:end].min()))
-            self._max_down = max(self._max_down, float(sums[1, :end].max()))
+            self._up, self._down = float(sums[0, end - 1]), -float(sums[1, end - 1])
+            self._min_up, self._max_down = float(lows[0]), -float(lows[1])
             if found is not None:
                 return start + found
             start += block.size

@@ -1,0 +1,26 @@
+"""The examples in the detectors' documentation run and show what they claim."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "services.triage.drift.detectors.adwin",
+    "services.triage.drift.detectors.cusum",
+    "services.triage.drift.detectors.jensen_shannon",
+    "services.triage.drift.detectors.ks",
+    "services.triage.drift.detectors.page_hinkley",
+    "services.triage.drift.detectors.psi",
+    "services.triage.drift.detectors.wasserstein",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_examples(name: str) -> None:
+    module = importlib.import_module(name)
+    failed, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert attempted > 0
+    assert failed == 0

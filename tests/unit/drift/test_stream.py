@@ -1,0 +1,179 @@
+"""Stream detectors against river's implementations and the textbook recursions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from river import drift as river_drift
+
+from services.triage.drift import ADWIN, CUSUM, PageHinkley
+from services.triage.drift.detectors.adwin import bucket_counts, bucket_layout
+from services.triage.drift.detectors.page_hinkley import Mode
+
+Floats = NDArray[np.float64]
+
+
+def stream(seed: int) -> Floats:
+    """Piecewise stationary: 0/1 errors, normal levels or shifted exponentials."""
+    rng = np.random.default_rng(seed)
+    kind = seed % 3
+    if kind == 0:
+        parts = [rng.random(5_000) < rate for rate in rng.uniform(0.02, 0.6, 6)]
+        return np.concatenate(parts).astype(np.float64)
+    if kind == 1:
+        return np.concatenate([rng.normal(mean, 1.0, 4_000) for mean in rng.normal(0, 0.5, 6)])
+    return np.concatenate([rng.exponential(s, 3_000) + 100 for s in rng.uniform(0.5, 3.0, 6)])
+
+
+def river_detections(detector: Any, values: Floats) -> list[int]:
+    found = []
+    for i, x in enumerate(values.tolist()):
+        detector.update(x)
+        if detector.drift_detected:
+            found.append(i)
+    return found
+
+
+# --- ADWIN -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(9))
+@pytest.mark.parametrize(
+    "parameters",
+    [{}, {"clock": 1}, {"delta": 0.05, "min_window_length": 10}, {"max_buckets": 2}],
+)
+def test_adwin_agrees_with_river(seed: int, parameters: dict[str, Any]) -> None:
+    values = stream(seed)
+    reference: Any = river_drift.ADWIN  # river has no type hints
+    expected = river_detections(reference(**parameters), values)
+    assert expected
+    assert ADWIN(**parameters).update_many(values).tolist() == expected
+
+
+@pytest.mark.parametrize("max_buckets", [1, 2, 5])
+def test_adwin_bucket_layout_follows_from_the_window_length(max_buckets: int) -> None:
+    # A constant stream never drifts, so the window grows value by value.
+    detector = ADWIN(max_buckets=max_buckets)
+    lengths = np.arange(1, 3_001)
+    counts = bucket_counts(lengths, max_buckets)
+    for t in lengths.tolist():
+        detector.update(1.0)
+        expected_counts, expected_ends = bucket_layout(t, max_buckets)
+        assert detector._counts[: len(expected_counts)] == expected_counts
+        assert detector._ends == expected_ends
+        assert counts[t - 1, : len(expected_counts)].tolist() == expected_counts
+        assert sum(c << i for i, c in enumerate(expected_counts)) == t
+        assert all(c <= max_buckets for c in expected_counts)
+    assert detector.n_buckets == len(detector._ends)
+
+
+def test_adwin_window_statistics() -> None:
+    detector = ADWIN()
+    values = np.random.default_rng(0).normal(3.0, 2.0, 1_000)
+    assert detector.update_many(values).size == 0
+    assert detector.width == 1_000
+    assert detector.estimation == pytest.approx(values.mean())
+    assert detector.variance == pytest.approx(values.var())
+
+
+def test_adwin_drops_its_window_after_a_detection() -> None:
+    detector = ADWIN()
+    values = np.concatenate([np.zeros(1_000), np.ones(1_000)])
+    (found,) = detector.update_many(values).tolist()
+    assert 1_000 <= found < 1_100
+    assert detector.width == values.size - found - 1
+    detector = ADWIN()
+    detector.update_many(values[: found + 1])
+    assert detector.drift_detected
+    assert detector.width == found + 1
+    detector.update(1.0)
+    assert detector.width == 1
+
+
+# --- Page-Hinkley ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(9))
+@pytest.mark.parametrize("mode", ["up", "down", "both"])
+def test_page_hinkley_agrees_with_river(seed: int, mode: Mode) -> None:
+    values = stream(seed)
+    expected = river_detections(river_drift.PageHinkley(mode=mode), values)
+    assert PageHinkley(mode=mode).update_many(values).tolist() == expected
+
+
+def test_page_hinkley_modes() -> None:
+    falling = np.concatenate([np.full(200, 10.0), np.full(200, 0.0)])
+    assert PageHinkley(mode="up").update_many(falling).size == 0
+    assert PageHinkley(mode="down").update_many(falling).tolist() == [205]
+    assert PageHinkley(mode="both").update_many(falling).tolist() == [205]
+    assert PageHinkley(mode="up").update_many(-falling).tolist() == [205]
+
+
+def test_page_hinkley_waits_for_min_instances() -> None:
+    jump = np.concatenate([np.zeros(5), np.full(100, 1e3)])
+    assert PageHinkley(min_instances=50).update_many(jump).tolist() == [49]
+
+
+# --- CUSUM -----------------------------------------------------------------------------------
+
+
+def tabular_cusum(values: Floats, mean: float, std: float, k: float, h: float) -> int | None:
+    """Montgomery's tabular CUSUM, as printed."""
+    high = low = 0.0
+    for i, x in enumerate(values.tolist()):
+        z = (x - mean) / std
+        high = max(0.0, high + z - k)
+        low = max(0.0, low - z - k)
+        if high > h or low > h:
+            return i
+    return None
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_cusum_is_the_tabular_cusum(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = np.concatenate([rng.normal(10.0, 2.0, 300), rng.normal(11.5, 2.0, 300)])
+    detector = CUSUM(mean=10.0, std=2.0)
+    found = detector.update_many(values).tolist()
+    assert found[:1] == [tabular_cusum(values, 10.0, 2.0, 0.5, 5.0)]
+
+
+def test_cusum_statistics_are_the_tabular_sums() -> None:
+    values = np.array([1.0, 2.5, -0.5, 3.0, 0.0, -4.0])
+    detector = CUSUM(mean=0.0, std=1.0, h=100.0)
+    high = low = 0.0
+    for x in values.tolist():
+        detector.update(x)
+        high, low = max(0.0, high + x - 0.5), max(0.0, low - x - 0.5)
+        assert detector.statistics == pytest.approx((high, low))
+
+
+def test_cusum_learns_the_level_in_its_warm_up() -> None:
+    rng = np.random.default_rng(1)
+    warm_up = rng.normal(50.0, 5.0, 30)
+    detector = CUSUM()
+    detector.update_many(warm_up)
+    assert detector.level == pytest.approx((warm_up.mean(), warm_up.std(ddof=1)))
+    assert detector.update_many(np.full(10, 50.0)).size == 0
+    assert detector.update_many(np.full(10, 80.0)).tolist() == [0]
+    detector.update(50.0)
+    assert detector.level is None
+
+
+def test_cusum_batches_report_the_value_that_completes_a_batch() -> None:
+    rng = np.random.default_rng(2)
+    values = np.concatenate([rng.random(1_500) < 0.1, rng.random(1_000) < 0.4]).astype(float)
+    (found, *_) = CUSUM(batch=50).update_many(values).tolist()
+    assert found % 50 == 49
+    assert 1_500 <= found < 1_700
+
+
+def test_cusum_floors_the_spread_of_a_constant_warm_up() -> None:
+    detector = CUSUM(min_std=0.1)
+    detector.update_many(np.zeros(30))
+    assert detector.level == (0.0, 0.1)
+    # Each 0.2 is two floored deviations: the upper sum climbs 1.5 a value and passes 5 at 6.
+    assert detector.update_many(np.array([0.0, 0.2, 0.2, 0.2, 0.2])).tolist() == [4]
