@@ -154,7 +154,14 @@ def main() -> None:
     """Entry point of ``vigie serve triage``."""
     settings = TriageSettings()
     telemetry.configure_logging(settings.log_level)
-    classifier = load_classifier(settings)
+    from services.triage.model import ModelLoadError
+
+    try:
+        classifier = load_classifier(settings)
+    except ModelLoadError as exc:
+        # Triage without its model would mis-order the queue silently: refuse to start.
+        log.critical("triage model not loaded: %s", exc)
+        raise SystemExit(f"vigie triage: {exc}") from exc
     start_http_server(settings.triage_metrics_port, addr=settings.triage_metrics_host)
     self_watch = build_self_watch(settings, classifier)
     app = FastStream(build_broker(settings, classifier, self_watch=self_watch), logger=log)

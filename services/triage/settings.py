@@ -16,9 +16,9 @@ class TriageSettings(CommonSettings):
     triage_metrics_port: int = 8002
     # None means the artefact shipped with the project.
     triage_model_dir: Path | None = None
-    # The platform can run before a model exists (first deployment): severity then comes from the
+    # The shipped model is used by default. Without it (``false``) severity comes from the
     # reported outcome only and every ReportTriaged says no model ran.
-    triage_use_model: bool = False
+    triage_use_model: bool = True
     # Below this calibrated confidence a human confirms the triage.
     triage_review_confidence: float = 0.6
 

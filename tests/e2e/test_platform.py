@@ -184,3 +184,49 @@ def test_serious_report_followed_from_form_to_closure(platform: dict[str, str]) 
         conn.execute("UPDATE audit_record SET actor = 'someone-else' WHERE action = 'mir_filed'")
     broken = subprocess.run(verify, env=env, capture_output=True, text=True, check=False)
     assert broken.returncode == 1 and "AUDIT CHAIN BROKEN" in broken.stdout
+
+
+def test_death_described_under_no_harm_is_flagged_with_the_ten_day_deadline(
+    platform: dict[str, str],
+) -> None:
+    """The reporter ticked "no harm" but wrote that the patient died: the shipped model reads the
+    death, the case goes to review, and the deadline is the 10-day one (MDR Art. 87(5))."""
+    from datetime import date, timedelta
+
+    report = {
+        "kind": "inappropriate_ai_suggestion",
+        "reporter_role": "physician",
+        "country": "FR",
+        "device": {
+            "name": "Sepsis Watch",
+            "manufacturer": "Acme Health",
+            "model_version": "2.4",
+        },
+        "awareness_date": "2026-11-20",
+        "outcome": "no_harm",
+        "language": "fr",
+        "narrative": "L'algorithme a classé le patient à faible risque et l'alerte n'a pas été "
+        "déclenchée. Le patient est décédé d'un choc septique dans la nuit.",
+    }
+    receipt = httpx.post(f"{INGEST}/api/v1/reports", json=report, timeout=30)
+    assert receipt.status_code == 202, receipt.text
+    report_id = receipt.json()["report_id"]
+    regulator = {"Authorization": f"Bearer {regulator_token(platform)}"}
+    deadline = time.monotonic() + 30
+    found = httpx.get(f"{REGISTRY}/api/v1/reports/{report_id}", headers=regulator, timeout=10)
+    while found.status_code == 404 and time.monotonic() < deadline:
+        time.sleep(0.3)
+        found = httpx.get(f"{REGISTRY}/api/v1/reports/{report_id}", headers=regulator, timeout=10)
+    assert found.status_code == 200, found.text
+    recorded = found.json()
+    assert recorded["outcome"] == "no_harm"
+    assert recorded["severity"] == "death"
+    assert recorded["needs_review"] is True
+    assert "narrative suggests death" in recorded["review_reasons"]
+    assert recorded["deadline"] == str(date(2026, 11, 20) + timedelta(days=10))
+    assert recorded["triage_model_version"].startswith("triage-")
+    queue = httpx.get(
+        f"{REGISTRY}/api/v1/cases", params={"needs_review": "true"}, headers=regulator, timeout=10
+    )
+    assert queue.status_code == 200
+    assert report_id in json.dumps(queue.json())

@@ -1,0 +1,47 @@
+"""`vigie serve triage` refuses to start on a missing or corrupted model, saying why."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from services.triage.model import DEFAULT_MODEL_DIR
+
+
+def serve_triage(model_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "VIGIE_TRIAGE_MODEL_DIR": str(model_dir),
+        "VIGIE_TRIAGE_METRICS_PORT": "0",
+        "VIGIE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "vigie", "serve", "triage"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_missing_model(tmp_path: Path) -> None:
+    result = serve_triage(tmp_path / "nowhere")
+    assert result.returncode != 0
+    assert "vigie train" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_corrupted_model(tmp_path: Path) -> None:
+    copy = tmp_path / "artefact"
+    shutil.copytree(DEFAULT_MODEL_DIR, copy)
+    model = next(p for p in copy.iterdir() if p.suffix == ".joblib")
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    model.write_bytes(bytes(data))
+    result = serve_triage(copy)
+    assert result.returncode != 0
+    assert "corrupt" in result.stderr.lower() or "checksum" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
