@@ -189,7 +189,7 @@ class CodeSuggestion(Part):
     """An IMDRF adverse-event term suggested by the classifier (a suggestion, not a fact)."""
 
     annex: Literal["A", "D", "E", "F"] = Field(description="IMDRF AET annex.")
-    code: str = Field(description="IMDRF code.", examples=["A0901"])
+    code: str = Field(description="IMDRF code.", examples=["A11"])
     term: str = Field(description="IMDRF preferred term.", examples=["Computer Software Problem"])
     probability: float = Field(ge=0, le=1, description="Calibrated probability of the suggestion.")
 

@@ -157,8 +157,8 @@ def test_serious_report_followed_from_form_to_closure(platform: dict[str, str]) 
         "content": {
             "manufacturer_awareness_date": "2026-11-22",
             "incident_description": "Score suppressed by a unit-conversion error in lactate input.",
-            "imdrf_device_problem_codes": ["A0901"],
-            "imdrf_cause_codes": ["D1301"],
+            "imdrf_device_problem_codes": ["A11"],
+            "imdrf_cause_codes": ["D19"],
             "root_cause_analysis": "Lactate in mg/dL read as mmol/L after an interface update.",
             "corrective_actions": "Release 2.4.1 validates units; field safety notice issued.",
         },

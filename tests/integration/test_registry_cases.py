@@ -29,8 +29,8 @@ ACME = DeviceRef(name="Lung", manufacturer="Acme", model_version="1", udi_di="08
 MIR = {
     "manufacturer_awareness_date": "2026-03-02",
     "incident_description": "Nodule not flagged by the detection model on a low-dose CT.",
-    "imdrf_device_problem_codes": ["A0901"],
-    "imdrf_cause_codes": ["D1301"],
+    "imdrf_device_problem_codes": ["A11"],
+    "imdrf_cause_codes": ["D19"],
 }
 
 

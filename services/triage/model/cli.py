@@ -1,0 +1,269 @@
+"""`vigie train` and `vigie evaluate`: rebuild the triage model, print what it is worth."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from services.triage.model import DEFAULT_MODEL_DIR, ModelLoadError, TriageModel
+from services.triage.model.artefact import read_evaluation
+from services.triage.model.dataset import (
+    MAUDE_FILE,
+    load_labelled_file,
+    load_maude,
+    project_data_dir,
+    read_feedback,
+)
+from services.triage.model.evaluation import (
+    evaluate_families,
+    family_table,
+    severity_metrics,
+    severity_table,
+    summary,
+    target_lines,
+)
+from services.triage.model.features import NarrativeFeatures
+from services.triage.model.progress import Progress
+from services.triage.model.severity import SeverityParams, label_index
+from services.triage.model.training import TrainParams, train
+
+_BATCH = 4096
+
+
+def _out(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"vigie: {message}\n")
+    return 2
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """``vigie train``: rebuild the artefact from data/ (and reviewer feedback)."""
+    data_dir = Path(args.data_dir)
+    feedback = []
+    if args.feedback:
+        try:
+            feedback = read_feedback(Path(args.feedback))
+        except (OSError, ValueError) as exc:
+            return _fail(str(exc))
+    if not args.no_kafka_feedback:
+        from services.triage.feedback import FeedbackUnavailable, fetch_feedback
+        from vigie.settings import CommonSettings
+
+        settings = CommonSettings()
+        try:
+            from_kafka = fetch_feedback(settings, timeout_s=5.0)
+        except FeedbackUnavailable as exc:
+            # Training must work offline (a fresh clone, CI): say it, and go on without.
+            sys.stderr.write(
+                f"vigie: reviewer feedback not read from Kafka ({exc}); training on data/ only\n"
+            )
+        else:
+            sys.stderr.write(
+                f"reviewer feedback: {len(from_kafka)} decisions from "
+                f"{settings.topics.triage_feedback}\n"
+            )
+            # A decision in a file given explicitly wins over the topic's for the same report.
+            given = {f.report_id for f in feedback}
+            feedback = [*feedback, *(f for f in from_kafka if f.report_id not in given)]
+    params = TrainParams(max_reports=args.max_reports)
+    try:
+        report = train(
+            data_dir=data_dir,
+            out_dir=Path(args.out),
+            feedback=feedback,
+            progress=Progress(),
+            params=params,
+            evaluate=not args.skip_evaluation,
+        )
+    except FileNotFoundError as exc:
+        return _fail(f"training data missing: {exc}")
+    _out(f"model {report.version} written to {report.out_dir}")
+    if "severity" in report.evaluation:
+        _out()
+        for line in severity_table(
+            report.evaluation["severity"], title="severity, leave-one-device-family-out"
+        ):
+            _out(line)
+    _out(
+        json.dumps(
+            {
+                "model_version": report.version,
+                "out_dir": str(report.out_dir),
+                "seconds": round(report.seconds, 1),
+                "reports": report.reports,
+                "feedback": report.feedback,
+                "artefact_bytes": report.artefact_bytes,
+            },
+            sort_keys=True,
+        )
+    )
+    return 0
+
+
+def _predict_labels(model: TriageModel, texts: list[str]) -> tuple[Any, Any]:
+    probabilities = []
+    for start in range(0, len(texts), _BATCH):
+        probabilities.append(model.severity.probabilities(texts[start : start + _BATCH]))
+    p = np.vstack(probabilities) if probabilities else np.zeros((0, 4))
+    return p, model.severity.decide(p)
+
+
+def _print_stored(model: TriageModel, evaluation: dict[str, Any]) -> dict[str, Any]:
+    sev = evaluation.get("severity")
+    if sev is None:
+        raise ModelLoadError(
+            f"the artefact of {model.version} was trained without evaluation; run `vigie train`"
+        )
+    _out(f"model {model.version}")
+    _out()
+    for line in severity_table(sev, title="severity, leave-one-device-family-out (MAUDE)"):
+        _out(line)
+    for line in target_lines(sev):
+        _out(line)
+    _out()
+    for line in family_table(sev["families"]):
+        _out(line)
+    op = evaluation["operating_point"]
+    _out()
+    _out(
+        f"shipped model operating point: P(death) >= {op['death_at']:.3f}, "
+        f"P(death)+P(serious) >= {op['critical_at']:.3f}"
+    )
+    cat = evaluation.get("category")
+    if cat:
+        _out(
+            f"category ({cat['scheme']}): macro-F1 {cat['macro_f1']:.3f}, "
+            f"accuracy {cat['accuracy']:.3f}, {cat['n']} incidents"
+        )
+    hw = evaluation.get("handwritten", {})
+    for lang in sorted(hw):
+        h = hw[lang]
+        _out(
+            f"hand-written {lang}: {h['n']} narratives, accuracy {h['accuracy']:.3f}, "
+            f"Death recall {h['death_recall']:.3f}, critical recall {h['critical_recall']:.3f}, "
+            f"no harm read as no harm {h['no_harm_read_as_no_harm']:.3f}, "
+            f"category accuracy {h['category_accuracy']:.3f}"
+        )
+    figures = summary(sev)
+    figures["scheme"] = sev["scheme"]
+    figures["handwritten"] = {
+        lang: {
+            k: round(hw[lang][k], 4)
+            for k in ("accuracy", "death_recall", "critical_recall", "no_harm_read_as_no_harm")
+        }
+        for lang in sorted(hw)
+    }
+    if cat:
+        figures["category_macro_f1"] = round(cat["macro_f1"], 4)
+    return figures
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """``vigie evaluate``: the shipped model's figures, or its figures on a labelled file."""
+    try:
+        model = TriageModel.load(Path(args.model_dir))
+    except ModelLoadError as exc:
+        return _fail(str(exc))
+    figures: dict[str, Any]
+    if args.data:
+        path = Path(args.data)
+        try:
+            data = load_labelled_file(path)
+        except (OSError, ValueError, KeyError, EOFError) as exc:
+            return _fail(f"cannot read {path}: {exc}")
+        if len(data) == 0:
+            return _fail(f"{path} has no row labelled Death, Injury, Malfunction or Other")
+        p, decided = _predict_labels(model, data.texts)
+        m = severity_metrics(label_index(data.labels), decided, p)
+        _out(f"model {model.version} on {path} ({len(data)} labelled reports)")
+        _out()
+        for line in severity_table(m, title=f"severity on {path.name}"):
+            _out(line)
+        figures = summary(m)
+        figures["data"] = str(path)
+    elif args.cv:
+        progress = Progress()
+        progress.stage("re-running the leave-one-family-out evaluation from data/")
+        maude = load_maude(Path(args.data_dir) / MAUDE_FILE)
+        params = SeverityParams(**_severity_params(model))
+        counter = NarrativeFeatures(cue_weight=params.cue_weight)
+        counts, cues = counter.counts(maude.texts)
+        y = label_index(maude.labels)
+        m = evaluate_families(
+            counter.vocabulary,
+            counts,
+            cues,
+            y,
+            maude.groups,
+            maude.weights,
+            params,
+            progress=progress.step,
+        )
+        for line in severity_table(m, title="severity, leave-one-device-family-out (re-run)"):
+            _out(line)
+        figures = summary(m)
+        figures["scheme"] = m["scheme"]
+    else:
+        try:
+            figures = _print_stored(model, read_evaluation(Path(args.model_dir)))
+        except ModelLoadError as exc:
+            return _fail(str(exc))
+    figures["model_version"] = model.version
+    _out(json.dumps(figures, sort_keys=True))
+    return 0
+
+
+def _severity_params(model: TriageModel) -> dict[str, Any]:
+    stored = model.manifest.params.get("severity", {}) if model.manifest else {}
+    known = SeverityParams().as_dict()
+    return {k: stored[k] for k in known if k in stored}
+
+
+def add_cli(subparsers: Any) -> None:
+    """Register ``vigie train`` and ``vigie evaluate``."""
+    data_default = str(project_data_dir())
+    trainer = subparsers.add_parser(
+        "train", help="rebuild the triage model from data/ (and reviewer feedback)"
+    )
+    trainer.add_argument("--data-dir", default=data_default, help="folder with maude/ and aiid/")
+    trainer.add_argument("--out", default=str(DEFAULT_MODEL_DIR), help="artefact directory")
+    trainer.add_argument(
+        "--feedback", default=None, help="JSON lines of TriageFeedback events to learn from"
+    )
+    trainer.add_argument(
+        "--no-kafka-feedback",
+        action="store_true",
+        help="do not read reviewer decisions from the feedback topic (reproduce the shipped model)",
+    )
+    trainer.add_argument(
+        "--max-reports", type=int, default=None, help="train on a stratified sample (quick runs)"
+    )
+    trainer.add_argument(
+        "--skip-evaluation", action="store_true", help="no cross-validation (quick runs)"
+    )
+    trainer.set_defaults(func=run_train)
+
+    evaluator = subparsers.add_parser(
+        "evaluate", help="print the triage model's evaluation, or evaluate it on a labelled file"
+    )
+    evaluator.add_argument("--model-dir", default=str(DEFAULT_MODEL_DIR))
+    evaluator.add_argument(
+        "--data",
+        default=None,
+        help="CSV (optionally .gz) with MAUDE's columns: event_description, "
+        "manufacturer_narrative, event_type",
+    )
+    evaluator.add_argument(
+        "--cv", action="store_true", help="re-run the family cross-validation from data/"
+    )
+    evaluator.add_argument("--data-dir", default=data_default)
+    evaluator.set_defaults(func=run_evaluate)

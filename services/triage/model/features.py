@@ -1,0 +1,120 @@
+"""Features of a narrative: TF-IDF of its words, plus a block of lexicon cues.
+
+Words are looked up in a vocabulary learned from the training narratives (a dictionary lookup
+per word is several times cheaper than hashing it); words never seen in training are dropped,
+as a linear model would give them no weight anyway. The cue block is appended unnormalised
+(scaled by ``cue_weight``) so that a single "died" in a long narrative weighs as much as in a
+short one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.feature_extraction.text import TfidfTransformer
+
+from services.triage.model.text import CUE_NAMES, analyse
+
+Analysed = tuple[list[str], list[str]]
+
+
+def analyse_all(texts: Sequence[str]) -> list[Analysed]:
+    """Words and cues of each narrative (see ``text.analyse``)."""
+    return [analyse(t) for t in texts]
+
+
+class NarrativeFeatures:
+    """Vocabulary, IDF weights and cue indicators of narratives."""
+
+    def __init__(self, *, cue_weight: float = 1.0) -> None:
+        self.cue_weight = cue_weight
+        self.vocabulary: dict[str, int] = {}
+        self._tfidf = TfidfTransformer(sublinear_tf=True)
+        self._cue_index = {name: i for i, name in enumerate(CUE_NAMES)}
+        # Columns with a document frequency in the fitted rows (None: every column).
+        self._known: NDArray[np.bool_] | None = None
+
+    @property
+    def n_terms(self) -> int:
+        """Number of word columns (the cue block follows them)."""
+        return len(self.vocabulary)
+
+    def learn_vocabulary(self, analysed: Sequence[Analysed]) -> None:
+        """Add every word of ``analysed`` to the vocabulary, in order of first appearance."""
+        vocabulary = self.vocabulary
+        for terms, _ in analysed:
+            for term in terms:
+                if term not in vocabulary:
+                    vocabulary[term] = len(vocabulary)
+
+    def counts_of(self, analysed: Sequence[Analysed]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Word counts (known words only) and the cue block of analysed narratives."""
+        get = self.vocabulary.get
+        indices: list[int] = []
+        indptr = [0]
+        cue_rows: list[int] = []
+        cue_cols: list[int] = []
+        cue_index = self._cue_index
+        for row, (terms, cues) in enumerate(analysed):
+            indices.extend([i for i in map(get, terms) if i is not None])
+            indptr.append(len(indices))
+            for col in {cue_index[c] for c in cues}:
+                cue_rows.append(row)
+                cue_cols.append(col)
+        counts = sp.csr_matrix(
+            (np.ones(len(indices)), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
+            shape=(len(analysed), self.n_terms),
+        )
+        counts.sum_duplicates()
+        cue_block = sp.csr_matrix(
+            (np.full(len(cue_rows), self.cue_weight), (cue_rows, cue_cols)),
+            shape=(len(analysed), len(cue_index)),
+        )
+        return counts, cue_block
+
+    def counts(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Learn the vocabulary of ``texts`` and return their counts and cues (for training)."""
+        analysed = analyse_all(texts)
+        self.learn_vocabulary(analysed)
+        return self.counts_of(analysed)
+
+    def with_counts(
+        self, counts: sp.csr_matrix, cues: sp.csr_matrix, *, fit: bool
+    ) -> sp.csr_matrix:
+        """Features from counts; ``fit`` learns the IDF weights and which words are known."""
+        if fit:
+            self._known = np.asarray((counts > 0).sum(axis=0)).ravel() > 0
+            weighted = self._tfidf.fit_transform(counts)
+        else:
+            if self._known is not None and not self._known.all():
+                # Words absent from the fitted rows are dropped, as at serving time.
+                counts = sp.csr_matrix(counts @ sp.diags(self._known.astype(np.float64)))
+                counts.eliminate_zeros()
+            weighted = self._tfidf.transform(counts)
+        return sp.hstack([weighted, cues], format="csr")
+
+    def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Learn vocabulary and IDF weights from ``texts`` and return their features."""
+        counts, cues = self.counts(texts)
+        return self.with_counts(counts, cues, fit=True)
+
+    def transform_analysed(self, analysed: Sequence[Analysed]) -> sp.csr_matrix:
+        """Features of analysed narratives."""
+        counts, cues = self.counts_of(analysed)
+        return self.with_counts(counts, cues, fit=False)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Features of ``texts``."""
+        return self.transform_analysed(analyse_all(texts))
+
+    def cue_sets(self, x: sp.csr_matrix) -> list[frozenset[str]]:
+        """The lexicon cues present in each row of a feature matrix from ``transform``."""
+        block = sp.csr_matrix(x[:, self.n_terms :])
+        names = CUE_NAMES
+        return [
+            frozenset(names[j] for j in block.indices[block.indptr[i] : block.indptr[i + 1]])
+            for i in range(block.shape[0])
+        ]

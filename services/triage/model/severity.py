@@ -1,0 +1,213 @@
+"""Severity classifier: linear model, calibration on held-out device families, operating points.
+
+Probabilities are calibrated on device families the classifier did not see (GroupKFold over
+families, then a multinomial logistic map of the four decision scores): a new device family is
+what triage meets in service, so that is the distribution the probabilities must be honest on.
+The same held-out predictions choose the two operating thresholds:
+
+- *critical* (death or serious): the highest threshold on P(death) + P(serious) whose recall on
+  held-out families is at least ``critical_recall``;
+- *death*: the threshold on P(death) with the best F2 score on held-out families (recall weighs
+  four times precision). A recall target would put it in the tail of Death reports whose text
+  never says so, where it flags every report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+from sklearn.svm import LinearSVC
+
+from services.triage.model.dataset import SEVERITY_LABELS
+from services.triage.model.features import NarrativeFeatures
+
+DEATH, SERIOUS, MALFUNCTION, OTHER = range(4)
+# Missing classes in a calibration fold score far below any observed decision value.
+_ABSENT_SCORE = -10.0
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SeverityParams:
+    """Everything that shapes the severity model (part of the model version)."""
+
+    cue_weight: float = 0.5
+    svm_c: float = 0.1
+    calibration_folds: int = 3
+    calibration_c: float = 100.0
+    critical_recall: float = 0.9
+    death_beta: float = 2.0
+    feedback_weight: float = 5.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        """Plain dictionary for the manifest."""
+        return asdict(self)
+
+
+def label_index(labels: Sequence[str] | NDArray[np.str_]) -> NDArray[np.intp]:
+    """Severity labels as indices into ``SEVERITY_LABELS``."""
+    lookup = {label: i for i, label in enumerate(SEVERITY_LABELS)}
+    return np.asarray([lookup[str(label)] for label in labels], dtype=np.intp)
+
+
+def _scores(classifier: LinearSVC, x: sp.csr_matrix) -> NDArray[np.float64]:
+    """Decision scores in the four severity columns (absent classes get a very low score)."""
+    out = np.full((x.shape[0], len(SEVERITY_LABELS)), _ABSENT_SCORE)
+    raw = classifier.decision_function(x)
+    classes = np.asarray(classifier.classes_, dtype=np.intp)
+    if raw.ndim == 1:  # two classes: sklearn returns the score of the second one
+        out[:, classes[1]] = raw
+        out[:, classes[0]] = -raw
+    else:
+        out[:, classes] = raw
+    return out
+
+
+def _probabilities(
+    calibrator: LogisticRegression, scores: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    out = np.zeros((scores.shape[0], len(SEVERITY_LABELS)))
+    out[:, np.asarray(calibrator.classes_, dtype=np.intp)] = calibrator.predict_proba(scores)
+    return out
+
+
+def critical_threshold(
+    probabilities: NDArray[np.float64], y: NDArray[np.intp], recall: float
+) -> float:
+    """Highest threshold on P(death) + P(serious) keeping critical recall at least ``recall``."""
+    critical = probabilities[:, DEATH] + probabilities[:, SERIOUS]
+    positives = np.sort(critical[y <= SERIOUS])[::-1]
+    if len(positives) == 0:
+        return 0.5
+    k = min(len(positives) - 1, max(0, int(np.ceil(recall * len(positives))) - 1))
+    return float(positives[k])
+
+
+def death_threshold(probabilities: NDArray[np.float64], y: NDArray[np.intp], beta: float) -> float:
+    """Threshold on P(death) with the best F-beta on the given held-out predictions."""
+    p = probabilities[:, DEATH]
+    is_death = y == DEATH
+    total = int(is_death.sum())
+    if total == 0:
+        return 0.5
+    order = np.argsort(-p, kind="stable")
+    tp = np.cumsum(is_death[order])
+    predicted = np.arange(1, len(p) + 1)
+    precision = tp / predicted
+    recall_ = tp / total
+    b2 = beta * beta
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(tp > 0, (1 + b2) * precision * recall_ / (b2 * precision + recall_), 0.0)
+    # Only cut between distinct probabilities.
+    distinct = np.r_[p[order][1:] < p[order][:-1], True]
+    f = np.where(distinct, f, -1.0)
+    best = int(np.argmax(f))
+    return float(p[order][best])
+
+
+def decide(
+    probabilities: NDArray[np.float64], *, death_at: float, critical_at: float
+) -> NDArray[np.intp]:
+    """Severity index of each row under the two operating thresholds."""
+    p = probabilities
+    out = np.where(p[:, MALFUNCTION] >= p[:, OTHER], MALFUNCTION, OTHER)
+    out = np.where(p[:, DEATH] + p[:, SERIOUS] >= critical_at, SERIOUS, out)
+    return np.where(p[:, DEATH] >= death_at, DEATH, out).astype(np.intp)
+
+
+@dataclass
+class HeldOut:
+    """Calibrated predictions for training rows from models that did not see their family."""
+
+    probabilities: NDArray[np.float64]
+    y: NDArray[np.intp]
+
+
+class SeverityModel:
+    """Features, linear classifier, calibrator and the two operating thresholds."""
+
+    def __init__(
+        self,
+        features: NarrativeFeatures,
+        classifier: LinearSVC,
+        calibrator: LogisticRegression,
+        *,
+        death_at: float,
+        critical_at: float,
+    ) -> None:
+        self.features = features
+        self.classifier = classifier
+        self.calibrator = calibrator
+        self.death_at = death_at
+        self.critical_at = critical_at
+
+    def probabilities_of(self, x: sp.csr_matrix) -> NDArray[np.float64]:
+        """Calibrated probabilities of featurised rows."""
+        return _probabilities(self.calibrator, _scores(self.classifier, x))
+
+    def probabilities(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """Calibrated probabilities of each severity, columns in ``SEVERITY_LABELS`` order."""
+        return self.probabilities_of(self.features.transform(texts))
+
+    def decide(self, probabilities: NDArray[np.float64]) -> NDArray[np.intp]:
+        """Severity index of each row at this model's operating point."""
+        return decide(probabilities, death_at=self.death_at, critical_at=self.critical_at)
+
+
+def _classifier(params: SeverityParams) -> LinearSVC:
+    return LinearSVC(C=params.svm_c, random_state=0)
+
+
+def fit_severity(
+    vocabulary: dict[str, int],
+    counts: sp.csr_matrix,
+    cues: sp.csr_matrix,
+    y: NDArray[np.intp],
+    groups: NDArray[np.str_],
+    weights: NDArray[np.float64],
+    params: SeverityParams,
+    *,
+    progress: Progress | None = None,
+) -> tuple[SeverityModel, HeldOut]:
+    """Fit on precomputed word counts and cues over ``vocabulary`` (``NarrativeFeatures.counts``).
+
+    Returns the model and its held-out-family predictions on the training rows, which chose the
+    calibration and the thresholds.
+    """
+    features = NarrativeFeatures(cue_weight=params.cue_weight)
+    features.vocabulary = vocabulary
+    x = features.with_counts(counts, cues, fit=True)
+    n_groups = len(set(groups.tolist()))
+    folds = min(params.calibration_folds, n_groups)
+    scores = np.full((len(y), len(SEVERITY_LABELS)), _ABSENT_SCORE)
+    if folds >= 2:
+        for k, (fit_rows, held_rows) in enumerate(GroupKFold(folds).split(x, y, groups)):
+            if progress:
+                progress(f"calibration fold {k + 1}/{folds}")
+            if len(set(y[fit_rows].tolist())) < 2:
+                continue
+            clf = _classifier(params).fit(x[fit_rows], y[fit_rows], sample_weight=weights[fit_rows])
+            scores[held_rows] = _scores(clf, x[held_rows])
+    if progress:
+        progress("final fit")
+    classifier = _classifier(params).fit(x, y, sample_weight=weights)
+    if folds < 2:  # a single family: nothing is held out, calibrate in-sample
+        scores = _scores(classifier, x)
+    calibrator = LogisticRegression(C=params.calibration_c, max_iter=2000)
+    calibrator.fit(scores, y, sample_weight=weights)
+    held = _probabilities(calibrator, scores)
+    model = SeverityModel(
+        features,
+        classifier,
+        calibrator,
+        death_at=death_threshold(held, y, params.death_beta),
+        critical_at=critical_threshold(held, y, params.critical_recall),
+    )
+    return model, HeldOut(probabilities=held, y=y)
