@@ -18,8 +18,14 @@ def test_three_nodes_acks_all_survives_a_dead_node() -> None:
         assert all(node.running for node in localkafka.status(SPEC))
         topic = "fault.test.v1"
         create_topics(bootstrap, [(topic, 3, {})])
+        # Metadata refreshed every second: the producer finds a partition's new leader quickly
+        # even when the old leader vanished without answering NOT_LEADER.
         producer = KafkaProducer(
-            bootstrap_servers=bootstrap.split(","), acks="all", retries=50, request_timeout_ms=15000
+            bootstrap_servers=bootstrap.split(","),
+            acks="all",
+            retries=50,
+            request_timeout_ms=15000,
+            metadata_max_age_ms=1000,
         )
         for i in range(200):
             producer.send(topic, key=str(i).encode(), value=f"before-{i}".encode())
