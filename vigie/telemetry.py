@@ -49,9 +49,7 @@ TELEMETRY_REFUSED = Counter(
     "vigie_telemetry_refused", "Telemetry windows refused by ingest", ["reason"]
 )
 # Drift signals published by the triage drift monitor, by detector and severity.
-DRIFT_SIGNALS = Counter(
-    "vigie_drift_signals", "Drift signals published", ["detector", "severity"]
-)
+DRIFT_SIGNALS = Counter("vigie_drift_signals", "Drift signals published", ["detector", "severity"])
 # Drift detections suppressed by the cool-down (one drift, one signal).
 DRIFT_SUPPRESSED = Counter(
     "vigie_drift_suppressed", "Drift detections suppressed by the cool-down", ["detector"]

@@ -18,7 +18,7 @@ from services.registry.reports.service import Recorded, record_triaged
 from services.registry.settings import RegistrySettings
 from services.registry.signals.service import SignalsRecorded, record_drift, record_usage
 from vigie import telemetry
-from vigie.consumers import raw_records
+from vigie.consumers import batch_subscriber, raw_records
 from vigie.contracts import DriftDetected, ReportTriaged, TelemetryWindow
 from vigie.kafka import dead_letter, decode_records
 
@@ -42,14 +42,12 @@ def register_consumer(
     # AckPolicy: the batch's offsets are committed only once its rows are committed and its
     # dead letters acknowledged; an exception rewinds the batch, and the upsert on report_id
     # makes the redelivery harmless.
-    @broker.subscriber(
+    @batch_subscriber(
+        broker,
         topic,
         group_id=settings.registry_group_id,
-        batch=True,
         max_records=settings.registry_max_records,
-        auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=raw_records,
     )
     async def on_triaged(records: list[Any], message: KafkaMessage) -> None:
         started = time.perf_counter()
@@ -76,14 +74,12 @@ def register_consumer(
             )
 
     # Same guarantees as for reports: offsets after the commit, upsert on signal_id.
-    @broker.subscriber(
+    @batch_subscriber(
+        broker,
         signals_topic,
         group_id=f"{settings.registry_group_id}-signals",
-        batch=True,
         max_records=settings.registry_max_records,
-        auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=raw_records,
     )
     async def on_signals(records: list[Any], message: KafkaMessage) -> None:
         batch = raw_records(message)
@@ -106,14 +102,12 @@ def register_consumer(
             return record_usage(session, events)
 
     # Usage is the denominator of trend reports; its own group so that it never slows drift.
-    @broker.subscriber(
+    @batch_subscriber(
+        broker,
         telemetry_topic,
         group_id=f"{settings.registry_group_id}-usage",
-        batch=True,
         max_records=settings.registry_max_records,
-        auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=raw_records,
     )
     async def on_telemetry(records: list[Any], message: KafkaMessage) -> None:
         batch = raw_records(message)

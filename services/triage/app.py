@@ -17,7 +17,7 @@ from services.triage.reports import Classifier, TriagePolicy, triage_batch
 from services.triage.selfwatch import SelfWatch
 from services.triage.settings import TriageSettings
 from vigie import telemetry
-from vigie.consumers import raw_records
+from vigie.consumers import batch_subscriber, raw_records
 from vigie.contracts import ReportSubmitted, TelemetryWindow
 from vigie.kafka import dead_letter, decode_records, make_broker, publish_events
 
@@ -80,14 +80,12 @@ def build_broker(
 
     # Offsets are committed only after the triaged events and dead letters were acknowledged by
     # the broker (AckPolicy.ACK); any failure rewinds the batch (NACK) for another attempt.
-    @broker.subscriber(
+    @batch_subscriber(
+        broker,
         topics.reports,
         group_id=settings.triage_group_id,
-        batch=True,
         max_records=settings.triage_max_records,
-        auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=raw_records,
     )
     async def on_reports(records: list[Any], message: KafkaMessage) -> None:
         started = time.perf_counter()
@@ -116,14 +114,12 @@ def build_broker(
     # Windows of one device arrive in order (keyed by device and model version); signals are
     # published before the offsets are committed, and carry ids derived from the window, so a
     # redelivery publishes the same signal again, which the registry de-duplicates.
-    @broker.subscriber(
+    @batch_subscriber(
+        broker,
         topics.telemetry,
         group_id=settings.drift_group_id,
-        batch=True,
         max_records=settings.drift_max_records,
-        auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=raw_records,
     )
     async def on_telemetry(records: list[Any], message: KafkaMessage) -> None:
         batch = raw_records(message)

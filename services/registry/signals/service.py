@@ -7,8 +7,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
@@ -161,11 +162,12 @@ def record_usage(session: Session, windows: Sequence[TelemetryWindow]) -> int:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _scope(principal: Principal) -> ColumnElement[bool]:
+def _scope(principal: Principal, manufacturer_key: Any) -> ColumnElement[bool]:
+    """Rows the principal may read: all for regulators, its own devices' for a manufacturer."""
     if principal.role in (Role.REGULATOR, Role.ADMIN):
-        return col(DriftSignal.signal_id).is_not(None)
+        return true()
     if principal.role is Role.MANUFACTURER and principal.manufacturer_key:
-        return col(DriftSignal.manufacturer_key) == principal.manufacturer_key
+        return col(manufacturer_key) == principal.manufacturer_key
     raise AccessDenied(principal.role.value)
 
 
@@ -178,7 +180,7 @@ def list_drift(
     limit: int = 50,
 ) -> list[DriftSignalPublic]:
     """Newest drift signals the caller may read."""
-    query = select(DriftSignal).where(_scope(principal))
+    query = select(DriftSignal).where(_scope(principal, DriftSignal.manufacturer_key))
     if severity is not None:
         query = query.where(col(DriftSignal.severity) == severity)
     if device_name is not None:
@@ -190,19 +192,13 @@ def list_drift(
 def get_drift(session: Session, signal_id: uuid.UUID, *, principal: Principal) -> DriftSignalPublic:
     """One drift signal (404 also when it exists but is another manufacturer's)."""
     signal = session.exec(
-        select(DriftSignal).where(col(DriftSignal.signal_id) == signal_id, _scope(principal))
+        select(DriftSignal).where(
+            col(DriftSignal.signal_id) == signal_id, _scope(principal, DriftSignal.manufacturer_key)
+        )
     ).first()
     if signal is None:
         raise NotFound("signal")
     return DriftSignalPublic.model_validate(signal.model_dump())
-
-
-def _report_scope(principal: Principal) -> ColumnElement[bool]:
-    if principal.role in (Role.REGULATOR, Role.ADMIN):
-        return col(Report.report_id).is_not(None)
-    if principal.role is Role.MANUFACTURER and principal.manufacturer_key:
-        return col(Report.manufacturer_key) == principal.manufacturer_key
-    raise AccessDenied(principal.role.value)
 
 
 def _iso_week(day: date) -> str:
@@ -228,7 +224,7 @@ def trends(
         col(Report.device_name),
         col(Report.manufacturer),
         col(Report.awareness_date),
-    ).where(_report_scope(principal), col(Report.awareness_date) >= first)
+    ).where(_scope(principal, Report.manufacturer_key), col(Report.awareness_date) >= first)
     if device_name is not None:
         query = query.where(col(Report.device_name) == device_name)
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
