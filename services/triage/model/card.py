@@ -121,17 +121,22 @@ def render_card(*, version: str, evaluation: dict[str, Any], params: dict[str, A
         "- Features: TF-IDF of words over the training vocabulary (negated and hypothetical "
         "words are distinct words; no bigrams, which did not help on validation families) plus "
         "a block of lexicon cues "
-        "(death, arrest, hospital, surgery, harm, malfunction, software, … and their negated "
-        "forms), not length-normalised so one 'died' counts in a long report.",
+        "(death stated as a fact — 'died', 'expired', 'passed away', 'cause of death', "
+        "'autopsy' —, death merely mentioned — 'death', 'dying', 'risk of death' —, arrest, "
+        "hospital, surgery, harm, malfunction, software, … and their negated forms), not "
+        "length-normalised so one 'died' counts in a long report.",
         f"- Severity: linear SVM (C = {params['severity']['svm_c']}), calibrated by a multinomial "
         "logistic map of its four decision scores fitted on predictions for device families held "
         f"out of the fit ({params['severity']['calibration_folds']}-fold GroupKFold over "
-        "families).",
+        "families). In the SVM's fit each device family weighs (its size) ** "
+        f"{params['severity'].get('family_power', 1.0)}, so that Philips CPAP does not decide "
+        "alone what a death or an injury reads like; the calibrator keeps the rows' own weights.",
         "- Operating point, chosen on those held-out families: a report is **serious or worse** "
         f"when P(death) + P(serious) ≥ {op['critical_at']:.3f} (highest threshold keeping "
         f"validation recall ≥ {params['severity']['critical_recall']}), **death** when P(death) "
-        f"≥ {op['death_at']:.3f} (best F2 on validation). Otherwise the likelier of malfunction "
-        "and other. Confidence is the probability of the class given.",
+        f"≥ {op['death_at']:.3f} (best F{params['severity']['death_beta']:g} on validation). "
+        "Otherwise the likelier of malfunction and other. Confidence is the probability of the "
+        "class given.",
         f"- Category: linear SVM (C = {params['category']['svm_c']}) on the same kind of "
         "features, sigmoid-calibrated by cross-validation (`CalibratedClassifierCV`), every "
         "category weighted equally in fit and calibration: AIID's mix (a third 'other', mostly "

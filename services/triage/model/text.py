@@ -5,7 +5,10 @@ accent-folded and its severity and device vocabulary mapped to the English words
 that the English-trained weights fire on French cues. Negation scope is marked (``neg_`` prefix on
 the words that follow "no", "not", "without", ... up to punctuation), so that "sans conséquence
 pour le patient" and "no patient harm or injury" read as the absence of harm, not as harm.
-Lexicon cues (``cue_death``, ``cue_neg_harm``, ...) pool synonyms into one feature each.
+Lexicon cues (``cue_death``, ``cue_neg_harm``, ...) pool synonyms into one feature each; a death
+stated as a fact ("expired", "passed away", "cause of death": ``cue_death``) is kept apart from
+the word death merely mentioned ("death", "dying", "dead": ``cue_death_mention``), which
+litigation and recall templates use about patients who are alive.
 """
 
 from __future__ import annotations
@@ -614,6 +617,12 @@ _ENGLISH_PHRASES: dict[str, dict[str, str]] = {
         "killed himself": "suicide",
     },
     "passed away": {"passed away": "died"},
+    "death": {
+        "cause of death": "died",
+        "date of death": "died",
+        "time of death": "died",
+        "death certificate": "died",
+    },
     "survive": {"did not survive": "died"},
     "resuscitated": {"could not be resuscitated": "died"},
     "now gone": {"is now gone": "died"},
@@ -710,27 +719,31 @@ _PIECES = re.compile(r"[a-z0-9]+|[.;:!?,()\"]")
 # --- cue lexicon ----------------------------------------------------------------------------
 
 CUE_WORDS: dict[str, tuple[str, ...]] = {
+    # A death stated as a fact about someone ("the patient expired", "autopsy"), apart from
+    # words that often speak of death without one ("risk of death", "dying to", "dead battery").
     "death": (
         "died",
-        "dies",
-        "die",
-        "dying",
-        "death",
-        "deaths",
-        "dead",
         "deceased",
         "expired",
         "expire",
         "expires",
-        "fatal",
         "fatality",
         "autopsy",
         "coroner",
         "decedent",
         "funeral",
         "succumbed",
-        "suicide",
         "demise",
+    ),
+    "death_mention": (
+        "dies",
+        "die",
+        "dying",
+        "death",
+        "deaths",
+        "dead",
+        "fatal",
+        "suicide",
         "mortality",
     ),
     "arrest": ("arrest", "resuscitation", "resuscitated", "cpr", "asystole", "suicide"),

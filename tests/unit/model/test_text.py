@@ -55,8 +55,16 @@ def test_negation_stops_at_a_new_clause() -> None:
 def test_hypothetical_death_is_not_a_death() -> None:
     _, cues = analyse("The foam would be likely to cause or contribute to death.")
     assert "cue_death" not in cues
-    assert "cue_neg_death" in cues
+    # "death" is a mention of death, not a death: its hypothetical reads as a negated mention.
+    assert "cue_neg_death_mention" in cues
     _, cues = analyse("L'erreur aurait pu entraîner le décès.")
+    assert "cue_death" not in cues
+
+
+def test_a_stated_death_is_apart_from_a_mention_of_death() -> None:
+    assert "cue_death" in analyse("The cause of death was listed as cardiac arrest.")[1]
+    assert "cue_death" in analyse("The patient passed away at home.")[1]
+    _, cues = analyse("The lawsuit alleges an increased risk of death and emotional distress.")
     assert "cue_death" not in cues
 
 
