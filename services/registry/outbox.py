@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 
 from faststream.kafka import KafkaBroker
-from sqlalchemy import Column, DateTime, Text, func
+from sqlalchemy import Column, DateTime, Text, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -48,6 +48,7 @@ def enqueue_alert(session: Session, alert: Alert, *, topic: str, key: str) -> No
             key=key,
             event_type=alert.alert_type.value,
             payload=alert.model_dump_json(),
+            created_at=utcnow(),
         )
     )
 
@@ -150,8 +151,9 @@ class OutboxRelay:
 
     def _mark(self, ids: list[int]) -> None:
         with Session(self._engine) as session:
-            now = utcnow()
-            for event in session.exec(select(OutboxEvent).where(col(OutboxEvent.id).in_(ids))):
-                event.published_at = now
-                session.add(event)
+            session.execute(
+                update(OutboxEvent)
+                .where(col(OutboxEvent.id).in_(ids))
+                .values(published_at=utcnow())
+            )
             session.commit()

@@ -22,20 +22,29 @@ def windows(n: int, offset: int = 0) -> list[TelemetryWindow]:
     rng = np.random.default_rng(offset)
     start = datetime(2026, 11, 1, tzinfo=UTC)
     return [
-        summarise_window(DEVICE, start + timedelta(hours=offset + i),
-                         start + timedelta(hours=offset + i + 1),
-                         scores=rng.beta(2, 5, 300), features={"age": rng.normal(60, 12, 300)})
+        summarise_window(
+            DEVICE,
+            start + timedelta(hours=offset + i),
+            start + timedelta(hours=offset + i + 1),
+            scores=rng.beta(2, 5, 300),
+            features={"age": rng.normal(60, 12, 300)},
+        )
         for i in range(n)
     ]
 
 
 def test_windows_survive_a_broker_outage(kafka_bootstrap: str, tmp_path: Path) -> None:
-    settings = CommonSettings(kafka_bootstrap_servers=kafka_bootstrap,
-                              topic_namespace=fresh_namespace())
+    settings = CommonSettings(
+        kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=fresh_namespace()
+    )
     provision(settings)
-    reporter = DeviceReporter(bootstrap_servers=kafka_bootstrap, spool_path=tmp_path / "spool",
-                              topic=settings.topics.telemetry, send_timeout_s=3,
-                              retry_interval_s=1)
+    reporter = DeviceReporter(
+        bootstrap_servers=kafka_bootstrap,
+        spool_path=tmp_path / "spool",
+        topic=settings.topics.telemetry,
+        send_timeout_s=3,
+        retry_interval_s=1,
+    )
     before, during, after = windows(20), windows(15, 100), windows(10, 200)
     for w in before:
         assert reporter.send(w)
@@ -58,9 +67,13 @@ def test_windows_survive_a_broker_outage(kafka_bootstrap: str, tmp_path: Path) -
     reporter.close()
     assert len(reporter.spool) == 0
 
-    consumer = KafkaConsumer(settings.topics.telemetry, bootstrap_servers=kafka_bootstrap,
-                             group_id=None, auto_offset_reset="earliest",
-                             consumer_timeout_ms=5000)
+    consumer = KafkaConsumer(
+        settings.topics.telemetry,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+    )
     received = [TelemetryWindow.model_validate_json(r.value) for r in consumer]
     consumer.close()
     expected = {w.event_id for w in before + during + after}

@@ -176,16 +176,23 @@ def test_device_catalogue_is_seeded_and_learns_model_versions(app_client: TestCl
     unknown = DeviceRef(
         name="Homegrown triage bot", manufacturer="CHU Exemple", model_version="0.3"
     )
-    with session_of(app_client) as session:
-        record_triaged(
-            session,
-            [triaged(device=catalogued), triaged(device=catalogued), triaged(device=unknown)],
-            alerts_topic=ALERTS,
-        )
+
+    def record(*devices: DeviceRef) -> None:
+        with session_of(app_client) as session:
+            record_triaged(session, [triaged(device=d) for d in devices], alerts_topic=ALERTS)
+
+    record(catalogued, catalogued, unknown)
     tempus = app_client.get("/api/v1/devices/DEV_00001", headers=h).json()
     assert tempus["model_versions"] == ["2.1"] and tempus["udi_di"] == "00860004567890"
     bot = app_client.get("/api/v1/devices", headers=h, params={"q": "homegrown"}).json()["items"]
     assert bot[0]["source"] == "reported" and bot[0]["model_versions"] == ["0.3"]
+    # One batch naming the same unknown device in another case, twice, with a new version.
+    shouted = DeviceRef(
+        name="HOMEGROWN TRIAGE BOT", manufacturer="chu exemple", model_version="0.4"
+    )
+    record(shouted, unknown, shouted)
+    bots = app_client.get("/api/v1/devices", headers=h, params={"q": "homegrown"}).json()["items"]
+    assert len(bots) == 1 and bots[0]["model_versions"] == ["0.3", "0.4"]
     assert app_client.get("/api/v1/devices").status_code == 401
 
 

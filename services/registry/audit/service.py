@@ -49,29 +49,52 @@ def _lock_chain(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(7271)"))
 
 
+class Chain:
+    """The tail of the audit chain, extended in memory within the caller's transaction.
+
+    Opening it takes the append lock (PostgreSQL) and reads the tail once, so that a batch of
+    appends costs one query however many records it adds.
+    """
+
+    def __init__(self, session: Session) -> None:
+        _lock_chain(session)
+        pending = [o for o in session.new if isinstance(o, AuditRecord)]
+        if pending:
+            self.tail = pending[-1].hash
+        else:
+            last = session.exec(
+                select(AuditRecord).order_by(col(AuditRecord.seq).desc()).limit(1)
+            ).first()
+            self.tail = last.hash if last else GENESIS
+        self._session = session
+
+    def append(
+        self, *, case_id: uuid.UUID, actor: str, action: str, detail: dict[str, Any]
+    ) -> AuditRecord:
+        """Add a record after the tail (records are inserted in the order they are added)."""
+        body = json.dumps(detail, sort_keys=True, default=str, ensure_ascii=False)
+        at = utcnow()
+        record = AuditRecord(
+            case_id=case_id,
+            actor=actor,
+            action=action,
+            detail=body,
+            at=at,
+            prev_hash=self.tail,
+            hash=record_hash(
+                prev_hash=self.tail, case_id=case_id, actor=actor, action=action, detail=body, at=at
+            ),
+        )
+        self._session.add(record)
+        self.tail = record.hash
+        return record
+
+
 def append(
     session: Session, *, case_id: uuid.UUID, actor: str, action: str, detail: dict[str, Any]
 ) -> AuditRecord:
     """Append a record in the caller's transaction."""
-    _lock_chain(session)
-    last = session.exec(select(AuditRecord).order_by(col(AuditRecord.seq).desc()).limit(1)).first()
-    pending = [o for o in session.new if isinstance(o, AuditRecord)]
-    prev = pending[-1].hash if pending else (last.hash if last else GENESIS)
-    body = json.dumps(detail, sort_keys=True, default=str, ensure_ascii=False)
-    at = utcnow()
-    record = AuditRecord(
-        case_id=case_id,
-        actor=actor,
-        action=action,
-        detail=body,
-        at=at,
-        prev_hash=prev,
-        hash=record_hash(
-            prev_hash=prev, case_id=case_id, actor=actor, action=action, detail=body, at=at
-        ),
-    )
-    session.add(record)
-    return record
+    return Chain(session).append(case_id=case_id, actor=actor, action=action, detail=detail)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, func, not_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from services.registry.audit.service import append
+from services.registry.audit.service import Chain, append
 from services.registry.auth.models import Role
 from services.registry.auth.service import Principal
 from services.registry.cases.models import (
@@ -54,10 +54,16 @@ def _actor(principal: Principal | None) -> str:
     return "system" if principal is None else f"{principal.role.value}:{principal.token_id}"
 
 
-def open_case(session: Session, event: ReportTriaged) -> Case:
-    """Open the case of a newly recorded report (caller commits)."""
+def open_case(session: Session, event: ReportTriaged, *, chain: Chain | None = None) -> Case:
+    """Open the case of a newly recorded report (caller commits); a batch passes its audit
+    ``chain`` so that the tail is read once."""
     report, triage = event.report, event.triage
+    now = utcnow()
+    # Every column given: pydantic's default factories cost more than the insert itself.
     case = Case(
+        case_id=uuid.uuid4(),
+        opened_at=now,
+        updated_at=now,
         status=S.TRIAGED,
         severity=triage.severity,
         serious_incident=event.regulatory.serious_incident,
@@ -70,9 +76,12 @@ def open_case(session: Session, event: ReportTriaged) -> Case:
         category=triage.category,
     )
     session.add(case)
-    session.add(CaseReport(case_id=case.case_id, report_id=report.report_id, role=LinkRole.PRIMARY))
-    append(
-        session,
+    session.add(
+        CaseReport(
+            case_id=case.case_id, report_id=report.report_id, role=LinkRole.PRIMARY, linked_at=now
+        )
+    )
+    (chain or Chain(session)).append(
         case_id=case.case_id,
         actor="system",
         action="opened",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import func, or_
@@ -12,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from services.registry.devices.models import Device, DeviceModelVersion, DevicePage, DevicePublic
 from services.registry.errors import NotFound
-from vigie.contracts import DeviceRef
+from vigie.contracts import DeviceRef, utcnow
 
 CATALOGUE = Path(__file__).resolve().parents[3] / "data" / "devices" / "fda_ai_devices.csv.gz"
 _RISK_CLASS = {"510k": "II (FDA 510(k))", "de_novo": "I/II (FDA De Novo)", "pma": "III (FDA PMA)"}
@@ -58,58 +59,98 @@ def _reported_id(ref: DeviceRef) -> str:
     return "REP_" + digest.hexdigest()[:16]
 
 
-def resolve(session: Session, ref: DeviceRef) -> Device:
-    """The catalogue entry of a reported device (UDI-DI first, then name and manufacturer).
+def _ref_key(ref: DeviceRef) -> tuple[str | None, str, str]:
+    return (ref.udi_di, ref.name.casefold(), ref.manufacturer.casefold())
+
+
+def resolve_many(
+    session: Session, refs: Iterable[DeviceRef]
+) -> dict[tuple[str | None, str, str], Device]:
+    """The catalogue entry of each reported device, keyed by (UDI-DI, name, manufacturer) in
+    lower case: UDI-DI first, then name and manufacturer, in two queries for the whole batch.
 
     A device absent from the catalogue is added as 'reported' so that its model versions and
     cases are still followed.
     """
-    if ref.udi_di:
-        found = session.exec(select(Device).where(col(Device.udi_di) == ref.udi_di)).first()
-        if found:
-            return found
-    found = session.exec(
-        select(Device).where(
-            col(Device.name_key) == ref.name.casefold(),
-            col(Device.manufacturer_key) == ref.manufacturer.casefold(),
+    wanted = {_ref_key(r): r for r in refs}
+    if not wanted:
+        return {}
+    by_udi: dict[str, Device] = {}
+    udis = {r.udi_di for r in wanted.values() if r.udi_di}
+    if udis:
+        for device in session.exec(
+            select(Device).where(col(Device.udi_di).in_(udis)).order_by(col(Device.device_id))
+        ):
+            by_udi.setdefault(device.udi_di or "", device)
+    by_name: dict[tuple[str, str], Device] = {}
+    for device in session.exec(
+        select(Device)
+        .where(
+            col(Device.name_key).in_({k[1] for k in wanted}),
+            col(Device.manufacturer_key).in_({k[2] for k in wanted}),
         )
-    ).first()
-    if found is None:
-        found = session.get(Device, _reported_id(ref))
-    if found is None:
-        found = Device(
-            device_id=_reported_id(ref),
-            name=ref.name,
-            name_key=ref.name.casefold(),
-            manufacturer=ref.manufacturer,
-            manufacturer_key=ref.manufacturer.casefold(),
-            udi_di=ref.udi_di,
-        )
-        session.add(found)
+        .order_by(col(Device.device_id))
+    ):
+        by_name.setdefault((device.name_key, device.manufacturer_key), device)
+    found: dict[tuple[str | None, str, str], Device] = {}
+    added = False
+    for key, ref in wanted.items():
+        match = by_udi.get(ref.udi_di or "") or by_name.get(key[1:])
+        if match is None:
+            match = session.get(Device, _reported_id(ref))
+        if match is None:
+            device = Device(
+                device_id=_reported_id(ref),
+                name=ref.name,
+                name_key=key[1],
+                manufacturer=ref.manufacturer,
+                manufacturer_key=key[2],
+                udi_di=ref.udi_di,
+            )
+            session.add(device)
+            added = True
+        else:
+            device = match
+            if ref.udi_di and not device.udi_di:
+                device.udi_di = ref.udi_di
+                session.add(device)
+        by_name.setdefault(key[1:], device)
+        found[key] = device
+    if added:
         session.flush()
-    elif ref.udi_di and not found.udi_di:
-        found.udi_di = ref.udi_di
-        session.add(found)
     return found
+
+
+def resolve(session: Session, ref: DeviceRef) -> Device:
+    """The catalogue entry of one reported device (see :func:`resolve_many`)."""
+    return resolve_many(session, [ref])[_ref_key(ref)]
+
+
+def note_model_versions(session: Session, refs: Iterable[DeviceRef]) -> None:
+    """Remember that each device's model version was seen (caller commits), in two queries
+    for the whole batch."""
+    refs = list(refs)
+    devices = resolve_many(session, refs)
+    seen = {(devices[_ref_key(r)].device_id, r.model_version) for r in refs}
+    known = set(
+        session.exec(
+            select(DeviceModelVersion.device_id, DeviceModelVersion.model_version).where(
+                col(DeviceModelVersion.device_id).in_({d for d, _ in seen})
+            )
+        )
+    )
+    pending = {
+        (o.device_id, o.model_version) for o in session.new if isinstance(o, DeviceModelVersion)
+    }
+    for device_id, version in sorted(seen - known - pending):
+        session.add(
+            DeviceModelVersion(device_id=device_id, model_version=version, first_seen=utcnow())
+        )
 
 
 def note_model_version(session: Session, ref: DeviceRef) -> None:
     """Remember that ``ref``'s model version was seen (caller commits)."""
-    device = resolve(session, ref)
-    known = session.exec(
-        select(DeviceModelVersion).where(
-            col(DeviceModelVersion.device_id) == device.device_id,
-            col(DeviceModelVersion.model_version) == ref.model_version,
-        )
-    ).first()
-    pending = any(
-        isinstance(o, DeviceModelVersion)
-        and o.device_id == device.device_id
-        and o.model_version == ref.model_version
-        for o in session.new
-    )
-    if known is None and not pending:
-        session.add(DeviceModelVersion(device_id=device.device_id, model_version=ref.model_version))
+    note_model_versions(session, [ref])
 
 
 def _public(session: Session, devices: list[Device]) -> list[DevicePublic]:

@@ -13,11 +13,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from services.registry.audit.service import Chain
 from services.registry.auth.models import Role
 from services.registry.auth.service import Principal
 from services.registry.cases.models import Case, CaseStatus
 from services.registry.cases.service import open_case, primary_cases
-from services.registry.devices.service import note_model_version
+from services.registry.devices.service import note_model_versions
 from services.registry.errors import AccessDenied, InvalidValue, NotFound
 from services.registry.reports.models import (
     Report,
@@ -25,7 +26,7 @@ from services.registry.reports.models import (
     ReportPublic,
     ReportStatus,
 )
-from services.registry.subscriptions.service import raise_alert
+from services.registry.subscriptions.service import active_subscriptions, raise_alert
 from vigie.contracts import Alert, AlertType, ReportKind, ReportTriaged, Severity, utcnow
 
 # Namespace of alert ids derived from case ids: a case's alert keeps its id across relays.
@@ -114,15 +115,27 @@ def record_triaged(
     if not unique:
         return Recorded(0, len(events), 0)
     inserted = _insert_ignoring_duplicates(session, [_row(e) for e in unique.values()])
+    fresh = [unique[report_id] for report_id in sorted(inserted)]
     alerts = 0
-    for report_id in sorted(inserted):
-        event = unique[report_id]
-        note_model_version(session, event.report.device)
-        case = open_case(session, event)
-        if event.regulatory.serious_incident:
-            alert = serious_incident_alert(event, case)
-            raise_alert(session, alert, topic=alerts_topic, key=str(case.case_id))
-            alerts += 1
+    if fresh:
+        # Read what every report of the batch needs once (devices, audit tail, subscriptions),
+        # then add the rows without a flush per report: the commit writes them in bulk.
+        note_model_versions(session, [e.report.device for e in fresh])
+        chain = Chain(session)
+        subscriptions = active_subscriptions(session)
+        with session.no_autoflush:
+            for event in fresh:
+                case = open_case(session, event, chain=chain)
+                if event.regulatory.serious_incident:
+                    alert = serious_incident_alert(event, case)
+                    raise_alert(
+                        session,
+                        alert,
+                        topic=alerts_topic,
+                        key=str(case.case_id),
+                        subscriptions=subscriptions,
+                    )
+                    alerts += 1
     session.commit()
     return Recorded(len(inserted), len(events) - len(inserted), alerts)
 

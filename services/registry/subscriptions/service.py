@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
@@ -17,7 +18,7 @@ from services.registry.subscriptions.models import (
     SubscriptionCreate,
     SubscriptionPublic,
 )
-from vigie.contracts import Alert, AlertType, Severity
+from vigie.contracts import Alert, AlertType, Severity, utcnow
 
 _SUBSCRIBERS = (Role.REGULATOR, Role.ADMIN)
 
@@ -131,17 +132,38 @@ def matches(sub: Subscription, alert: Alert) -> bool:
     return all(checks)
 
 
-def raise_alert(session: Session, alert: Alert, *, topic: str, key: str) -> None:
+def active_subscriptions(session: Session) -> list[Subscription]:
+    """The subscriptions alerts are routed to."""
+    return list(session.exec(select(Subscription).where(col(Subscription.active))))
+
+
+def raise_alert(
+    session: Session,
+    alert: Alert,
+    *,
+    topic: str,
+    key: str,
+    subscriptions: Sequence[Subscription] | None = None,
+) -> None:
     """Queue ``alert`` for the regulators' topic and every matching subscription (caller
-    commits, so the alert exists exactly when the state it derives from does)."""
+    commits, so the alert exists exactly when the state it derives from does). A batch passes
+    the ``subscriptions`` it read once."""
     enqueue_alert(session, alert, topic=topic, key=key)
-    route(session, alert, key=key)
+    route(session, alert, key=key, subscriptions=subscriptions)
 
 
-def route(session: Session, alert: Alert, *, key: str) -> list[OutboxEvent]:
+def route(
+    session: Session,
+    alert: Alert,
+    *,
+    key: str,
+    subscriptions: Sequence[Subscription] | None = None,
+) -> list[OutboxEvent]:
     """Outbox copies of ``alert`` for every matching active subscription (caller commits)."""
     copies = []
-    for sub in session.exec(select(Subscription).where(col(Subscription.active))):
+    if subscriptions is None:
+        subscriptions = active_subscriptions(session)
+    for sub in subscriptions:
         if not matches(sub, alert):
             continue
         outbox_id = str(uuid.uuid5(alert.event_id, sub.name))
@@ -151,6 +173,7 @@ def route(session: Session, alert: Alert, *, key: str) -> list[OutboxEvent]:
             key=key,
             event_type=alert.alert_type.value,
             payload=alert.model_dump_json(),
+            created_at=utcnow(),
         )
         session.add(copy)
         session.add(
@@ -159,6 +182,7 @@ def route(session: Session, alert: Alert, *, key: str) -> list[OutboxEvent]:
                 alert_id=str(alert.event_id),
                 outbox_event_id=outbox_id,
                 case_id=alert.case_id,
+                routed_at=utcnow(),
             )
         )
         copies.append(copy)
