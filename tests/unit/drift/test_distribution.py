@@ -11,6 +11,7 @@ from scipy import stats
 from scipy.spatial import distance
 
 from services.triage.drift import PSI, Histogram, JensenShannon, KolmogorovSmirnov, Wasserstein
+from services.triage.drift.detectors.base import count_in_bins
 
 Floats = NDArray[np.float64]
 
@@ -56,6 +57,22 @@ def test_psi_bins_are_the_reference_deciles() -> None:
     assert psi.update(reference).statistic == pytest.approx(0.0, abs=1e-15)
     # Values beyond the reference's range land in the outer bins.
     assert psi.histogram(np.array([-5.0, 2_000.0])).tolist() == [1.0] + [0.0] * 8 + [1.0]
+
+
+@pytest.mark.parametrize("size", [10, 1_000, 50_000])
+def test_bin_counts_follow_half_open_bins_for_small_and_large_windows(size: int) -> None:
+    # Small windows are binned value by value, large ones by sorting: the counts must agree
+    # with the definition, values on an edge counting in the bin that starts there.
+    edges = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    rng = np.random.default_rng(size)
+    values = np.concatenate([rng.integers(-1, 6, size).astype(float), rng.random(size) * 5])
+    expected = [
+        np.sum(values < 1.0),
+        np.sum((values >= 1.0) & (values < 2.0)),
+        np.sum((values >= 2.0) & (values < 3.0)),
+        np.sum(values >= 3.0),
+    ]
+    assert count_in_bins(values, edges).tolist() == [float(n) for n in expected]
 
 
 def test_psi_of_the_same_sample_as_histogram_or_values() -> None:

@@ -174,11 +174,22 @@ def check_counts(counts: FloatArray) -> FloatArray:
     return counts
 
 
+# Window size from which sorting the window is faster than a binary search per value (measured
+# on 10 bins: 1,000 values 7.5 us against 13 us sorted; 4,000 values 51 us against 27 us).
+_SORT_ABOVE = 2_500
+
+
 def count_in_bins(values: FloatArray, edges: FloatArray) -> FloatArray:
     """Counts of ``values`` per bin; values beyond the outer edges count in the outer bins."""
-    # Placing the few edges in the sorted values beats placing each value among the edges
-    # (binary searches on random keys mispredict their branches).
-    below = np.searchsorted(np.sort(values), edges[1:-1], side="left")
+    inner = edges[1:-1]
+    if values.size <= _SORT_ABOVE:
+        # Bin [edge, next edge) of each value: the one after the last edge <= value.
+        return np.bincount(
+            np.searchsorted(inner, values, side="right"), minlength=inner.size + 1
+        ).astype(np.float64)
+    # For large windows, placing the few edges in the sorted values beats placing each value
+    # among the edges (binary searches on random keys mispredict their branches).
+    below = np.searchsorted(np.sort(values), inner, side="left")
     return np.diff(below, prepend=0, append=values.size).astype(np.float64)
 
 

@@ -82,8 +82,9 @@ class PSI(HistogramDetector):
         self.epsilon = float(epsilon)
         super().__init__(reference, threshold=threshold, bins=bins)
         self._floored_reference = np.maximum(self._reference, self.epsilon)
+        self._log_reference = np.log(self._floored_reference)
 
     def _compare(self, current: FloatArray) -> tuple[float, float | None]:
         actual = np.maximum(current, self.epsilon)
-        expected = self._floored_reference
-        return float(np.sum((actual - expected) * np.log(actual / expected))), None
+        gap = actual - self._floored_reference
+        return float(np.dot(gap, np.log(actual) - self._log_reference)), None
