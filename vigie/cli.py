@@ -56,6 +56,11 @@ def _add_own_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     audit = sub.add_parser("audit", help="the registry's audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="check the hash chain of every audit record")
+    verify.add_argument(
+        "--chain-only",
+        action="store_true",
+        help="check the hash chain alone, without the heads witnessed on Kafka",
+    )
     verify.set_defaults(func=commands.verify_audit)
 
     schemas = sub.add_parser("schemas", help="regenerate schemas/ from the code")

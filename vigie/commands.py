@@ -210,25 +210,52 @@ def create_token(args: argparse.Namespace) -> int:
 
 
 def verify_audit(args: argparse.Namespace) -> int:
-    """Check the audit chain; exit 1 and say where it breaks if it was tampered with."""
+    """Check the audit chain, and the heads witnessed on Kafka unless ``--chain-only``; exit 1
+    and say where it breaks if it was tampered with, 2 if the witness cannot be read."""
     from sqlmodel import Session
 
     from services.registry.audit.service import verify
+    from services.registry.audit.witness import WitnessConflict, witnessed_heads
     from services.registry.db import init_db, make_engine
     from services.registry.settings import RegistrySettings
+    from vigie.kafka import TopicUnavailable
 
-    engine = make_engine(RegistrySettings().database_url)
+    settings = RegistrySettings()
+    heads: dict[int, str] = {}
+    if not args.chain_only:
+        try:
+            heads = witnessed_heads(settings)
+        except TopicUnavailable as exc:
+            _out(
+                f"cannot read the witnessed heads on {settings.topics.audit_checkpoints}: {exc}. "
+                "Without them the newest records could have been removed unnoticed; "
+                "--chain-only checks the chain alone."
+            )
+            return 2
+        except WitnessConflict as exc:
+            _out(f"AUDIT CHAIN REWRITTEN: {exc}")
+            return 1
+    engine = make_engine(settings.database_url)
     init_db(engine)
     with Session(engine) as session:
-        result = verify(session)
-    if result.ok:
-        _out(f"audit chain intact: {result.records} records, head {result.head}")
-        return 0
-    _out(
-        f"AUDIT CHAIN BROKEN at record {result.first_bad_seq}: {result.problem} "
-        f"({result.records} records read)"
-    )
-    return 1
+        result = verify(session, heads)
+    if not result.ok:
+        _out(
+            f"AUDIT CHAIN BROKEN at record {result.first_bad_seq}: {result.problem} "
+            f"({result.records} records read)"
+        )
+        return 1
+    _out(f"audit chain intact: {result.records} records, head {result.head}")
+    if args.chain_only:
+        _out("chain only: removal of the newest records is not checked")
+    elif heads:
+        _out(
+            f"matches the {result.witnessed} heads witnessed on "
+            f"{settings.topics.audit_checkpoints} (newest: record {max(heads)})"
+        )
+    else:
+        _out(f"no head witnessed on {settings.topics.audit_checkpoints} yet")
+    return 0
 
 
 def schemas(args: argparse.Namespace) -> int:

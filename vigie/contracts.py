@@ -382,6 +382,20 @@ class TriageFeedback(Event):
     reason: str = Field(max_length=1000)
 
 
+class AuditCheckpoint(Event):
+    """The head of the registry's audit chain, published as a witness outside the database.
+
+    The chain alone shows any edit or removal inside it, but not the removal of its newest
+    records, nor a chain rewritten end to end with fresh hashes; a head kept on Kafka does.
+    """
+
+    seq: int = Field(ge=1, description="Sequence number of the newest audit record.")
+    head_hash: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="SHA-256 chain hash of that record."
+    )
+    registry: str = Field(max_length=200, description="Registry (consumer group) that saw it.")
+
+
 class SignalSeverity(StrEnum):
     """How urgently a signal needs a regulator's eyes."""
 

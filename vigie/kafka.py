@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from faststream.kafka import KafkaBroker
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import BaseModel, ValidationError
 
 from vigie import telemetry
@@ -214,3 +214,55 @@ async def publish_events(
             for key, event in events
         )
     )
+
+
+class TopicUnavailable(Exception):
+    """A topic could not be read to its end."""
+
+
+def read_topic(
+    settings: CommonSettings, topic: str, event: type[E], *, timeout_s: float = 10.0
+) -> tuple[list[E], int]:
+    """Every event on ``topic`` up to its end offsets now, oldest first per partition, and the
+    number of records that did not validate as ``event``.
+
+    Read without a consumer group: the callers (training, audit verification) need all of the
+    topic every time and must not move anybody's offsets. A topic that does not exist yet
+    reads as empty.
+    """
+    try:
+        consumer = KafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            request_timeout_ms=int(timeout_s * 1000) + 1000,
+            bootstrap_timeout_ms=int(timeout_s * 1000),
+        )
+    except KafkaError as exc:
+        raise TopicUnavailable(f"Kafka unreachable at {settings.kafka_bootstrap_servers}") from exc
+    events: list[E] = []
+    invalid = 0
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            return [], 0
+        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(assigned)
+        consumer.seek_to_beginning(*assigned)
+        end = consumer.end_offsets(assigned)
+        while any(consumer.position(tp) < end[tp] for tp in assigned):
+            batches = consumer.poll(timeout_ms=int(timeout_s * 1000))
+            if not batches:
+                raise TopicUnavailable(f"no progress reading {topic} in {timeout_s} s")
+            for records in batches.values():
+                for record in records:
+                    try:
+                        events.append(event.model_validate_json(record.value))
+                    except ValidationError:
+                        invalid += 1
+    except KafkaError as exc:
+        raise TopicUnavailable(f"{topic}: {exc}") from exc
+    finally:
+        consumer.close()
+    return events, invalid

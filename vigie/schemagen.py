@@ -14,6 +14,7 @@ from vigie import topics
 from vigie.contracts import (
     Alert,
     AlertType,
+    AuditCheckpoint,
     DeviceRef,
     DriftDetected,
     FeatureSummary,
@@ -138,6 +139,15 @@ def example_events() -> dict[str, list[BaseModel]]:
                 reason="Delayed diagnosis is a serious deterioration of health.",
             )
         ],
+        topics.AUDIT_CHECKPOINTS.name: [
+            AuditCheckpoint(
+                event_id=uuid.UUID("00000000-0000-4000-8000-000000000006"),
+                occurred_at=_AT,
+                seq=1842,
+                head_hash="9c1d4e2b7a0f5c3e8d6b1a4f2e9c7d5b3a1f0e8d6c4b2a09f7e5d3c1b9a8f6e4",
+                registry="vigie-registry",
+            )
+        ],
     }
 
 
@@ -244,6 +254,12 @@ def asyncapi(examples: dict[str, list[BaseModel]]) -> dict[str, Any]:
         ),
         "regulatorsReceiveAlerts": op(
             "receive", "Alert", "regulators subscribe; de-duplicate on event_id."
+        ),
+        "registryPublishesAuditHeads": op(
+            "send", "AuditCheckpoint", "registry publishes its audit chain's head when it moved."
+        ),
+        "auditVerifyReadsHeads": op(
+            "receive", "AuditCheckpoint", "`vigie audit verify` checks the chain against them."
         ),
     }
     return {

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vigie.topics import (
     ALERTS,
+    AUDIT_CHECKPOINTS,
     REPORTS,
     REPORTS_TRIAGED,
     SIGNALS,
@@ -55,6 +56,10 @@ class TopicNames:
     @property
     def triage_feedback(self) -> str:
         return self.name(TRIAGE_FEEDBACK)
+
+    @property
+    def audit_checkpoints(self) -> str:
+        return self.name(AUDIT_CHECKPOINTS)
 
 
 class CommonSettings(BaseSettings):

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from vigie.contracts import (
     Alert,
+    AuditCheckpoint,
     DriftDetected,
     ReportSubmitted,
     ReportTriaged,
@@ -81,6 +82,16 @@ SIGNALS = TopicSpec(
     config=_KEEP,
 )
 
+AUDIT_CHECKPOINTS = TopicSpec(
+    "vigie.audit.checkpoints.v1",
+    AuditCheckpoint,
+    "Heads of the registry's audit chain, an outside witness that `vigie audit verify` checks "
+    "the chain against, so that removing its newest records or rewriting it is detected; "
+    "key: registry.",
+    partitions=1,
+    config={"retention.ms": "-1", "cleanup.policy": "delete"},
+)
+
 ALL: tuple[TopicSpec, ...] = (
     REPORTS,
     REPORTS_TRIAGED,
@@ -88,6 +99,7 @@ ALL: tuple[TopicSpec, ...] = (
     SIGNALS,
     ALERTS,
     TRIAGE_FEEDBACK,
+    AUDIT_CHECKPOINTS,
 )
 
 

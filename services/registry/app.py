@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel import Session, text
 
+from services.registry.audit.witness import queue_checkpoint
 from services.registry.auth import views as auth_views
 from services.registry.cases import views as case_views
 from services.registry.consumer import register_consumer
@@ -53,27 +54,49 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
         batch=settings.outbox_batch,
         poll_s=settings.outbox_poll_s,
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        known_topics={settings.topics.alerts, settings.topics.triage_feedback},
+        known_topics={
+            settings.topics.alerts,
+            settings.topics.triage_feedback,
+            settings.topics.audit_checkpoints,
+        },
     )
     if consume:
         register_consumer(broker, settings, engine, on_commit=relay.notify)
 
     def scan_once() -> int:
         with Session(engine) as session:
-            return scan_signals(
+            raised = scan_signals(
                 session, alerts_topic=settings.topics.alerts, country=settings.registry_country
             )
+        if raised:
+            log.info("statistical signals raised", extra={"alerts": raised})
+        return raised
 
-    async def scan_loop() -> None:
+    witnessed_seq: list[int | None] = [None]
+
+    def checkpoint_once() -> int:
+        with Session(engine) as session:
+            checkpoint = queue_checkpoint(
+                session,
+                topic=settings.topics.audit_checkpoints,
+                registry=settings.registry_group_id,
+                after_seq=witnessed_seq[0],
+            )
+        if checkpoint is None:
+            return 0
+        witnessed_seq[0] = checkpoint.seq
+        return 1
+
+    async def every(period_s: float, work: Callable[[], int], what: str) -> None:
+        """Run ``work`` every ``period_s`` seconds; wake the relay when it queued events."""
         while True:
-            await asyncio.sleep(settings.signals_scan_s)
+            await asyncio.sleep(period_s)
             try:
-                raised = await asyncio.to_thread(scan_once)
-            except Exception:  # a failed scan is retried at the next period; log it loudly
-                log.exception("statistical signal scan failed")
+                queued = await asyncio.to_thread(work)
+            except Exception:  # retried at the next period; logged loudly
+                log.exception("%s failed", what)
                 continue
-            if raised:
-                log.info("statistical signals raised", extra={"alerts": raised})
+            if queued:
                 relay.notify()
 
     @asynccontextmanager
@@ -82,7 +105,18 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
         if consume:
             await broker.start()
             tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
-            tasks.append(asyncio.create_task(scan_loop(), name="signal-scan"))
+            tasks.append(
+                asyncio.create_task(
+                    every(settings.signals_scan_s, scan_once, "statistical signal scan"),
+                    name="signal-scan",
+                )
+            )
+            tasks.append(
+                asyncio.create_task(
+                    every(settings.audit_checkpoint_s, checkpoint_once, "audit checkpoint"),
+                    name="audit-checkpoint",
+                )
+            )
         try:
             yield
         finally:

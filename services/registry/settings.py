@@ -20,3 +20,6 @@ class RegistrySettings(CommonSettings):
     registry_country: str = "FR"
     # Statistical signals (trends, disproportionality) are recomputed this often.
     signals_scan_s: float = 300.0
+    # The audit chain's head is published on Kafka this often when it moved (a witness that
+    # `vigie audit verify` checks against: records newer than the last one can still vanish).
+    audit_checkpoint_s: float = 10.0

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from services.registry.app import create_app
 from services.registry.audit.models import AuditRecord
-from services.registry.audit.service import verify
+from services.registry.audit.service import record_hash, verify
 from services.registry.auth.models import Role
 from services.registry.auth.service import create_token
 from services.registry.reports.service import record_triaged
@@ -154,7 +154,7 @@ def test_serious_case_from_triage_to_closure(client: TestClient, database_url: s
     ]
     env = {**os.environ, "VIGIE_DATABASE_URL": database_url}
     ok = subprocess.run(
-        [sys.executable, "-m", "vigie", "audit", "verify"],
+        [sys.executable, "-m", "vigie", "audit", "verify", "--chain-only"],
         env=env,
         capture_output=True,
         text=True,
@@ -172,7 +172,7 @@ def test_serious_case_from_triage_to_closure(client: TestClient, database_url: s
         result = verify(session)
     assert not result.ok and result.first_bad_seq == row.seq
     broken = subprocess.run(
-        [sys.executable, "-m", "vigie", "audit", "verify"],
+        [sys.executable, "-m", "vigie", "audit", "verify", "--chain-only"],
         env=env,
         capture_output=True,
         text=True,
@@ -191,6 +191,43 @@ def test_deleting_an_audit_record_is_detected(client: TestClient) -> None:
         session.commit()
         result = verify(session)
     assert not result.ok and "removed" in (result.problem or "")
+
+
+def test_witnessed_heads_catch_truncation_and_a_rewritten_chain(client: TestClient) -> None:
+    record(client, *[triaged(device=ACME) for _ in range(4)])
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        rows = session.exec(select(AuditRecord).order_by(AuditRecord.seq)).all()
+        witnessed = {rows[1].seq: rows[1].hash, rows[-1].seq: rows[-1].hash}
+        assert verify(session, witnessed).ok and verify(session, witnessed).witnessed == 2
+
+        # Removing the newest record leaves a valid shorter chain: only the witness sees it.
+        session.delete(rows[-1])
+        session.commit()
+        assert verify(session).ok
+        truncated = verify(session, witnessed)
+        assert not truncated.ok and truncated.first_bad_seq == rows[-1].seq
+        assert "missing" in (truncated.problem or "")
+
+        # Editing a record and re-hashing everything after it keeps the chain consistent.
+        prev = rows[0].hash
+        for row in rows[1:-1]:
+            if row is rows[1]:
+                row.detail = row.detail[:-1] + ', "edited": true}'
+            row.prev_hash = prev
+            row.hash = record_hash(
+                prev_hash=prev,
+                case_id=row.case_id,
+                actor=row.actor,
+                action=row.action,
+                detail=row.detail,
+                at=row.at,
+            )
+            prev = row.hash
+            session.add(row)
+        session.commit()
+        assert verify(session).ok
+        rewritten = verify(session, {rows[1].seq: witnessed[rows[1].seq]})
+    assert not rewritten.ok and "rewritten" in (rewritten.problem or "")
 
 
 def test_queue_puts_overdue_first_and_merges_keep_every_report(client: TestClient) -> None:

@@ -1,8 +1,10 @@
 """Audit chain: every case change appended with a SHA-256 link to the previous record.
 
 Any later edit, deletion or reordering of a record breaks the chain at that point, which
-``verify`` reports. Removing the newest records leaves a shorter valid chain: the head is
-therefore also returned by ``verify`` so that it can be compared with a copy kept elsewhere.
+``verify`` reports. Removing the newest records leaves a shorter valid chain, and whoever can
+write the table can also rewrite the whole chain with fresh hashes: the registry therefore
+publishes the head on Kafka (:mod:`services.registry.audit.witness`) and ``verify`` checks the
+chain against those witnessed heads.
 The chain is global (not per case) so that deleting a whole case's history is detected too.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -106,10 +109,18 @@ class Verification:
     head: str = GENESIS
     first_bad_seq: int | None = None
     problem: str | None = None
+    witnessed: int = 0
 
 
-def verify(session: Session) -> Verification:
-    """Walk the whole chain; report the first record that does not match."""
+def verify(session: Session, witnessed: Mapping[int, str] | None = None) -> Verification:
+    """Walk the whole chain; report the first record that does not match.
+
+    ``witnessed`` maps sequence numbers to the hashes published as checkpoints outside the
+    database (see :mod:`services.registry.audit.witness`): each must still be in the chain,
+    unchanged, which the chain alone cannot show for its newest records or for a chain
+    rewritten with fresh hashes.
+    """
+    unseen = dict(witnessed or {})
     prev = GENESIS
     count = 0
     # Sequence numbers may have gaps (rolled-back transactions): the hash links, not the
@@ -135,8 +146,25 @@ def verify(session: Session) -> Verification:
             return Verification(
                 count, False, first_bad_seq=record.seq, problem="record content changed"
             )
+        expected = unseen.pop(record.seq, None) if record.seq is not None else None
+        if expected is not None and expected != record.hash:
+            return Verification(
+                count,
+                False,
+                first_bad_seq=record.seq,
+                problem="record differs from the head witnessed on Kafka (chain rewritten)",
+            )
         prev = record.hash
-    return Verification(count, True, head=prev)
+    if unseen:
+        missing = min(unseen)
+        return Verification(
+            count,
+            False,
+            head=prev,
+            first_bad_seq=missing,
+            problem="record witnessed on Kafka is missing (newest records removed)",
+        )
+    return Verification(count, True, head=prev, witnessed=len(witnessed or {}))
 
 
 def history(session: Session, case_id: uuid.UUID) -> list[AuditRecord]:
