@@ -69,8 +69,14 @@ def ks_statistic(reference_sorted: FloatArray, window: FloatArray) -> float:
     last = np.flatnonzero(np.append(ordered[1:] != ordered[:-1], True))
     values = ordered[last]
     win_cdf = (last + 1) / m
-    ref_at = np.searchsorted(reference_sorted, values, side="right") / n
-    ref_before = np.searchsorted(reference_sorted, values, side="left") / n
+    at = np.searchsorted(reference_sorted, values, side="right")
+    # F_ref just before u_k differs from F_ref(u_k) only where the reference holds u_k itself:
+    # search again for those values alone (none for continuous data).
+    before = at.copy()
+    tied = np.flatnonzero(reference_sorted[np.maximum(at - 1, 0)] == values)
+    if tied.size:
+        before[tied] = np.searchsorted(reference_sorted, values[tied], side="left")
+    ref_at, ref_before = at / n, before / n
     # On [u_k, u_k+1) F_win stays at G_k while F_ref climbs from F_ref(u_k) to F_ref(u_k+1 -);
     # before u_0 F_win is 0. The supremum is at one of these ends.
     win_before = np.concatenate(([0.0], win_cdf[:-1]))
