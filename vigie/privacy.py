@@ -21,6 +21,10 @@ def pseudonymise(identifier: str, *, key: bytes) -> str:
     return PSEUDONYM_PREFIX + digest[:32]
 
 
+# A capitalised name word, hyphenated or with an apostrophe before a capital (Jean-Pierre,
+# O'Brien); "Smith's" stops before the apostrophe.
+_NAME_WORD = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿA-ZÀ-ÖØ-Þ]*(?:[-'’][A-ZÀ-ÖØ-Þ][a-zà-öø-ÿA-ZÀ-ÖØ-Þ]*)*"
+
 # Each pattern captures the identifier itself in group "id"; the words around it stay, so the
 # narrative still reads ("IPP [ps1:...]").
 _IDENTIFIER_PATTERNS: tuple[re.Pattern[str], ...] = (
@@ -39,6 +43,12 @@ _IDENTIFIER_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?P<id>[\w.+-]+@[\w-]+\.[\w.-]+)"),
     # Phone numbers, French and international formats.
     re.compile(r"(?<!\d)(?P<id>(?:\+\d{2}\s?|0)[1-9](?:[\s.-]?\d{2}){4})(?!\d)"),
+    # Names after a courtesy title ("Mme Marie Dupont", "M. LEROY", "Mr O'Brien"): one to three
+    # capitalised words. Unlabelled names are not recognised.
+    re.compile(
+        rf"(?<![\w.])(?:M\.|Mme|Mlle|Monsieur|Madame|Mademoiselle|Mr\.?|Mrs\.?|Ms\.?|Miss)"
+        rf"\s+(?P<id>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})"
+    ),
     # Dates of birth, only when labelled as such: other dates are clinical facts.
     re.compile(
         r"(?i)\b(?:n[ée]e?\s+le|date\s+de\s+naissance|DOB|date\s+of\s+birth|born(?:\s+on)?)"

@@ -53,3 +53,24 @@ def test_scrubbing_is_idempotent_and_consistent() -> None:
 def test_doses_and_measurements_are_not_identifiers() -> None:
     text = "Dose of 2.5 mg every 8 hours, nodule of 9 mm, INR 3.2."
     assert scrub(text, key=KEY) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "kept"),
+    [
+        ("Mme Marie Dupont a reçu une dose erronée.", "Marie Dupont", " a reçu une dose erronée."),
+        ("Chez M. LEROY, l'IA n'a pas signalé le nodule.", "LEROY", ", l'IA n'a pas signalé"),
+        ("Monsieur Jean-Pierre Martin, 72 ans, sepsis.", "Jean-Pierre Martin", ", 72 ans, sepsis."),
+        ("Mr O'Brien's scan was read as normal.", "O'Brien", "'s scan was read as normal."),
+        ("Mrs. Smith was discharged early.", "Smith", " was discharged early."),
+    ],
+)
+def test_names_after_a_courtesy_title_are_removed(text: str, name: str, kept: str) -> None:
+    clean = scrub(text, key=KEY)
+    assert name not in clean and "[ps1:" in clean
+    assert kept in clean
+
+
+def test_titles_without_a_name_and_lowercase_words_stay() -> None:
+    text = "Nodule de 9 mm. Le patient, 2 m. de haut, et Mme la cadre ont été prévenus."
+    assert scrub(text, key=KEY) == text
