@@ -428,3 +428,38 @@ class DriftDetected(Event):
         description="Other subjects of the same device that drifted in the same window.",
     )
     summary: str = Field(max_length=500)
+
+
+class DriftReference(BaseModel):
+    """The reference a device's windows are compared with: samples or summed histograms."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    samples: dict[str, list[float]] = Field(default_factory=dict)
+    histograms: dict[str, tuple[list[float], list[float]]] = Field(
+        default_factory=dict, description="Subject to (bin edges, counts)."
+    )
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    windows: int = Field(default=0, ge=0, description="Windows taken into the reference.")
+    explicit: bool = Field(default=False, description="Registered by the device, not learned.")
+
+
+class DriftMonitorState(Event):
+    """Where drift monitoring of one device and model version stands, so that whichever triage
+    instance reads that device's telemetry next carries on from it."""
+
+    device: DeviceRef
+    version: int = Field(ge=1, description="Incremented at each change; the newest wins.")
+    reference: DriftReference
+    latched: dict[str, int] = Field(
+        default_factory=dict, description="Drifted subjects, with calm windows since."
+    )
+    seen: list[uuid.UUID] = Field(
+        default_factory=list, max_length=1000, description="Latest windows taken (event ids)."
+    )
+    raised: dict[str, DriftDetected] = Field(
+        default_factory=dict,
+        description="Signal raised by each recent window (window event id to signal), sent "
+        "again when that window is redelivered.",
+    )

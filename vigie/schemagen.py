@@ -17,6 +17,8 @@ from vigie.contracts import (
     AuditCheckpoint,
     DeviceRef,
     DriftDetected,
+    DriftMonitorState,
+    DriftReference,
     FeatureSummary,
     Histogram,
     Language,
@@ -139,6 +141,21 @@ def example_events() -> dict[str, list[BaseModel]]:
                 reason="Delayed diagnosis is a serious deterioration of health.",
             )
         ],
+        topics.DRIFT_STATE.name: [
+            DriftMonitorState(
+                event_id=uuid.UUID("00000000-0000-4000-8000-000000000007"),
+                occurred_at=_AT,
+                device=_DEVICE,
+                version=4,
+                reference=DriftReference(
+                    samples={"score": [0.12, 0.31, 0.08, 0.55], "feature:age": [64.0, 71.0]},
+                    start=datetime(2026, 11, 1, tzinfo=UTC),
+                    end=datetime(2026, 11, 1, 3, 0, tzinfo=UTC),
+                    windows=3,
+                ),
+                seen=[uuid.UUID("00000000-0000-4000-8000-000000000003")],
+            )
+        ],
         topics.AUDIT_CHECKPOINTS.name: [
             AuditCheckpoint(
                 event_id=uuid.UUID("00000000-0000-4000-8000-000000000006"),
@@ -254,6 +271,12 @@ def asyncapi(examples: dict[str, list[BaseModel]]) -> dict[str, Any]:
         ),
         "regulatorsReceiveAlerts": op(
             "receive", "Alert", "regulators subscribe; de-duplicate on event_id."
+        ),
+        "triageKeepsDriftState": op(
+            "send", "DriftMonitorState", "triage writes each device's drift monitor state."
+        ),
+        "triageReadsDriftState": op(
+            "receive", "DriftMonitorState", "every triage instance follows the compacted topic."
         ),
         "registryPublishesAuditHeads": op(
             "send", "AuditCheckpoint", "registry publishes its audit chain's head when it moved."

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from vigie.topics import (
     ALERTS,
     AUDIT_CHECKPOINTS,
+    DRIFT_STATE,
     REPORTS,
     REPORTS_TRIAGED,
     SIGNALS,
@@ -60,6 +61,10 @@ class TopicNames:
     @property
     def audit_checkpoints(self) -> str:
         return self.name(AUDIT_CHECKPOINTS)
+
+    @property
+    def drift_state(self) -> str:
+        return self.name(DRIFT_STATE)
 
 
 class CommonSettings(BaseSettings):

@@ -10,6 +10,7 @@ from vigie.contracts import (
     Alert,
     AuditCheckpoint,
     DriftDetected,
+    DriftMonitorState,
     ReportSubmitted,
     ReportTriaged,
     TelemetryWindow,
@@ -92,6 +93,16 @@ AUDIT_CHECKPOINTS = TopicSpec(
     config={"retention.ms": "-1", "cleanup.policy": "delete"},
 )
 
+DRIFT_STATE = TopicSpec(
+    "vigie.drift.state.v1",
+    DriftMonitorState,
+    "Drift monitor state per device and model version (reference, latches, recent windows), "
+    "compacted: the triage instance that reads a device's telemetry next carries on from it; "
+    "key: device and model version.",
+    partitions=1,
+    config={"cleanup.policy": "compact", "max.message.bytes": str(8 * 1024 * 1024)},
+)
+
 ALL: tuple[TopicSpec, ...] = (
     REPORTS,
     REPORTS_TRIAGED,
@@ -100,6 +111,7 @@ ALL: tuple[TopicSpec, ...] = (
     ALERTS,
     TRIAGE_FEEDBACK,
     AUDIT_CHECKPOINTS,
+    DRIFT_STATE,
 )
 
 

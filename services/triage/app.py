@@ -13,6 +13,7 @@ from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import start_http_server
 
 from services.triage.drift.monitor import DriftMonitor, MonitorPolicy, device_key
+from services.triage.drift.store import FileStore, KafkaStateStore, StateStore
 from services.triage.reports import Classifier, TriagePolicy, triage_batch
 from services.triage.selfwatch import SelfWatch
 from services.triage.settings import TriageSettings
@@ -55,6 +56,25 @@ def build_self_watch(settings: TriageSettings, classifier: Classifier | None) ->
     )
 
 
+def build_monitor(settings: TriageSettings) -> DriftMonitor:
+    """The drift monitor with its state store (see :mod:`services.triage.drift.store`)."""
+    store: StateStore
+    if settings.drift_state_store == "kafka":
+        store = KafkaStateStore(settings)
+    else:
+        # Per topic namespace: two platforms sharing a folder must not share references.
+        store = FileStore(settings.drift_state_dir / (settings.topic_namespace or "default"))
+    return DriftMonitor(
+        MonitorPolicy(
+            distribution_detector=settings.drift_detector,
+            stream_detector=settings.drift_stream_detector,
+            reference_windows=settings.drift_reference_windows,
+            rearm_windows=settings.drift_rearm_windows,
+        ),
+        store=store,
+    )
+
+
 def build_broker(
     settings: TriageSettings,
     classifier: Classifier | None,
@@ -67,16 +87,7 @@ def build_broker(
     topics = settings.topics
     policy = TriagePolicy(review_confidence=settings.triage_review_confidence)
     key = settings.pseudonym_key_bytes
-    monitor = monitor or DriftMonitor(
-        MonitorPolicy(
-            distribution_detector=settings.drift_detector,
-            stream_detector=settings.drift_stream_detector,
-            reference_windows=settings.drift_reference_windows,
-            rearm_windows=settings.drift_rearm_windows,
-        ),
-        # Per topic namespace: two platforms sharing a folder must not share references.
-        state_dir=settings.drift_state_dir / (settings.topic_namespace or "default"),
-    )
+    monitor = monitor or build_monitor(settings)
 
     # Offsets are committed only after the triaged events and dead letters were acknowledged by
     # the broker (AckPolicy.ACK); any failure rewinds the batch (NACK) for another attempt.

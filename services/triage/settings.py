@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from vigie.settings import CommonSettings
 
@@ -31,7 +32,9 @@ class TriageSettings(CommonSettings):
     drift_reference_windows: int = 3
     # A subject that drifted signals again only after this many windows back within threshold.
     drift_rearm_windows: int = 3
-    # References and latches survive restarts here.
+    # References and latches: on the compacted topic vigie.drift.state.v1 ("kafka"), which any
+    # triage instance can carry on from, or in a local folder ("file", a single instance).
+    drift_state_store: Literal["kafka", "file"] = "kafka"
     drift_state_dir: Path = Path(".vigie/drift")
     # The triage classifier reports telemetry on its own predictions, like any AI device.
     triage_self_telemetry: bool = True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -59,7 +58,6 @@ async def running_pipeline(
             **common,  # type: ignore[arg-type]
             triage_group_id=f"{namespace}-triage",
             drift_group_id=f"{namespace}-drift",
-            drift_state_dir=tempfile.mkdtemp(prefix="vigie-drift-"),
         ),
         classifier,
     )

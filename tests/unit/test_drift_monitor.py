@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from services.triage.drift.monitor import DriftMonitor, MonitorPolicy
-from vigie.contracts import DeviceRef, SignalSeverity, TelemetryWindow
+from vigie.contracts import DeviceRef, DriftMonitorState, SignalSeverity, TelemetryWindow
 from vigie.sdk import summarise_window
 
 DEVICE = DeviceRef(name="Sepsis Watch", manufacturer="Acme", model_version="2.4")
@@ -113,11 +113,51 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     first = DriftMonitor(MonitorPolicy(), state_dir=tmp_path)
     for i in range(5):
         first.observe(window(i, 60))
-    assert len(first.observe(window(5, 75))) == 1
+    shifted = window(5, 75)
+    raised = first.observe(shifted)
+    assert len(raised) == 1
     second = DriftMonitor(MonitorPolicy(), state_dir=tmp_path)
     # Reference and latch were kept: the continuing drift is not signalled again.
     assert second.observe(window(6, 75)) == []
-    assert second.observe(window(5, 75)) == []  # and a redelivery is recognised
+    # A redelivered window is recognised and gives back its signal, with the same id, in case
+    # the first was lost before it was published (the registry upserts on the id).
+    assert second.observe(shifted) == raised
+
+
+class SharedStore:
+    """What a compacted topic gives every instance: the latest state per device."""
+
+    shared = True
+
+    def __init__(self) -> None:
+        self.states: dict[str, DriftMonitorState] = {}
+        self.flushes = 0
+
+    def get(self, key: str) -> DriftMonitorState | None:
+        return self.states.get(key)
+
+    def put(self, key: str, state: DriftMonitorState) -> None:
+        self.states[key] = state
+
+    def refresh(self) -> None:
+        return None
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+
+def test_a_device_handed_to_another_instance_keeps_its_reference() -> None:
+    store = SharedStore()
+    a, b = DriftMonitor(MonitorPolicy(), store=store), DriftMonitor(MonitorPolicy(), store=store)
+    assert a.observe_many([window(i, 60) for i in range(5)]) == []
+    # B takes the device over when the drift starts: a monitor without A's state would learn
+    # the drifted windows as its reference and never signal.
+    raised = b.observe_many([window(i, 75) for i in range(5, 10)])
+    assert len(raised) == 1
+    assert raised[0].current_window[0] == window(5, 75).window_start
+    # Back to A, which must not reuse its stale copy: the drift is latched, not signalled again.
+    assert a.observe_many([window(i, 75) for i in range(10, 12)]) == []
+    assert store.flushes == 3
 
 
 def test_policy_refuses_unknown_detectors() -> None:

@@ -10,14 +10,11 @@ subjects that drift in the same window are reported together in a single ``Drift
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
 import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,14 +28,24 @@ from services.triage.drift.detectors import (
     HistogramDetector,
     StreamDetector,
 )
+from services.triage.drift.store import FileStore, StateStore
 from vigie import telemetry
-from vigie.contracts import DeviceRef, DriftDetected, SignalSeverity, TelemetryWindow
+from vigie.contracts import (
+    DeviceRef,
+    DriftDetected,
+    DriftMonitorState,
+    DriftReference,
+    SignalSeverity,
+    TelemetryWindow,
+)
 
 log = logging.getLogger(__name__)
 
 # Namespace of signal ids: a redelivered window yields the same signal id (registry upserts).
 _SIGNAL_NAMESPACE = uuid.UUID("6f1c2a8e-5b0d-4f57-9a43-2c7d0c6e9b11")
 SCORE = "score"
+# Signals kept per device to send again when their window is redelivered.
+_RAISED_KEPT = 100
 ERRORS = "error_rate"
 
 
@@ -153,64 +160,50 @@ class _DeviceState:
     latched: dict[str, int] = field(default_factory=dict)  # subject -> calm windows since
     error_rates: deque[float] = field(default_factory=lambda: deque(maxlen=20))
     seen: deque[str] = field(default_factory=lambda: deque(maxlen=1000))
+    raised: dict[str, DriftDetected] = field(default_factory=dict)
+    version: int = 0
 
 
 class DriftMonitor:
-    """Turns telemetry windows into drift signals; state survives restarts in ``state_dir``."""
+    """Turns telemetry windows into drift signals; its state lives in a :class:`StateStore`
+    (a compacted Kafka topic in the service, a folder with ``state_dir``, memory otherwise)."""
 
-    def __init__(self, policy: MonitorPolicy, *, state_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        policy: MonitorPolicy,
+        *,
+        store: StateStore | None = None,
+        state_dir: Path | None = None,
+    ) -> None:
         self.policy = policy
-        self._state_dir = state_dir
+        self._store = store if store is not None else FileStore(state_dir) if state_dir else None
         self._devices: dict[str, _DeviceState] = {}
-        if state_dir is not None:
-            state_dir.mkdir(parents=True, exist_ok=True)
 
     # --- persistence -------------------------------------------------------------------------
 
-    def _path(self, key: str) -> Path | None:
-        if self._state_dir is None:
-            return None
-        return self._state_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
-
     def _save(self, key: str, state: _DeviceState) -> None:
-        path = self._path(key)
-        if path is None:
+        state.version += 1
+        if self._store is None:
             return
-        ref = state.reference
-        body = {
-            "device": state.device.model_dump(mode="json"),
-            "reference": {
-                "samples": ref.samples,
-                "histograms": ref.histograms,
-                "start": ref.start.isoformat() if ref.start else None,
-                "end": ref.end.isoformat() if ref.end else None,
-                "windows": ref.windows,
-                "explicit": ref.explicit,
-            },
-            "latched": state.latched,
-            "seen": list(state.seen),
-        }
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(body))
-        os.replace(tmp, path)
-
-    def _load(self, key: str, device: DeviceRef) -> _DeviceState:
-        state = _DeviceState(device=device)
-        path = self._path(key)
-        if path is None or not path.exists():
-            return state
-        body: dict[str, Any] = json.loads(path.read_text())
-        ref = body["reference"]
-        state.reference = _Reference(
-            samples=ref["samples"],
-            histograms={k: (v[0], v[1]) for k, v in ref["histograms"].items()},
-            start=datetime.fromisoformat(ref["start"]) if ref["start"] else None,
-            end=datetime.fromisoformat(ref["end"]) if ref["end"] else None,
-            windows=ref["windows"],
-            explicit=ref["explicit"],
+        self._store.put(
+            key,
+            DriftMonitorState(
+                device=state.device,
+                version=state.version,
+                reference=DriftReference.model_validate(asdict(state.reference)),
+                latched=state.latched,
+                seen=[uuid.UUID(e) for e in state.seen],
+                raised=state.raised,
+            ),
         )
-        state.latched = {k: int(v) for k, v in body["latched"].items()}
-        state.seen.extend(body["seen"])
+
+    @staticmethod
+    def _restore(stored: DriftMonitorState) -> _DeviceState:
+        state = _DeviceState(device=stored.device, version=stored.version)
+        state.reference = _Reference(**stored.reference.model_dump())
+        state.latched = dict(stored.latched)
+        state.seen.extend(str(e) for e in stored.seen)
+        state.raised = dict(stored.raised)
         return state
 
     # --- monitoring --------------------------------------------------------------------------
@@ -218,8 +211,13 @@ class DriftMonitor:
     def _state(self, device: DeviceRef) -> tuple[str, _DeviceState]:
         key = device_key(device)
         state = self._devices.get(key)
+        if self._store is not None and (state is None or self._store.shared):
+            # Another instance may have owned the device since: its newer state wins.
+            stored = self._store.get(key)
+            if stored is not None and (state is None or stored.version > state.version):
+                state = self._devices[key] = self._restore(stored)
         if state is None:
-            state = self._devices[key] = self._load(key, device)
+            state = self._devices[key] = _DeviceState(device=device)
         return key, state
 
     def _reference_ready(self, state: _DeviceState) -> bool:
@@ -250,9 +248,12 @@ class DriftMonitor:
     def observe(self, window: TelemetryWindow) -> list[DriftDetected]:
         """Take one window; returns the signal it raises (at most one), if any."""
         key, state = self._state(window.device)
-        if str(window.event_id) in state.seen:
-            return []  # redelivered or re-sent by a device's spool
-        state.seen.append(str(window.event_id))
+        event = str(window.event_id)
+        if event in state.seen:
+            # Redelivered or re-sent by a device's spool: the same signal again, if it raised
+            # one (the registry upserts on its id), so a crash before publishing loses nothing.
+            return [state.raised[event]] if event in state.raised else []
+        state.seen.append(event)
         if window.reference:
             state.reference = _Reference(explicit=True)
             state.reference.add(window)
@@ -267,12 +268,22 @@ class DriftMonitor:
             self._save(key, state)
             return []
         signals = self._compare(state, window)
+        for signal in signals:
+            state.raised[event] = signal
+        for old in list(state.raised)[:-_RAISED_KEPT]:
+            del state.raised[old]
         self._save(key, state)
         return signals
 
     def observe_many(self, windows: Iterable[TelemetryWindow]) -> list[DriftDetected]:
-        """Take windows in order; returns the signals they raise."""
-        return [signal for window in windows for signal in self.observe(window)]
+        """Take windows in order; returns the signals they raise. The store is brought up to
+        date first and its writes made durable last, before the caller commits offsets."""
+        if self._store is not None:
+            self._store.refresh()
+        signals = [signal for window in windows for signal in self.observe(window)]
+        if self._store is not None:
+            self._store.flush()
+        return signals
 
     def _compare(self, state: _DeviceState, window: TelemetryWindow) -> list[DriftDetected]:
         drifted: list[tuple[float, str, str, float, float, float | None]] = []
