@@ -20,7 +20,13 @@ from services.triage.settings import TriageSettings
 from vigie import telemetry
 from vigie.consumers import batch_subscriber, raw_records
 from vigie.contracts import ReportSubmitted, TelemetryWindow
-from vigie.kafka import dead_letter, decode_records, make_broker, publish_events
+from vigie.kafka import (
+    TopicUnavailable,
+    dead_letter,
+    decode_records,
+    make_broker,
+    publish_events,
+)
 
 log = logging.getLogger(__name__)
 SERVICE = "triage"
@@ -171,7 +177,15 @@ def main() -> None:
         raise SystemExit(f"vigie triage: {exc}") from exc
     start_http_server(settings.triage_metrics_port, addr=settings.triage_metrics_host)
     self_watch = build_self_watch(settings, classifier)
-    app = FastStream(build_broker(settings, classifier, self_watch=self_watch), logger=log)
+    try:
+        monitor = build_monitor(settings)
+    except TopicUnavailable as exc:
+        # Without its state the drift monitor would learn new references from drifted windows.
+        log.critical("drift monitor state unavailable: %s", exc)
+        raise SystemExit(f"vigie triage: drift monitor state unavailable: {exc}") from exc
+    app = FastStream(
+        build_broker(settings, classifier, monitor=monitor, self_watch=self_watch), logger=log
+    )
     try:
         asyncio.run(app.run())
     finally:

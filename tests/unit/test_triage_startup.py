@@ -45,3 +45,12 @@ def test_corrupted_model(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "corrupt" in result.stderr.lower() or "checksum" in result.stderr.lower()
     assert "Traceback" not in result.stderr
+
+
+def test_unreachable_drift_state() -> None:
+    # The model is fine, but the drift monitor's state cannot be read: starting anyway would
+    # learn new references from windows that may already have drifted.
+    result = serve_triage(DEFAULT_MODEL_DIR)
+    assert result.returncode != 0
+    assert "drift monitor state unavailable" in result.stderr
+    assert "Traceback" not in result.stderr
