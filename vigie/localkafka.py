@@ -198,6 +198,13 @@ def _pid(spec: ClusterSpec, node: int) -> int | None:
         return None
     try:
         pid = int(path.read_text())
+        # A broker this process started stays a zombie once it exited until it is reaped, and a
+        # zombie still answers kill(pid, 0): reap it first.
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return None
+        except ChildProcessError:
+            pass  # not our child: started by another process
         os.kill(pid, 0)
     except (ValueError, ProcessLookupError, PermissionError):
         return None
@@ -293,9 +300,14 @@ def _wait(spec: ClusterSpec, deadline: float, timeout: float, admin_class: Any) 
                 brokers = admin.describe_cluster()["brokers"]
             finally:
                 admin.close()
-            if len(brokers) >= spec.nodes:
+            # A restarted cluster may list a broker from its previous run before that broker
+            # listens again: every listener must accept connections too.
+            closed = [
+                n for n in range(spec.nodes) if not _port_open(spec.host, spec.broker_port(n))
+            ]
+            if len(brokers) >= spec.nodes and not closed:
                 return
-            last = f"{len(brokers)} of {spec.nodes} brokers registered"
+            last = f"{len(brokers)} of {spec.nodes} brokers registered, nodes {closed} closed"
         except Exception as exc:  # noqa: BLE001 - every failure means "not ready yet"
             last = exc
         time.sleep(0.5)

@@ -15,6 +15,7 @@ from services.registry.auth.service import create_token
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
 from services.registry.signals.service import record_drift
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.factories import triaged
 from tests.support.servers import serving
 from vigie.contracts import (
@@ -24,18 +25,6 @@ from vigie.contracts import (
     SignalSeverity,
     utcnow,
 )
-
-CHROMIUM = "/usr/bin/chromium"
-# No network here: keep Chromium from calling home (it would retry and slow every start).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def test_dashboard_shows_queue_and_plots_in_both_languages(tmp_path: Path) -> None:

@@ -44,7 +44,11 @@ def _context(request: Request, lang: str, **extra: Any) -> dict[str, Any]:
 
 def form_to_report(fields: dict[str, str], lang: str) -> dict[str, Any]:
     """Map flat form fields onto the JSON shape of ``ReportCreate`` (empty means absent)."""
-    data: dict[str, Any] = {k: v for k, v in fields.items() if v != "" and k != "lang"}
+    # "lang" and the hidden "submission_id" (the idempotency key of the submission) are the
+    # form's own fields, not the report's.
+    data: dict[str, Any] = {
+        k: v for k, v in fields.items() if v != "" and k not in ("lang", "submission_id")
+    }
     data["device"] = {f: data.pop(f"device_{f}") for f in _DEVICE_FIELDS if f"device_{f}" in data}
     data["public_health_threat"] = fields.get("public_health_threat") == "on"
     data["language"] = fields.get("language") or lang
