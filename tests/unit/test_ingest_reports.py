@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
+from services.ingest.form.views import field_errors, form_to_report
 from services.ingest.reports.models import EXAMPLE_REPORT, ReportCreate
 from services.ingest.reports.service import (
     IdempotencyConflict,
@@ -84,3 +85,33 @@ def test_future_awareness_date_is_refused() -> None:
 def test_unknown_fields_are_refused() -> None:
     with pytest.raises(ValidationError, match=r"extra_forbidden|Extra inputs"):
         ReportCreate.model_validate({**EXAMPLE_REPORT, "patient_name": "Jean Dupont"})
+
+
+FORM = {
+    "lang": "fr",
+    "submission_id": "2f9c6a0e-1d7b-4c55-9a8e-3b1f0c2d4e5f",
+    "kind": "adverse_event",
+    "reporter_role": "physician",
+    "device_name": "Lung Nodule AI",
+    "device_manufacturer": "Acme Imaging",
+    "device_model_version": "3.1",
+    "awareness_date": "2026-11-20",
+    "outcome": "serious_deterioration",
+    "language": "fr",
+    "narrative": "Le logiciel n'a pas signalé un nodule de 14 mm ; diagnostic retardé.",
+}
+
+
+def test_the_form_as_a_browser_sends_it_is_a_valid_report() -> None:
+    # The hidden submission id is the idempotency key of the submission, not a report field.
+    report = ReportCreate.model_validate(form_to_report(FORM, "fr"))
+    assert report.device.name == "Lung Nodule AI"
+
+
+def test_form_errors_on_fields_not_shown_reach_the_top_of_the_page() -> None:
+    with pytest.raises(ValidationError) as short:
+        ReportCreate.model_validate(form_to_report({**FORM, "narrative": "court"}, "fr"))
+    assert set(field_errors(short.value)) == {"narrative"}
+    with pytest.raises(ValidationError) as extra:
+        ReportCreate.model_validate({**form_to_report(FORM, "fr"), "debug": "1"})
+    assert field_errors(extra.value)["__all__"].startswith("debug: ")

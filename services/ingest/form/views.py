@@ -55,15 +55,35 @@ def form_to_report(fields: dict[str, str], lang: str) -> dict[str, Any]:
     return data
 
 
+# Fields the form shows an error next to; an error on any other goes to the top of the page.
+_SHOWN_FIELDS = frozenset(
+    {
+        "kind",
+        "reporter_role",
+        "establishment",
+        *(f"device_{f}" for f in _DEVICE_FIELDS),
+        "event_date",
+        "awareness_date",
+        "outcome",
+        "narrative",
+        "patient_identifier",
+    }
+)
+
+
 def field_errors(exc: ValidationError) -> dict[str, str]:
-    """Validation errors keyed by form field name."""
+    """Validation errors keyed by form field name (``__all__`` for the rest, named)."""
     errors: dict[str, str] = {}
+    general: list[str] = []
     for error in exc.errors():
-        loc = [str(p) for p in error["loc"]]
-        name = "_".join(loc) if loc else "__all__"
-        if name == "__all__" or not loc:
-            name = "__all__"
-        errors.setdefault(name, error["msg"].removeprefix("Value error, "))
+        name = "_".join(str(p) for p in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if name in _SHOWN_FIELDS:
+            errors.setdefault(name, message)
+        else:
+            general.append(f"{name}: {message}" if name else message)
+    if general:
+        errors["__all__"] = "; ".join(general)
     return errors
 
 
