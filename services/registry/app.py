@@ -72,20 +72,14 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
             log.info("statistical signals raised", extra={"alerts": raised})
         return raised
 
-    witnessed_seq: list[int | None] = [None]
-
     def checkpoint_once() -> int:
         with Session(engine) as session:
             checkpoint = queue_checkpoint(
                 session,
                 topic=settings.topics.audit_checkpoints,
                 registry=settings.registry_group_id,
-                after_seq=witnessed_seq[0],
             )
-        if checkpoint is None:
-            return 0
-        witnessed_seq[0] = checkpoint.seq
-        return 1
+        return 0 if checkpoint is None else 1
 
     async def every(period_s: float, work: Callable[[], int], what: str) -> None:
         """Run ``work`` every ``period_s`` seconds; wake the relay when it queued events."""

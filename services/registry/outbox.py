@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from vigie import telemetry
-from vigie.contracts import Alert, utcnow
+from vigie.contracts import utcnow
 from vigie.kafka import JSON_HEADERS, create_topics
 from vigie.topics import ALERTS
 
@@ -39,18 +39,20 @@ class OutboxEvent(SQLModel, table=True):
     )
 
 
-def enqueue_alert(session: Session, alert: Alert, *, topic: str, key: str) -> None:
-    """Add ``alert`` to the outbox in the caller's transaction."""
-    session.add(
-        OutboxEvent(
-            event_id=str(alert.event_id),
-            topic=topic,
-            key=key,
-            event_type=alert.alert_type.value,
-            payload=alert.model_dump_json(),
-            created_at=utcnow(),
-        )
+def enqueue(
+    session: Session, *, event_id: str, topic: str, key: str, event_type: str, payload: str
+) -> OutboxEvent:
+    """Add an event (its JSON ``payload``) to the outbox in the caller's transaction."""
+    event = OutboxEvent(
+        event_id=event_id,
+        topic=topic,
+        key=key,
+        event_type=event_type,
+        payload=payload,
+        created_at=utcnow(),
     )
+    session.add(event)
+    return event
 
 
 def pending(session: Session, limit: int) -> list[OutboxEvent]:

@@ -5,17 +5,15 @@ from __future__ import annotations
 import logging
 
 from vigie.contracts import TriageFeedback
-from vigie.kafka import TopicUnavailable, read_topic
+from vigie.kafka import read_topic
 from vigie.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
-# The feedback topic could not be read.
-FeedbackUnavailable = TopicUnavailable
-
 
 def fetch_feedback(settings: CommonSettings, *, timeout_s: float = 10.0) -> list[TriageFeedback]:
-    """Every decision on the feedback topic, oldest first; the last decision on a report wins.
+    """Every decision on the feedback topic, oldest first; the last decision on a report wins
+    (``TopicUnavailable`` when the topic cannot be read).
 
     Read up to the end offsets seen now: decisions made during training wait for the next run.
     """

@@ -52,6 +52,11 @@ def _lock_chain(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(7271)"))
 
 
+def head(session: Session) -> AuditRecord | None:
+    """The newest committed record of the chain."""
+    return session.exec(select(AuditRecord).order_by(col(AuditRecord.seq).desc()).limit(1)).first()
+
+
 class Chain:
     """The tail of the audit chain, extended in memory within the caller's transaction.
 
@@ -65,9 +70,7 @@ class Chain:
         if pending:
             self.tail = pending[-1].hash
         else:
-            last = session.exec(
-                select(AuditRecord).order_by(col(AuditRecord.seq).desc()).limit(1)
-            ).first()
+            last = head(session)
             self.tail = last.hash if last else GENESIS
         self._session = session
 

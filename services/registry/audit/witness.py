@@ -13,9 +13,9 @@ import uuid
 
 from sqlmodel import Session, col, select
 
-from services.registry.audit.models import AuditRecord
-from services.registry.outbox import OutboxEvent
-from vigie.contracts import AuditCheckpoint, utcnow
+from services.registry.audit.service import head
+from services.registry.outbox import OutboxEvent, enqueue
+from vigie.contracts import AuditCheckpoint
 from vigie.kafka import read_topic
 from vigie.settings import CommonSettings
 
@@ -23,37 +23,33 @@ _CHECKPOINT_NAMESPACE = uuid.UUID("5f0c8f8e-52a4-4d6e-9a53-0c7e2d1f4b77")
 EVENT_TYPE = "audit_checkpoint"
 
 
-def queue_checkpoint(
-    session: Session, *, topic: str, registry: str, after_seq: int | None
-) -> AuditCheckpoint | None:
-    """Queue the chain's head in the outbox when it moved past ``after_seq``, and commit.
+def queue_checkpoint(session: Session, *, topic: str, registry: str) -> AuditCheckpoint | None:
+    """Queue the chain's head in the outbox unless it was queued already, and commit; returns
+    the checkpoint queued, if any.
 
-    The event id derives from the head, so queuing the same head twice (after a restart)
-    adds nothing.
+    The event id derives from the head, so an unchanged head (or a restart) adds nothing.
     """
-    head = session.exec(select(AuditRecord).order_by(col(AuditRecord.seq).desc()).limit(1)).first()
-    if head is None or head.seq is None or head.seq == after_seq:
+    last = head(session)
+    if last is None or last.seq is None:
         return None
     checkpoint = AuditCheckpoint(
-        event_id=uuid.uuid5(_CHECKPOINT_NAMESPACE, f"{registry}:{head.seq}:{head.hash}"),
-        seq=head.seq,
-        head_hash=head.hash,
+        event_id=uuid.uuid5(_CHECKPOINT_NAMESPACE, f"{registry}:{last.seq}:{last.hash}"),
+        seq=last.seq,
+        head_hash=last.hash,
         registry=registry,
     )
     event_id = str(checkpoint.event_id)
-    queued = session.exec(select(OutboxEvent.id).where(col(OutboxEvent.event_id) == event_id))
-    if queued.first() is None:
-        session.add(
-            OutboxEvent(
-                event_id=event_id,
-                topic=topic,
-                key=registry,
-                event_type=EVENT_TYPE,
-                payload=checkpoint.model_dump_json(),
-                created_at=utcnow(),
-            )
-        )
-        session.commit()
+    if session.exec(select(OutboxEvent.id).where(col(OutboxEvent.event_id) == event_id)).first():
+        return None
+    enqueue(
+        session,
+        event_id=event_id,
+        topic=topic,
+        key=registry,
+        event_type=EVENT_TYPE,
+        payload=checkpoint.model_dump_json(),
+    )
+    session.commit()
     return checkpoint
 
 

@@ -28,7 +28,7 @@ from services.registry.cases.models import (
     MirType,
 )
 from services.registry.errors import AccessDenied, Conflict, NotFound
-from services.registry.outbox import OutboxEvent
+from services.registry.outbox import enqueue
 from services.registry.reports.models import Report
 from services.triage.regulatory import assess
 from vigie.contracts import ReportTriaged, Severity, TriageFeedback, utcnow
@@ -497,14 +497,13 @@ def review_triage(
         reviewer_role=principal.role.value,
         reason=reason,
     )
-    session.add(
-        OutboxEvent(
-            event_id=str(feedback.event_id),
-            topic=feedback_topic,
-            key=str(report.report_id),
-            event_type="triage_feedback",
-            payload=feedback.model_dump_json(),
-        )
+    enqueue(
+        session,
+        event_id=str(feedback.event_id),
+        topic=feedback_topic,
+        key=str(report.report_id),
+        event_type="triage_feedback",
+        payload=feedback.model_dump_json(),
     )
     before = {"severity": case.severity.value, "deadline": case.deadline, "category": case.category}
     case.severity, case.needs_review = severity, False

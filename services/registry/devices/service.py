@@ -59,7 +59,8 @@ def _reported_id(ref: DeviceRef) -> str:
     return "REP_" + digest.hexdigest()[:16]
 
 
-def _ref_key(ref: DeviceRef) -> tuple[str | None, str, str]:
+def ref_key(ref: DeviceRef) -> tuple[str | None, str, str]:
+    """How :func:`resolve_many` keys a reported device: UDI-DI, name and manufacturer."""
     return (ref.udi_di, ref.name.casefold(), ref.manufacturer.casefold())
 
 
@@ -72,7 +73,7 @@ def resolve_many(
     A device absent from the catalogue is added as 'reported' so that its model versions and
     cases are still followed.
     """
-    wanted = {_ref_key(r): r for r in refs}
+    wanted = {ref_key(r): r for r in refs}
     if not wanted:
         return {}
     by_udi: dict[str, Device] = {}
@@ -121,17 +122,14 @@ def resolve_many(
     return found
 
 
-def resolve(session: Session, ref: DeviceRef) -> Device:
-    """The catalogue entry of one reported device (see :func:`resolve_many`)."""
-    return resolve_many(session, [ref])[_ref_key(ref)]
-
-
-def note_model_versions(session: Session, refs: Iterable[DeviceRef]) -> None:
-    """Remember that each device's model version was seen (caller commits), in two queries
-    for the whole batch."""
+def note_model_versions(
+    session: Session, refs: Iterable[DeviceRef]
+) -> dict[tuple[str | None, str, str], Device]:
+    """Remember that each device's model version was seen (caller commits), in a few queries
+    for the whole batch; returns the devices as :func:`resolve_many` does."""
     refs = list(refs)
     devices = resolve_many(session, refs)
-    seen = {(devices[_ref_key(r)].device_id, r.model_version) for r in refs}
+    seen = {(devices[ref_key(r)].device_id, r.model_version) for r in refs}
     known = set(
         session.exec(
             select(DeviceModelVersion.device_id, DeviceModelVersion.model_version).where(
@@ -146,11 +144,7 @@ def note_model_versions(session: Session, refs: Iterable[DeviceRef]) -> None:
         session.add(
             DeviceModelVersion(device_id=device_id, model_version=version, first_seen=utcnow())
         )
-
-
-def note_model_version(session: Session, ref: DeviceRef) -> None:
-    """Remember that ``ref``'s model version was seen (caller commits)."""
-    note_model_versions(session, [ref])
+    return devices
 
 
 def _public(session: Session, devices: list[Device]) -> list[DevicePublic]:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from services.registry.auth.models import Role
 from services.registry.auth.service import Principal
-from services.registry.devices.service import note_model_version, resolve
+from services.registry.devices.service import note_model_versions, ref_key, resolve_many
 from services.registry.errors import AccessDenied, NotFound
 from services.registry.reports.models import Report
 from services.registry.signals import stats
@@ -87,10 +87,10 @@ def record_drift(
     """Upsert drift signals by id, link them to the device catalogue, alert on severe ones."""
     unique = {s.signal_id: s for s in signals}
     now = utcnow()
+    devices = note_model_versions(session, [s.device for s in unique.values()])
     rows = []
     for s in unique.values():
-        device = resolve(session, s.device)
-        note_model_version(session, s.device)
+        device = devices[ref_key(s.device)]
         rows.append(
             {
                 "signal_id": s.signal_id,
@@ -114,7 +114,6 @@ def record_drift(
                 "recorded_at": now,
             }
         )
-    session.flush()  # devices first: the signals refer to them
     known = set(
         session.exec(
             select(DriftSignal.signal_id).where(col(DriftSignal.signal_id).in_(list(unique)))
@@ -139,11 +138,12 @@ def record_drift(
 
 def record_usage(session: Session, windows: Sequence[TelemetryWindow]) -> int:
     """Remember each window's number of predictions (once per window id)."""
+    # A reference is validation data, not clinical use.
+    used = [w for w in {w.event_id: w for w in windows}.values() if not w.reference]
+    devices = resolve_many(session, [w.device for w in used])
     rows = []
-    for w in {w.event_id: w for w in windows}.values():
-        if w.reference:
-            continue  # a reference is validation data, not clinical use
-        device = resolve(session, w.device)
+    for w in used:
+        device = devices[ref_key(w.device)]
         rows.append(
             {
                 "event_id": w.event_id,
@@ -153,7 +153,6 @@ def record_usage(session: Session, windows: Sequence[TelemetryWindow]) -> int:
                 "n_predictions": w.n_predictions,
             }
         )
-    session.flush()
     inserted = _insert_ignore(session, TelemetryUsage, "event_id", rows)
     session.commit()
     return inserted

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from services.registry.auth.models import Role
 from services.registry.auth.service import Principal
 from services.registry.errors import AccessDenied, Conflict, NotFound
-from services.registry.outbox import OutboxEvent, enqueue_alert
+from services.registry.outbox import OutboxEvent, enqueue
 from services.registry.subscriptions.models import (
     Delivery,
     DeliveryPublic,
@@ -148,8 +148,16 @@ def raise_alert(
     """Queue ``alert`` for the regulators' topic and every matching subscription (caller
     commits, so the alert exists exactly when the state it derives from does). A batch passes
     the ``subscriptions`` it read once."""
-    enqueue_alert(session, alert, topic=topic, key=key)
-    route(session, alert, key=key, subscriptions=subscriptions)
+    payload = alert.model_dump_json()
+    enqueue(
+        session,
+        event_id=str(alert.event_id),
+        topic=topic,
+        key=key,
+        event_type=alert.alert_type.value,
+        payload=payload,
+    )
+    route(session, alert, key=key, subscriptions=subscriptions, payload=payload)
 
 
 def route(
@@ -158,8 +166,10 @@ def route(
     *,
     key: str,
     subscriptions: Sequence[Subscription] | None = None,
+    payload: str | None = None,
 ) -> list[OutboxEvent]:
-    """Outbox copies of ``alert`` for every matching active subscription (caller commits)."""
+    """Outbox copies of ``alert`` (serialised as ``payload`` when the caller already did) for
+    every matching active subscription (caller commits)."""
     copies = []
     if subscriptions is None:
         subscriptions = active_subscriptions(session)
@@ -167,15 +177,16 @@ def route(
         if not matches(sub, alert):
             continue
         outbox_id = str(uuid.uuid5(alert.event_id, sub.name))
-        copy = OutboxEvent(
+        if payload is None:
+            payload = alert.model_dump_json()
+        copy = enqueue(
+            session,
             event_id=outbox_id,
             topic=sub.topic,
             key=key,
             event_type=alert.alert_type.value,
-            payload=alert.model_dump_json(),
-            created_at=utcnow(),
+            payload=payload,
         )
-        session.add(copy)
         session.add(
             Delivery(
                 sub_id=sub.sub_id,

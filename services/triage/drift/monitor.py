@@ -14,8 +14,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -92,21 +91,16 @@ def device_key(device: DeviceRef) -> str:
 def _subjects(window: TelemetryWindow) -> dict[str, np.ndarray | Histogram]:
     """What a window says about each distribution subject: a sample, else a histogram."""
     found: dict[str, np.ndarray | Histogram] = {}
-    if window.score_sample:
-        found[SCORE] = np.asarray(window.score_sample, dtype=np.float64)
-    elif window.score_histogram is not None:
-        found[SCORE] = Histogram(
-            np.asarray(window.score_histogram.edges, dtype=np.float64),
-            np.asarray(window.score_histogram.counts, dtype=np.float64),
-        )
-    for feature in window.features:
-        name = f"feature:{feature.name}"
-        if feature.sample:
-            found[name] = np.asarray(feature.sample, dtype=np.float64)
-        elif feature.histogram is not None:
+    for name, sample, histogram in [
+        (SCORE, window.score_sample, window.score_histogram),
+        *((f"feature:{f.name}", f.sample, f.histogram) for f in window.features),
+    ]:
+        if sample:
+            found[name] = np.asarray(sample, dtype=np.float64)
+        elif histogram is not None:
             found[name] = Histogram(
-                np.asarray(feature.histogram.edges, dtype=np.float64),
-                np.asarray(feature.histogram.counts, dtype=np.float64),
+                np.asarray(histogram.edges, dtype=np.float64),
+                np.asarray(histogram.counts, dtype=np.float64),
             )
     return found
 
@@ -128,38 +122,38 @@ def _errors(window: TelemetryWindow) -> np.ndarray | None:
     return stream
 
 
-@dataclass
-class _Reference:
-    samples: dict[str, list[float]] = field(default_factory=dict)
-    histograms: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
-    start: datetime | None = None
-    end: datetime | None = None
-    windows: int = 0
-    explicit: bool = False
-
-    def add(self, window: TelemetryWindow) -> None:
-        for subject, value in _subjects(window).items():
-            if isinstance(value, Histogram):
-                edges, counts = self.histograms.get(subject, (list(value.edges), []))
-                if list(value.edges) == edges:
-                    summed = np.asarray(counts) + value.counts if counts else value.counts
-                    self.histograms[subject] = (edges, [float(c) for c in summed])
-            else:
-                self.samples.setdefault(subject, []).extend(float(v) for v in value)
-        self.start = min(self.start or window.window_start, window.window_start)
-        self.end = max(self.end or window.window_end, window.window_end)
-        self.windows += 1
+def _with_window(ref: DriftReference, window: TelemetryWindow) -> DriftReference:
+    """``ref`` with ``window`` added: samples appended, histograms on the same bins summed."""
+    samples = {k: list(v) for k, v in ref.samples.items()}
+    histograms = dict(ref.histograms)
+    for subject, value in _subjects(window).items():
+        if isinstance(value, Histogram):
+            edges, counts = histograms.get(subject, (list(value.edges), []))
+            if list(value.edges) == edges:
+                summed = np.asarray(counts) + value.counts if counts else value.counts
+                histograms[subject] = (edges, [float(c) for c in summed])
+        else:
+            samples.setdefault(subject, []).extend(float(v) for v in value)
+    return DriftReference(
+        samples=samples,
+        histograms=histograms,
+        start=min(ref.start or window.window_start, window.window_start),
+        end=max(ref.end or window.window_end, window.window_end),
+        windows=ref.windows + 1,
+        explicit=ref.explicit,
+    )
 
 
 @dataclass
 class _DeviceState:
     device: DeviceRef
-    reference: _Reference = field(default_factory=_Reference)
+    # Immutable: replaced (not changed) while it is being learned, so saving it costs nothing.
+    reference: DriftReference = field(default_factory=DriftReference)
     detectors: dict[str, DistributionDetector] = field(default_factory=dict)
     stream: StreamDetector | None = None
     latched: dict[str, int] = field(default_factory=dict)  # subject -> calm windows since
     error_rates: deque[float] = field(default_factory=lambda: deque(maxlen=20))
-    seen: deque[str] = field(default_factory=lambda: deque(maxlen=1000))
+    seen: deque[uuid.UUID] = field(default_factory=lambda: deque(maxlen=1000))
     raised: dict[str, DriftDetected] = field(default_factory=dict)
     version: int = 0
 
@@ -187,22 +181,23 @@ class DriftMonitor:
             return
         self._store.put(
             key,
-            DriftMonitorState(
+            # Built from the monitor's own validated parts: no second validation per window.
+            DriftMonitorState.model_construct(
                 device=state.device,
                 version=state.version,
-                reference=DriftReference.model_validate(asdict(state.reference)),
-                latched=state.latched,
-                seen=[uuid.UUID(e) for e in state.seen],
-                raised=state.raised,
+                reference=state.reference,
+                latched=dict(state.latched),
+                seen=list(state.seen),
+                raised=dict(state.raised),
             ),
         )
 
     @staticmethod
     def _restore(stored: DriftMonitorState) -> _DeviceState:
         state = _DeviceState(device=stored.device, version=stored.version)
-        state.reference = _Reference(**stored.reference.model_dump())
+        state.reference = stored.reference
         state.latched = dict(stored.latched)
-        state.seen.extend(str(e) for e in stored.seen)
+        state.seen.extend(stored.seen)
         state.raised = dict(stored.raised)
         return state
 
@@ -249,14 +244,13 @@ class DriftMonitor:
         """Take one window; returns the signal it raises (at most one), if any."""
         key, state = self._state(window.device)
         event = str(window.event_id)
-        if event in state.seen:
+        if window.event_id in state.seen:
             # Redelivered or re-sent by a device's spool: the same signal again, if it raised
             # one (the registry upserts on its id), so a crash before publishing loses nothing.
             return [state.raised[event]] if event in state.raised else []
-        state.seen.append(event)
+        state.seen.append(window.event_id)
         if window.reference:
-            state.reference = _Reference(explicit=True)
-            state.reference.add(window)
+            state.reference = _with_window(DriftReference(explicit=True), window)
             state.detectors.clear()
             state.stream = None
             state.latched.clear()
@@ -264,7 +258,7 @@ class DriftMonitor:
             log.info("drift reference registered", extra={"device": key})
             return []
         if not self._reference_ready(state):
-            state.reference.add(window)
+            state.reference = _with_window(state.reference, window)
             self._save(key, state)
             return []
         signals = self._compare(state, window)

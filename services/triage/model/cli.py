@@ -55,13 +55,14 @@ def run_train(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             return _fail(str(exc))
     if not args.no_kafka_feedback:
-        from services.triage.feedback import FeedbackUnavailable, fetch_feedback
+        from services.triage.feedback import fetch_feedback
+        from vigie.kafka import TopicUnavailable
         from vigie.settings import CommonSettings
 
         settings = CommonSettings()
         try:
             from_kafka = fetch_feedback(settings, timeout_s=5.0)
-        except FeedbackUnavailable as exc:
+        except TopicUnavailable as exc:
             # Training must work offline (a fresh clone, CI): say it, and go on without.
             sys.stderr.write(
                 f"vigie: reviewer feedback not read from Kafka ({exc}); training on data/ only\n"

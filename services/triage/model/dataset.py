@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from services.triage.model.artefact import sha256
 from vigie.contracts import ReportKind, Severity, TriageFeedback
 
 MAUDE_FILE = Path("maude") / "maude_narratives.csv.gz"
@@ -405,18 +406,9 @@ def feedback_categories(feedback: Iterable[TriageFeedback]) -> tuple[list[str], 
 # --- provenance ---------------------------------------------------------------------------
 
 
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def data_digest(data_dir: Path, feedback: Sequence[TriageFeedback]) -> tuple[str, dict[str, str]]:
     """One hash of every training file and of the feedback, and the hash of each file."""
-    files = {str(name): file_digest(data_dir / name) for name in TRAINING_FILES}
+    files = {str(name): sha256(data_dir / name) for name in TRAINING_FILES}
     h = hashlib.sha256()
     for name, digest in sorted(files.items()):
         h.update(f"{name}={digest}\n".encode())

@@ -11,7 +11,7 @@ from river import drift as river_drift
 
 from services.triage.drift import ADWIN, CUSUM, PageHinkley
 from services.triage.drift.detectors.adwin import bucket_counts, bucket_layout
-from services.triage.drift.detectors.page_hinkley import Mode
+from services.triage.drift.detectors.base import Mode
 
 Floats = NDArray[np.float64]
 

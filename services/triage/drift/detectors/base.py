@@ -16,7 +16,7 @@ import abc
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -66,6 +66,18 @@ def check_probability(name: str, value: float) -> None:
 def check_count(name: str, value: int, *, minimum: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+# Which side of a change a two-sided stream detector watches.
+Mode = Literal["up", "down", "both"]
+MODES: tuple[Mode, ...] = ("up", "down", "both")
+# Rows of the (rise, fall) statistics that raise alarms in each mode.
+WATCHED_ROWS = {"up": slice(0, 1), "down": slice(1, 2), "both": slice(0, 2)}
+
+
+def check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
 
 
 @dataclass(frozen=True)

@@ -50,23 +50,20 @@ Montgomery, D. C. (2019). Introduction to Statistical Quality Control, 8th ed., 
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import numpy as np
 
 from services.triage.drift.detectors.base import (
+    WATCHED_ROWS,
     FloatArray,
     IndexArray,
+    Mode,
     StreamDetector,
     check_count,
+    check_mode,
     check_positive,
     first_rise,
 )
-
-Mode = Literal["up", "down", "both"]
-MODES: tuple[Mode, ...] = ("up", "down", "both")
-# Rows of the (rise, fall) statistics that raise alarms in each mode.
-WATCHED_ROWS = {"up": slice(0, 1), "down": slice(1, 2), "both": slice(0, 2)}
 
 
 class CUSUM(StreamDetector):
@@ -108,8 +105,7 @@ class CUSUM(StreamDetector):
             raise ValueError(f"k must be a number >= 0, got {k!r}")
         check_positive("h", h)
         check_count("min_instances", min_instances, minimum=2)
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        check_mode(mode)
         check_count("batch", batch)
         if mean is not None and not (isinstance(mean, int | float) and math.isfinite(mean)):
             raise ValueError(f"mean must be a finite number, got {mean!r}")

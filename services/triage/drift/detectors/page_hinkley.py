@@ -49,23 +49,20 @@ decomposition for change detection. ISMIS 2017, 492-498.
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import numpy as np
 from scipy.signal import lfilter
 
 from services.triage.drift.detectors.base import (
+    WATCHED_ROWS,
     FloatArray,
+    Mode,
     StreamDetector,
     check_count,
+    check_mode,
     check_positive,
     first_rise,
 )
-
-Mode = Literal["up", "down", "both"]
-MODES: tuple[Mode, ...] = ("up", "down", "both")
-# Rows of the (rise, fall) statistics that raise alarms in each mode.
-WATCHED_ROWS = {"up": slice(0, 1), "down": slice(1, 2), "both": slice(0, 2)}
 
 
 class PageHinkley(StreamDetector):
@@ -100,8 +97,7 @@ class PageHinkley(StreamDetector):
         check_positive("threshold", threshold)
         if not (isinstance(alpha, int | float) and 0 < alpha <= 1):
             raise ValueError(f"alpha must lie in (0, 1], got {alpha!r}")
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        check_mode(mode)
         self.min_instances = int(min_instances)
         self.delta = float(delta)
         self.threshold = float(threshold)
