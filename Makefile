@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run test test-unit lint schemas postgres browser bench clean
 
-$(STAMP): pyproject.toml constraints.txt
+PARTS := pyproject.toml core/pyproject.toml sdk/pyproject.toml tools/pyproject.toml
+
+$(STAMP): $(PARTS) constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install -q -c constraints.txt -e "./core[runtime]" -e ./sdk -e ".[dev]" -e ./tools
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,7 +31,7 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 run: install
-	$(PY) -m vigie run
+	$(PY) -m vigie_tools run
 
 test: install postgres browser
 	$(PY) -m pytest
@@ -42,11 +44,11 @@ lint: install
 	$(VENV)/bin/mypy
 
 schemas: install
-	$(PY) -m vigie schemas
+	$(PY) -m vigie_tools schemas
 
 bench: install
 	$(PY) -m bench.e2e
 
 clean:
-	-$(PY) -m vigie kafka stop
+	-$(PY) -m vigie_tools kafka stop
 	rm -rf .vigie

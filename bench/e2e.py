@@ -23,8 +23,6 @@ from kafka.admin import NewTopic
 
 from bench.common import finish, machine, median, percentile, say
 from services.ingest.reports.models import EXAMPLE_REPORT
-from vigie import localkafka
-from vigie.commands import start_services, stop_services, wait_http
 from vigie.contracts import (
     DeviceRef,
     Language,
@@ -36,6 +34,8 @@ from vigie.contracts import (
 from vigie.kafka import ensure_topics
 from vigie.settings import CommonSettings
 from vigie.topics import REPORTS
+from vigie_tools import localkafka
+from vigie_tools.commands import start_services, stop_services, wait_http
 
 
 def make_reports(n: int) -> list[bytes]:

@@ -27,7 +27,7 @@ from services.registry.auth.models import Role
 from services.registry.auth.service import create_token
 from services.registry.settings import RegistrySettings
 from tests.support.servers import serving
-from vigie import localpg
+from vigie_tools import localpg
 
 SEVERITIES = ["DEATH", "SERIOUS", "MALFUNCTION", "OTHER"]
 SEVERITY_WEIGHTS = [0.03, 0.22, 0.6, 0.15]

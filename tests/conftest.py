@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from vigie import localpg
+from vigie_tools import localpg
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +48,7 @@ def kafka_bootstrap() -> Iterator[str]:
 
     Stopped afterwards if the tests started it.
     """
-    from vigie import localkafka
+    from vigie_tools import localkafka
 
     spec = localkafka.ClusterSpec()
     was_running = all(node.running for node in localkafka.status(spec))

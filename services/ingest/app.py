@@ -19,7 +19,7 @@ from services.ingest.reports import views as report_views
 from services.ingest.settings import IngestSettings
 from services.ingest.telemetry import views as telemetry_views
 from services.ingest.telemetry.service import TelemetryForwarder
-from vigie import telemetry
+from vigie import logs, metrics
 from vigie.kafka import make_broker
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
         )
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            telemetry.REPORTS_REFUSED.labels(reason="too_large").inc()
+            metrics.REPORTS_REFUSED.labels(reason="too_large").inc()
             return JSONResponse(
                 status_code=413, content={"detail": f"body larger than {limit} bytes"}
             )
@@ -69,7 +69,7 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
             async for chunk in request.stream():
                 body += chunk
                 if len(body) > limit:
-                    telemetry.REPORTS_REFUSED.labels(reason="too_large").inc()
+                    metrics.REPORTS_REFUSED.labels(reason="too_large").inc()
                     return JSONResponse(
                         status_code=413, content={"detail": f"body larger than {limit} bytes"}
                     )
@@ -95,7 +95,7 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
         )
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
-    async def metrics() -> Response:
+    async def prometheus_metrics() -> Response:
         """Prometheus metrics."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
@@ -105,7 +105,7 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
 def main() -> None:
     """Entry point of ``vigie serve ingest``."""
     settings = IngestSettings()
-    telemetry.configure_logging(settings.log_level)
+    logs.configure_logging(settings.log_level)
     uvicorn.run(
         create_app(settings), host=settings.ingest_host, port=settings.ingest_port, log_config=None
     )

@@ -19,7 +19,7 @@ from services.ingest.reports.service import (
     report_id_for,
 )
 from services.ingest.settings import IngestSettings
-from vigie import telemetry
+from vigie import metrics
 from vigie.kafka import JSON_HEADERS
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,8 @@ class Submitter:
         except Exception as exc:  # any producer failure means the report is not durable
             log.error("report not acknowledged by Kafka", extra={"error": repr(exc)})
             raise KafkaUnavailable from exc
-        telemetry.INGEST_PUBLISH_SECONDS.observe(time.perf_counter() - started)
-        telemetry.REPORTS_ACCEPTED.labels(kind=report.kind.value).inc()
+        metrics.INGEST_PUBLISH_SECONDS.observe(time.perf_counter() - started)
+        metrics.REPORTS_ACCEPTED.labels(kind=report.kind.value).inc()
         receipt = make_receipt(
             event, registry_url=self._settings.registry_public_url, key=self._key
         )

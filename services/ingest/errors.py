@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.ingest.reports.service import IdempotencyConflict
-from vigie import telemetry
+from vigie import metrics
 
 
 class KafkaUnavailable(Exception):
@@ -30,7 +30,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(KafkaUnavailable)
     async def _kafka(request: Request, exc: KafkaUnavailable) -> JSONResponse:
-        telemetry.REPORTS_REFUSED.labels(reason="kafka_unavailable").inc()
+        metrics.REPORTS_REFUSED.labels(reason="kafka_unavailable").inc()
         return JSONResponse(
             status_code=503,
             content={"detail": "the report could not be recorded durably; please retry"},
@@ -39,7 +39,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Unauthenticated)
     async def _unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:
-        telemetry.REPORTS_REFUSED.labels(reason="bad_token").inc()
+        metrics.REPORTS_REFUSED.labels(reason="bad_token").inc()
         return JSONResponse(
             status_code=401,
             content={"detail": "invalid API token"},
@@ -48,12 +48,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
-        telemetry.TELEMETRY_REFUSED.labels(reason="forbidden").inc()
+        metrics.TELEMETRY_REFUSED.labels(reason="forbidden").inc()
         return JSONResponse(status_code=403, content={"detail": str(exc)})
 
     @app.exception_handler(RegistryUnavailable)
     async def _registry(request: Request, exc: RegistryUnavailable) -> JSONResponse:
-        telemetry.REPORTS_REFUSED.labels(reason="registry_unavailable").inc()
+        metrics.REPORTS_REFUSED.labels(reason="registry_unavailable").inc()
         return JSONResponse(
             status_code=503,
             headers={"Retry-After": "5"},
@@ -62,7 +62,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IdempotencyConflict)
     async def _conflict(request: Request, exc: IdempotencyConflict) -> JSONResponse:
-        telemetry.REPORTS_REFUSED.labels(reason="idempotency_conflict").inc()
+        metrics.REPORTS_REFUSED.labels(reason="idempotency_conflict").inc()
         return JSONResponse(
             status_code=409,
             content={"detail": "Idempotency-Key already used with a different report"},

@@ -34,7 +34,7 @@ from services.registry.settings import RegistrySettings
 from services.registry.signals import views as signal_views
 from services.registry.signals.service import scan as scan_signals
 from services.registry.subscriptions import views as subscription_views
-from vigie import telemetry
+from vigie import logs
 from vigie.kafka import make_broker
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
         )
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
-    def metrics() -> Response:
+    def prometheus_metrics() -> Response:
         """Prometheus metrics."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
@@ -192,7 +192,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
 def main() -> None:
     """Entry point of ``vigie serve registry``."""
     settings = RegistrySettings()
-    telemetry.configure_logging(settings.log_level)
+    logs.configure_logging(settings.log_level)
     uvicorn.run(
         create_app(settings),
         host=settings.registry_host,

@@ -17,10 +17,10 @@ from sqlmodel import Session
 from services.registry.reports.service import Recorded, record_triaged
 from services.registry.settings import RegistrySettings
 from services.registry.signals.service import SignalsRecorded, record_drift, record_usage
-from vigie import telemetry
-from vigie.consumers import batch_subscriber, raw_records
+from vigie import metrics
 from vigie.contracts import DriftDetected, ReportTriaged, TelemetryWindow
 from vigie.kafka import dead_letter, decode_records
+from vigie.processing import batch_subscriber, raw_records
 
 log = logging.getLogger(__name__)
 SERVICE = "registry"
@@ -52,13 +52,13 @@ def register_consumer(
     async def on_triaged(records: list[Any], message: KafkaMessage) -> None:
         started = time.perf_counter()
         batch = raw_records(message)
-        telemetry.CONSUMED.labels(service=SERVICE, topic=topic).inc(len(batch))
+        metrics.CONSUMED.labels(service=SERVICE, topic=topic).inc(len(batch))
         good, bad = decode_records(batch, ReportTriaged)
         result = await asyncio.to_thread(record, [d.event for d in good])
         await dead_letter(broker, bad, service=SERVICE, group=settings.registry_group_id)
-        telemetry.REGISTRY_UPSERTS.labels(result="inserted").inc(result.inserted)
-        telemetry.REGISTRY_UPSERTS.labels(result="duplicate").inc(result.duplicates)
-        telemetry.BATCH_SECONDS.labels(service=SERVICE).observe(time.perf_counter() - started)
+        metrics.REGISTRY_UPSERTS.labels(result="inserted").inc(result.inserted)
+        metrics.REGISTRY_UPSERTS.labels(result="duplicate").inc(result.duplicates)
+        metrics.BATCH_SECONDS.labels(service=SERVICE).observe(time.perf_counter() - started)
         if result.alerts:
             on_commit()
 
@@ -83,7 +83,7 @@ def register_consumer(
     )
     async def on_signals(records: list[Any], message: KafkaMessage) -> None:
         batch = raw_records(message)
-        telemetry.CONSUMED.labels(service=SERVICE, topic=signals_topic).inc(len(batch))
+        metrics.CONSUMED.labels(service=SERVICE, topic=signals_topic).inc(len(batch))
         good, bad = decode_records(batch, DriftDetected)
         result = await asyncio.to_thread(record_signals, [d.event for d in good])
         await dead_letter(
@@ -111,7 +111,7 @@ def register_consumer(
     )
     async def on_telemetry(records: list[Any], message: KafkaMessage) -> None:
         batch = raw_records(message)
-        telemetry.CONSUMED.labels(service=SERVICE, topic=telemetry_topic).inc(len(batch))
+        metrics.CONSUMED.labels(service=SERVICE, topic=telemetry_topic).inc(len(batch))
         # Invalid windows are the drift monitor's to dead-letter: skipping them here keeps one
         # dead letter per bad message.
         good, _ = decode_records(batch, TelemetryWindow)

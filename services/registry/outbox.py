@@ -12,7 +12,7 @@ from sqlalchemy import Column, DateTime, Text, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from vigie import telemetry
+from vigie import metrics
 from vigie.contracts import utcnow
 from vigie.kafka import JSON_HEADERS, create_topics
 from vigie.topics import ALERTS
@@ -142,13 +142,13 @@ class OutboxRelay:
         )
         await asyncio.to_thread(self._mark, [e.id for e in events if e.id is not None])
         for e in events:
-            telemetry.ALERTS_PUBLISHED.labels(alert_type=e.event_type).inc()
+            metrics.ALERTS_PUBLISHED.labels(alert_type=e.event_type).inc()
         return len(events)
 
     def _load(self) -> list[OutboxEvent]:
         with Session(self._engine) as session:
             events = pending(session, self._batch)
-            telemetry.OUTBOX_PENDING.set(count_pending(session))
+            metrics.OUTBOX_PENDING.set(count_pending(session))
             return events
 
     def _mark(self, ids: list[int]) -> None:

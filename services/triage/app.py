@@ -17,8 +17,7 @@ from services.triage.drift.store import FileStore, KafkaStateStore, StateStore
 from services.triage.reports import Classifier, TriagePolicy, triage_batch
 from services.triage.selfwatch import SelfWatch
 from services.triage.settings import TriageSettings
-from vigie import telemetry
-from vigie.consumers import batch_subscriber, raw_records
+from vigie import logs, metrics
 from vigie.contracts import ReportSubmitted, TelemetryWindow
 from vigie.kafka import (
     TopicUnavailable,
@@ -27,6 +26,7 @@ from vigie.kafka import (
     make_broker,
     publish_events,
 )
+from vigie.processing import batch_subscriber, raw_records
 
 log = logging.getLogger(__name__)
 SERVICE = "triage"
@@ -48,7 +48,7 @@ def build_self_watch(settings: TriageSettings, classifier: Classifier | None) ->
     """The classifier's own telemetry reporter (none without a model or when disabled)."""
     if classifier is None or not settings.triage_self_telemetry:
         return None
-    from vigie.sdk import DeviceReporter
+    from vigie_sdk import DeviceReporter
 
     reporter = DeviceReporter(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -107,7 +107,7 @@ def build_broker(
     async def on_reports(records: list[Any], message: KafkaMessage) -> None:
         started = time.perf_counter()
         batch = raw_records(message)
-        telemetry.CONSUMED.labels(service=SERVICE, topic=topics.reports).inc(len(batch))
+        metrics.CONSUMED.labels(service=SERVICE, topic=topics.reports).inc(len(batch))
         good, bad = decode_records(batch, ReportSubmitted)
         # The model is CPU-bound: keep the event loop free for the consumer's heartbeats.
         triaged = await asyncio.to_thread(
@@ -120,11 +120,11 @@ def build_broker(
         )
         await dead_letter(broker, bad, service=SERVICE, group=settings.triage_group_id)
         for t in triaged:
-            telemetry.TRIAGED.labels(
+            metrics.TRIAGED.labels(
                 severity=t.triage.severity.value, needs_review=str(t.triage.needs_review).lower()
             ).inc()
-        telemetry.PUBLISHED.labels(service=SERVICE, topic=topics.reports_triaged).inc(len(triaged))
-        telemetry.BATCH_SECONDS.labels(service=SERVICE).observe(time.perf_counter() - started)
+        metrics.PUBLISHED.labels(service=SERVICE, topic=topics.reports_triaged).inc(len(triaged))
+        metrics.BATCH_SECONDS.labels(service=SERVICE).observe(time.perf_counter() - started)
         if self_watch is not None:
             await asyncio.to_thread(self_watch.observe, triaged)
 
@@ -140,7 +140,7 @@ def build_broker(
     )
     async def on_telemetry(records: list[Any], message: KafkaMessage) -> None:
         batch = raw_records(message)
-        telemetry.CONSUMED.labels(service=SERVICE, topic=topics.telemetry).inc(len(batch))
+        metrics.CONSUMED.labels(service=SERVICE, topic=topics.telemetry).inc(len(batch))
         good, bad = decode_records(batch, TelemetryWindow)
         signals = await asyncio.to_thread(monitor.observe_many, [d.event for d in good])
         await publish_events(
@@ -149,7 +149,7 @@ def build_broker(
             [(device_key(s.device).encode(), s) for s in signals],
         )
         await dead_letter(broker, bad, service=SERVICE, group=settings.drift_group_id)
-        telemetry.PUBLISHED.labels(service=SERVICE, topic=topics.signals).inc(len(signals))
+        metrics.PUBLISHED.labels(service=SERVICE, topic=topics.signals).inc(len(signals))
         for s in signals:
             log.info(
                 "drift signal",
@@ -166,7 +166,7 @@ def build_broker(
 def main() -> None:
     """Entry point of ``vigie serve triage``."""
     settings = TriageSettings()
-    telemetry.configure_logging(settings.log_level)
+    logs.configure_logging(settings.log_level)
     from services.triage.model import ModelLoadError
 
     try:

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from services.triage.regulatory import SEVERITY_OF_OUTCOME, assess
 from vigie.contracts import (
     CodeSuggestion,
     ReportedOutcome,
@@ -16,7 +15,8 @@ from vigie.contracts import (
     Severity,
     TriageResult,
 )
-from vigie.privacy import scrub
+from vigie.rules.deadlines import SEVERITY_OF_OUTCOME, assess
+from vigie.rules.privacy import scrub
 
 
 class Prediction(Protocol):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from vigie.contracts import DeviceRef, Language, ReportTriaged
-from vigie.sdk import DeviceReporter, summarise_window
+from vigie_sdk import DeviceReporter, summarise_window
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from kafka import KafkaConsumer
 
 from tests.support.platform import REGISTRY, regulator_token
 from vigie.contracts import DeviceRef, TelemetryWindow
-from vigie.sdk import DeviceReporter, summarise_window
+from vigie_sdk import DeviceReporter, summarise_window
 
 DEVICE = DeviceRef(name="Sepsis Watch", manufacturer="Acme Health", model_version="2.4.0")
 START = datetime(2026, 11, 2, tzinfo=UTC)

@@ -121,7 +121,7 @@ def test_serious_report_followed_from_form_to_closure(platform: dict[str, str]) 
         [
             sys.executable,
             "-m",
-            "vigie",
+            "vigie_tools",
             "token",
             "create",
             "--role",
@@ -176,7 +176,7 @@ def test_serious_report_followed_from_form_to_closure(platform: dict[str, str]) 
     trail = httpx.get(f"{path}/audit", headers=regulator).json()
     assert [r["action"] for r in trail][-3:] == ["status_changed"] * 3
 
-    verify = [sys.executable, "-m", "vigie", "audit", "verify"]
+    verify = [sys.executable, "-m", "vigie_tools", "audit", "verify"]
     ok = subprocess.run(verify, env=env, capture_output=True, text=True, check=False)
     assert ok.returncode == 0 and "audit chain intact" in ok.stdout
     db = env["VIGIE_DATABASE_URL"].removeprefix("sqlite:///")

@@ -22,7 +22,7 @@ from tests.support.kafka import fresh_namespace, provision
 
 def audit_verify(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "vigie", "audit", "verify", *args],
+        [sys.executable, "-m", "vigie_tools", "audit", "verify", *args],
         env={**os.environ, **env},
         capture_output=True,
         text=True,

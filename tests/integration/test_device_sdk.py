@@ -10,10 +10,10 @@ import numpy as np
 from kafka import KafkaConsumer
 
 from tests.support.kafka import fresh_namespace, provision
-from vigie import localkafka
 from vigie.contracts import DeviceRef, TelemetryWindow
-from vigie.sdk import DeviceReporter, summarise_window
 from vigie.settings import CommonSettings
+from vigie_sdk import DeviceReporter, summarise_window
+from vigie_tools import localkafka
 
 DEVICE = DeviceRef(name="Sepsis Watch", manufacturer="Acme", model_version="2.4")
 

@@ -16,7 +16,7 @@ from services.registry.settings import RegistrySettings
 from tests.support.kafka import drain, fresh_namespace, provision
 from tests.support.servers import serving
 from vigie.contracts import DeviceRef, TelemetryWindow
-from vigie.sdk import HttpReporter, summarise_window
+from vigie_sdk import HttpReporter, summarise_window
 
 DEVICE = DeviceRef(name="Sepsis Watch", manufacturer="Acme", model_version="2.4")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kafka import KafkaConsumer, KafkaProducer
 
-from vigie import localkafka
 from vigie.kafka import create_topics
+from vigie_tools import localkafka
 
 # Its own ports, so it runs beside the single-node broker the other tests use.
 SPEC = localkafka.ClusterSpec(nodes=3, base_port=19092, heap_mb=384)

@@ -154,7 +154,7 @@ def test_serious_case_from_triage_to_closure(client: TestClient, database_url: s
     ]
     env = {**os.environ, "VIGIE_DATABASE_URL": database_url}
     ok = subprocess.run(
-        [sys.executable, "-m", "vigie", "audit", "verify", "--chain-only"],
+        [sys.executable, "-m", "vigie_tools", "audit", "verify", "--chain-only"],
         env=env,
         capture_output=True,
         text=True,
@@ -172,7 +172,7 @@ def test_serious_case_from_triage_to_closure(client: TestClient, database_url: s
         result = verify(session)
     assert not result.ok and result.first_bad_seq == row.seq
     broken = subprocess.run(
-        [sys.executable, "-m", "vigie", "audit", "verify", "--chain-only"],
+        [sys.executable, "-m", "vigie_tools", "audit", "verify", "--chain-only"],
         env=env,
         capture_output=True,
         text=True,

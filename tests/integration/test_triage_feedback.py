@@ -11,9 +11,9 @@ from kafka import KafkaProducer
 
 from services.triage.feedback import fetch_feedback
 from tests.support.kafka import fresh_namespace, provision
-from vigie.cli import main
 from vigie.contracts import Language, ReportKind, Severity, TriageFeedback
 from vigie.settings import CommonSettings
+from vigie_tools.cli import main
 
 
 def decision(report_id: uuid.UUID, decided: Severity) -> TriageFeedback:

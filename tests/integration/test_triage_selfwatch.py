@@ -12,8 +12,8 @@ from services.triage.selfwatch import TRIAGE_DEVICE_NAME, SelfWatch
 from tests.support.factories import report
 from tests.support.kafka import drain, fresh_namespace, provision
 from vigie.contracts import ReportedOutcome, TelemetryWindow
-from vigie.sdk import DeviceReporter
 from vigie.settings import CommonSettings
+from vigie_sdk import DeviceReporter
 
 ROUTINE = [
     "The pump displayed an occlusion alarm; the line was replaced and therapy resumed. "

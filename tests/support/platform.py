@@ -28,7 +28,7 @@ def platform(kafka_bootstrap: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     }
     log = (tmp_path / "run.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vigie", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "vigie_tools", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
         deadline = time.monotonic() + 120
@@ -47,7 +47,7 @@ def platform(kafka_bootstrap: str, tmp_path: Path) -> Iterator[dict[str, str]]:
 
 def regulator_token(env: dict[str, str]) -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "vigie", "token", "create", "--role", "regulator"],
+        [sys.executable, "-m", "vigie_tools", "token", "create", "--role", "regulator"],
         env=env,
         capture_output=True,
         text=True,

@@ -10,7 +10,7 @@ import pytest
 
 from services.triage.drift.monitor import DriftMonitor, MonitorPolicy
 from vigie.contracts import DeviceRef, DriftMonitorState, SignalSeverity, TelemetryWindow
-from vigie.sdk import summarise_window
+from vigie_sdk import summarise_window
 
 DEVICE = DeviceRef(name="Sepsis Watch", manufacturer="Acme", model_version="2.4")
 T0 = datetime(2026, 11, 1, tzinfo=UTC)

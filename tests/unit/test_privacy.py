@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vigie.privacy import pseudonymise, scrub
+from vigie.rules.privacy import pseudonymise, scrub
 
 KEY = b"unit-test-key"
 

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from services.triage.regulatory import assess, reading
 from tests.support.factories import report
 from vigie.contracts import Framework, ReportedOutcome, ReportKind, Severity
+from vigie.rules.deadlines import assess, reading
 
 AWARE = date(2026, 3, 1)
 

@@ -9,7 +9,7 @@ import pytest
 
 from services.ingest.reports.models import EXAMPLE_REPORT, ReportCreate
 from vigie import topics
-from vigie.schemagen import SCHEMAS_DIR, differences
+from vigie_tools.schemagen import SCHEMAS_DIR, differences
 
 
 def test_schemas_directory_is_up_to_date() -> None:

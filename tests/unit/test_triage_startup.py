@@ -19,7 +19,7 @@ def serve_triage(model_dir: Path) -> subprocess.CompletedProcess[str]:
         "VIGIE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
     }
     return subprocess.run(
-        [sys.executable, "-m", "vigie", "serve", "triage"],
+        [sys.executable, "-m", "vigie_tools", "serve", "triage"],
         env=env,
         capture_output=True,
         text=True,

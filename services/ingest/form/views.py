@@ -15,7 +15,7 @@ from services.ingest.errors import KafkaUnavailable
 from services.ingest.form.i18n import TEXTS, pick_language
 from services.ingest.reports.models import ReportCreate
 from services.ingest.reports.views import SubmitterDep
-from vigie import telemetry
+from vigie import metrics
 from vigie.contracts import ReportedOutcome, ReporterRole, ReportKind, utcnow
 
 router = APIRouter(tags=["form"])
@@ -107,7 +107,7 @@ async def submit_form(request: Request, submitter: SubmitterDep) -> HTMLResponse
     try:
         report = ReportCreate.model_validate(form_to_report(fields, language))
     except ValidationError as exc:
-        telemetry.REPORTS_REFUSED.labels(reason="validation").inc()
+        metrics.REPORTS_REFUSED.labels(reason="validation").inc()
         return templates.TemplateResponse(
             request,
             "form.html",

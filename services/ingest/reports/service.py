@@ -10,7 +10,7 @@ from collections import OrderedDict
 
 from services.ingest.reports.models import Receipt, ReportCreate
 from vigie.contracts import ReportSubmitted, utcnow
-from vigie.privacy import pseudonymise, scrub
+from vigie.rules.privacy import pseudonymise, scrub
 
 # Namespace of report ids derived from idempotency keys (uuid5).
 _REPORT_NAMESPACE = uuid.UUID("6f1c0d9e-8a4b-4c1e-9a57-7e0b2f3c5d11")

@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 from services.ingest.errors import Forbidden, KafkaUnavailable
 from services.ingest.identity import Identities
 from services.ingest.settings import IngestSettings
-from vigie import telemetry
+from vigie import metrics
 from vigie.contracts import TelemetryWindow
 from vigie.kafka import JSON_HEADERS
-from vigie.sdk.reporter import window_key
+from vigie_sdk.reporter import window_key
 
 log = logging.getLogger(__name__)
 
@@ -59,5 +59,5 @@ class TelemetryForwarder:
         except Exception as exc:  # any producer failure means the window is not durable
             log.error("telemetry window not acknowledged by Kafka", extra={"error": repr(exc)})
             raise KafkaUnavailable from exc
-        telemetry.TELEMETRY_ACCEPTED.inc()
+        metrics.TELEMETRY_ACCEPTED.inc()
         return TelemetryReceipt(event_id=str(window.event_id))

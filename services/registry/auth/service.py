@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from services.registry.auth.models import ApiToken, Role
-from vigie.privacy import pseudonymise
+from vigie.rules.privacy import pseudonymise
 
 TOKEN_PREFIX = "vg_"
 

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Column, DateTime, Index, Text
 from sqlmodel import Field, SQLModel
 
-from vigie.contracts import Severity, utcnow
+from vigie.contracts import AiSuggestionCategory, Severity, utcnow
 
 
 class CaseStatus(StrEnum):
@@ -175,7 +175,7 @@ class Review(SQLModel):
     """A reviewer's decision on the triage of a case."""
 
     severity: Severity
-    category: str | None = Field(default=None, max_length=100)
+    category: AiSuggestionCategory | None = None
     reason: str = Field(min_length=3, max_length=1000)
 
 

@@ -30,8 +30,8 @@ from services.registry.cases.models import (
 from services.registry.errors import AccessDenied, Conflict, NotFound
 from services.registry.outbox import enqueue
 from services.registry.reports.models import Report
-from services.triage.regulatory import assess
 from vigie.contracts import ReportTriaged, Severity, TriageFeedback, utcnow
+from vigie.rules.deadlines import assess
 
 S = CaseStatus
 # Allowed moves of the workflow; closing always needs a reason (enforced by the request model).

@@ -28,7 +28,7 @@ from services.triage.drift.detectors import (
     StreamDetector,
 )
 from services.triage.drift.store import FileStore, StateStore
-from vigie import telemetry
+from vigie import metrics
 from vigie.contracts import (
     DeviceRef,
     DriftDetected,
@@ -342,7 +342,7 @@ class DriftMonitor:
             state.latched[d[1]] = 0
         if not fresh:
             for d in drifted:
-                telemetry.DRIFT_SUPPRESSED.labels(detector=d[2]).inc()
+                metrics.DRIFT_SUPPRESSED.labels(detector=d[2]).inc()
             return []
         fresh.sort(key=lambda d: (-d[0], d[1]))
         ratio, subject, detector_name, statistic, threshold, p_value = fresh[0]
@@ -374,7 +374,7 @@ class DriftMonitor:
             also_drifted=others,
             summary=summary[:500],
         )
-        telemetry.DRIFT_SIGNALS.labels(detector=detector_name, severity=severity.value).inc()
+        metrics.DRIFT_SIGNALS.labels(detector=detector_name, severity=severity.value).inc()
         return [signal]
 
     def _calm(self, state: _DeviceState, subject: str) -> None:

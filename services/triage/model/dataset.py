@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from services.triage.model.artefact import sha256
-from vigie.contracts import ReportKind, Severity, TriageFeedback
+from vigie.contracts import AiSuggestionCategory, ReportKind, Severity, TriageFeedback
 
 MAUDE_FILE = Path("maude") / "maude_narratives.csv.gz"
 AIID_INCIDENTS_FILE = Path("aiid") / "aiid_incidents.csv"
@@ -246,17 +246,9 @@ def load_labelled_file(path: Path) -> SeverityData:
 
 # --- AIID categories ----------------------------------------------------------------------
 
-# Vigilance categories of inappropriate AI suggestions, in the words a vigilance officer uses.
-CATEGORIES: tuple[str, ...] = (
-    "missed_finding",
-    "false_or_misleading_output",
-    "unsafe_recommendation",
-    "bias_against_group",
-    "over_reliance",
-    "privacy_or_security",
-    "malfunction",
-    "other",
-)
+# Vigilance categories of inappropriate AI suggestions: the contract's vocabulary, in its order
+# (the model's class indices follow it).
+CATEGORIES: tuple[str, ...] = tuple(c.value for c in AiSuggestionCategory)
 
 # MIT AI Risk Repository subdomain -> vigilance category. Subdomains about misuse by malicious
 # actors, socio-economic harms and AI autonomy have no counterpart in a clinician's report and map

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from vigie.cli import main
+from vigie_tools.cli import main
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from vigie.cli import main
+from vigie_tools.cli import main
 
 from .conftest import MAUDE_COLUMNS
 

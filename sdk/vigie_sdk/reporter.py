@@ -14,8 +14,8 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from vigie.contracts import TelemetryWindow
-from vigie.sdk.spool import Spool
 from vigie.topics import TELEMETRY
+from vigie_sdk.spool import Spool
 
 log = logging.getLogger(__name__)
 

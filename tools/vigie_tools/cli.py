@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
+from vigie_tools import drift_cli, localkafka, model_cli
+
 log = logging.getLogger(__name__)
 
-# Sub-commands contributed by other modules, each with an ``add_cli(subparsers)`` function.
-_PLUGINS = (
-    "vigie.localkafka",
-    "services.triage.model.cli",
-    "services.triage.drift.cli",
-)
+# Sub-commands contributed by other modules of the tools, each with an ``add_cli(subparsers)``.
+_PLUGINS = (localkafka, model_cli, drift_cli)
 
 
 def _add_own_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from vigie import commands
+    from vigie_tools import commands
 
     serve = sub.add_parser("serve", help="run one service in the foreground")
     serve.add_argument("service", choices=["ingest", "triage", "registry"])
@@ -74,13 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_own_commands(sub)
-    for name in _PLUGINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # optional part not present in this build
-            raise
+    for module in _PLUGINS:
         module.add_cli(sub)
     return parser
 

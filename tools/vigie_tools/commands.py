@@ -75,7 +75,7 @@ def start_services(env: dict[str, str], log_dir: Path) -> list[subprocess.Popen[
         logfile = (log_dir / f"{service}.log").open("ab")
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "vigie", "serve", service],
+                [sys.executable, "-m", "vigie_tools", "serve", service],
                 env=env,
                 stdout=logfile,
                 stderr=subprocess.STDOUT,
@@ -105,7 +105,7 @@ def run_platform(args: argparse.Namespace) -> int:
     settings = CommonSettings()
     started_kafka = False
     if not args.no_kafka:
-        import vigie.localkafka as localkafka
+        import vigie_tools.localkafka as localkafka
 
         spec = localkafka.ClusterSpec()
         _out("Starting Apache Kafka (KRaft, 127.0.0.1:9092)...")
@@ -260,7 +260,7 @@ def verify_audit(args: argparse.Namespace) -> int:
 
 def schemas(args: argparse.Namespace) -> int:
     """Regenerate (or check) schemas/."""
-    from vigie.schemagen import SCHEMAS_DIR, differences, write_all
+    from vigie_tools.schemagen import SCHEMAS_DIR, differences, write_all
 
     if args.check:
         diff = differences(SCHEMAS_DIR)

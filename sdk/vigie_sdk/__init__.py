@@ -1,12 +1,12 @@
 """Device SDK: AI device software reports its own behaviour to Vigie.
 
->>> from vigie.sdk import DeviceReporter, summarise_window   # doctest: +SKIP
+>>> from vigie_sdk import DeviceReporter, summarise_window   # doctest: +SKIP
 >>> reporter = DeviceReporter(bootstrap_servers="127.0.0.1:9092", spool_path="telemetry.spool")
 >>> reporter.send(summarise_window(device, start, end, scores=scores, features=inputs))
 """
 
-from vigie.sdk.reporter import DeviceReporter, HttpReporter
-from vigie.sdk.spool import Spool
-from vigie.sdk.windows import summarise_window
+from vigie_sdk.reporter import DeviceReporter, HttpReporter
+from vigie_sdk.spool import Spool
+from vigie_sdk.windows import summarise_window
 
 __all__ = ["DeviceReporter", "HttpReporter", "Spool", "summarise_window"]

@@ -16,7 +16,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import BaseModel, ValidationError
 
-from vigie import telemetry
+from vigie import metrics
 from vigie.contracts import utcnow
 from vigie.settings import CommonSettings
 from vigie.topics import ALL, DLQ_SUFFIX
@@ -187,7 +187,7 @@ async def dead_letter(
                 headers=headers,
             )
         )
-        telemetry.DEAD_LETTERED.labels(
+        metrics.DEAD_LETTERED.labels(
             service=service, topic=record.topic, reason=reject.reason
         ).inc()
         log.warning(

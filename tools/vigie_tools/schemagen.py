@@ -32,7 +32,7 @@ from vigie.contracts import (
     TriageFeedback,
 )
 
-SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
 _AT = datetime(2026, 11, 19, 9, 30, tzinfo=UTC)
 _DEVICE = DeviceRef(
     name="Veye Lung Nodules",

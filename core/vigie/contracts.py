@@ -96,6 +96,23 @@ class Severity(StrEnum):
         return self if self.rank <= other.rank else other
 
 
+class AiSuggestionCategory(StrEnum):
+    """Kind of inappropriate AI suggestion, in the words a vigilance officer uses.
+
+    Triage's classifier predicts it, reviewers correct it, the registry and alerts carry it: the
+    vocabulary belongs to the contract, not to one service.
+    """
+
+    MISSED_FINDING = "missed_finding"
+    FALSE_OR_MISLEADING_OUTPUT = "false_or_misleading_output"
+    UNSAFE_RECOMMENDATION = "unsafe_recommendation"
+    BIAS_AGAINST_GROUP = "bias_against_group"
+    OVER_RELIANCE = "over_reliance"
+    PRIVACY_OR_SECURITY = "privacy_or_security"
+    MALFUNCTION = "malfunction"
+    OTHER = "other"
+
+
 class Language(StrEnum):
     """Language of the free-text narrative."""
 
@@ -205,7 +222,7 @@ class TriageResult(Part):
     severity_probabilities: dict[str, float] = Field(
         default_factory=dict, description="Calibrated probability of each severity (model)."
     )
-    category: str | None = Field(
+    category: AiSuggestionCategory | None = Field(
         default=None, description="Category of an inappropriate AI suggestion (model)."
     )
     category_probability: float | None = Field(default=None, ge=0, le=1)
@@ -356,7 +373,11 @@ class Alert(Event):
     severity: Severity
     device: DeviceRef
     country: str = Field(pattern=r"^[A-Z]{2}$")
-    category: str | None = None
+    category: str | None = Field(
+        default=None,
+        description="AI-suggestion category of the case (AiSuggestionCategory), or what a signal "
+        "is about (`drift:<subject>`).",
+    )
     summary: str = Field(max_length=500, description="One line for the regulator's screen.")
     deadline: date | None = Field(default=None, description="Earliest legal deadline.")
     obligations: list[ReportingObligation] = Field(default_factory=list)
@@ -376,8 +397,8 @@ class TriageFeedback(Event):
     model_version: str | None = Field(description="Model that produced the reviewed triage.")
     predicted_severity: Severity = Field(description="Severity triage had assigned.")
     decided_severity: Severity = Field(description="Severity the reviewer decided.")
-    predicted_category: str | None = None
-    decided_category: str | None = None
+    predicted_category: AiSuggestionCategory | None = None
+    decided_category: AiSuggestionCategory | None = None
     reviewer_role: str = Field(max_length=20)
     reason: str = Field(max_length=1000)
 
