@@ -1,14 +1,13 @@
-"""Kafka wiring shared by the services: producer factories, topic creation, dead letters."""
+"""Kafka wiring shared by the services: broker and producer factories, topic creation, reading a
+topic to its end. Consuming in batches is :mod:`vigie.processing`."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from faststream.kafka import KafkaBroker
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -16,8 +15,6 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import BaseModel, ValidationError
 
-from vigie import metrics
-from vigie.contracts import utcnow
 from vigie.settings import CommonSettings
 from vigie.topics import ALL, DLQ_SUFFIX
 
@@ -110,110 +107,6 @@ def ensure_topics(settings: CommonSettings, *, timeout_s: float = 60.0) -> list[
         wanted.append((name + DLQ_SUFFIX, 1, spec.config))
     create_topics(settings.kafka_bootstrap_servers, wanted, timeout_s=timeout_s)
     return [settings.topics.name(spec) for spec in ALL]
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A record that could not be decoded, with why."""
-
-    record: Any
-    reason: str
-    error: str
-
-
-@dataclass(frozen=True)
-class Decoded(Generic[E]):
-    """A record and the event decoded from it."""
-
-    record: Any
-    event: E
-
-
-def decode_records(
-    records: Iterable[Any], model: type[E]
-) -> tuple[list[Decoded[E]], list[Rejected]]:
-    """Split a batch of consumer records into valid events and rejects (not JSON, bad schema)."""
-    good: list[Decoded[E]] = []
-    bad: list[Rejected] = []
-    for record in records:
-        value = record.value
-        if value is None:
-            bad.append(Rejected(record, "empty", "record has no value"))
-            continue
-        try:
-            good.append(Decoded(record, model.model_validate_json(value)))
-        except ValidationError as exc:
-            invalid_json = any(e["type"] == "json_invalid" for e in exc.errors())
-            kind = "not_json" if invalid_json else "schema"
-            bad.append(Rejected(record, kind, _short_errors(exc)))
-        except UnicodeDecodeError as exc:
-            bad.append(Rejected(record, "not_json", str(exc)))
-    return good, bad
-
-
-def _short_errors(exc: ValidationError) -> str:
-    parts = [
-        f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()[:10]
-    ]
-    return "; ".join(parts)[:2000]
-
-
-async def dead_letter(
-    broker: KafkaBroker, rejects: Sequence[Rejected], *, service: str, group: str
-) -> None:
-    """Publish rejects to ``<topic>.dlq`` with the reason in headers; wait for the acks.
-
-    The original bytes and key are kept as they are so that a fixed consumer can replay them.
-    """
-    if not rejects:
-        return
-    sends = []
-    for reject in rejects:
-        record = reject.record
-        headers = {
-            "vigie-dlq-reason": reject.reason,
-            "vigie-dlq-error": reject.error,
-            "vigie-dlq-source-topic": record.topic,
-            "vigie-dlq-source-partition": str(record.partition),
-            "vigie-dlq-source-offset": str(record.offset),
-            "vigie-dlq-consumer-group": group,
-            "vigie-dlq-failed-at": utcnow().isoformat(),
-        }
-        sends.append(
-            broker.publish(
-                record.value if record.value is not None else b"",
-                topic=record.topic + DLQ_SUFFIX,
-                key=record.key,
-                headers=headers,
-            )
-        )
-        metrics.DEAD_LETTERED.labels(
-            service=service, topic=record.topic, reason=reject.reason
-        ).inc()
-        log.warning(
-            "message dead-lettered",
-            extra={
-                "topic": record.topic,
-                "partition": record.partition,
-                "offset": record.offset,
-                "reason": reject.reason,
-            },
-        )
-    await asyncio.gather(*sends)
-
-
-async def publish_events(
-    broker: KafkaBroker, topic: str, events: Sequence[tuple[bytes, BaseModel]]
-) -> None:
-    """Publish keyed events concurrently and return once the broker acknowledged all of them."""
-    await asyncio.gather(
-        *(
-            broker.publish(
-                event.model_dump_json().encode(), topic=topic, key=key, headers=JSON_HEADERS
-            )
-            for key, event in events
-        )
-    )
 
 
 class TopicUnavailable(Exception):

@@ -14,6 +14,12 @@ DEAD_LETTERED = Counter(
     "Messages sent to a dead-letter topic",
     ["service", "topic", "reason"],
 )
+# Consumers stopped by their dead-letter limit (most of their input invalid).
+DLQ_LIMIT_EXCEEDED = Counter(
+    "vigie_dlq_limit_exceeded",
+    "Batches refused because the consumer would dead-letter most of its input",
+    ["service", "topic"],
+)
 # Events a service published and the broker acknowledged.
 PUBLISHED = Counter("vigie_messages_published", "Kafka messages published", ["service", "topic"])
 # Time to process one consumed batch, effects made durable included.

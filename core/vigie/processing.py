@@ -1,40 +1,305 @@
-"""Batch-consumer plumbing shared by the services' Kafka handlers."""
+"""Batch-processing plumbing shared by every Kafka handler of the services.
+
+Each consumer of the platform does the same thing with a batch of records: decode them one by
+one into their contract, run the domain function off the event loop, publish what it produced
+and wait for the broker's acknowledgements, dead-letter what could not be decoded, and record
+metrics. :class:`BatchStep` is that shape, typed, once; :func:`subscribe` registers it on a
+FastStream router so that a service's ``handlers.py`` holds only the domain wiring.
+
+Delivery: the subscription commits its offsets only after :meth:`BatchStep.process` returned,
+so after the effects were made durable (events acknowledged, rows committed, dead letters
+acknowledged). Any exception rewinds the batch (``AckPolicy.NACK_ON_ERROR``) and the domain
+functions are idempotent, so a redelivery is harmless.
+
+The same step runs under FastStream's ``TestKafkaBroker`` in memory and against the real broker
+(``with_real=True``), which is how ``tests/integration/test_handlers.py`` runs each handler.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
+from faststream import AckPolicy, Context
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
+from pydantic import BaseModel, ValidationError
+
+from vigie import metrics
+from vigie.contracts import utcnow
+from vigie.kafka import JSON_HEADERS
+from vigie.topics import DLQ_SUFFIX
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=BaseModel)
+R = TypeVar("R")
+
+
+# --- decoding ---------------------------------------------------------------------------------
 
 
 def raw_records(message: StreamMessage[Any]) -> tuple[Any, ...]:
-    """FastStream decoder that leaves decoding to the handler.
-
-    Handlers validate record by record so that one bad message goes to the dead-letter topic
-    instead of failing (and endlessly redelivering) the whole batch.
-    """
+    """FastStream decoder that leaves decoding to the step: one bad record must be dead-lettered
+    on its own, not fail (and endlessly redeliver) the whole batch."""
     raw = message.raw_message
-    return raw if isinstance(raw, tuple) else (raw,)
+    return tuple(raw) if isinstance(raw, tuple | list) else (raw,)
 
 
-def batch_subscriber(
-    broker: KafkaBroker, topic: str, *, group_id: str, max_records: int, ack_policy: AckPolicy
-) -> Callable[..., Any]:
-    """A batch subscriber of ``topic`` in ``group_id``, reading from the start of the topic on
-    first run, whose records the handler decodes one by one (see :func:`raw_records`).
+@dataclass(frozen=True)
+class Rejected:
+    """A record that could not be decoded, with why."""
 
-    The ack policy is the caller's to state; the services use ``NACK_ON_ERROR``: offsets are
-    committed only when the handler returned, after its effects were made durable.
+    record: Any
+    reason: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Decoded(Generic[E]):
+    """A record and the event decoded from it."""
+
+    record: Any
+    event: E
+
+
+def decode_records(
+    records: Iterable[Any], model: type[E]
+) -> tuple[list[Decoded[E]], list[Rejected]]:
+    """Split a batch of consumer records into valid events and rejects (not JSON, bad schema)."""
+    good: list[Decoded[E]] = []
+    bad: list[Rejected] = []
+    for record in records:
+        value = record.value
+        if value is None:
+            bad.append(Rejected(record, "empty", "record has no value"))
+            continue
+        try:
+            good.append(Decoded(record, model.model_validate_json(value)))
+        except ValidationError as exc:
+            invalid_json = any(e["type"] == "json_invalid" for e in exc.errors())
+            bad.append(Rejected(record, "not_json" if invalid_json else "schema", _short(exc)))
+        except UnicodeDecodeError as exc:
+            bad.append(Rejected(record, "not_json", str(exc)))
+    return good, bad
+
+
+def _short(exc: ValidationError) -> str:
+    parts = [
+        f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()[:10]
+    ]
+    return "; ".join(parts)[:2000]
+
+
+# --- publishing and dead letters --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Output:
+    """One event a step produced: where it goes and under which key."""
+
+    topic: str
+    key: bytes
+    event: BaseModel
+
+
+async def publish_events(broker: KafkaBroker, outputs: Sequence[Output]) -> None:
+    """Publish events concurrently and return once the broker acknowledged every one."""
+    await asyncio.gather(
+        *(
+            broker.publish(
+                o.event.model_dump_json().encode(), topic=o.topic, key=o.key, headers=JSON_HEADERS
+            )
+            for o in outputs
+        )
+    )
+
+
+async def dead_letter(
+    broker: KafkaBroker, rejects: Sequence[Rejected], *, service: str, group: str
+) -> None:
+    """Publish rejects to ``<topic>.dlq`` with the reason in headers; wait for the acks.
+
+    The original bytes and key are kept as they are so that a fixed consumer can replay them.
     """
-    return broker.subscriber(
+    sends = []
+    for reject in rejects:
+        record = reject.record
+        headers = {
+            "vigie-dlq-reason": reject.reason,
+            "vigie-dlq-error": reject.error,
+            "vigie-dlq-source-topic": record.topic,
+            "vigie-dlq-source-partition": str(record.partition),
+            "vigie-dlq-source-offset": str(record.offset),
+            "vigie-dlq-consumer-group": group,
+            "vigie-dlq-failed-at": utcnow().isoformat(),
+        }
+        sends.append(
+            broker.publish(
+                record.value if record.value is not None else b"",
+                topic=record.topic + DLQ_SUFFIX,
+                key=record.key,
+                headers=headers,
+            )
+        )
+        metrics.DEAD_LETTERED.labels(
+            service=service, topic=record.topic, reason=reject.reason
+        ).inc()
+        log.warning(
+            "message dead-lettered",
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "reason": reject.reason,
+            },
+        )
+    await asyncio.gather(*sends)
+
+
+class InvalidRecords(StrEnum):
+    """What a step does with records that do not decode into its contract."""
+
+    # Sent to <topic>.dlq with the reason: the consumer that owns the topic's validation.
+    DEAD_LETTER = "dead_letter"
+    # Left alone: another consumer group of the same topic dead-letters them, once.
+    SKIP = "skip"
+
+
+class DlqLimitExceeded(Exception):
+    """A consumer would dead-letter most of its input: something upstream is broken."""
+
+
+@dataclass
+class DlqLimit:
+    """Stops a consumer that would dead-letter most of its input (arroyo's ``DlqLimit``).
+
+    A producer sending garbage, or a contract change rolled out before its consumers, would
+    otherwise move the whole topic to its dead-letter topic. Over the last ``window`` records
+    (once ``min_records`` were seen), more than ``max_invalid_ratio`` invalid, or
+    ``max_consecutive`` invalid in a row, raises :class:`DlqLimitExceeded` before anything of the
+    batch is dead-lettered: the batch is rewound and the consumer stays on it until an operator
+    acts, with the metric and the critical log saying why.
+    """
+
+    max_invalid_ratio: float = 0.5
+    max_consecutive: int = 1000
+    window: int = 1000
+    min_records: int = 100
+    _recent: list[bool] = field(default_factory=list, init=False, repr=False)
+    _consecutive: int = field(default=0, init=False, repr=False)
+
+    def check(self, valid: Sequence[bool]) -> None:
+        """Account for a batch (True per valid record, in order); raise if the limit is passed."""
+        recent = (self._recent + list(valid))[-self.window :]
+        consecutive = self._consecutive
+        for ok in valid:
+            consecutive = 0 if ok else consecutive + 1
+        invalid = recent.count(False)
+        if consecutive > self.max_consecutive or (
+            len(recent) >= self.min_records and invalid > self.max_invalid_ratio * len(recent)
+        ):
+            raise DlqLimitExceeded(
+                f"{invalid} of the last {len(recent)} records invalid, "
+                f"{consecutive} in a row (limit: ratio {self.max_invalid_ratio}, "
+                f"{self.max_consecutive} in a row)"
+            )
+        self._recent, self._consecutive = recent, consecutive
+
+
+@dataclass
+class DeadLetterPolicy:
+    """What happens to records that do not decode: dead-lettered or skipped, within a limit."""
+
+    invalid: InvalidRecords = InvalidRecords.DEAD_LETTER
+    limit: DlqLimit | None = None
+
+
+# --- the step ---------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchStep(Generic[E, R]):
+    """Decode -> work (in a thread) -> publish -> dead-letter -> after, with metrics.
+
+    ``work`` is the domain function: it receives the batch's valid events in order and returns
+    its result; it runs in a worker thread so that CPU-bound models and blocking database
+    sessions leave the event loop free for the consumer's heartbeats. ``outputs`` turns the
+    result into the events to publish (acknowledged before the batch is committed); ``after``
+    runs on the event loop once all of it is durable (metrics, waking the outbox relay).
+    """
+
+    service: str
+    event: type[E]
+    work: Callable[[list[E]], R]
+    outputs: Callable[[R], Sequence[Output]] | None = None
+    after: Callable[[R], Awaitable[None] | None] | None = None
+    dead_letters: DeadLetterPolicy = field(default_factory=DeadLetterPolicy)
+
+    async def process(
+        self, records: Sequence[Any], *, broker: KafkaBroker, topic: str, group_id: str
+    ) -> R:
+        """Process one consumed batch of ``topic``; returns once its effects are durable."""
+        started = time.perf_counter()
+        metrics.CONSUMED.labels(service=self.service, topic=topic).inc(len(records))
+        good, bad = decode_records(records, self.event)
+        policy = self.dead_letters
+        if policy.limit is not None:
+            rejected = {id(r.record) for r in bad}
+            try:
+                policy.limit.check([id(record) not in rejected for record in records])
+            except DlqLimitExceeded as exc:
+                metrics.DLQ_LIMIT_EXCEEDED.labels(service=self.service, topic=topic).inc()
+                log.critical("dead-letter limit exceeded on %s: %s", topic, exc)
+                raise
+        result = await asyncio.to_thread(self.work, [d.event for d in good])
+        if self.outputs is not None:
+            produced = self.outputs(result)
+            await publish_events(broker, produced)
+            for out_topic in {o.topic for o in produced}:
+                metrics.PUBLISHED.labels(service=self.service, topic=out_topic).inc(
+                    sum(1 for o in produced if o.topic == out_topic)
+                )
+        if bad and policy.invalid is InvalidRecords.DEAD_LETTER:
+            await dead_letter(broker, bad, service=self.service, group=group_id)
+        if self.after is not None:
+            pending = self.after(result)
+            if pending is not None:
+                await pending
+        metrics.BATCH_SECONDS.labels(service=self.service).observe(time.perf_counter() - started)
+        return result
+
+
+def subscribe(
+    router: KafkaRouter,
+    topic: str,
+    step: BatchStep[Any, Any],
+    *,
+    group_id: str,
+    max_records: int,
+) -> None:
+    """Register ``step`` as the batch subscriber of ``topic`` in ``group_id`` on ``router``.
+
+    Reads from the start of the topic on a group's first run; commits offsets only when the
+    step returned (``NACK_ON_ERROR``: an exception rewinds the batch for another attempt).
+    """
+
+    async def handle(records: Any, message: KafkaMessage, broker: KafkaBroker = Context()) -> None:
+        await step.process(raw_records(message), broker=broker, topic=topic, group_id=group_id)
+
+    handle.__name__ = handle.__qualname__ = f"{step.service}_{step.event.__name__}_{group_id}"
+    router.subscriber(
         topic,
         group_id=group_id,
         batch=True,
         max_records=max_records,
         auto_offset_reset="earliest",
-        ack_policy=ack_policy,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=raw_records,
-    )
+    )(handle)

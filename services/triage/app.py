@@ -4,29 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from typing import Any
 
-from faststream import AckPolicy, FastStream
+from faststream import FastStream
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import start_http_server
 
-from services.triage.drift.monitor import DriftMonitor, MonitorPolicy, device_key
+from services.triage.drift import handlers as drift_handlers
+from services.triage.drift.monitor import DriftMonitor, MonitorPolicy
 from services.triage.drift.store import FileStore, KafkaStateStore, StateStore
-from services.triage.reports import Classifier, TriagePolicy, triage_batch
+from services.triage.reports import handlers as reports_handlers
+from services.triage.reports.service import Classifier
 from services.triage.selfwatch import SelfWatch
 from services.triage.settings import TriageSettings
-from vigie import logs, metrics
-from vigie.contracts import ReportSubmitted, TelemetryWindow
+from vigie import logs
 from vigie.kafka import (
     TopicUnavailable,
-    dead_letter,
-    decode_records,
     make_broker,
-    publish_events,
 )
-from vigie.processing import batch_subscriber, raw_records
 
 log = logging.getLogger(__name__)
 SERVICE = "triage"
@@ -88,78 +82,10 @@ def build_broker(
     monitor: DriftMonitor | None = None,
     self_watch: SelfWatch | None = None,
 ) -> KafkaBroker:
-    """The triage service's broker with its two subscribers (reports, telemetry)."""
+    """The triage service's broker with its two routers: reports, and device telemetry."""
     broker = make_broker(settings, client_id="vigie-triage")
-    topics = settings.topics
-    policy = TriagePolicy(review_confidence=settings.triage_review_confidence)
-    key = settings.pseudonym_key_bytes
-    monitor = monitor or build_monitor(settings)
-
-    # Offsets are committed only after the triaged events and dead letters were acknowledged by
-    # the broker (AckPolicy.ACK); any failure rewinds the batch (NACK) for another attempt.
-    @batch_subscriber(
-        broker,
-        topics.reports,
-        group_id=settings.triage_group_id,
-        max_records=settings.triage_max_records,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
-    async def on_reports(records: list[Any], message: KafkaMessage) -> None:
-        started = time.perf_counter()
-        batch = raw_records(message)
-        metrics.CONSUMED.labels(service=SERVICE, topic=topics.reports).inc(len(batch))
-        good, bad = decode_records(batch, ReportSubmitted)
-        # The model is CPU-bound: keep the event loop free for the consumer's heartbeats.
-        triaged = await asyncio.to_thread(
-            triage_batch, [d.event for d in good], classifier=classifier, key=key, policy=policy
-        )
-        await publish_events(
-            broker,
-            topics.reports_triaged,
-            [(t.report.report_id.bytes, t) for t in triaged],
-        )
-        await dead_letter(broker, bad, service=SERVICE, group=settings.triage_group_id)
-        for t in triaged:
-            metrics.TRIAGED.labels(
-                severity=t.triage.severity.value, needs_review=str(t.triage.needs_review).lower()
-            ).inc()
-        metrics.PUBLISHED.labels(service=SERVICE, topic=topics.reports_triaged).inc(len(triaged))
-        metrics.BATCH_SECONDS.labels(service=SERVICE).observe(time.perf_counter() - started)
-        if self_watch is not None:
-            await asyncio.to_thread(self_watch.observe, triaged)
-
-    # Windows of one device arrive in order (keyed by device and model version); signals are
-    # published before the offsets are committed, and carry ids derived from the window, so a
-    # redelivery publishes the same signal again, which the registry de-duplicates.
-    @batch_subscriber(
-        broker,
-        topics.telemetry,
-        group_id=settings.drift_group_id,
-        max_records=settings.drift_max_records,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
-    async def on_telemetry(records: list[Any], message: KafkaMessage) -> None:
-        batch = raw_records(message)
-        metrics.CONSUMED.labels(service=SERVICE, topic=topics.telemetry).inc(len(batch))
-        good, bad = decode_records(batch, TelemetryWindow)
-        signals = await asyncio.to_thread(monitor.observe_many, [d.event for d in good])
-        await publish_events(
-            broker,
-            topics.signals,
-            [(device_key(s.device).encode(), s) for s in signals],
-        )
-        await dead_letter(broker, bad, service=SERVICE, group=settings.drift_group_id)
-        metrics.PUBLISHED.labels(service=SERVICE, topic=topics.signals).inc(len(signals))
-        for s in signals:
-            log.info(
-                "drift signal",
-                extra={
-                    "device": device_key(s.device),
-                    "subject": s.subject,
-                    "severity": s.severity.value,
-                },
-            )
-
+    broker.include_router(reports_handlers.router(settings, classifier, self_watch=self_watch))
+    broker.include_router(drift_handlers.router(settings, monitor or build_monitor(settings)))
     return broker
 
 

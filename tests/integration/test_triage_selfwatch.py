@@ -7,7 +7,7 @@ from pathlib import Path
 
 from services.triage.drift.monitor import DriftMonitor, MonitorPolicy
 from services.triage.model import DEFAULT_MODEL_DIR, TriageModel
-from services.triage.reports import TriagePolicy, triage_batch
+from services.triage.reports.service import TriagePolicy, triage_batch
 from services.triage.selfwatch import TRIAGE_DEVICE_NAME, SelfWatch
 from tests.support.factories import report
 from tests.support.kafka import drain, fresh_namespace, provision

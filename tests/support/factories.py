@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from services.triage.reports import TriagePolicy, triage_batch
+from services.triage.reports.service import TriagePolicy, triage_batch
 from vigie.contracts import (
     DeviceRef,
     Language,

@@ -16,7 +16,7 @@ from services.registry.app import create_app as create_registry
 from services.registry.reports.models import Report
 from services.registry.settings import RegistrySettings
 from services.triage.app import build_broker
-from services.triage.reports import Classifier
+from services.triage.reports.service import Classifier
 from services.triage.settings import TriageSettings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from services.triage.reports import TriagePolicy, decide, triage_batch
+from services.triage.reports.service import TriagePolicy, decide, triage_batch
 from tests.support.factories import report
 from vigie.contracts import CodeSuggestion, ReportedOutcome, ReportKind, Severity
 

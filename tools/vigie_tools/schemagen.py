@@ -44,7 +44,7 @@ _DEVICE = DeviceRef(
 
 def example_events() -> dict[str, list[BaseModel]]:
     """Fixed, valid example events per topic (deterministic so that the files are stable)."""
-    from services.triage.reports import TriagePolicy, triage_batch
+    from services.triage.reports.service import TriagePolicy, triage_batch
 
     report = ReportSubmitted(
         event_id=uuid.UUID("00000000-0000-4000-8000-000000000001"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.triage.model import TriageModel
-from services.triage.reports import TriagePolicy, decide
+from services.triage.reports.service import TriagePolicy, decide
 from tests.support.factories import report
 from vigie.contracts import ReportedOutcome, ReportKind, Severity
 
