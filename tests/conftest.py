@@ -1,10 +1,15 @@
-"""Fixtures shared by the test suites: real PostgreSQL, SQLite, and (integration) real Kafka."""
+"""Fixtures shared by the test suites: real PostgreSQL, SQLite, and (integration) real Kafka.
+
+Markers are applied here from what a test uses, so `make test-fast` can leave out everything
+that needs a server, a browser or minutes (see `pytest_collection_modifyitems`).
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 import pytest
@@ -55,3 +60,38 @@ def kafka_bootstrap() -> Iterator[str]:
     yield localkafka.start(spec)
     if not was_running:
         localkafka.stop(spec)
+
+
+# Fixtures whose closure tells what a test needs. Any fixture depending on one of these (the
+# `platform` fixture, an `ingest` client on the broker, ...) pulls it into `item.fixturenames`.
+KAFKA_FIXTURES = {"kafka_bootstrap"}
+POSTGRES_FIXTURES = {"postgres_server"}
+BROWSER_FIXTURES = {"browser", "chromium", "page"}
+PLATFORM_FIXTURES = {"platform"}
+E2E_DIR = Path(__file__).parent / "e2e"
+
+
+def _drives_a_browser(module: ModuleType | None) -> bool:
+    """The module launches Chromium itself (Playwright, with tests.support.browser's settings)."""
+    names = vars(module) if module is not None else {}
+    return "sync_playwright" in names or "async_playwright" in names or "CHROMIUM" in names
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test `kafka`, `postgres`, `browser`, `slow` from the fixtures it uses.
+
+    A test that starts Kafka (or the whole platform) in a subprocess, with no fixture to show
+    it, carries its marker itself with `pytestmark`.
+    """
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        if fixtures & KAFKA_FIXTURES:
+            item.add_marker(pytest.mark.kafka)
+        if fixtures & POSTGRES_FIXTURES or params.get("database_url") == "postgres":
+            item.add_marker(pytest.mark.postgres)
+        if fixtures & BROWSER_FIXTURES or _drives_a_browser(getattr(item, "module", None)):
+            item.add_marker(pytest.mark.browser)
+        if fixtures & PLATFORM_FIXTURES or item.path.is_relative_to(E2E_DIR):
+            item.add_marker(pytest.mark.slow)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
 from vigie.kafka import create_topics
 from vigie_tools import localkafka
+
+# It starts a cluster of its own (Java, Kafka's jars): no fixture shows it, so it says so itself.
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 # Its own ports, so it runs beside the single-node broker the other tests use.
 SPEC = localkafka.ClusterSpec(nodes=3, base_port=19092, heap_mb=384)
