@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-unit lint schemas postgres browser bench clean
+.PHONY: install run test test-fast test-unit lint schemas postgres browser bench clean
 
 PARTS := pyproject.toml core/pyproject.toml sdk/pyproject.toml tools/pyproject.toml
 
@@ -36,12 +36,20 @@ run: install
 test: install postgres browser
 	$(PY) -m pytest
 
+# No broker, no PostgreSQL, no browser, nothing slow: under a minute, for every change.
+FAST := not kafka and not postgres and not browser and not slow
+
+test-fast: install
+	$(PY) -m pytest -m "$(FAST)"
+
 test-unit: install
 	$(PY) -m pytest tests/unit
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 schemas: install
 	$(PY) -m vigie_tools schemas
