@@ -174,7 +174,7 @@ def main() -> None:
     )
     admin.close()
     payloads = make_reports(args.reports)
-    raw_rates = []
+    raw_rates: list[float] = []
     for _ in range(args.repeats):
         produce(bootstrap, raw_topic, payloads)
         raw_rates.append(

@@ -236,10 +236,10 @@ def main() -> None:
         depth_pages = 100
         cursor = None
         for _ in range(depth_pages):
-            params: dict[str, str | int] = {"limit": 50}
+            page: dict[str, str | int] = {"limit": 50}
             if cursor:
-                params["cursor"] = cursor
-            cursor = client.get("/api/v1/reports", params=params, headers=h).json()["next_cursor"]
+                page["cursor"] = cursor
+            cursor = client.get("/api/v1/reports", params=page, headers=h).json()["next_cursor"]
         assert cursor is not None
         record(
             f"keyset page at depth {depth_pages * 50:,}",

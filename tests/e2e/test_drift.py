@@ -6,6 +6,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -31,8 +32,8 @@ def window(i: int) -> TelemetryWindow:
         DEVICE,
         START + timedelta(hours=i),
         START + timedelta(hours=i + 1),
-        scores=score,
-        features={"age": age, "lactate": lactate},
+        scores=score.tolist(),
+        features={"age": age.tolist(), "lactate": lactate.tolist()},
         seed=i,
     )
 
@@ -54,7 +55,7 @@ def test_input_shift_makes_one_signal_and_one_alert(
 
     headers = {"Authorization": f"Bearer {regulator_token(env)}"}
     deadline = time.monotonic() + 60
-    signals: list[dict[str, object]] = []
+    signals: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         signals = httpx.get(f"{REGISTRY}/api/v1/signals/drift", headers=headers).json()
         if signals:

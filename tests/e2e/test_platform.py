@@ -172,6 +172,7 @@ def test_serious_report_followed_from_form_to_closure(platform: dict[str, str]) 
     assert closed["status"] == "closed"
 
     fhir = AdverseEvent.model_validate(httpx.get(f"{path}/fhir", headers=regulator).json())
+    assert fhir.seriousness is not None and fhir.seriousness.coding
     assert fhir.status == "completed" and fhir.seriousness.coding[0].code == "serious"
     trail = httpx.get(f"{path}/audit", headers=regulator).json()
     assert [r["action"] for r in trail][-3:] == ["status_changed"] * 3

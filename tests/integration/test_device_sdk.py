@@ -26,8 +26,8 @@ def windows(n: int, offset: int = 0) -> list[TelemetryWindow]:
             DEVICE,
             start + timedelta(hours=offset + i),
             start + timedelta(hours=offset + i + 1),
-            scores=rng.beta(2, 5, 300),
-            features={"age": rng.normal(60, 12, 300)},
+            scores=rng.beta(2, 5, 300).tolist(),
+            features={"age": rng.normal(60, 12, 300).tolist()},
         )
         for i in range(n)
     ]

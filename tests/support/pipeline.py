@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
@@ -52,10 +53,10 @@ async def running_pipeline(
     classifier: Classifier | None = None,
 ) -> AsyncIterator[Pipeline]:
     """Triage (with ``classifier``) and registry consuming the namespace's topics."""
-    common = {"kafka_bootstrap_servers": bootstrap, "topic_namespace": namespace}
+    common: dict[str, Any] = {"kafka_bootstrap_servers": bootstrap, "topic_namespace": namespace}
     triage = build_broker(
         TriageSettings(
-            **common,  # type: ignore[arg-type]
+            **common,
             triage_group_id=f"{namespace}-triage",
             drift_group_id=f"{namespace}-drift",
         ),
@@ -64,7 +65,7 @@ async def running_pipeline(
     registry = create_registry(
         RegistrySettings(
             **common,
-            database_url=database_url,  # type: ignore[arg-type]
+            database_url=database_url,
             registry_group_id=f"{namespace}-registry",
             outbox_poll_s=0.2,
         )

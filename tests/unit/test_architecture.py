@@ -71,7 +71,10 @@ def test_the_tree_keeps_every_contract() -> None:
         (
             "services/registry/cases/models.py",
             "from services.triage.model import predictor  # noqa\n",
-            ["Services share only the core (and services.common), never each other's modules BROKEN"],
+            [
+                "Services share only the core (and services.common), "
+                "never each other's modules BROKEN"
+            ],
         ),
         # The SDK importing a service.
         (

@@ -32,8 +32,8 @@ def window(
         device,
         T0 + timedelta(hours=i),
         T0 + timedelta(hours=i + 1),
-        scores=score,
-        features={"age": age},
+        scores=score.tolist(),
+        features={"age": age.tolist()},
         confusion=confusion,
         seed=i,
     )

@@ -17,6 +17,7 @@ def test_chi_square_and_ratios_match_their_definitions(seed: int) -> None:
     rng = np.random.default_rng(seed)
     a, b, c, d = (int(x) for x in rng.integers(1, 400, 4))
     r = stats.disproportionality(a, b, c, d)
+    assert r.prr is not None and r.ror is not None
     assert r.chi2 == pytest.approx(chi2_contingency([[a, b], [c, d]], correction=True)[0])
     assert r.prr == pytest.approx((a / (a + b)) / (c / (c + d)))
     assert r.ror == pytest.approx(a * d / (b * c))
