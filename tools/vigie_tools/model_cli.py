@@ -19,16 +19,10 @@ from services.triage.model.dataset import (
     project_data_dir,
     read_feedback,
 )
-from services.triage.model.evaluation import (
-    evaluate_families,
-    family_table,
-    severity_metrics,
-    severity_table,
-    summary,
-    target_lines,
-)
+from services.triage.model.evaluation import evaluate_families, severity_metrics
 from services.triage.model.features import NarrativeFeatures
 from services.triage.model.progress import Progress
+from services.triage.model.rendering import family_table, severity_table, summary, target_lines
 from services.triage.model.severity import SeverityParams, label_index
 from services.triage.model.training import TrainParams, train
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.triage.model.dataset import CATEGORIES
-from services.triage.model.evaluation import (
+from services.triage.model.labels import CATEGORIES
+from services.triage.model.rendering import (
     AGENCY_PILOT,
     family_table,
     severity_table,

@@ -12,8 +12,8 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from services.triage.model.dataset import CATEGORIES
 from services.triage.model.features import Analysed, NarrativeFeatures
+from services.triage.model.labels import CATEGORIES
 
 
 @dataclass(frozen=True)

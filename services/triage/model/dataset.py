@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from services.triage.model.artefact import sha256
-from vigie.contracts import AiSuggestionCategory, ReportKind, Severity, TriageFeedback
+from services.triage.model.labels import CATEGORIES
+from vigie.contracts import ReportKind, Severity, TriageFeedback
 
 MAUDE_FILE = Path("maude") / "maude_narratives.csv.gz"
 AIID_INCIDENTS_FILE = Path("aiid") / "aiid_incidents.csv"
@@ -37,7 +38,6 @@ SEVERITY_OF_EVENT_TYPE = {
     "Malfunction": Severity.MALFUNCTION,
     "Other": Severity.OTHER,
 }
-SEVERITY_LABELS: tuple[str, ...] = tuple(s.value for s in Severity)
 
 # Two narratives are near-duplicates when they share this fraction of their word 3-grams.
 NEAR_DUPLICATE_JACCARD = 0.8
@@ -245,10 +245,6 @@ def load_labelled_file(path: Path) -> SeverityData:
 
 
 # --- AIID categories ----------------------------------------------------------------------
-
-# Vigilance categories of inappropriate AI suggestions: the contract's vocabulary, in its order
-# (the model's class indices follow it).
-CATEGORIES: tuple[str, ...] = tuple(c.value for c in AiSuggestionCategory)
 
 # MIT AI Risk Repository subdomain -> vigilance category. Subdomains about misuse by malicious
 # actors, socio-economic harms and AI autonomy have no counterpart in a clinician's report and map

@@ -3,14 +3,14 @@
 Severity is evaluated leave-one-device-family-out: every MAUDE family is predicted by a model
 trained on the other families only, whose calibration and thresholds were chosen on held-out
 families inside its own training data (never on the test family). The figures are pooled over
-all families; per-family figures follow.
+all families; per-family figures follow. The figures are plain JSON-ready values; ``rendering``
+prints them.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,8 @@ from services.triage.model.category import (
     cv_folds,
     fit_category,
 )
-from services.triage.model.dataset import CATEGORIES, SEVERITY_LABELS, CategoryData
+from services.triage.model.dataset import CategoryData
+from services.triage.model.labels import CATEGORIES, SEVERITY_LABELS
 from services.triage.model.severity import (
     DEATH,
     MALFUNCTION,
@@ -38,10 +39,6 @@ from services.triage.model.severity import (
 from vigie.contracts import ReportKind
 
 StepProgress = Callable[[str, int, int], None]
-
-# The French agency's pilot on its own materiovigilance reports (figures quoted in the issue):
-# F1 of the binary "critical" class and balanced accuracy over five severity levels.
-AGENCY_PILOT = {"critical_f1": 0.48, "balanced_accuracy": 0.53}
 
 HANDWRITTEN_FILE = Path(__file__).parent / "eval" / "handwritten_narratives.csv"
 
@@ -312,102 +309,3 @@ def evaluate_handwritten(model: Any, rows: Sequence[Handwritten]) -> dict[str, A
             ],
         }
     return out
-
-
-# --- the printed table ----------------------------------------------------------------------
-
-
-def _pct(value: float | None) -> str:
-    return (
-        "   -"
-        if value is None or (isinstance(value, float) and math.isnan(value))
-        else f"{value:.3f}"
-    )
-
-
-def severity_table(m: dict[str, Any], *, title: str) -> list[str]:
-    """Lines of the severity evaluation table."""
-    lines = [title, f"{'class':<12}{'support':>9}{'precision':>11}{'recall':>9}{'F1':>8}"]
-    for c in SEVERITY_LABELS:
-        lines.append(
-            f"{c:<12}{m['support'][c]:>9}{_pct(m['precision'][c]):>11}"
-            f"{_pct(m['recall'][c]):>9}{_pct(m['f1'][c]):>8}"
-        )
-    crit = m["critical"]
-    lines += [
-        f"macro-F1, 4 classes (death, serious, malfunction, other): {m['macro_f1_4']:.3f}",
-        f"macro-F1, 3 main classes (death, serious, malfunction):    {m['macro_f1_3']:.3f}",
-        f"Death recall: {m['death_recall']:.3f}   "
-        f"(deaths triaged serious or worse: {m['death_at_least_serious']:.3f})",
-        f"critical (death or serious) vs rest: precision {crit['precision']:.3f}, "
-        f"recall {crit['recall']:.3f}, F1 {crit['f1']:.3f}   (agency pilot F1 "
-        f"{AGENCY_PILOT['critical_f1']:.2f})",
-        f"balanced accuracy over the classes present: {m['balanced_accuracy']:.3f}   "
-        f"(agency pilot, 5 levels: {AGENCY_PILOT['balanced_accuracy']:.2f})",
-        f"accuracy: {m['accuracy']:.3f}   reports: {m['n']}",
-    ]
-    if "calibration" in m:
-        cal = m["calibration"]
-        lines.append(
-            f"calibration: Brier {cal['brier']:.3f} (critical {cal['critical_brier']:.3f}), "
-            f"log loss {cal['log_loss']:.3f}, ECE {cal['ece']:.3f}"
-        )
-    if "thresholds" in m:
-        t = m["thresholds"]
-        lines.append(
-            "operating thresholds chosen on validation families (median over folds): "
-            f"P(death) >= {t['death_median']:.3f}, "
-            f"P(death)+P(serious) >= {t['critical_median']:.3f}"
-        )
-    return lines
-
-
-def family_table(per_family: Sequence[dict[str, Any]]) -> list[str]:
-    """Lines of the per-family table."""
-    lines = [
-        f"{'held-out family':<36}{'n':>6}{'crit%':>7}{'acc':>7}{'crit R':>8}{'crit P':>8}"
-        f"{'deaths':>8}{'death R':>9}"
-    ]
-    for f in per_family:
-        lines.append(
-            f"{f['family'][:35]:<36}{f['n']:>6}{100 * f['critical_share']:>6.0f}%"
-            f"{f['accuracy']:>7.3f}{f['critical_recall']:>8.3f}{f['critical_precision']:>8.3f}"
-            f"{f['deaths']:>8}{_pct(f['death_recall']):>9}"
-        )
-    return lines
-
-
-# The issue's acceptance targets on device families never seen in training.
-TARGETS = {"macro_f1": 0.75, "death_recall": 0.9}
-
-
-def target_lines(m: dict[str, Any]) -> list[str]:
-    """Whether the leave-families-out figures meet the acceptance targets, said plainly."""
-
-    def verdict(value: float, target: float) -> str:
-        return f"{value:.3f} {'meets' if value >= target else 'MISSES'} >= {target}"
-
-    return [
-        "targets (leave-device-families-out):",
-        f"  macro-F1, 4 classes:        {verdict(m['macro_f1_4'], TARGETS['macro_f1'])}",
-        f"  macro-F1, 3 main classes:   {verdict(m['macro_f1_3'], TARGETS['macro_f1'])}",
-        f"  Death recall:               {verdict(m['death_recall'], TARGETS['death_recall'])}",
-    ]
-
-
-def summary(m: dict[str, Any]) -> dict[str, Any]:
-    """The figures of the last JSON line."""
-    return {
-        "reports": m["n"],
-        "macro_f1_4": round(m["macro_f1_4"], 4),
-        "macro_f1_3": round(m["macro_f1_3"], 4),
-        "death_recall": round(m["death_recall"], 4),
-        "death_at_least_serious": round(m["death_at_least_serious"], 4),
-        "critical_f1": round(m["critical"]["f1"], 4),
-        "critical_recall": round(m["critical"]["recall"], 4),
-        "critical_precision": round(m["critical"]["precision"], 4),
-        "balanced_accuracy": round(m["balanced_accuracy"], 4),
-        "accuracy": round(m["accuracy"], 4),
-        "recall": {k: round(v, 4) for k, v in m["recall"].items()},
-        "precision": {k: round(v, 4) for k, v in m["precision"].items()},
-    }

@@ -11,9 +11,9 @@ import numpy as np
 
 from services.triage.model import artefact
 from services.triage.model.category import CategoryModel
-from services.triage.model.dataset import CATEGORIES, SEVERITY_LABELS
 from services.triage.model.features import analyse_all
 from services.triage.model.imdrf import suggest
+from services.triage.model.labels import CATEGORIES, SEVERITY_LABELS
 from services.triage.model.severity import SeverityModel
 from vigie.contracts import CodeSuggestion, ReportKind, Severity
 

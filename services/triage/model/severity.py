@@ -30,8 +30,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.svm import LinearSVC
 
-from services.triage.model.dataset import SEVERITY_LABELS
 from services.triage.model.features import NarrativeFeatures
+from services.triage.model.labels import SEVERITY_LABELS
 
 DEATH, SERIOUS, MALFUNCTION, OTHER = range(4)
 # Missing classes in a calibration fold score far below any observed decision value.
