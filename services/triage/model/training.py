@@ -1,14 +1,12 @@
 """`vigie train`: rebuild the triage model from the project's own data files, evaluate it, save it.
 
 The version of the result is ``triage-`` followed by the first 12 hex digits of the SHA-256 of
-the training data (files and reviewer feedback), the parameters and the source of the modules
-that define features and models: same inputs, same version.
+the training data (files and reviewer feedback), the parameters and the source of the modules and
+lexicons that define features and models: same inputs, same version (see ``version``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -43,11 +41,10 @@ from services.triage.model.features import NarrativeFeatures
 from services.triage.model.predictor import TriageModel
 from services.triage.model.progress import Progress, Silent
 from services.triage.model.severity import SeverityParams, fit_severity, label_index
+from services.triage.model.version import model_version, source_digest
 from vigie.contracts import TriageFeedback
 
 FEEDBACK_GROUP = "reviewer-feedback"
-# Modules whose source defines what the model computes; their text is part of the version.
-_SOURCES = ("text.py", "features.py", "severity.py", "category.py", "imdrf.py", "dataset.py")
 
 
 @dataclass(frozen=True)
@@ -76,21 +73,6 @@ class TrainReport:
     feedback: int
     artefact_bytes: int
     evaluation: dict[str, Any]
-
-
-def source_digest() -> str:
-    """SHA-256 of the modules that define features and models."""
-    h = hashlib.sha256()
-    here = Path(__file__).parent
-    for name in _SOURCES:
-        h.update(name.encode() + b"\n" + (here / name).read_bytes())
-    return h.hexdigest()
-
-
-def model_version(data_sha256: str, params: dict[str, Any]) -> str:
-    """``triage-`` and 12 hex digits of the hash of data, parameters and model source."""
-    blob = json.dumps({"data": data_sha256, "params": params}, sort_keys=True).encode()
-    return "triage-" + hashlib.sha256(blob).hexdigest()[:12]
 
 
 def _sample(data: SeverityData, limit: int | None) -> SeverityData:

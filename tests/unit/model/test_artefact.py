@@ -9,9 +9,14 @@ from pathlib import Path
 import pytest
 
 from services.triage.app import load_classifier
-from services.triage.model import DEFAULT_MODEL_DIR, ModelLoadError, TriageModel
+from services.triage.model import DEFAULT_MODEL_DIR, ModelLoadError, TriageModel, lexicon
 from services.triage.model.artefact import MANIFEST, MODEL_FILE
+from services.triage.model.text import CUE_NAMES
+from services.triage.model.version import model_version
 from services.triage.settings import TriageSettings
+
+# Content of the lexicon tables the shipped model was trained with (``lexicon.digest``).
+SHIPPED_LEXICONS = "acf85e2013ea2543c4703609bfedb5a928addef2ebdf9fc6c73644e02a229c4b"
 
 
 @pytest.fixture
@@ -27,6 +32,26 @@ def test_shipped_artefact_loads_with_a_content_version(shipped_model: TriageMode
     manifest = json.loads((DEFAULT_MODEL_DIR / MANIFEST).read_text())
     assert manifest["version"] == shipped_model.version
     assert set(manifest["files"]) == {"model.joblib", "evaluation.json", "MODEL_CARD.md"}
+
+
+def test_shipped_version_follows_from_the_inputs_its_manifest_records(
+    shipped_model: TriageModel,
+) -> None:
+    manifest = shipped_model.manifest
+    assert manifest is not None
+    assert "source_sha256" in manifest.params
+    assert model_version(manifest.data_sha256, manifest.params) == shipped_model.version
+
+
+def test_shipped_model_reads_with_the_lexicons_it_was_trained_with(
+    shipped_model: TriageModel,
+) -> None:
+    assert lexicon.digest(lexicon.load()) == SHIPPED_LEXICONS, (
+        "the lexicons differ from those the shipped model was trained with: "
+        "run `vigie train` and update SHIPPED_LEXICONS"
+    )
+    for features in (shipped_model.severity.features, shipped_model.category.features):
+        assert tuple(features._cue_index) == CUE_NAMES
 
 
 def test_missing_artefact_says_where_and_what_to_do(tmp_path: Path) -> None:
