@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from services.registry.reports.service import Recorded, record_triaged
 from services.registry.settings import RegistrySettings
-from services.registry.signals.service import SignalsRecorded, record_drift, record_usage
+from services.registry.signals.drift import SignalsRecorded, record_drift
+from services.registry.signals.usage import record_usage
 from vigie import metrics
 from vigie.contracts import DriftDetected, ReportTriaged, TelemetryWindow
 from vigie.kafka import dead_letter, decode_records

@@ -1,4 +1,5 @@
-"""Database engine and sessions of the registry (SQLite by default, PostgreSQL in production)."""
+"""Database of the registry (SQLite by default, PostgreSQL in production): engine, tables,
+sessions, and inserts that skip the rows already there."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -50,3 +53,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """A session for one unit of work (FastAPI dependency body)."""
     with Session(engine) as session:
         yield session
+
+
+def insert_ignore(session: Session, model: type, key: str, rows: list[dict[str, object]]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING key; returns how many rows were new."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = model.__table__  # type: ignore[attr-defined]
+    statement = insert(table).values(rows).on_conflict_do_nothing().returning(table.c[key])
+    return len(session.execute(statement).all())

@@ -14,7 +14,7 @@ from services.registry.auth.models import Role
 from services.registry.auth.service import create_token
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
-from services.registry.signals.service import record_drift
+from services.registry.signals.drift import record_drift
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.factories import triaged
 from tests.support.servers import serving

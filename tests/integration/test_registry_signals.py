@@ -17,7 +17,9 @@ from services.registry.auth.service import create_token
 from services.registry.outbox import OutboxEvent
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
-from services.registry.signals.service import record_drift, record_usage, scan
+from services.registry.signals.drift import record_drift
+from services.registry.signals.statistics import scan
+from services.registry.signals.usage import record_usage
 from tests.support.factories import triaged
 from vigie.contracts import DeviceRef, DriftDetected, SignalSeverity, TelemetryWindow
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from services.registry.audit.models import AuditPublic
 from services.registry.audit.service import history
-from services.registry.cases import service
+from services.registry.cases import links, mir, review, workflow
 from services.registry.cases.models import (
     CasePage,
     CasePublic,
@@ -51,14 +51,14 @@ def list_cases(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CasePage:
     """The caller's case queue: overdue first, then by legal deadline."""
-    filters = service.CaseFilter(
+    filters = workflow.CaseFilter(
         status=status_,
         open_only=open_only,
         severity=severity,
         manufacturer=manufacturer,
         needs_review=needs_review,
     )
-    return service.list_cases(
+    return workflow.list_cases(
         session,
         principal=principal,
         key=settings.pseudonym_key_bytes,
@@ -74,7 +74,7 @@ def read_case(
     case_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
 ) -> CasePublic:
     """One case with its reports and time left."""
-    return service.get_case(
+    return workflow.get_case(
         session,
         case_id,
         principal=principal,
@@ -93,10 +93,10 @@ def change_status(
 ) -> CasePublic:
     """Move the case along the workflow, with the reason (regulators, administrators)."""
     key = settings.pseudonym_key_bytes
-    case = service.transition(
+    case = workflow.transition(
         session, case_id, to=body.to, reason=body.reason, principal=principal, key=key
     )
-    return service.to_public(session, [case], today=utcnow().date())[0]
+    return workflow.to_public(session, [case], today=utcnow().date())[0]
 
 
 @router.post("/{case_id}/review", response_model=CasePublic, responses=_CONFLICT)
@@ -112,7 +112,7 @@ def review_triage(
     The decision sets the case's severity and legal deadline and is published on
     vigie.triage.feedback.v1 for the next training run.
     """
-    case = service.review_triage(
+    case = review.review_triage(
         session,
         case_id,
         severity=body.severity,
@@ -122,7 +122,7 @@ def review_triage(
         key=settings.pseudonym_key_bytes,
         feedback_topic=settings.topics.triage_feedback,
     )
-    return service.to_public(session, [case], today=utcnow().date())[0]
+    return workflow.to_public(session, [case], today=utcnow().date())[0]
 
 
 @router.get("/{case_id}/mir-reports", response_model=list[MirPublic], responses=_ERRORS)
@@ -130,7 +130,7 @@ def list_mir_reports(
     case_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
 ) -> list[MirPublic]:
     """MIR reports filed on the case."""
-    return service.list_mir(session, case_id, principal=principal, key=settings.pseudonym_key_bytes)
+    return mir.list_mir(session, case_id, principal=principal, key=settings.pseudonym_key_bytes)
 
 
 @router.post(
@@ -147,7 +147,7 @@ def file_mir_report(
     principal: PrincipalDep,
 ) -> MirPublic:
     """File an initial, follow-up, combined or final MIR report (manufacturer of the device)."""
-    return service.file_mir(
+    return mir.file_mir(
         session, case_id, body, principal=principal, key=settings.pseudonym_key_bytes
     )
 
@@ -161,7 +161,7 @@ def link_report(
     principal: PrincipalDep,
 ) -> None:
     """Link another report to this case (it stays in its own case too)."""
-    service.link_report(
+    links.link_report(
         session,
         case_id,
         body.report_id,
@@ -180,7 +180,7 @@ def merge_duplicate(
     principal: PrincipalDep,
 ) -> CasePublic:
     """Merge a duplicate case into this one without losing any report."""
-    case = service.merge(
+    case = links.merge(
         session,
         case_id,
         body.duplicate_case_id,
@@ -188,7 +188,7 @@ def merge_duplicate(
         principal=principal,
         key=settings.pseudonym_key_bytes,
     )
-    return service.to_public(session, [case], today=utcnow().date())[0]
+    return workflow.to_public(session, [case], today=utcnow().date())[0]
 
 
 @router.get("/{case_id}/audit", response_model=list[AuditPublic], responses=_ERRORS)
@@ -196,7 +196,7 @@ def case_audit(
     case_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
 ) -> list[AuditPublic]:
     """Every change to the case, oldest first, with its chain hash."""
-    service.get_case(
+    workflow.get_case(
         session,
         case_id,
         principal=principal,

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from services.registry.cases import service as cases
+from services.registry.cases import workflow as cases
 from services.registry.deps import PrincipalDep, SessionDep, SettingsDep
 from services.registry.exports import service
 from vigie.contracts import utcnow

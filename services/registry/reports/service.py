@@ -16,8 +16,9 @@ from sqlmodel import Session, col, select
 from services.registry.audit.service import Chain
 from services.registry.auth.models import Role
 from services.registry.auth.service import Principal
+from services.registry.cases.links import primary_cases
 from services.registry.cases.models import Case, CaseStatus
-from services.registry.cases.service import open_case, primary_cases
+from services.registry.cases.workflow import open_case
 from services.registry.devices.service import note_model_versions
 from services.registry.errors import AccessDenied, InvalidValue, NotFound
 from services.registry.reports.models import (

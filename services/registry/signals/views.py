@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.registry.deps import PrincipalDep, SessionDep
-from services.registry.signals import service
+from services.registry.signals import drift, statistics
 from services.registry.signals.models import DeviceTrend, DisproportionalityRow, DriftSignalPublic
 from vigie.contracts import SignalSeverity
 
@@ -28,7 +28,7 @@ def list_drift(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[DriftSignalPublic]:
     """Newest drift signals (a manufacturer sees its own devices' only)."""
-    return service.list_drift(
+    return drift.list_drift(
         session, principal=principal, severity=severity, device_name=device_name, limit=limit
     )
 
@@ -42,7 +42,7 @@ def read_drift(
     signal_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> DriftSignalPublic:
     """One drift signal."""
-    return service.get_drift(session, signal_id, principal=principal)
+    return drift.get_drift(session, signal_id, principal=principal)
 
 
 @router.get("/trends", response_model=list[DeviceTrend], responses=_READ)
@@ -53,7 +53,7 @@ def read_trends(
     weeks: Annotated[int, Query(ge=5, le=156)] = 26,
 ) -> list[DeviceTrend]:
     """Weekly incidents per device, per use when telemetry reports usage (MDR Art. 88)."""
-    return service.trends(session, principal=principal, device_name=device_name, weeks=weeks)
+    return statistics.trends(session, principal=principal, device_name=device_name, weeks=weeks)
 
 
 @router.get("/disproportionality", response_model=list[DisproportionalityRow], responses=_READ)
@@ -62,4 +62,4 @@ def read_disproportionality(
 ) -> list[DisproportionalityRow]:
     """PRR (chi-square) and ROR (95% CI) of each device's problem categories; flagged at
     PRR >= 2, chi-square >= 4, N >= 3."""
-    return service.disproportionality(session, principal=principal, flagged_only=flagged_only)
+    return statistics.disproportionality(session, principal=principal, flagged_only=flagged_only)
