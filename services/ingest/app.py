@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi.responses import JSONResponse
 
+from services.common import ops
 from services.ingest.deps import Submitter
 from services.ingest.errors import install_error_handlers
 from services.ingest.form import views as form_views
@@ -81,23 +82,15 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
     app.include_router(form_views.router)
     app.include_router(telemetry_views.router)
 
-    @app.get("/healthz", tags=["operations"])
-    async def healthz() -> dict[str, str]:
-        """The process is alive."""
-        return {"status": "ok"}
+    async def ready() -> tuple[bool, dict[str, Any]]:
+        ok = await app.state.submitter.ready()
+        return ok, {"kafka": "ok" if ok else "unreachable"}
 
-    @app.get("/readyz", tags=["operations"], responses={503: {"description": "Kafka down"}})
-    async def readyz(request: Request) -> JSONResponse:
-        """Kafka answers: reports can be accepted."""
-        ok = await request.app.state.submitter.ready()
-        return JSONResponse(
-            status_code=200 if ok else 503, content={"kafka": "ok" if ok else "unreachable"}
+    app.include_router(
+        ops.router(
+            ready, ready_doc="Kafka answers: reports can be accepted.", not_ready_doc="Kafka down"
         )
-
-    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
-    async def prometheus_metrics() -> Response:
-        """Prometheus metrics."""
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    )
 
     return app
 

@@ -1,0 +1,1 @@
+"""What every service serves the same way, above the core and below each service."""

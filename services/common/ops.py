@@ -1,0 +1,38 @@
+"""The operations endpoints of a service: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+# Whether the service can do its work, and what its readiness page says about each dependency.
+ReadyCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
+
+
+def router(ready: ReadyCheck, *, ready_doc: str, not_ready_doc: str) -> APIRouter:
+    """``/healthz``, ``/readyz`` (200, or 503 when ``ready`` says no) and ``/metrics``.
+
+    ``ready_doc`` describes what readiness means for the service, ``not_ready_doc`` its 503.
+    """
+    ops = APIRouter(tags=["operations"])
+
+    @ops.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @ops.get("/readyz", description=ready_doc, responses={503: {"description": not_ready_doc}})
+    async def readyz() -> JSONResponse:
+        ok, content = await ready()
+        return JSONResponse(status_code=200 if ok else 503, content=content)
+
+    @ops.get("/metrics", response_class=PlainTextResponse)
+    async def prometheus_metrics() -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return ops

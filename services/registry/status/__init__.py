@@ -1,0 +1,1 @@
+"""The reporters' status page: what became of a report, behind the link given at submission."""
