@@ -15,15 +15,16 @@ from services.common import ops
 from services.registry import jobs
 from services.registry.auth import views as auth_views
 from services.registry.cases import views as case_views
-from services.registry.consumer import register_consumer
 from services.registry.dashboard import views as dashboard_views
 from services.registry.db import init_db, make_engine
 from services.registry.devices import views as device_views
 from services.registry.devices.service import seed as seed_devices
 from services.registry.errors import install_error_handlers
 from services.registry.exports import views as export_views
+from services.registry.reports import handlers as report_handlers
 from services.registry.reports import views as report_views
 from services.registry.settings import RegistrySettings
+from services.registry.signals import handlers as signal_handlers
 from services.registry.signals import views as signal_views
 from services.registry.status import views as status_views
 from services.registry.subscriptions import views as subscription_views
@@ -40,7 +41,9 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     broker = make_broker(settings, client_id="vigie-registry")
     relay = jobs.outbox_relay(engine, broker, settings)
     if consume:
-        register_consumer(broker, settings, engine, on_commit=relay.notify)
+        # Offsets are committed only after the database commit (see vigie.processing).
+        broker.include_router(report_handlers.router(settings, engine, on_commit=relay.notify))
+        broker.include_router(signal_handlers.router(settings, engine, on_commit=relay.notify))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.adverseevent import AdverseEvent
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.registry.app import create_app
 from services.registry.audit.models import AuditRecord
@@ -77,7 +77,7 @@ def test_serious_case_from_triage_to_closure(client: TestClient, database_url: s
         r = client.post(
             f"/api/v1/cases/{case_id}/transitions", headers=h, json={"to": to, "reason": reason}
         )
-        return r.status_code
+        return int(r.status_code)
 
     assert move("under_assessment") == 200
     assert move("awaiting_manufacturer", h=maker) == 403
@@ -132,9 +132,11 @@ def test_serious_case_from_triage_to_closure(client: TestClient, database_url: s
     fhir = client.get(f"/api/v1/cases/{case_id}/fhir", headers=regulator).json()
     resource = AdverseEvent.model_validate(fhir)
     assert resource.status == "completed"
+    assert resource.seriousness and resource.seriousness.coding
     assert resource.seriousness.coding[0].code == "serious"
+    assert resource.outcome and resource.outcome[0].coding
     assert resource.outcome[0].coding[0].code == "fatal"
-    assert resource.subject.identifier.value == "ps1:" + "a" * 32
+    assert resource.subject.identifier and resource.subject.identifier.value == "ps1:" + "a" * 32
     mir = client.get(f"/api/v1/cases/{case_id}/mir", headers=maker).json()
     assert mir["1_administrative_information"]["report_type"] == "final"
     assert mir["4_manufacturer_investigation"]["root_cause_analysis"].startswith("Training")
@@ -186,7 +188,7 @@ def test_deleting_an_audit_record_is_detected(client: TestClient) -> None:
     record(client, *events)
     with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
         assert verify(session).ok
-        middle = session.exec(select(AuditRecord).order_by(AuditRecord.seq)).all()[1]
+        middle = session.exec(select(AuditRecord).order_by(col(AuditRecord.seq))).all()[1]
         session.delete(middle)
         session.commit()
         result = verify(session)
@@ -196,8 +198,8 @@ def test_deleting_an_audit_record_is_detected(client: TestClient) -> None:
 def test_witnessed_heads_catch_truncation_and_a_rewritten_chain(client: TestClient) -> None:
     record(client, *[triaged(device=ACME) for _ in range(4)])
     with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
-        rows = session.exec(select(AuditRecord).order_by(AuditRecord.seq)).all()
-        witnessed = {rows[1].seq: rows[1].hash, rows[-1].seq: rows[-1].hash}
+        rows = session.exec(select(AuditRecord).order_by(col(AuditRecord.seq))).all()
+        witnessed = {int(r.seq or 0): r.hash for r in (rows[1], rows[-1])}
         assert verify(session, witnessed).ok and verify(session, witnessed).witnessed == 2
 
         # Removing the newest record leaves a valid shorter chain: only the witness sees it.
@@ -226,7 +228,7 @@ def test_witnessed_heads_catch_truncation_and_a_rewritten_chain(client: TestClie
             session.add(row)
         session.commit()
         assert verify(session).ok
-        rewritten = verify(session, {rows[1].seq: witnessed[rows[1].seq]})
+        rewritten = verify(session, {int(rows[1].seq or 0): witnessed[int(rows[1].seq or 0)]})
     assert not rewritten.ok and "rewritten" in (rewritten.problem or "")
 
 

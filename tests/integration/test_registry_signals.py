@@ -21,7 +21,13 @@ from services.registry.signals.drift import record_drift
 from services.registry.signals.statistics import scan
 from services.registry.signals.usage import record_usage
 from tests.support.factories import triaged
-from vigie.contracts import DeviceRef, DriftDetected, SignalSeverity, TelemetryWindow
+from vigie.contracts import (
+    AiSuggestionCategory,
+    DeviceRef,
+    DriftDetected,
+    SignalSeverity,
+    TelemetryWindow,
+)
 
 ALERTS = "vigie.alerts.v1"
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
@@ -119,9 +125,9 @@ def test_trend_per_use_and_disproportionality_raise_alerts_once(client: TestClie
             events,
             (
                 (
-                    "bias_against_group"
+                    AiSuggestionCategory.BIAS_AGAINST_GROUP
                     if e.report.device.manufacturer == "Acme" and i % 3 == 0
-                    else "missed_finding"
+                    else AiSuggestionCategory.MISSED_FINDING
                 )
                 for i, e in enumerate(events)
             ),
