@@ -69,7 +69,7 @@ def render_card(*, version: str, evaluation: dict[str, Any], params: dict[str, A
         "",
         "First reading of reports in the triage service, to order the vigilance officer's queue "
         "and to start the legal clock early. It never lowers the severity a reporter declared "
-        "(`services/triage/reports.py` keeps the reported outcome as a floor) and its low-"
+        "(`services/triage/reports/service.py` keeps the reported outcome as a floor) and its low-"
         "confidence readings go to human review. It is not a diagnosis, not a causality "
         "assessment and not a substitute for the vigilance officer's decision; IMDRF codes are "
         "suggestions to confirm.",
