@@ -290,8 +290,7 @@ def test_dead_letter_limit_stops_a_consumer_fed_mostly_garbage() -> None:
             raise AssertionError("nothing may be published past the limit")
 
     async def scenario() -> None:
-        # Under the limit: a few bad records among good ones pass (dead-lettering is the
-        # broker's job, which this step has none of, hence only good records here).
+        # Twelve valid records: nothing invalid, nothing to publish, the batch goes through.
         await step.process([good] * 12, broker=NoBroker(), topic="t", group_id="g")  # type: ignore[arg-type]
         with pytest.raises(DlqLimitExceeded):
             await step.process([_Record(NOT_JSON)] * 13, broker=NoBroker(), topic="t", group_id="g")  # type: ignore[arg-type]
