@@ -31,6 +31,7 @@ from vigie.contracts import (
     ReportKind,
     ReportSubmitted,
 )
+from vigie.credentials import KafkaClientConfig
 from vigie.kafka import ensure_topics
 from vigie.settings import CommonSettings
 from vigie.topics import REPORTS
@@ -65,10 +66,10 @@ def make_reports(n: int) -> list[bytes]:
     ]
 
 
-def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
+def produce(client: KafkaClientConfig, topic: str, values: list[bytes]) -> None:
     """Write ``values`` to ``topic`` (acks=all) and wait for every acknowledgement."""
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap.split(","), acks="all", linger_ms=20, batch_size=256 * 1024
+        **client.kafka_python(), acks="all", linger_ms=20, batch_size=256 * 1024
     )
     for value in values:
         producer.send(topic, value=value)
@@ -76,11 +77,17 @@ def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
     producer.close()
 
 
-async def raw_consume_rate(bootstrap: str, topic: str, n: int) -> float:
-    """Messages/s of a bare aiokafka consumer (the client the services use) reading ``n``."""
+async def raw_consume_rate(client: KafkaClientConfig, topic: str, n: int) -> float:
+    """Messages/s of a bare aiokafka consumer (the client the services use) reading ``n``,
+    over the same SASL/SCRAM and TLS as the services."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        bootstrap_servers=list(client.bootstrap_servers),
+        security_protocol=client.security_protocol,
+        sasl_mechanism=client.sasl_mechanism,
+        sasl_plain_username=client.username,
+        sasl_plain_password=client.password,
+        ssl_context=client.ssl_context(),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -157,9 +164,13 @@ def main() -> None:
     parser.add_argument("--http", type=int, default=500, help="reports submitted over HTTP")
     args = parser.parse_args()
 
-    bootstrap = localkafka.start(localkafka.ClusterSpec())
+    spec = localkafka.ClusterSpec()
+    bootstrap = localkafka.start(spec)
+    # The benchmark's own clients are the operator's; the services run as their principals.
+    os.environ["VIGIE_KAFKA_CLIENT_PROPERTIES"] = str(localkafka.admin_properties(spec))
     namespace = f"bench{uuid.uuid4().hex[:8]}"
     settings = CommonSettings(kafka_bootstrap_servers=bootstrap, topic_namespace=namespace)
+    client = settings.kafka_client
     ensure_topics(settings)
     workdir = Path(tempfile.mkdtemp(prefix="vigie-bench-"))
     db = workdir / "registry.db"
@@ -168,7 +179,7 @@ def main() -> None:
 
     # Ceiling: the same broker, the same client library, no processing.
     raw_topic = f"{namespace}.bench.raw"
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","))
+    admin = KafkaAdminClient(**client.kafka_python())
     admin.create_topics(
         [NewTopic(raw_topic, num_partitions=REPORTS.partitions, replication_factor=1)]
     )
@@ -176,9 +187,9 @@ def main() -> None:
     payloads = make_reports(args.reports)
     raw_rates: list[float] = []
     for _ in range(args.repeats):
-        produce(bootstrap, raw_topic, payloads)
+        produce(client, raw_topic, payloads)
         raw_rates.append(
-            asyncio.run(raw_consume_rate(bootstrap, raw_topic, args.reports * (len(raw_rates) + 1)))
+            asyncio.run(raw_consume_rate(client, raw_topic, args.reports * (len(raw_rates) + 1)))
         )
     say(f"raw aiokafka consume: median {median(raw_rates):,.0f} msg/s  {raw_rates}")
 
@@ -189,7 +200,11 @@ def main() -> None:
         "VIGIE_DATABASE_URL": f"sqlite:///{db}",
         "VIGIE_LOG_LEVEL": "WARNING",
     }
-    procs = start_services(env, workdir / "logs")
+    credentials = {
+        service: localkafka.client_properties(spec, f"vigie-{service}")
+        for service in ("ingest", "triage", "registry")
+    }
+    procs = start_services(env, workdir / "logs", credentials=credentials)
     try:
         wait_http("http://127.0.0.1:8001/readyz", timeout_s=120, procs=procs)
         wait_http("http://127.0.0.1:8000/readyz", timeout_s=120, procs=procs)
@@ -197,7 +212,7 @@ def main() -> None:
         total = 0
         for repeat in range(args.repeats):
             batch = make_reports(args.reports)
-            produce(bootstrap, settings.topics.reports, batch)
+            produce(client, settings.topics.reports, batch)
             total += args.reports
             seconds = wait_count(db, total, 600)
             rates.append(args.reports / seconds)

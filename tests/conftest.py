@@ -6,6 +6,7 @@ that needs a server, a browser or minutes (see `pytest_collection_modifyitems`).
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,7 +58,16 @@ def kafka_bootstrap() -> Iterator[str]:
 
     spec = localkafka.ClusterSpec()
     was_running = all(node.running for node in localkafka.status(spec))
-    yield localkafka.start(spec)
+    bootstrap = localkafka.start(spec)
+    # The tests' own clients (provisioning topics, producing inputs, draining outputs) are the
+    # operator's; services started by the tests get their own principals.
+    previous = os.environ.get("VIGIE_KAFKA_CLIENT_PROPERTIES")
+    os.environ["VIGIE_KAFKA_CLIENT_PROPERTIES"] = str(localkafka.admin_properties(spec))
+    yield bootstrap
+    if previous is None:
+        os.environ.pop("VIGIE_KAFKA_CLIENT_PROPERTIES", None)
+    else:
+        os.environ["VIGIE_KAFKA_CLIENT_PROPERTIES"] = previous
     if not was_running:
         localkafka.stop(spec)
 

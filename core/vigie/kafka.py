@@ -10,13 +10,23 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from faststream.kafka import KafkaBroker
+from faststream.security import SASLScram256, SASLScram512
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
+from kafka.admin import (
+    ACL,
+    ACLOperation,
+    ACLPermissionType,
+    ACLResourcePatternType,
+    NewTopic,
+    ResourcePattern,
+    ResourceType,
+)
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import BaseModel, ValidationError
 
-from vigie.settings import CommonSettings
-from vigie.topics import ALL, DLQ_SUFFIX
+from vigie.credentials import CredentialsError, KafkaClientConfig
+from vigie.settings import CommonSettings, TopicNames
+from vigie.topics import ALL, DLQ_SUFFIX, GROUP_PREFIXES, REGISTRY, SERVICE_PRINCIPALS
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +35,23 @@ E = TypeVar("E", bound=BaseModel)
 JSON_HEADERS = {"content-type": "application/json"}
 
 
+def require_credentials(settings: CommonSettings, service: str) -> None:
+    """Stop a service at start, saying why, when its Kafka credentials are missing or unusable
+    (there is no anonymous fallback); the message names settings, never secrets."""
+    try:
+        settings.kafka_client.ssl_context()
+    except CredentialsError as exc:
+        log.critical("Kafka credentials unusable: %s", exc)
+        raise SystemExit(f"vigie {service}: Kafka credentials: {exc}") from exc
+
+
 def make_broker(settings: CommonSettings, *, client_id: str) -> KafkaBroker:
-    """The FastStream broker of a service; its producer only confirms durable writes."""
+    """The FastStream broker of a service, authenticated over TLS; its producer only confirms
+    durable writes."""
+    client = settings.kafka_client
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        list(client.bootstrap_servers),
+        security=faststream_security(client),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
@@ -37,10 +60,19 @@ def make_broker(settings: CommonSettings, *, client_id: str) -> KafkaBroker:
     )
 
 
+def faststream_security(client: KafkaClientConfig) -> SASLScram512 | SASLScram256:
+    """FastStream's (aiokafka's) form of the client's SASL/SCRAM-over-TLS credentials."""
+    kind = SASLScram512 if client.sasl_mechanism == "SCRAM-SHA-512" else SASLScram256
+    return kind(
+        username=client.username, password=client.password, ssl_context=client.ssl_context()
+    )
+
+
 def make_producer(settings: CommonSettings, *, client_id: str, **overrides: Any) -> KafkaProducer:
-    """A synchronous kafka-python producer (SDK, CLI, benchmarks): acks=all, idempotent."""
+    """A synchronous kafka-python producer (CLI, state stores, benchmarks): acks=all,
+    idempotent."""
     config: dict[str, Any] = {
-        "bootstrap_servers": settings.kafka_bootstrap_servers.split(","),
+        **settings.kafka_client.kafka_python(),
         "client_id": client_id,
         "acks": "all",
         "enable_idempotence": True,
@@ -51,8 +83,26 @@ def make_producer(settings: CommonSettings, *, client_id: str, **overrides: Any)
     return KafkaProducer(**config)
 
 
+def make_consumer(settings: CommonSettings, *topics: str, **config: Any) -> KafkaConsumer:
+    """A kafka-python consumer with the process's credentials."""
+    return KafkaConsumer(*topics, **{**settings.kafka_client.kafka_python(), **config})
+
+
+def make_admin(client: KafkaClientConfig, *, timeout_s: float = 60.0) -> KafkaAdminClient:
+    """An admin client, retried while the brokers start."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return KafkaAdminClient(**client.kafka_python(), client_id="vigie-admin")
+        except Exception as exc:  # kafka-python raises several types while the broker starts
+            if time.monotonic() > deadline:
+                servers = ",".join(client.bootstrap_servers)
+                raise RuntimeError(f"Kafka at {servers} is not reachable: {exc}") from exc
+            time.sleep(0.5)
+
+
 def create_topics(
-    bootstrap_servers: str,
+    client: KafkaClientConfig,
     topics: Sequence[tuple[str, int, dict[str, str]]],
     *,
     timeout_s: float = 60.0,
@@ -62,17 +112,7 @@ def create_topics(
     Replication follows the cluster size (3 when there are at least 3 brokers, with min ISR 2)
     so that the same call provisions a laptop broker and the fault-test cluster.
     """
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=bootstrap_servers.split(","), client_id="vigie-admin"
-            )
-            break
-        except Exception as exc:  # kafka-python raises several types while the broker starts
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Kafka at {bootstrap_servers} is not reachable: {exc}") from exc
-            time.sleep(0.5)
+    admin = make_admin(client, timeout_s=timeout_s)
     try:
         brokers = len(admin.describe_cluster()["brokers"])
         replication = 3 if brokers >= 3 else 1
@@ -98,14 +138,70 @@ def create_topics(
         admin.close()
 
 
+def topic_acls(topics: TopicNames) -> list[ACL]:
+    """Least-privilege ACLs of the services' principals on the topics of ``topics``.
+
+    Each principal may describe, read or write exactly the topics its :class:`TopicSpec` names
+    it for, and write the dead-letter topics of what it reads; consumer groups are bound to
+    their principal by prefix. The registry alone may create and write subscription topics
+    (``<alerts>.sub.<name>``). Everything else is refused (no ACL, no access).
+    """
+    acls: list[ACL] = []
+
+    def allow(
+        principal: str, op: ACLOperation, kind: ResourceType, name: str, pattern: Any
+    ) -> None:
+        acls.append(
+            ACL(
+                principal=f"User:{principal}",
+                host="*",
+                operation=op,
+                permission_type=ACLPermissionType.ALLOW,
+                resource_pattern=ResourcePattern(kind, name, pattern),
+            )
+        )
+
+    literal, prefixed = ACLResourcePatternType.LITERAL, ACLResourcePatternType.PREFIXED
+    for spec in ALL:
+        name = topics.name(spec)
+        for principal in spec.writers:
+            allow(principal, ACLOperation.WRITE, ResourceType.TOPIC, name, literal)
+            allow(principal, ACLOperation.DESCRIBE, ResourceType.TOPIC, name, literal)
+        for principal in spec.readers:
+            allow(principal, ACLOperation.READ, ResourceType.TOPIC, name, literal)
+            allow(principal, ACLOperation.DESCRIBE, ResourceType.TOPIC, name, literal)
+            allow(principal, ACLOperation.WRITE, ResourceType.TOPIC, name + DLQ_SUFFIX, literal)
+            allow(principal, ACLOperation.DESCRIBE, ResourceType.TOPIC, name + DLQ_SUFFIX, literal)
+    subscriptions = topics.alerts + ".sub."
+    for op in (ACLOperation.CREATE, ACLOperation.WRITE, ACLOperation.DESCRIBE):
+        allow(REGISTRY, op, ResourceType.TOPIC, subscriptions, prefixed)
+    for principal, prefixes in GROUP_PREFIXES.items():
+        for prefix in prefixes:
+            allow(principal, ACLOperation.READ, ResourceType.GROUP, prefix, prefixed)
+    # Idempotent producers (acks=all, enable_idempotence) need this on the cluster.
+    for principal in SERVICE_PRINCIPALS:
+        allow(
+            principal, ACLOperation.IDEMPOTENT_WRITE, ResourceType.CLUSTER, "kafka-cluster", literal
+        )
+    return acls
+
+
 def ensure_topics(settings: CommonSettings, *, timeout_s: float = 60.0) -> list[str]:
-    """Create every topic of the platform and its dead-letter topic; return the names."""
+    """Create every topic of the platform with its dead-letter topic, and the services'
+    ACLs on them (idempotent); return the topic names."""
     wanted: list[tuple[str, int, dict[str, str]]] = []
     for spec in ALL:
         name = settings.topics.name(spec)
         wanted.append((name, spec.partitions, spec.config))
         wanted.append((name + DLQ_SUFFIX, 1, spec.config))
-    create_topics(settings.kafka_bootstrap_servers, wanted, timeout_s=timeout_s)
+    create_topics(settings.kafka_client, wanted, timeout_s=timeout_s)
+    admin = make_admin(settings.kafka_client, timeout_s=timeout_s)
+    try:
+        result = admin.create_acls(topic_acls(settings.topics))
+        if result.get("failed"):
+            raise RuntimeError(f"ACLs not created: {result['failed']}")
+    finally:
+        admin.close()
     return [settings.topics.name(spec) for spec in ALL]
 
 
@@ -125,7 +221,7 @@ def read_topic(
     """
     try:
         consumer = KafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+            **settings.kafka_client.kafka_python(),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

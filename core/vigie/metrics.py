@@ -14,6 +14,13 @@ DEAD_LETTERED = Counter(
     "Messages sent to a dead-letter topic",
     ["service", "topic", "reason"],
 )
+# Events that decoded but broke rules every record must satisfy (forged or faulty writer):
+# dead-lettered with reason "untrusted". Any increase deserves an operator's look.
+UNTRUSTED = Counter(
+    "vigie_untrusted_events",
+    "Events refused because they break the rules every record must satisfy",
+    ["service", "topic"],
+)
 # Consumers stopped by their dead-letter limit (most of their input invalid).
 DLQ_LIMIT_EXCEEDED = Counter(
     "vigie_dlq_limit_exceeded",

@@ -228,6 +228,11 @@ class DeadLetterPolicy:
 class BatchStep(Generic[E, R]):
     """Decode -> work (in a thread) -> publish -> dead-letter -> after, with metrics.
 
+    ``check`` re-applies the rules an event must satisfy whoever wrote it (a consumer never
+    trusts a topic more than its writers): an event it finds problems with is dead-lettered
+    with reason ``untrusted`` and the problems, counted, and logged at critical level for the
+    operators, and the domain function never sees it.
+
     ``work`` is the domain function: it receives the batch's valid events in order and returns
     its result; it runs in a worker thread so that CPU-bound models and blocking database
     sessions leave the event loop free for the consumer's heartbeats. ``outputs`` turns the
@@ -241,6 +246,28 @@ class BatchStep(Generic[E, R]):
     outputs: Callable[[R], Sequence[Output]] | None = None
     after: Callable[[R], Awaitable[None] | None] | None = None
     dead_letters: DeadLetterPolicy = field(default_factory=DeadLetterPolicy)
+    check: Callable[[E], Sequence[str]] | None = None
+
+    def _untrusted(self, good: list[Decoded[E]], topic: str) -> list[Rejected]:
+        if self.check is None:
+            return []
+        refused: list[Rejected] = []
+        for decoded in good:
+            problems = self.check(decoded.event)
+            if problems:
+                refused.append(Rejected(decoded.record, "untrusted", "; ".join(problems)[:2000]))
+        for reject in refused:
+            metrics.UNTRUSTED.labels(service=self.service, topic=topic).inc()
+            log.critical(
+                "event refused: it breaks rules every record must satisfy",
+                extra={
+                    "topic": topic,
+                    "partition": reject.record.partition,
+                    "offset": reject.record.offset,
+                    "problems": reject.error,
+                },
+            )
+        return refused
 
     async def process(
         self, records: Sequence[Any], *, broker: KafkaBroker, topic: str, group_id: str
@@ -258,6 +285,10 @@ class BatchStep(Generic[E, R]):
                 metrics.DLQ_LIMIT_EXCEEDED.labels(service=self.service, topic=topic).inc()
                 log.critical("dead-letter limit exceeded on %s: %s", topic, exc)
                 raise
+        untrusted = self._untrusted(good, topic)
+        if untrusted:
+            refused = {id(r.record) for r in untrusted}
+            good = [d for d in good if id(d.record) not in refused]
         result = await asyncio.to_thread(self.work, [d.event for d in good])
         if self.outputs is not None:
             produced = self.outputs(result)
@@ -266,8 +297,11 @@ class BatchStep(Generic[E, R]):
                 metrics.PUBLISHED.labels(service=self.service, topic=out_topic).inc(
                     sum(1 for o in produced if o.topic == out_topic)
                 )
-        if bad and policy.invalid is InvalidRecords.DEAD_LETTER:
-            await dead_letter(broker, bad, service=self.service, group=group_id)
+        # Undecodable records follow the policy; refused ones always go to the dead-letter
+        # topic: no other consumer group vouches for them.
+        rejects = (bad if policy.invalid is InvalidRecords.DEAD_LETTER else []) + untrusted
+        if rejects:
+            await dead_letter(broker, rejects, service=self.service, group=group_id)
         if self.after is not None:
             pending = self.after(result)
             if pending is not None:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vigie.credentials import (
+    CredentialsError,
+    KafkaClientConfig,
+    read_properties,
+    split_servers,
+)
 from vigie.topics import (
     ALERTS,
     AUDIT_CHECKPOINTS,
@@ -74,6 +81,15 @@ class CommonSettings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Kafka credentials: SASL/SCRAM over TLS, the only protocol the platform's brokers offer.
+    # Either one client properties file (as written by `vigie kafka start` and
+    # `vigie kafka credentials`), or the settings one by one; settings given one by one win.
+    kafka_client_properties: Path | None = None
+    kafka_security_protocol: Literal["SASL_SSL"] | None = None
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password_file: Path | None = None
+    kafka_ssl_ca_file: Path | None = None
     topic_namespace: str = ""
     pseudonym_key: SecretStr = SecretStr(DEVELOPMENT_PSEUDONYM_KEY)
     log_level: str = "INFO"
@@ -88,6 +104,42 @@ class CommonSettings(BaseSettings):
                     "when VIGIE_ENV=production"
                 )
         return self
+
+    @cached_property
+    def kafka_client(self) -> KafkaClientConfig:
+        """How this process connects to Kafka: brokers, principal, password, trusted CA.
+
+        Raises :class:`~vigie.credentials.CredentialsError` naming what is missing: there is
+        no anonymous or plaintext fallback.
+        """
+        props: dict[str, str] = {}
+        if self.kafka_client_properties is not None:
+            props = read_properties(self.kafka_client_properties)
+        password = props.get("sasl.password", "")
+        if self.kafka_sasl_password_file is not None:
+            try:
+                password = self.kafka_sasl_password_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise CredentialsError(
+                    f"cannot read VIGIE_KAFKA_SASL_PASSWORD_FILE: {exc.strerror}"
+                ) from exc
+        ca = self.kafka_ssl_ca_file or props.get("ssl.ca.location") or ""
+        if not ca:
+            raise CredentialsError(
+                "no Kafka credentials: set VIGIE_KAFKA_CLIENT_PROPERTIES (a client properties "
+                "file from `vigie kafka credentials`), or VIGIE_KAFKA_SASL_USERNAME, "
+                "VIGIE_KAFKA_SASL_PASSWORD_FILE and VIGIE_KAFKA_SSL_CA_FILE"
+            )
+        return KafkaClientConfig(
+            bootstrap_servers=split_servers(self.kafka_bootstrap_servers),
+            username=self.kafka_sasl_username or props.get("sasl.username", ""),
+            password=password,
+            ca_file=Path(ca),
+            security_protocol=self.kafka_security_protocol
+            or props.get("security.protocol", "SASL_SSL"),
+            sasl_mechanism=self.kafka_sasl_mechanism
+            or props.get("sasl.mechanism", "SCRAM-SHA-512"),
+        )
 
     @cached_property
     def topics(self) -> TopicNames:

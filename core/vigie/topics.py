@@ -19,6 +19,16 @@ from vigie.contracts import (
 
 DLQ_SUFFIX = ".dlq"
 
+# The services' Kafka principals (SASL/SCRAM users). Operators use `vigie-admin`; devices and
+# regulators get principals of their own from `vigie kafka credentials`.
+INGEST = "vigie-ingest"
+TRIAGE = "vigie-triage"
+REGISTRY = "vigie-registry"
+SERVICE_PRINCIPALS = (INGEST, TRIAGE, REGISTRY)
+
+# Consumer-group prefixes bound to the principal that may use them.
+GROUP_PREFIXES = {TRIAGE: ("vigie-triage", "vigie-drift"), REGISTRY: ("vigie-registry",)}
+
 
 @dataclass(frozen=True)
 class TopicSpec:
@@ -29,6 +39,11 @@ class TopicSpec:
     description: str
     partitions: int = 3
     config: dict[str, str] = field(default_factory=dict)
+    # Least privilege: the principals that may write the topic, and those that may read it.
+    # A consumer trusts a topic as much as its writers, no more. The dead-letter topic is
+    # written by the readers (they dead-letter what they cannot process) and read by operators.
+    writers: tuple[str, ...] = ()
+    readers: tuple[str, ...] = ()
 
     @property
     def dlq(self) -> str:
@@ -47,25 +62,34 @@ REPORTS = TopicSpec(
     "Incident reports as submitted by clinicians, correspondents and manufacturers; "
     "key: report_id.",
     config=_KEEP,
+    writers=(INGEST,),
+    readers=(TRIAGE,),
 )
 REPORTS_TRIAGED = TopicSpec(
     "vigie.reports.triaged.v1",
     ReportTriaged,
     "Reports with severity, category, codes and legal deadline from triage; key: report_id.",
     config=_KEEP,
+    writers=(TRIAGE,),
+    readers=(REGISTRY,),
 )
 TELEMETRY = TopicSpec(
     "vigie.telemetry.v1",
     TelemetryWindow,
-    "Telemetry windows reported by AI device software; key: device and model version.",
+    "Telemetry windows reported by AI device software (directly with a device credential, or "
+    "relayed by ingest) and by triage about its own classifier; key: device and model version.",
     partitions=6,
     config={"retention.ms": str(90 * 24 * 3600 * 1000)},
+    writers=(INGEST, TRIAGE),
+    readers=(TRIAGE, REGISTRY),
 )
 ALERTS = TopicSpec(
     "vigie.alerts.v1",
     Alert,
     "Alerts for regulators, derived from committed registry state; key: case or signal id.",
     config=_KEEP,
+    writers=(REGISTRY,),
+    readers=(),
 )
 
 TRIAGE_FEEDBACK = TopicSpec(
@@ -74,6 +98,8 @@ TRIAGE_FEEDBACK = TopicSpec(
     "Reviewers' decisions on triaged reports, for the next training run; key: report_id.",
     partitions=1,
     config=_KEEP,
+    writers=(REGISTRY,),
+    readers=(),
 )
 
 SIGNALS = TopicSpec(
@@ -81,6 +107,8 @@ SIGNALS = TopicSpec(
     DriftDetected,
     "Drift and statistical signals about devices; key: device and model version.",
     config=_KEEP,
+    writers=(TRIAGE,),
+    readers=(REGISTRY,),
 )
 
 AUDIT_CHECKPOINTS = TopicSpec(
@@ -91,6 +119,8 @@ AUDIT_CHECKPOINTS = TopicSpec(
     "key: registry.",
     partitions=1,
     config={"retention.ms": "-1", "cleanup.policy": "delete"},
+    writers=(REGISTRY,),
+    readers=(),
 )
 
 DRIFT_STATE = TopicSpec(
@@ -101,6 +131,8 @@ DRIFT_STATE = TopicSpec(
     "key: device and model version.",
     partitions=1,
     config={"cleanup.policy": "compact", "max.message.bytes": str(8 * 1024 * 1024)},
+    writers=(TRIAGE,),
+    readers=(TRIAGE,),
 )
 
 ALL: tuple[TopicSpec, ...] = (

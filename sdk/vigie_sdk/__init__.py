@@ -1,7 +1,7 @@
 """Device SDK: AI device software reports its own behaviour to Vigie.
 
 >>> from vigie_sdk import DeviceReporter, summarise_window   # doctest: +SKIP
->>> reporter = DeviceReporter(bootstrap_servers="127.0.0.1:9092", spool_path="telemetry.spool")
+>>> reporter = DeviceReporter.from_properties("device.properties", spool_path="telemetry.spool")
 >>> reporter.send(summarise_window(device, start, end, scores=scores, features=inputs))
 """
 

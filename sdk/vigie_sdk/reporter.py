@@ -14,6 +14,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from vigie.contracts import TelemetryWindow
+from vigie.credentials import KafkaClientConfig
 from vigie.topics import TELEMETRY
 from vigie_sdk.spool import Spool
 
@@ -39,14 +40,15 @@ class DeviceReporter:
     def __init__(
         self,
         *,
-        bootstrap_servers: str,
+        credentials: KafkaClientConfig,
         spool_path: Path | str,
         topic: str = TELEMETRY.name,
         send_timeout_s: float = 10.0,
         retry_interval_s: float = 5.0,
         producer_config: dict[str, Any] | None = None,
     ) -> None:
-        self._bootstrap = bootstrap_servers.split(",")
+        # SASL/SCRAM over TLS with the device's own principal: the broker has no other door.
+        self._credentials = credentials
         self._topic = topic
         self._timeout = send_timeout_s
         # After a failure, windows go straight to the spool for this long: a device must not
@@ -70,9 +72,18 @@ class DeviceReporter:
         self.spool = Spool(spool_path)
         self._producer: KafkaProducer | None = None
 
+    @classmethod
+    def from_properties(
+        cls, path: Path | str, *, spool_path: Path | str, **options: Any
+    ) -> DeviceReporter:
+        """A reporter from the client properties file `vigie kafka credentials` wrote."""
+        return cls(
+            credentials=KafkaClientConfig.from_properties(path), spool_path=spool_path, **options
+        )
+
     def _connect(self) -> KafkaProducer:
         if self._producer is None:
-            self._producer = KafkaProducer(bootstrap_servers=self._bootstrap, **self._config)
+            self._producer = KafkaProducer(**self._credentials.kafka_python(), **self._config)
         return self._producer
 
     def _drop_producer(self) -> None:

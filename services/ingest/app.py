@@ -21,17 +21,18 @@ from services.ingest.settings import IngestSettings
 from services.ingest.telemetry import views as telemetry_views
 from services.ingest.telemetry.service import TelemetryForwarder
 from vigie import logs, metrics
-from vigie.kafka import make_broker
+from vigie.kafka import make_broker, require_credentials
 
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: IngestSettings, *, identities: Identities | None = None) -> FastAPI:
     """The ingest ASGI application (``identities`` defaults to asking the registry over HTTP)."""
-    broker = make_broker(settings, client_id="vigie-ingest")
-
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Made at start, not at import: building the app (e.g. for its OpenAPI document) needs
+        # no Kafka credentials; serving it does, and fails with the reason when they are missing.
+        broker = make_broker(settings, client_id="vigie-ingest")
         await broker.start()
         resolver = identities or Identities(settings.registry_internal_url)
         app.state.submitter = Submitter(settings, broker, resolver)
@@ -99,6 +100,7 @@ def main() -> None:
     """Entry point of ``vigie serve ingest``."""
     settings = IngestSettings()
     logs.configure_logging(settings.log_level)
+    require_credentials(settings, "ingest")
     uvicorn.run(
         create_app(settings), host=settings.ingest_host, port=settings.ingest_port, log_config=None
     )

@@ -29,7 +29,7 @@ from services.registry.signals import views as signal_views
 from services.registry.status import views as status_views
 from services.registry.subscriptions import views as subscription_views
 from vigie import logs
-from vigie.kafka import make_broker
+from vigie.kafka import make_broker, require_credentials
 
 
 def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
@@ -38,9 +38,11 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     init_db(engine)
     with Session(engine) as session:
         seed_devices(session)
-    broker = make_broker(settings, client_id="vigie-registry")
-    relay = jobs.outbox_relay(engine, broker, settings)
-    if consume:
+    # Without Kafka (consume=False: the API alone, e.g. to generate its OpenAPI document) there
+    # is no broker, and no Kafka credentials are needed.
+    broker = make_broker(settings, client_id="vigie-registry") if consume else None
+    relay = jobs.outbox_relay(engine, broker, settings) if broker is not None else None
+    if broker is not None and relay is not None:
         # Offsets are committed only after the database commit (see vigie.processing).
         broker.include_router(report_handlers.router(settings, engine, on_commit=relay.notify))
         broker.include_router(signal_handlers.router(settings, engine, on_commit=relay.notify))
@@ -48,14 +50,14 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks: list[asyncio.Task[None]] = []
-        if consume:
+        if broker is not None and relay is not None:
             await broker.start()
             tasks = jobs.start(engine, settings, relay)
         try:
             yield
         finally:
             await jobs.stop(tasks)
-            if consume:
+            if broker is not None:
                 await broker.stop()
             engine.dispose()
 
@@ -69,7 +71,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
 
     async def ready() -> tuple[bool, dict[str, Any]]:
         database = await asyncio.to_thread(database_answers)
-        kafka = (await broker.ping(timeout=2.0)) if consume else True
+        kafka = (await broker.ping(timeout=2.0)) if broker is not None else True
         return database and kafka, {"database": database, "kafka": kafka}
 
     app = FastAPI(
@@ -101,6 +103,7 @@ def main() -> None:
     """Entry point of ``vigie serve registry``."""
     settings = RegistrySettings()
     logs.configure_logging(settings.log_level)
+    require_credentials(settings, "registry")
     uvicorn.run(
         create_app(settings),
         host=settings.registry_host,

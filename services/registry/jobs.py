@@ -27,7 +27,7 @@ def outbox_relay(engine: Engine, broker: KafkaBroker, settings: RegistrySettings
         broker,
         batch=settings.outbox_batch,
         poll_s=settings.outbox_poll_s,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        kafka_client=settings.kafka_client,
         known_topics={
             settings.topics.alerts,
             settings.topics.triage_feedback,

@@ -14,6 +14,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from vigie import metrics
 from vigie.contracts import utcnow
+from vigie.credentials import KafkaClientConfig
 from vigie.kafka import JSON_HEADERS, create_topics
 from vigie.topics import ALERTS
 
@@ -88,7 +89,7 @@ class OutboxRelay:
         *,
         batch: int,
         poll_s: float,
-        bootstrap_servers: str,
+        kafka_client: KafkaClientConfig,
         known_topics: set[str],
     ) -> None:
         self._engine = engine
@@ -96,7 +97,7 @@ class OutboxRelay:
         self._batch = batch
         self._poll_s = poll_s
         self._wake = asyncio.Event()
-        self._bootstrap = bootstrap_servers
+        self._kafka_client = kafka_client
         # Subscription topics are created on first use (the broker does not auto-create).
         self._known_topics = set(known_topics)
 
@@ -126,7 +127,7 @@ class OutboxRelay:
         missing = {e.topic for e in events} - self._known_topics
         if missing:
             await asyncio.to_thread(
-                create_topics, self._bootstrap, [(t, 1, ALERTS.config) for t in sorted(missing)]
+                create_topics, self._kafka_client, [(t, 1, ALERTS.config) for t in sorted(missing)]
             )
             self._known_topics |= missing
         await asyncio.gather(

@@ -17,10 +17,7 @@ from services.triage.reports.service import Classifier
 from services.triage.selfwatch import SelfWatch
 from services.triage.settings import TriageSettings
 from vigie import logs
-from vigie.kafka import (
-    TopicUnavailable,
-    make_broker,
-)
+from vigie.kafka import TopicUnavailable, make_broker, require_credentials
 
 log = logging.getLogger(__name__)
 SERVICE = "triage"
@@ -45,7 +42,7 @@ def build_self_watch(settings: TriageSettings, classifier: Classifier | None) ->
     from vigie_sdk import DeviceReporter
 
     reporter = DeviceReporter(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        credentials=settings.kafka_client,
         spool_path=settings.triage_self_spool,
         topic=settings.topics.telemetry,
     )
@@ -101,6 +98,7 @@ def main() -> None:
         # Triage without its model would mis-order the queue silently: refuse to start.
         log.critical("triage model not loaded: %s", exc)
         raise SystemExit(f"vigie triage: {exc}") from exc
+    require_credentials(settings, "triage")
     start_http_server(settings.triage_metrics_port, addr=settings.triage_metrics_host)
     self_watch = build_self_watch(settings, classifier)
     try:

@@ -12,6 +12,7 @@ import httpx
 import numpy as np
 from kafka import KafkaConsumer
 
+from tests.support.kafka import client_kwargs, operator
 from tests.support.platform import REGISTRY, regulator_token
 from vigie.contracts import DeviceRef, TelemetryWindow
 from vigie_sdk import DeviceReporter, summarise_window
@@ -45,7 +46,7 @@ def test_input_shift_makes_one_signal_and_one_alert(
     namespace = env["VIGIE_TOPIC_NAMESPACE"]
     bootstrap = env["VIGIE_KAFKA_BOOTSTRAP_SERVERS"]
     reporter = DeviceReporter(
-        bootstrap_servers=bootstrap,
+        credentials=operator(bootstrap),
         spool_path=tmp_path / "spool",
         topic=f"{namespace}.vigie.telemetry.v1",
     )
@@ -78,7 +79,7 @@ def test_input_shift_makes_one_signal_and_one_alert(
 
     alerts = KafkaConsumer(
         f"{namespace}.vigie.alerts.v1",
-        bootstrap_servers=bootstrap.split(","),
+        **client_kwargs(bootstrap),
         auto_offset_reset="earliest",
         group_id=None,
         consumer_timeout_ms=8_000,

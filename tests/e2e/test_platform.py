@@ -12,6 +12,7 @@ import uuid
 import httpx
 from kafka import KafkaConsumer
 
+from tests.support.kafka import client_kwargs
 from tests.support.platform import INGEST, REGISTRY, regulator_token
 
 
@@ -19,7 +20,7 @@ def test_form_submission_reaches_registry_and_regulator(platform: dict[str, str]
     env = platform
     alerts = KafkaConsumer(
         f"{env['VIGIE_TOPIC_NAMESPACE']}.vigie.alerts.v1",
-        bootstrap_servers=env["VIGIE_KAFKA_BOOTSTRAP_SERVERS"].split(","),
+        **client_kwargs(env["VIGIE_KAFKA_BOOTSTRAP_SERVERS"]),
         auto_offset_reset="earliest",
         group_id=None,
         enable_auto_commit=False,

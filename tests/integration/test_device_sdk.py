@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from kafka import KafkaConsumer
 
-from tests.support.kafka import fresh_namespace, provision
+from tests.support.kafka import client_kwargs, fresh_namespace, operator, provision
 from vigie.contracts import DeviceRef, TelemetryWindow
 from vigie.settings import CommonSettings
 from vigie_sdk import DeviceReporter, summarise_window
@@ -39,7 +39,7 @@ def test_windows_survive_a_broker_outage(kafka_bootstrap: str, tmp_path: Path) -
     )
     provision(settings)
     reporter = DeviceReporter(
-        bootstrap_servers=kafka_bootstrap,
+        credentials=operator(kafka_bootstrap),
         spool_path=tmp_path / "spool",
         topic=settings.topics.telemetry,
         send_timeout_s=3,
@@ -69,7 +69,7 @@ def test_windows_survive_a_broker_outage(kafka_bootstrap: str, tmp_path: Path) -
 
     consumer = KafkaConsumer(
         settings.topics.telemetry,
-        bootstrap_servers=kafka_bootstrap,
+        **client_kwargs(kafka_bootstrap),
         group_id=None,
         auto_offset_reset="earliest",
         consumer_timeout_ms=5000,

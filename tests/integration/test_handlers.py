@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from faststream.kafka import KafkaBroker
 from sqlmodel import Session, func, select
 
 from services.registry.db import init_db, make_engine
@@ -31,7 +30,7 @@ from services.triage.drift.store import FileStore
 from services.triage.reports import handlers as triage_reports
 from services.triage.settings import TriageSettings
 from tests.support.factories import report, triaged
-from tests.support.handlers import Received, Sink, running, wait_until
+from tests.support.handlers import Received, Sink, broker_for, running, wait_until
 from tests.support.kafka import fresh_namespace, provision
 from vigie.contracts import (
     DeviceRef,
@@ -86,7 +85,7 @@ def test_triage_publishes_triaged_reports_and_dead_letters_the_rest(
         triage_group_id=f"{where.namespace}-triage",
     )
     topics = settings.topics
-    broker = KafkaBroker(settings.kafka_bootstrap_servers)
+    broker = broker_for(settings, mode)
     broker.include_router(triage_reports.router(settings, classifier=None))
     sink = Sink()
     for topic in (topics.reports_triaged, topics.reports + ".dlq"):
@@ -143,7 +142,7 @@ def test_registry_records_each_report_once_and_queues_its_alert(
     engine = make_engine(database_url)
     init_db(engine)
     woken: list[int] = []
-    broker = KafkaBroker(settings.kafka_bootstrap_servers)
+    broker = broker_for(settings, mode)
     broker.include_router(
         registry_reports.router(settings, engine, on_commit=lambda: woken.append(1))
     )
@@ -152,6 +151,17 @@ def test_registry_records_each_report_once_and_queues_its_alert(
     serious = triaged(outcome=ReportedOutcome.DEATH)
     minor = triaged()
     schema_error = json.dumps({"report": {"report_id": "not-a-uuid"}}).encode()
+    # Valid against the contract, but death reported and "other" recorded, no deadline: what a
+    # forged or faulty writer would send. Refused, never recorded.
+    honest = triaged(outcome=ReportedOutcome.DEATH)
+    forged = honest.model_copy(
+        update={
+            "triage": honest.triage.model_copy(update={"severity": Severity.OTHER}),
+            "regulatory": honest.regulatory.model_copy(
+                update={"serious_incident": False, "deadline": None, "obligations": []}
+            ),
+        }
+    )
 
     def count_reports() -> int:
         with Session(engine) as session:
@@ -167,7 +177,12 @@ def test_registry_records_each_report_once_and_queues_its_alert(
                     key=event.report.report_id.bytes,
                 )
             await b.publish(schema_error, topics.reports_triaged, key=b"bad")
-            await sink.wait(lambda r: len(dlq(sink, topics.reports_triaged)) >= 1)
+            await b.publish(
+                forged.model_dump_json().encode(),
+                topics.reports_triaged,
+                key=forged.report.report_id.bytes,
+            )
+            await sink.wait(lambda r: len(dlq(sink, topics.reports_triaged)) >= 2)
             await asyncio.to_thread(wait_until, lambda: count_reports() == 2)
 
     asyncio.run(scenario())
@@ -177,10 +192,12 @@ def test_registry_records_each_report_once_and_queues_its_alert(
     assert ids == {serious.report.report_id, minor.report.report_id}
     assert len(alerts) == 1 and str(serious.report.report_id) in alerts[0].payload
     assert woken  # the outbox relay was told
-    [dead] = dlq(sink, topics.reports_triaged)
-    assert dead.body == schema_error
-    assert dead.headers["vigie-dlq-reason"] == "schema"
-    assert "report" in dead.headers["vigie-dlq-error"]
+    dead = {r.headers["vigie-dlq-reason"]: r for r in dlq(sink, topics.reports_triaged)}
+    assert set(dead) == {"schema", "untrusted"}
+    assert dead["schema"].body == schema_error
+    assert "report" in dead["schema"].headers["vigie-dlq-error"]
+    assert "below the reported outcome" in dead["untrusted"].headers["vigie-dlq-error"]
+    assert forged.report.report_id not in ids
 
 
 def _windows(
@@ -219,7 +236,7 @@ def test_drift_signals_flow_from_windows_to_the_registry(
     engine = make_engine(database_url)
     init_db(engine)
     monitor = DriftMonitor(MonitorPolicy(), store=FileStore(tmp_path / "drift"))
-    broker = KafkaBroker(triage.kafka_bootstrap_servers)
+    broker = broker_for(triage, mode)
     broker.include_router(drift_handlers.router(triage, monitor))
     broker.include_router(registry_devices.router(registry, engine, on_commit=lambda: None))
     sink = Sink()

@@ -7,6 +7,7 @@ database layer, no machine-learning library, no Kafka runtime of the services.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -48,7 +49,7 @@ SEND = textwrap.dedent(
     from vigie.contracts import DeviceRef
     from vigie_sdk import DeviceReporter, summarise_window
 
-    bootstrap, topic, spool = sys.argv[1:4]
+    properties, topic, spool = sys.argv[1:4]
     device = DeviceRef(name="Sepsis Watch", manufacturer="Acme Health", model_version="2.4.0")
     start = datetime(2026, 11, 1, tzinfo=UTC)
     rng = np.random.default_rng(7)
@@ -56,7 +57,7 @@ SEND = textwrap.dedent(
         device, start, start + timedelta(hours=1),
         scores=rng.beta(2, 5, 500), features={"age": rng.normal(60, 12, 500)},
     )
-    reporter = DeviceReporter(bootstrap_servers=bootstrap, spool_path=spool, topic=topic)
+    reporter = DeviceReporter.from_properties(properties, spool_path=spool, topic=topic)
     sent = reporter.send(window)
     reporter.close()
     print(json.dumps({"sent": sent, "event_id": str(window.event_id)}))
@@ -109,10 +110,10 @@ def test_sdk_installs_alone_and_sends_a_window(kafka_bootstrap: str, tmp_path: P
     )
     provision(settings)
     topic = settings.topics.telemetry
+    # The client properties file any credential comes as (here the operator's).
+    properties = os.environ["VIGIE_KAFKA_CLIENT_PROPERTIES"]
     # Run from an empty folder so that nothing of the source tree is importable.
-    sent = json.loads(
-        run(python, "-c", SEND, kafka_bootstrap, topic, tmp_path / "spool", cwd=tmp_path)
-    )
+    sent = json.loads(run(python, "-c", SEND, properties, topic, tmp_path / "spool", cwd=tmp_path))
     assert sent["sent"] is True
 
     records = drain(kafka_bootstrap, topic, until=lambda rs: len(rs) >= 1, timeout_s=60)

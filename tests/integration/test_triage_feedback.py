@@ -10,7 +10,7 @@ import pytest
 from kafka import KafkaProducer
 
 from services.triage.feedback import fetch_feedback
-from tests.support.kafka import fresh_namespace, provision
+from tests.support.kafka import client_kwargs, fresh_namespace, provision
 from vigie.contracts import Language, ReportKind, Severity, TriageFeedback
 from vigie.settings import CommonSettings
 from vigie_tools.cli import main
@@ -39,7 +39,7 @@ def test_latest_decision_per_report_wins(kafka_bootstrap: str) -> None:
     provision(settings)
     assert fetch_feedback(settings) == []
     first, second = uuid.uuid4(), uuid.uuid4()
-    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    producer = KafkaProducer(**client_kwargs(kafka_bootstrap), acks="all")
     for event in (
         decision(first, Severity.SERIOUS),
         decision(second, Severity.MALFUNCTION),
@@ -67,7 +67,7 @@ def test_vigie_train_learns_from_the_feedback_topic(
         kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=fresh_namespace()
     )
     provision(settings)
-    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    producer = KafkaProducer(**client_kwargs(kafka_bootstrap), acks="all")
     for _ in range(3):
         event = decision(uuid.uuid4(), Severity.DEATH)
         producer.send(

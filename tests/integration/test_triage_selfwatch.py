@@ -10,7 +10,7 @@ from services.triage.model import DEFAULT_MODEL_DIR, TriageModel
 from services.triage.reports.service import TriagePolicy, triage_batch
 from services.triage.selfwatch import TRIAGE_DEVICE_NAME, SelfWatch
 from tests.support.factories import report
-from tests.support.kafka import drain, fresh_namespace, provision
+from tests.support.kafka import drain, fresh_namespace, operator, provision
 from vigie.contracts import ReportedOutcome, TelemetryWindow
 from vigie.settings import CommonSettings
 from vigie_sdk import DeviceReporter
@@ -37,7 +37,7 @@ def test_self_telemetry_reaches_kafka_and_shows_drift(kafka_bootstrap: str, tmp_
     provision(settings)
     model = TriageModel.load(DEFAULT_MODEL_DIR)
     reporter = DeviceReporter(
-        bootstrap_servers=kafka_bootstrap,
+        credentials=operator(kafka_bootstrap),
         spool_path=tmp_path / "spool",
         topic=settings.topics.telemetry,
     )

@@ -18,6 +18,9 @@ from typing import Any
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from vigie.kafka import make_broker
+from vigie.settings import CommonSettings
+
 MODES = ("memory", "real")
 
 
@@ -63,6 +66,14 @@ class Sink:
                 counts = {t: len(r) for t, r in self.received.items()}
                 raise AssertionError(f"not received in {timeout_s} s; so far: {counts}")
             await asyncio.sleep(0.05)
+
+
+def broker_for(settings: CommonSettings, mode: str) -> KafkaBroker:
+    """In memory a bare broker (never connected); on the real cluster the services' own
+    factory, with its credentials and TLS."""
+    if mode == "real":
+        return make_broker(settings, client_id="vigie-test")
+    return KafkaBroker(settings.kafka_bootstrap_servers)
 
 
 @asynccontextmanager

@@ -9,6 +9,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 
+from vigie.credentials import KafkaClientConfig
 from vigie.kafka import ensure_topics
 from vigie.settings import CommonSettings
 
@@ -23,9 +24,19 @@ def provision(settings: CommonSettings) -> None:
     ensure_topics(settings)
 
 
+def operator(bootstrap: str) -> KafkaClientConfig:
+    """The operator's credentials (``VIGIE_KAFKA_CLIENT_PROPERTIES``) for ``bootstrap``."""
+    return CommonSettings(kafka_bootstrap_servers=bootstrap).kafka_client
+
+
+def client_kwargs(bootstrap: str) -> dict[str, Any]:
+    """kafka-python keyword arguments of the operator's client for ``bootstrap``."""
+    return operator(bootstrap).kafka_python()
+
+
 def producer(bootstrap: str) -> KafkaProducer:
     """A plain kafka-python producer (acks=all), as any external client would use."""
-    return KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all", linger_ms=5)
+    return KafkaProducer(**client_kwargs(bootstrap), acks="all", linger_ms=5)
 
 
 def drain(
@@ -38,7 +49,7 @@ def drain(
     """Read ``topic`` from the start until ``until(records)`` holds or time runs out."""
     consumer = KafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap.split(","),
+        **client_kwargs(bootstrap),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,

@@ -86,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for noisy in ("kafka", "aiokafka"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    if args.command != "serve":
+        from vigie_tools import commands, localkafka
+
+        commands.operator_defaults(localkafka.ClusterSpec().home)
     code: int = args.func(args)
     return code
 

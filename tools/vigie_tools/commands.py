@@ -41,6 +41,18 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def operator_defaults(home: Path) -> None:
+    """Operator commands (topics, alerts, audit, training) connect as the operator principal
+    of the local cluster unless Kafka credentials are configured; services never do."""
+    configured = any(
+        os.environ.get(name)
+        for name in ("VIGIE_KAFKA_CLIENT_PROPERTIES", "VIGIE_KAFKA_SASL_USERNAME")
+    )
+    admin = home / "admin.properties"
+    if not configured and admin.exists():
+        os.environ["VIGIE_KAFKA_CLIENT_PROPERTIES"] = str(admin.resolve())
+
+
 def create_topics(args: argparse.Namespace) -> int:
     """Create the topics of the platform."""
     from vigie.kafka import ensure_topics
@@ -67,16 +79,23 @@ def wait_http(url: str, *, timeout_s: float, procs: list[subprocess.Popen[bytes]
     raise TimeoutError(f"{url} did not become ready in {timeout_s:.0f} s")
 
 
-def start_services(env: dict[str, str], log_dir: Path) -> list[subprocess.Popen[bytes]]:
-    """Start ingest, triage and registry as child processes logging to ``log_dir``."""
+def start_services(
+    env: dict[str, str], log_dir: Path, *, credentials: dict[str, Path] | None = None
+) -> list[subprocess.Popen[bytes]]:
+    """Start ingest, triage and registry as child processes logging to ``log_dir``, each with
+    its own Kafka principal (``credentials``: service -> client properties file)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     procs = []
     for service in ("registry", "triage", "ingest"):
         logfile = (log_dir / f"{service}.log").open("ab")
+        service_env = dict(env)
+        if credentials and service in credentials:
+            # A path, never the password itself: secrets stay out of argv and the environment.
+            service_env["VIGIE_KAFKA_CLIENT_PROPERTIES"] = str(credentials[service])
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "vigie_tools", "serve", service],
-                env=env,
+                env=service_env,
                 stdout=logfile,
                 stderr=subprocess.STDOUT,
             )
@@ -100,21 +119,26 @@ def stop_services(procs: list[subprocess.Popen[bytes]], *, timeout_s: float = 15
 
 def run_platform(args: argparse.Namespace) -> int:
     """Start Kafka, topics and the three services; print the URLs; stop all on Ctrl-C."""
+    import vigie_tools.localkafka as localkafka
     from vigie.kafka import ensure_topics
 
-    settings = CommonSettings()
+    spec = localkafka.ClusterSpec()
     started_kafka = False
     if not args.no_kafka:
-        import vigie_tools.localkafka as localkafka
-
-        spec = localkafka.ClusterSpec()
-        _out("Starting Apache Kafka (KRaft, 127.0.0.1:9092)...")
+        _out("Starting Apache Kafka (KRaft, SASL/SCRAM over TLS, 127.0.0.1:9092)...")
         started_kafka = not all(node.running for node in localkafka.status(spec))
         localkafka.start(spec)
-    ensure_topics(settings)
+    operator_defaults(spec.home)
+    settings = CommonSettings()
+    ensure_topics(settings)  # topics, dead-letter topics and the services' ACLs
     env = {**os.environ, "VIGIE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers}
+    credentials = {
+        service: path
+        for service in ("ingest", "triage", "registry")
+        if (path := localkafka.client_properties(spec, f"vigie-{service}")).exists()
+    }
     log_dir = Path(".vigie/logs")
-    procs = start_services(env, log_dir)
+    procs = start_services(env, log_dir, credentials=credentials)
     interrupted = False
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -154,12 +178,12 @@ def run_platform(args: argparse.Namespace) -> int:
 
 def tail_alerts(args: argparse.Namespace) -> int:
     """Print regulator alerts as JSON lines, as a regulator's script would read them."""
-    from kafka import KafkaConsumer
+    from vigie.kafka import make_consumer
 
     settings = CommonSettings()
-    consumer = KafkaConsumer(
+    consumer = make_consumer(
+        settings,
         settings.topics.alerts,
-        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
         group_id=args.group,
         auto_offset_reset="earliest" if args.from_beginning else "latest",
         enable_auto_commit=args.group is not None,

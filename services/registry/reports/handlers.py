@@ -13,6 +13,7 @@ from services.registry.settings import RegistrySettings
 from vigie import metrics
 from vigie.contracts import ReportTriaged
 from vigie.processing import BatchStep, subscribe
+from vigie.rules.integrity import triage_violations
 
 SERVICE = "registry"
 
@@ -22,11 +23,19 @@ def router(
 ) -> KafkaRouter:
     """Record every report of ``vigie.reports.triaged.v1`` in the registry.
 
+    Each event must satisfy the rules of :mod:`vigie.rules.integrity` (outcome floor, legal
+    deadline, scrubbed narrative); one that does not is dead-lettered, never recorded.
     The batch's offsets are committed only once its rows (and the alerts queued in the same
     transaction's outbox) are committed and its dead letters acknowledged; an exception rewinds
     the batch, and the upsert on ``report_id`` makes the redelivery harmless. ``on_commit``
     wakes the outbox relay when alerts were queued.
     """
+
+    key = settings.pseudonym_key_bytes
+
+    def trusted(event: ReportTriaged) -> list[str]:
+        # The same rules triage applied, re-applied: the topic is only as safe as its writers.
+        return triage_violations(event, key=key)
 
     def record(events: list[ReportTriaged]) -> Recorded:
         with Session(engine) as session:
@@ -42,7 +51,7 @@ def router(
     subscribe(
         reports,
         settings.topics.reports_triaged,
-        BatchStep(SERVICE, ReportTriaged, record, after=after),
+        BatchStep(SERVICE, ReportTriaged, record, after=after, check=trusted),
         group_id=settings.registry_group_id,
         max_records=settings.registry_max_records,
     )

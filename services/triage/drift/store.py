@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from kafka.errors import KafkaError
 from pydantic import ValidationError
 
 from vigie.contracts import DriftMonitorState
-from vigie.kafka import TopicUnavailable, make_producer
+from vigie.kafka import TopicUnavailable, make_consumer, make_producer
 from vigie.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,8 @@ class KafkaStateStore:
         self.topic = settings.topics.drift_state
         self._timeout_ms = int(timeout_s * 1000)
         try:
-            self._consumer = KafkaConsumer(
-                bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+            self._consumer = make_consumer(
+                settings,
                 group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",

@@ -1,0 +1,47 @@
+"""What every recorded report must satisfy, whoever produced the event that carries it.
+
+The registry records what arrives on ``vigie.reports.triaged.v1``; only triage may write that
+topic, but a consumer never trusts a topic more than its writers, and a writer can be
+misconfigured, out of date or compromised. So the registry re-applies, with the very functions
+triage uses, the rules a vigilance record cannot break:
+
+- the reported outcome is a floor: the severity it implies is recorded as such, and the final
+  severity is never below it;
+- the legal reading (serious incident, obligations, deadline) follows from the report and the
+  final severity (:func:`vigie.rules.deadlines.assess`);
+- the narrative is scrubbed (:func:`vigie.rules.privacy.scrub` changes nothing more); the
+  patient pseudonym's form is the contract's to check.
+
+An event that breaks one is refused (dead-lettered with the reasons), never recorded.
+"""
+
+from __future__ import annotations
+
+from vigie.contracts import ReportTriaged
+from vigie.rules.deadlines import SEVERITY_OF_OUTCOME, assess
+from vigie.rules.privacy import scrub
+
+
+def triage_violations(event: ReportTriaged, *, key: bytes) -> list[str]:
+    """The rules ``event`` breaks (empty when it may be recorded)."""
+    report, triage = event.report, event.triage
+    problems: list[str] = []
+    floor = SEVERITY_OF_OUTCOME[report.outcome]
+    if triage.reported_severity is not floor:
+        problems.append(
+            f"reported_severity {triage.reported_severity.value!r} is not the severity the "
+            f"reported outcome {report.outcome.value!r} implies ({floor.value!r})"
+        )
+    if triage.severity.rank > floor.rank:  # rank 0 is the most severe
+        problems.append(
+            f"severity {triage.severity.value!r} is below the reported outcome "
+            f"{report.outcome.value!r}"
+        )
+    if event.regulatory != assess(report, triage.severity):
+        problems.append(
+            "regulatory assessment does not follow from the report and its severity "
+            "(deadline, obligations or seriousness differ)"
+        )
+    if scrub(report.narrative, key=key) != report.narrative:
+        problems.append("narrative carries identifiers that scrubbing removes")
+    return problems

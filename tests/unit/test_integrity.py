@@ -1,0 +1,78 @@
+"""The rules the registry re-applies to every triaged report, whoever wrote it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tests.support.factories import triaged
+from vigie.contracts import RegulatoryAssessment, ReportedOutcome, Severity
+from vigie.rules.deadlines import assess
+from vigie.rules.integrity import triage_violations
+
+KEY = b"registry-key"
+
+
+def test_what_triage_produces_is_accepted() -> None:
+    for outcome in ReportedOutcome:
+        event = triaged(
+            outcome=outcome, narrative="Patient J. Doe, NIR 1 84 12 75 115 003 42, was harmed."
+        )
+        assert triage_violations(event, key=KEY) == []
+
+
+def test_a_forged_triage_below_the_reported_outcome_is_refused() -> None:
+    # What an outsider produced straight to the topic: death reported, "other" recorded,
+    # no deadline, no alert.
+    honest = triaged(outcome=ReportedOutcome.DEATH)
+    forged = honest.model_copy(
+        update={
+            "triage": honest.triage.model_copy(
+                update={"severity": Severity.OTHER, "reported_severity": Severity.OTHER}
+            ),
+            "regulatory": RegulatoryAssessment(
+                serious_incident=False, clock_start=date(2026, 3, 1), obligations=[]
+            ),
+        }
+    )
+    problems = triage_violations(forged, key=KEY)
+    assert any("reported_severity" in p for p in problems)
+    assert any("below the reported outcome" in p for p in problems)
+    assert any("regulatory assessment" in p for p in problems)
+
+
+def test_a_moved_deadline_is_refused() -> None:
+    event = triaged(outcome=ReportedOutcome.SERIOUS_DETERIORATION)
+    assert event.regulatory.deadline is not None
+    later = event.model_copy(
+        update={"regulatory": event.regulatory.model_copy(update={"deadline": date(2099, 1, 1)})}
+    )
+    assert triage_violations(later, key=KEY) == [
+        "regulatory assessment does not follow from the report and its severity "
+        "(deadline, obligations or seriousness differ)"
+    ]
+
+
+def test_an_unscrubbed_narrative_is_refused() -> None:
+    event = triaged()
+    leaked = event.model_copy(
+        update={
+            "report": event.report.model_copy(
+                update={"narrative": "Mme Marie Durand, NIR 2 84 12 75 115 003 42, fell."}
+            )
+        }
+    )
+    assert triage_violations(leaked, key=KEY) == [
+        "narrative carries identifiers that scrubbing removes"
+    ]
+
+
+def test_a_raised_severity_is_the_model_s_right() -> None:
+    event = triaged(outcome=ReportedOutcome.NO_HARM)
+    raised = event.model_copy(
+        update={"triage": event.triage.model_copy(update={"severity": Severity.SERIOUS})}
+    )
+    # Raising is allowed, but the legal reading must then follow the raised severity.
+    assert triage_violations(raised, key=KEY) != []
+
+    consistent = raised.model_copy(update={"regulatory": assess(raised.report, Severity.SERIOUS)})
+    assert triage_violations(consistent, key=KEY) == []
