@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: IngestSettings, *, identities: Identities | None = None) -> FastAPI:
     """The ingest ASGI application (``identities`` defaults to asking the registry over HTTP)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Made at start, not at import: building the app (e.g. for its OpenAPI document) needs
