@@ -7,7 +7,6 @@ exactly as ``vigie kafka start`` does; it fails, never skips, when Kafka cannot 
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import ssl
 import stat
@@ -167,8 +166,10 @@ def test_unknown_ca_is_refused(
     spec: localkafka.ClusterSpec, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
-        + ["-keyout", str(tmp_path / "k"), "-out", str(tmp_path / "ca.crt"), "-subj", "/CN=x"],
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(tmp_path / "k"), "-out", str(tmp_path / "ca.crt"), "-subj", "/CN=x"),
+        ],
         check=True,
         capture_output=True,
     )
@@ -195,7 +196,7 @@ def test_admin_lists_topics_and_files_are_private(spec: localkafka.ClusterSpec) 
         home / "tls" / "broker.key",
         home / "admin.properties",
         *[home / "clients" / f"{p}.properties" for p in kafkaacl.SERVICE_PRINCIPALS],
-        *(home / "credentials").iterdir(),
+        *(home / "credentials").glob("*.password"),
     ]
     for path in private:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
@@ -206,9 +207,7 @@ def test_admin_lists_topics_and_files_are_private(spec: localkafka.ClusterSpec) 
         consumer.topics()
         consumer.close()
     # No password on a broker's command line, nor in its configuration or logs.
-    secrets = [
-        (home / "credentials" / f).read_text().strip() for f in os.listdir(home / "credentials")
-    ]
+    secrets = [f.read_text().strip() for f in (home / "credentials").glob("*.password")]
     node = home.resolve() / "cluster-1" / "node-0"
     pid = int((node / "pid").read_text())
     exposed = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")

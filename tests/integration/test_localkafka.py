@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
 
-from vigie.kafka import create_topics
 from vigie_tools import localkafka
 
 # It starts a cluster of its own (Java, Kafka's jars): no fixture shows it, so it says so itself.
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 # Its own ports, so it runs beside the single-node broker the other tests use.
-SPEC = localkafka.ClusterSpec(nodes=3, base_port=19092, heap_mb=384)
+SPEC = localkafka.ClusterSpec(nodes=3, base_port=29092, heap_mb=384)
 
 
 def test_three_nodes_acks_all_survives_a_dead_node() -> None:
@@ -20,12 +20,22 @@ def test_three_nodes_acks_all_survives_a_dead_node() -> None:
     try:
         assert len(bootstrap.split(",")) == 3
         assert all(node.running for node in localkafka.status(SPEC))
+        # The cluster is secured: every client authenticates (here as the operator).
+        client = localkafka.admin_config(SPEC).kafka_python()
+        assert client["bootstrap_servers"] == bootstrap.split(",")
         topic = "fault.test.v1"
-        create_topics(bootstrap, [(topic, 3, {})])
+        admin = KafkaAdminClient(**client)
+        try:
+            if topic not in admin.list_topics():
+                admin.create_topics(
+                    [NewTopic(topic, 3, 3, topic_configs={"min.insync.replicas": "2"})]
+                )
+        finally:
+            admin.close()
         # Metadata refreshed every second: the producer finds a partition's new leader quickly
         # even when the old leader vanished without answering NOT_LEADER.
         producer = KafkaProducer(
-            bootstrap_servers=bootstrap.split(","),
+            **client,
             acks="all",
             retries=50,
             request_timeout_ms=15000,
@@ -50,7 +60,7 @@ def test_three_nodes_acks_all_survives_a_dead_node() -> None:
         localkafka.wait_ready(SPEC, timeout=180)
         consumer = KafkaConsumer(
             topic,
-            bootstrap_servers=bootstrap.split(","),
+            **client,
             group_id=None,
             auto_offset_reset="earliest",
             consumer_timeout_ms=10_000,

@@ -30,6 +30,8 @@ from kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
+from vigie_tools.kafkatls import locked
+
 ADMIN = "vigie-admin"
 SERVICE_PRINCIPALS = ("vigie-ingest", "vigie-triage", "vigie-registry")
 TELEMETRY_TOPIC = "vigie.telemetry.v1"
@@ -78,17 +80,18 @@ def password(home: Path, principal: str, *, rotate: bool = False) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
     path = folder / f"{principal}.password"
-    if path.exists() and not rotate:
-        value = path.read_text(encoding="utf-8").strip()
-        if value:
-            return value
-    value = secrets.token_urlsafe(32)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    tmp.touch(mode=0o600)
-    tmp.write_text(value + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return value
+    with locked(folder):
+        if path.exists() and not rotate:
+            value = path.read_text(encoding="utf-8").strip()
+            if value:
+                return value
+        value = secrets.token_urlsafe(32)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        tmp.touch(mode=0o600)
+        tmp.write_text(value + "\n", encoding="utf-8")
+        tmp.replace(path)
+        return value
 
 
 def role_acls(principal: str, role: str, *, topic: str | None = None) -> list[ACL]:

@@ -10,10 +10,13 @@ certificate too). Keys are PKCS#8 PEM readable by their owner only; Kafka reads 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import secrets
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,12 +160,29 @@ def _make_broker(files: TlsFiles) -> None:
     )
 
 
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on ``folder``: two starts at once (test runs, a developer's terminal)
+    must not each make a CA or a password and overwrite the other's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def ensure_tls(home: Path) -> TlsFiles:
     """The CA and broker certificate of the cluster home; made once, remade if missing."""
     if shutil.which("openssl") is None:
         raise TlsError("openssl is needed to make the local Kafka certificates")
     files = TlsFiles(home.resolve() / "tls")
-    files.folder.mkdir(parents=True, exist_ok=True)
+    with locked(files.folder):
+        return _ensure(files)
+
+
+def _ensure(files: TlsFiles) -> TlsFiles:
     if not (files.ca_cert.exists() and files.ca_key.exists()):
         _make_ca(files)
         files.broker_cert.unlink(missing_ok=True)

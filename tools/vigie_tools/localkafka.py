@@ -426,7 +426,15 @@ def _wait(spec: ClusterSpec, deadline: float, timeout: float, admin_class: Any) 
         except Exception as exc:  # noqa: BLE001 - every failure means "not ready yet"
             last = exc
         time.sleep(0.5)
-    raise KafkaStartError(f"Kafka not ready after {timeout:.0f} s ({last}).\n{_log_tail(spec)}")
+    # The operator's password is in the metadata formatted with the cluster: if the home's
+    # credentials were made again since, only a wipe (a new format) brings them back together.
+    hint = (
+        f"If {kafkaacl.credentials_dir(spec.home)} was recreated after this cluster was "
+        f"formatted, the operator cannot log in: vigie kafka stop/wipe --nodes {spec.nodes}."
+    )
+    raise KafkaStartError(
+        f"Kafka not ready after {timeout:.0f} s ({last}). {hint}\n{_log_tail(spec)}"
+    )
 
 
 def start(spec: ClusterSpec = ClusterSpec(), timeout: float = 120) -> str:
