@@ -256,11 +256,12 @@ def _format(spec: ClusterSpec, lib: Path, node: int, config: Path) -> None:
     argument file (``java @file``), owner-only and deleted as soon as the tool exits.
     """
     folder = _node_dir(spec, node)
+    argfile = folder / "format.args"
+    # Left over only if a format was killed: it must not outlive that call.
+    argfile.unlink(missing_ok=True)
     if (folder / "data" / "meta.properties").exists():
         return
     secret = kafkaacl.password(spec.home, kafkaacl.ADMIN)
-    argfile = folder / "format.args"
-    argfile.unlink(missing_ok=True)
     argfile.touch(mode=0o600)
     try:
         argfile.write_text(
