@@ -1,0 +1,667 @@
+"""The deployment files keep Kafka as closed as the local cluster: SASL_SSL/SCRAM clients,
+mutual-TLS brokers, deny-by-default ACLs, one principal per service, secrets in files only.
+
+PyYAML is not a dependency of the project, so the YAML files are read by the small reader below,
+which knows the subset deploy/ is written in: block and one-line flow collections, plain and
+quoted scalars, literal block scalars, comments, documents, anchors, aliases and merge keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+from prometheus_client import Counter
+
+from services.ingest.settings import IngestSettings
+from services.registry.settings import RegistrySettings
+from services.triage.settings import TriageSettings
+from vigie import metrics
+from vigie.credentials import read_properties
+from vigie.kafka import topic_acls
+from vigie.settings import CommonSettings, TopicNames
+from vigie.topics import SERVICE_PRINCIPALS
+from vigie_tools.kafkaacl import ADMIN
+from vigie_tools.kafkatls import BROKER_DN, BROKER_PRINCIPAL
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+COMPOSE = DEPLOY / "compose"
+KUBERNETES = DEPLOY / "kubernetes"
+SERVICES = {"ingest": "vigie-ingest", "triage": "vigie-triage", "registry": "vigie-registry"}
+
+
+# --- a reader for the YAML subset of deploy/ -----------------------------------------------
+
+
+class _Reader:
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.i = 0
+        self.anchors: dict[str, Any] = {}
+        # An entry written on a sequence item's line ("- key: value"), read as its own line.
+        self.pushed: tuple[int, int, str] | None = None
+
+    def peek(self) -> tuple[int, str] | None:
+        if self.pushed is not None and self.pushed[0] == self.i:
+            return self.pushed[1], self.pushed[2]
+        while self.i < len(self.lines):
+            raw = self.lines[self.i]
+            content = _strip_comment(raw).strip()
+            if content:
+                return len(raw) - len(raw.lstrip(" ")), content
+            self.i += 1
+        return None
+
+    def node(self, indent: int) -> Any:
+        line = self.peek()
+        assert line is not None
+        if _is_item(line[1]):
+            return self.sequence(line[0])
+        return self.mapping(line[0])
+
+    def nested(self, indent: int, *, sequence_may_align: bool) -> Any:
+        line = self.peek()
+        if line is None:
+            return None
+        if line[0] > indent or (sequence_may_align and line[0] == indent and _is_item(line[1])):
+            return self.node(line[0])
+        return None
+
+    def sequence(self, indent: int) -> list[Any]:
+        out: list[Any] = []
+        while (line := self.peek()) is not None and line[0] == indent and _is_item(line[1]):
+            rest = line[1][1:].lstrip(" ")
+            column = indent + len(line[1]) - len(rest)
+            if rest and not rest.startswith(("[", "{", '"', "'", "&", "*")) and _split_key(rest):
+                self.pushed = (self.i, column, rest)
+                out.append(self.mapping(column))
+            else:
+                self.i += 1
+                out.append(self.value(rest, indent))
+        return out
+
+    def mapping(self, indent: int) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        explicit: set[Any] = set()
+        while (line := self.peek()) is not None and line[0] == indent and not _is_item(line[1]):
+            split = _split_key(line[1])
+            assert split, f"not a mapping entry: {line[1]!r}"
+            key, rest = split
+            self.i += 1
+            self.pushed = None
+            value = self.value(rest, indent, sequence_may_align=True)
+            if key == "<<":
+                for merged in value if isinstance(value, list) else [value]:
+                    for k, v in merged.items():
+                        out.setdefault(k, v)
+            else:
+                assert key not in explicit, f"duplicate key {key!r}"
+                explicit.add(key)
+                out[key] = value
+        return out
+
+    def value(self, rest: str, indent: int, *, sequence_may_align: bool = False) -> Any:
+        if rest.startswith("&"):
+            name, _, rest = rest[1:].partition(" ")
+            value = self.value(rest.strip(), indent, sequence_may_align=sequence_may_align)
+            self.anchors[name] = value
+            return value
+        if not rest:
+            return self.nested(indent, sequence_may_align=sequence_may_align)
+        if rest in ("|", "|-", "|+"):
+            return self.literal(indent, rest)
+        return _Flow(rest, self.anchors).parse()
+
+    def literal(self, indent: int, indicator: str) -> str:
+        body: list[str] = []
+        block_indent = None
+        while self.i < len(self.lines):
+            raw = self.lines[self.i]
+            if raw.strip():
+                here = len(raw) - len(raw.lstrip(" "))
+                if here <= indent:
+                    break
+                block_indent = here if block_indent is None else block_indent
+                body.append(raw[block_indent:])
+            else:
+                body.append("")
+            self.i += 1
+        text = "\n".join(body).rstrip("\n")
+        return text if indicator == "|-" else text + "\n"
+
+
+class _Flow:
+    def __init__(self, text: str, anchors: dict[str, Any]) -> None:
+        self.text = text
+        self.pos = 0
+        self.anchors = anchors
+
+    def parse(self) -> Any:
+        value = self.node(top=True)
+        assert not self.text[self.pos :].strip(), f"trailing text in {self.text!r}"
+        return value
+
+    def skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] == " ":
+            self.pos += 1
+
+    def closes(self, bracket: str) -> bool:
+        self.skip()
+        return self.text[self.pos] == bracket
+
+    def node(self, *, top: bool = False, key: bool = False) -> Any:
+        self.skip()
+        char = self.text[self.pos]
+        if char == "[":
+            self.pos += 1
+            items: list[Any] = []
+            while not self.closes("]"):
+                items.append(self.node())
+                self.skip()
+                if self.text[self.pos] == ",":
+                    self.pos += 1
+            self.pos += 1
+            return items
+        if char == "{":
+            self.pos += 1
+            out: dict[Any, Any] = {}
+            while not self.closes("}"):
+                name = self.node(key=True)
+                self.skip()
+                assert self.text[self.pos] == ":", f"no ':' in {self.text!r}"
+                self.pos += 1
+                value = self.node()
+                if name == "<<":
+                    for k, v in value.items():
+                        out.setdefault(k, v)
+                else:
+                    out[name] = value
+                self.skip()
+                if self.text[self.pos] == ",":
+                    self.pos += 1
+            self.pos += 1
+            return out
+        if char == '"':
+            end = self.pos + 1
+            while self.text[end] != '"':
+                end += 2 if self.text[end] == "\\" else 1
+            value = json.loads(self.text[self.pos : end + 1])
+            self.pos = end + 1
+            return value
+        if char == "'":
+            end = self.pos + 1
+            while True:
+                end = self.text.index("'", end)
+                if self.text[end + 1 : end + 2] != "'":
+                    break
+                end += 2
+            value = self.text[self.pos + 1 : end].replace("''", "'")
+            self.pos = end + 1
+            return value
+        if char == "*":
+            match = re.compile(r"\*([^\s,\]}]+)").match(self.text, self.pos)
+            assert match
+            self.pos = match.end()
+            return self.anchors[match.group(1)]
+        if top:
+            plain, self.pos = self.text[self.pos :].strip(), len(self.text)
+        else:
+            stop = r":(?=[ ,}\]]|$)" if key else r"[,\]}]|:(?=[ ,}\]]|$)"
+            match = re.compile(stop).search(self.text, self.pos)
+            end = match.start() if match else len(self.text)
+            plain, self.pos = self.text[self.pos : end].strip(), end
+        return _scalar(plain)
+
+
+def _is_item(content: str) -> bool:
+    return content == "-" or content.startswith("- ")
+
+
+def _strip_comment(line: str) -> str:
+    quote = None
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "\"'" and (index == 0 or line[index - 1] in " [{,:"):
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1] in " \t"):
+            return line[:index]
+    return line
+
+
+def _split_key(content: str) -> tuple[str, str] | None:
+    if content[0] in "\"'":
+        end = content.index(content[0], 1)
+        key, after = content[1:end], content[end + 1 :].lstrip()
+        return (key, after[1:].strip()) if after.startswith(":") else None
+    match = re.search(r":(?= |$)", content)
+    if not match:
+        return None
+    return content[: match.start()].strip(), content[match.end() :].strip()
+
+
+def _scalar(text: str) -> Any:
+    if text in ("", "~", "null", "Null", "NULL"):
+        return None
+    if text in ("true", "True", "TRUE"):
+        return True
+    if text in ("false", "False", "FALSE"):
+        return False
+    if re.fullmatch(r"[-+]?(0|[1-9][0-9]*)", text):
+        return int(text)
+    if re.fullmatch(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?", text):
+        return float(text)
+    return text
+
+
+def load_yaml(path: Path) -> list[Any]:
+    """Every document of a YAML file of deploy/."""
+    return read_yaml(path.read_text(encoding="utf-8"))
+
+
+def read_yaml(text: str) -> list[Any]:
+    """Every document of a YAML text (of the subset above)."""
+    documents: list[list[str]] = [[]]
+    for line in text.splitlines():
+        if re.fullmatch(r"---\s*(#.*)?", line):
+            documents.append([])
+        else:
+            documents[-1].append(line.replace("\t", "    "))
+    out = []
+    for lines in documents:
+        reader = _Reader(lines)
+        if reader.peek() is not None:
+            out.append(reader.node(0))
+            assert reader.peek() is None, f"unread line {reader.peek()}"
+    return out
+
+
+def test_the_reader_reads_the_subset() -> None:
+    text = (
+        "a: &base\n  x: 1 # comment\n  y: 'it''s'\n"
+        "b:\n  <<: *base\n  y: two\n"
+        'c: [1, "q: #", {k: v, u: http://h:1}]\n'
+        "d:\n- k: v\n  w: [a]\n- plain: 'x'\n- 3\n"
+        "e: |\n  line one\n    indented\n"
+        "f: 0.0.0.0\n"
+    )
+    (doc,) = read_yaml(text)
+    assert doc["a"] == {"x": 1, "y": "it's"}
+    assert doc["b"] == {"x": 1, "y": "two"}
+    assert doc["c"] == [1, "q: #", {"k": "v", "u": "http://h:1"}]
+    assert doc["d"] == [{"k": "v", "w": ["a"]}, {"plain": "x"}, 3]
+    assert doc["e"] == "line one\n  indented\n"
+    assert doc["f"] == "0.0.0.0"
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _compose() -> dict[str, Any]:
+    (doc,) = load_yaml(COMPOSE / "compose.yaml")
+    return doc  # type: ignore[no-any-return]
+
+
+def _kubernetes(path: Path) -> list[dict[str, Any]]:
+    return [d for d in load_yaml(path) if d]
+
+
+def _server_properties() -> dict[str, str]:
+    return read_properties(COMPOSE / "kafka" / "server.properties")
+
+
+def _protocol_map(value: str) -> dict[str, str]:
+    return dict(pair.split(":", 1) for pair in value.split(","))
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """Container path -> (source, read-only) of a compose service's volumes."""
+    out = {}
+    for entry in service.get("volumes", []):
+        source, target, *mode = entry.split(":")
+        out[target] = (source, mode == ["ro"])
+    return out
+
+
+def _init_principal_of_volume() -> dict[str, str]:
+    """Named volume -> the principal kafka-init writes it for (its /out/<principal> folder)."""
+    init = _compose()["services"]["kafka-init"]
+    return {source: PurePosixPath(target).name for target, (source, _) in _mounts(init).items()}
+
+
+def _settings_fields() -> set[str]:
+    fields: set[str] = set()
+    for cls in (CommonSettings, IngestSettings, RegistrySettings, TriageSettings):
+        assert cls.model_config.get("env_prefix") == "VIGIE_"
+        fields |= {name.upper() for name in cls.model_fields}
+    return fields
+
+
+# --- Compose: the broker -------------------------------------------------------------------
+
+
+def test_compose_runs_kafka_4_1_1_from_the_secured_configuration() -> None:
+    kafka = _compose()["services"]["kafka"]
+    assert kafka["image"] == "apache/kafka:4.1.1"
+    assert "/etc/vigie-kafka/start.sh" in kafka["command"]
+    assert _mounts(kafka)["/etc/vigie-kafka"] == ("./kafka", True)
+    start = (COMPOSE / "kafka" / "start.sh").read_text()
+    assert "/etc/vigie-kafka/server.properties" in start
+    assert "@/run/secrets/vigie-kafka-broker/format.args" in start
+    # The image's own KAFKA_* variables would configure another broker: none is given.
+    assert "environment" not in kafka
+
+
+def test_no_listener_is_plaintext() -> None:
+    props = _server_properties()
+    protocols = _protocol_map(props["listener.security.protocol.map"])
+    assert protocols == {"CLIENT": "SASL_SSL", "CONTROLLER": "SSL", "INTERNAL": "SSL"}
+    for key in ("listeners", "advertised.listeners"):
+        names = {entry.split("://")[0] for entry in props[key].split(",")}
+        assert names <= set(protocols), key
+    assert props["controller.listener.names"] == "CONTROLLER"
+    assert props["inter.broker.listener.name"] == "INTERNAL"
+    for path in DEPLOY.rglob("*"):
+        if path.is_file() and path.suffix != ".json":
+            assert "PLAINTEXT" not in path.read_text(encoding="utf-8").upper(), path
+
+
+def test_clients_use_scram_sha_512_and_brokers_mutual_tls() -> None:
+    props = _server_properties()
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert props["listener.name.client.sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert props["listener.name.controller.ssl.client.auth"] == "required"
+    assert props["listener.name.internal.ssl.client.auth"] == "required"
+    assert props["ssl.endpoint.identification.algorithm"] == "https"
+    assert props["ssl.principal.mapping.rules"] == (
+        f"RULE:^{BROKER_DN}$/{BROKER_PRINCIPAL}/,DEFAULT"
+    )
+    init = (COMPOSE / "kafka-init" / "init.sh").read_text()
+    # The broker's subject is what the mapping rule turns into vigie-broker, and its name is
+    # the host name the services and the broker itself connect to.
+    assert '-subj "/O=Vigie/CN=vigie-broker"' in init
+    assert "subjectAltName=DNS:kafka" in init
+    assert "extendedKeyUsage=serverAuth,clientAuth" in init
+
+
+def test_the_authorizer_denies_by_default_with_two_super_users() -> None:
+    props = _server_properties()
+    assert props["authorizer.class.name"] == (
+        "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    )
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert set(props["super.users"].split(";")) == {f"User:{ADMIN}", f"User:{BROKER_PRINCIPAL}"}
+
+
+def test_the_operator_is_the_first_scram_user_and_no_secret_is_on_a_command_line() -> None:
+    init = (COMPOSE / "kafka-init" / "init.sh").read_text()
+    assert f"ADMIN={ADMIN}" in init
+    assert "SCRAM-SHA-512=[name=$ADMIN," in init
+    services = _compose()["services"]
+    for name, service in services.items():
+        command = json.dumps([service.get("command"), service.get("entrypoint")])
+        assert "password" not in command.lower(), name
+    users = (COMPOSE / "kafka" / "provision-users.sh").read_text()
+    assert "--add-config-file" in users and "--add-config " not in users
+
+
+# --- Compose: the principals ---------------------------------------------------------------
+
+
+def test_kafka_init_writes_one_volume_per_principal() -> None:
+    init = (COMPOSE / "kafka-init" / "init.sh").read_text()
+    match = re.search(r'^SERVICES="([^"]+)"$', init, re.M)
+    assert match and tuple(match.group(1).split()) == SERVICE_PRINCIPALS
+    principals = _init_principal_of_volume()
+    assert sorted(p for p in principals.values() if p not in ("ca", "trust")) == sorted(
+        [ADMIN, BROKER_PRINCIPAL, *SERVICE_PRINCIPALS]
+    )
+    assert len(set(principals)) == len(principals)
+    # Files owned by the one user that reads them: the broker's user and the services' user.
+    kafka_user = _compose()["services"]["kafka"]["user"].split(":")[0]
+    assert f"BROKER_UID={kafka_user}" in init
+    assert "CLIENT_UID=10001" in init
+    assert "USER 10001:10001" in (DEPLOY / "Dockerfile").read_text()
+    for mode in re.findall(r"put \S+ (0\d{3}) ", init):
+        assert mode in ("0400", "0444"), mode
+    # Public certificates only are 0444.
+    assert re.findall(r"put (\S+) 0444 ", init) == ["/out/ca/ca.crt", "/out/trust/ca.crt"]
+
+
+def _client_principal(service: dict[str, Any]) -> str:
+    """The principal whose client file a compose service reads (through its own volume)."""
+    path = PurePosixPath(service["environment"]["VIGIE_KAFKA_CLIENT_PROPERTIES"])
+    source, read_only = _mounts(service)[str(path.parent)]
+    assert read_only, f"{source} must be mounted read-only"
+    return _init_principal_of_volume()[source]
+
+
+def test_each_compose_service_connects_as_its_own_principal() -> None:
+    services = _compose()["services"]
+    seen = set()
+    for name, principal in SERVICES.items():
+        service = services[name]
+        assert _client_principal(service) == principal, name
+        assert service["environment"]["VIGIE_KAFKA_CLIENT_PROPERTIES"].endswith(
+            "/client.properties"
+        )
+        seen.add(principal)
+        # Its own secrets volume and the public CA: nothing of another principal.
+        owned = {s for s, _ in _mounts(service).values() if s in _init_principal_of_volume()}
+        assert {_init_principal_of_volume()[s] for s in owned} == {principal, "trust"}, name
+    assert seen == set(SERVICE_PRINCIPALS)
+
+
+def test_the_compose_operator_steps_run_as_vigie_admin() -> None:
+    services = _compose()["services"]
+    topics = services["topics"]
+    assert topics["entrypoint"] == ["vigie", "topics"]
+    assert _client_principal(topics) == ADMIN
+    assert topics["environment"]["VIGIE_KAFKA_CLIENT_PROPERTIES"].endswith("/admin.properties")
+    assert topics["depends_on"] == {"kafka-users": {"condition": "service_completed_successfully"}}
+    users = services["kafka-users"]
+    assert _init_principal_of_volume()[_mounts(users)["/run/secrets/vigie-kafka"][0]] == ADMIN
+    for name in SERVICES:
+        assert services[name]["depends_on"]["topics"] == {
+            "condition": "service_completed_successfully"
+        }
+
+
+def test_no_kafka_password_in_compose_environments() -> None:
+    compose = _compose()
+    environments = [compose["x-vigie-env"]] + [
+        s.get("environment", {}) for s in compose["services"].values()
+    ]
+    for env in environments:
+        for key, value in env.items():
+            if "PASSWORD" in key and key != "POSTGRES_PASSWORD":  # PostgreSQL's, not Kafka's
+                assert key.endswith("_FILE"), key
+            assert "sasl.password" not in str(value).lower() and "scram" not in str(value).lower()
+
+
+def test_vigie_containers_are_hardened_in_compose() -> None:
+    services = _compose()["services"]
+    for name in ("topics", *SERVICES):
+        service = services[name]
+        assert service["read_only"] is True, name
+        assert service["cap_drop"] == ["ALL"], name
+        assert "no-new-privileges:true" in service["security_opt"], name
+
+
+# --- Kubernetes ----------------------------------------------------------------------------
+
+
+def _pods() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """Workload name -> (pod spec, its one container)."""
+    out = {}
+    for doc in _kubernetes(KUBERNETES / "vigie.yaml"):
+        if doc["kind"] in ("Deployment", "Job"):
+            spec = doc["spec"]["template"]["spec"]
+            (container,) = spec["containers"]
+            out[doc["metadata"]["name"]] = (spec, container)
+    return out
+
+
+def _config_maps() -> dict[str, dict[str, str]]:
+    return {
+        d["metadata"]["name"]: d["data"]
+        for d in _kubernetes(KUBERNETES / "vigie.yaml")
+        if d["kind"] == "ConfigMap"
+    }
+
+
+def _volume_at(spec: dict[str, Any], container: dict[str, Any], folder: str) -> dict[str, Any]:
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == folder]
+    assert mount.get("readOnly") is True, folder
+    (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
+    return volume  # type: ignore[no-any-return]
+
+
+def _kubernetes_principal(spec: dict[str, Any], container: dict[str, Any]) -> str:
+    env = {e["name"]: e["value"] for e in container["env"]}
+    props_path = PurePosixPath(env["VIGIE_KAFKA_CLIENT_PROPERTIES"])
+    config = _volume_at(spec, container, str(props_path.parent))["configMap"]
+    (item,) = config["items"]
+    assert item["path"] == props_path.name
+    text = _config_maps()[config["name"]][item["key"]]
+    props = dict(line.split("=", 1) for line in text.splitlines() if line)
+    assert props["security.protocol"] == "SASL_SSL"
+    assert props["sasl.mechanism"] == "SCRAM-SHA-512"
+    assert "sasl.password" not in props
+    assert props["bootstrap.servers"] == _config_maps()["vigie"]["VIGIE_KAFKA_BOOTSTRAP_SERVERS"]
+    ca = _volume_at(spec, container, str(PurePosixPath(props["ssl.ca.location"]).parent))
+    assert ca["configMap"]["name"] == "vigie-kafka-ca"
+    password_path = PurePosixPath(env["VIGIE_KAFKA_SASL_PASSWORD_FILE"])
+    secret = _volume_at(spec, container, str(password_path.parent))["secret"]
+    assert secret["defaultMode"] in (0o400, 0o600)
+    assert secret["secretName"] == props["sasl.username"], "the principal's own Secret"
+    return props["sasl.username"]
+
+
+def test_each_kubernetes_workload_connects_as_its_own_principal() -> None:
+    pods = _pods()
+    assert {name: _kubernetes_principal(*pods[name]) for name in SERVICES} == SERVICES
+    assert _kubernetes_principal(*pods["vigie-topics"]) == ADMIN
+    assert pods["vigie-topics"][1]["command"] == ["vigie", "topics"]
+    assert set(pods) == {*SERVICES, "vigie-topics"}
+
+
+def test_kubernetes_pods_run_non_root_on_read_only_file_systems() -> None:
+    for name, (spec, container) in _pods().items():
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["runAsUser"] == 10001, name
+        assert spec["automountServiceAccountToken"] is False, name
+        context = container["securityContext"]
+        assert context["readOnlyRootFilesystem"] is True, name
+        assert context["allowPrivilegeEscalation"] is False, name
+        assert context["capabilities"]["drop"] == ["ALL"], name
+        assert "add" not in context["capabilities"], name
+
+
+def test_no_kafka_password_in_kubernetes_environments() -> None:
+    for name, (_, container) in _pods().items():
+        for entry in container.get("env", []):
+            assert "valueFrom" not in entry, name
+            if "PASSWORD" in entry["name"]:
+                assert entry["name"].endswith("_FILE"), name
+    for key in _config_maps()["vigie"]:
+        assert "PASSWORD" not in key and "SASL" not in key
+
+
+def _strimzi_acls() -> dict[str, set[tuple[str, str, str, str]]]:
+    users: dict[str, set[tuple[str, str, str, str]]] = {}
+    for doc in _kubernetes(KUBERNETES / "strimzi-users.yaml"):
+        assert doc["kind"] == "KafkaUser"
+        assert doc["spec"]["authentication"] == {"type": "scram-sha-512"}
+        assert doc["metadata"]["name"] not in users, "one KafkaUser per principal"
+        acls = users.setdefault(doc["metadata"]["name"], set())
+        authorization = doc["spec"].get("authorization")
+        if authorization is None:
+            continue
+        assert authorization["type"] == "simple"
+        for acl in authorization["acls"]:
+            resource = acl["resource"]
+            assert acl.get("host", "*") == "*"
+            for operation in acl["operations"]:
+                acls.add(
+                    (
+                        resource["type"],
+                        resource.get("name", "kafka-cluster"),
+                        resource.get("patternType", "literal"),
+                        operation,
+                    )
+                )
+    return users
+
+
+def test_strimzi_users_mirror_topic_acls() -> None:
+    words = {"IDEMPOTENT_WRITE": "IdempotentWrite"}
+    expected: dict[str, set[tuple[str, str, str, str]]] = {p: set() for p in SERVICE_PRINCIPALS}
+    for acl in topic_acls(TopicNames()):
+        pattern = acl.resource_pattern
+        operation = acl.operation.name
+        expected[acl.principal.removeprefix("User:")].add(
+            (
+                pattern.resource_type.name.lower(),
+                pattern.resource_name,
+                "prefix" if pattern.pattern_type.name == "PREFIXED" else "literal",
+                words.get(operation, operation.capitalize()),
+            )
+        )
+    users = _strimzi_acls()
+    # The operator is a super user (no ACL); every service has exactly topic_acls' ACLs.
+    assert users.pop(ADMIN) == set()
+    assert users == expected
+
+
+# --- every file ----------------------------------------------------------------------------
+
+
+def test_every_vigie_variable_in_deploy_is_a_setting() -> None:
+    fields = _settings_fields()
+    used: dict[str, set[str]] = {}
+    for path in DEPLOY.rglob("*"):
+        if path.is_file():
+            for name in re.findall(r"\bVIGIE_[A-Z0-9_]+", path.read_text(encoding="utf-8")):
+                used.setdefault(name, set()).add(path.name)
+    unknown = {name: files for name, files in used.items() if name[6:] not in fields}
+    assert not unknown
+    assert "VIGIE_KAFKA_CLIENT_PROPERTIES" in used
+
+
+def test_every_yaml_file_of_deploy_is_read() -> None:
+    for path in [*DEPLOY.rglob("*.yaml"), *DEPLOY.rglob("*.yml")]:
+        assert load_yaml(path), path
+
+
+# --- Prometheus ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        "vigie_untrusted_events_total",
+        "vigie_messages_dead_lettered_total",
+        "vigie_dlq_limit_exceeded_total",
+    ],
+)
+def test_prometheus_alerts_on_refused_messages(metric: str) -> None:
+    counters = {
+        family.name + "_total"
+        for value in vars(metrics).values()
+        if isinstance(value, Counter)
+        for family in value.collect()
+        if family.type == "counter"
+    }
+    assert metric in counters
+    (prometheus,) = load_yaml(DEPLOY / "prometheus" / "prometheus.yml")
+    assert prometheus["rule_files"] == ["alerts.yml"]
+    (rules,) = load_yaml(DEPLOY / "prometheus" / "alerts.yml")
+    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    assert any(f"increase({metric}[" in expr for expr in exprs)
+    mounts = _mounts(_compose()["services"]["prometheus"])
+    assert mounts["/etc/prometheus/alerts.yml"] == ("../prometheus/alerts.yml", True)
