@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 SECURITY_PROTOCOLS = ("SASL_SSL",)
+# Not a Kafka property: in a device's file, the telemetry topic its principal may write.
+TELEMETRY_TOPIC_PROPERTY = "vigie.telemetry.topic"
 SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
 
 

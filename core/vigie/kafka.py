@@ -14,11 +14,13 @@ from faststream.security import SASLScram256, SASLScram512
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import (
     ACL,
+    ACLFilter,
     ACLOperation,
     ACLPermissionType,
     ACLResourcePatternType,
     NewTopic,
     ResourcePattern,
+    ResourcePatternFilter,
     ResourceType,
 )
 from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -26,7 +28,15 @@ from pydantic import BaseModel, ValidationError
 
 from vigie.credentials import CredentialsError, KafkaClientConfig
 from vigie.settings import CommonSettings, TopicNames
-from vigie.topics import ALL, DLQ_SUFFIX, GROUP_PREFIXES, REGISTRY, SERVICE_PRINCIPALS
+from vigie.topics import (
+    ALL,
+    DEVICE_TELEMETRY_INFIX,
+    DLQ_SUFFIX,
+    GROUP_PREFIXES,
+    REGISTRY,
+    SERVICE_PRINCIPALS,
+    TELEMETRY,
+)
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +182,12 @@ def topic_acls(topics: TopicNames) -> list[ACL]:
             allow(principal, ACLOperation.DESCRIBE, ResourceType.TOPIC, name, literal)
             allow(principal, ACLOperation.WRITE, ResourceType.TOPIC, name + DLQ_SUFFIX, literal)
             allow(principal, ACLOperation.DESCRIBE, ResourceType.TOPIC, name + DLQ_SUFFIX, literal)
+    # Manufacturers' device telemetry topics: read by the telemetry consumers, written by the
+    # manufacturer's own principal only (`vigie kafka credentials --role device`).
+    devices = topics.telemetry + DEVICE_TELEMETRY_INFIX
+    for principal in TELEMETRY.readers:
+        allow(principal, ACLOperation.READ, ResourceType.TOPIC, devices, prefixed)
+        allow(principal, ACLOperation.DESCRIBE, ResourceType.TOPIC, devices, prefixed)
     subscriptions = topics.alerts + ".sub."
     for op in (ACLOperation.CREATE, ACLOperation.WRITE, ACLOperation.DESCRIBE):
         allow(REGISTRY, op, ResourceType.TOPIC, subscriptions, prefixed)
@@ -186,6 +202,40 @@ def topic_acls(topics: TopicNames) -> list[ACL]:
     return acls
 
 
+def _acl_key(acl: ACL) -> tuple[str, int, int, int, str, int]:
+    pattern = acl.resource_pattern
+    return (
+        acl.principal,
+        int(acl.operation),
+        int(acl.permission_type),
+        int(pattern.resource_type),
+        pattern.resource_name,
+        int(pattern.pattern_type),
+    )
+
+
+def _wait_for_acls(admin: KafkaAdminClient, acls: Sequence[ACL], *, timeout_s: float) -> None:
+    """Return once the broker's authorizer applies every ACL of ``acls``: they are committed
+    to the metadata log first, and a service started the moment after must not be refused."""
+    wanted = {_acl_key(a) for a in acls}
+    query = ACLFilter(
+        principal=None,
+        host="*",
+        operation=ACLOperation.ANY,
+        permission_type=ACLPermissionType.ANY,
+        resource_pattern=ResourcePatternFilter(ResourceType.ANY, None, ACLResourcePatternType.ANY),
+    )
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found, _error = admin.describe_acls(query)
+        missing = wanted - {_acl_key(a) for a in found}
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(missing)} ACLs not applied by the broker in {timeout_s} s")
+        time.sleep(0.2)
+
+
 def ensure_topics(settings: CommonSettings, *, timeout_s: float = 60.0) -> list[str]:
     """Create every topic of the platform with its dead-letter topic, and the services'
     ACLs on them (idempotent); return the topic names."""
@@ -195,11 +245,13 @@ def ensure_topics(settings: CommonSettings, *, timeout_s: float = 60.0) -> list[
         wanted.append((name, spec.partitions, spec.config))
         wanted.append((name + DLQ_SUFFIX, 1, spec.config))
     create_topics(settings.kafka_client, wanted, timeout_s=timeout_s)
+    acls = topic_acls(settings.topics)
     admin = make_admin(settings.kafka_client, timeout_s=timeout_s)
     try:
-        result = admin.create_acls(topic_acls(settings.topics))
+        result = admin.create_acls(acls)
         if result.get("failed"):
             raise RuntimeError(f"ACLs not created: {result['failed']}")
+        _wait_for_acls(admin, acls, timeout_s=timeout_s)
     finally:
         admin.close()
     return [settings.topics.name(spec) for spec in ALL]

@@ -122,11 +122,19 @@ async def publish_events(broker: KafkaBroker, outputs: Sequence[Output]) -> None
 
 
 async def dead_letter(
-    broker: KafkaBroker, rejects: Sequence[Rejected], *, service: str, group: str
+    broker: KafkaBroker,
+    rejects: Sequence[Rejected],
+    *,
+    service: str,
+    group: str,
+    topic: str | None = None,
 ) -> None:
     """Publish rejects to ``<topic>.dlq`` with the reason in headers; wait for the acks.
 
     The original bytes and key are kept as they are so that a fixed consumer can replay them.
+    ``topic`` names the dead-letter topic's base when the records come from several topics of
+    one subscription (device telemetry topics share ``vigie.telemetry.v1.dlq``); the source
+    topic stays in the headers.
     """
     sends = []
     for reject in rejects:
@@ -143,7 +151,7 @@ async def dead_letter(
         sends.append(
             broker.publish(
                 record.value if record.value is not None else b"",
-                topic=record.topic + DLQ_SUFFIX,
+                topic=(topic or record.topic) + DLQ_SUFFIX,
                 key=record.key,
                 headers=headers,
             )
@@ -228,10 +236,11 @@ class DeadLetterPolicy:
 class BatchStep(Generic[E, R]):
     """Decode -> work (in a thread) -> publish -> dead-letter -> after, with metrics.
 
-    ``check`` re-applies the rules an event must satisfy whoever wrote it (a consumer never
-    trusts a topic more than its writers): an event it finds problems with is dead-lettered
-    with reason ``untrusted`` and the problems, counted, and logged at critical level for the
-    operators, and the domain function never sees it.
+    ``check(event, topic)`` re-applies the rules an event must satisfy whoever wrote it (a
+    consumer never trusts a topic more than its writers): an event it finds problems with is
+    refused with reason ``untrusted`` and the problems, counted, logged at critical level for
+    the operators, and dead-lettered under the same policy as undecodable records; the domain
+    function never sees it.
 
     ``work`` is the domain function: it receives the batch's valid events in order and returns
     its result; it runs in a worker thread so that CPU-bound models and blocking database
@@ -246,14 +255,14 @@ class BatchStep(Generic[E, R]):
     outputs: Callable[[R], Sequence[Output]] | None = None
     after: Callable[[R], Awaitable[None] | None] | None = None
     dead_letters: DeadLetterPolicy = field(default_factory=DeadLetterPolicy)
-    check: Callable[[E], Sequence[str]] | None = None
+    check: Callable[[E, str], Sequence[str]] | None = None
 
     def _untrusted(self, good: list[Decoded[E]], topic: str) -> list[Rejected]:
         if self.check is None:
             return []
         refused: list[Rejected] = []
         for decoded in good:
-            problems = self.check(decoded.event)
+            problems = self.check(decoded.event, decoded.record.topic)
             if problems:
                 refused.append(Rejected(decoded.record, "untrusted", "; ".join(problems)[:2000]))
         for reject in refused:
@@ -297,11 +306,10 @@ class BatchStep(Generic[E, R]):
                 metrics.PUBLISHED.labels(service=self.service, topic=out_topic).inc(
                     sum(1 for o in produced if o.topic == out_topic)
                 )
-        # Undecodable records follow the policy; refused ones always go to the dead-letter
-        # topic: no other consumer group vouches for them.
-        rejects = (bad if policy.invalid is InvalidRecords.DEAD_LETTER else []) + untrusted
+        # Skipped when another group of the same topic owns its dead letters (one per record).
+        rejects = bad + untrusted if policy.invalid is InvalidRecords.DEAD_LETTER else []
         if rejects:
-            await dead_letter(broker, rejects, service=self.service, group=group_id)
+            await dead_letter(broker, rejects, service=self.service, group=group_id, topic=topic)
         if self.after is not None:
             pending = self.after(result)
             if pending is not None:
@@ -317,8 +325,11 @@ def subscribe(
     *,
     group_id: str,
     max_records: int,
+    pattern: str | None = None,
 ) -> None:
-    """Register ``step`` as the batch subscriber of ``topic`` in ``group_id`` on ``router``.
+    """Register ``step`` as the batch subscriber of ``topic`` in ``group_id`` on ``router``
+    (or of every topic matching the regular expression ``pattern``; ``topic`` then names
+    them in metrics).
 
     Reads from the start of the topic on a group's first run; commits offsets only when the
     step returned (``NACK_ON_ERROR``: an exception rewinds the batch for another attempt).
@@ -328,8 +339,10 @@ def subscribe(
         await step.process(raw_records(message), broker=broker, topic=topic, group_id=group_id)
 
     handle.__name__ = handle.__qualname__ = f"{step.service}_{step.event.__name__}_{group_id}"
+    where: dict[str, Any] = {"pattern": pattern} if pattern else {}
     router.subscriber(
-        topic,
+        *(() if pattern else (topic,)),
+        **where,
         group_id=group_id,
         batch=True,
         max_records=max_records,

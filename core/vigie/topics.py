@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
@@ -145,6 +146,35 @@ ALL: tuple[TopicSpec, ...] = (
     AUDIT_CHECKPOINTS,
     DRIFT_STATE,
 )
+
+
+# Device software writes with its manufacturer's own principal to a topic of its own,
+# ``vigie.telemetry.v1.device.<manufacturer slug>``: the topic a window arrives on says who
+# wrote it, so consumers accept from it only that manufacturer's devices. ``vigie.telemetry.v1``
+# itself is written by ingest (which checked the sender's token) and triage only.
+DEVICE_TELEMETRY_INFIX = ".device."
+
+
+def slug(text: str) -> str:
+    """Lower-case letters, digits and dashes: safe in a principal, a topic and a file name."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def device_telemetry_topic(telemetry_topic: str, manufacturer: str) -> str:
+    """The topic a manufacturer's devices write their windows to."""
+    return f"{telemetry_topic}{DEVICE_TELEMETRY_INFIX}{slug(manufacturer)}"
+
+
+def telemetry_pattern(telemetry_topic: str) -> str:
+    """Regular expression of the telemetry topic and every device telemetry topic (not their
+    dead-letter topics)."""
+    return f"^{re.escape(telemetry_topic)}({re.escape(DEVICE_TELEMETRY_INFIX)}[a-z0-9-]+)?$"
+
+
+def writer_manufacturer(telemetry_topic: str, topic: str) -> str | None:
+    """The manufacturer slug ``topic`` belongs to, or None for the shared telemetry topic."""
+    prefix = telemetry_topic + DEVICE_TELEMETRY_INFIX
+    return topic[len(prefix) :] if topic.startswith(prefix) else None
 
 
 def all_topic_names() -> list[str]:

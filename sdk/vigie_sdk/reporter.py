@@ -14,7 +14,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from vigie.contracts import TelemetryWindow
-from vigie.credentials import KafkaClientConfig
+from vigie.credentials import TELEMETRY_TOPIC_PROPERTY, KafkaClientConfig, read_properties
 from vigie.topics import TELEMETRY
 from vigie_sdk.spool import Spool
 
@@ -76,10 +76,14 @@ class DeviceReporter:
     def from_properties(
         cls, path: Path | str, *, spool_path: Path | str, **options: Any
     ) -> DeviceReporter:
-        """A reporter from the client properties file `vigie kafka credentials` wrote."""
-        return cls(
-            credentials=KafkaClientConfig.from_properties(path), spool_path=spool_path, **options
-        )
+        """A reporter from the client properties file `vigie kafka credentials --role device`
+        wrote: the device's principal, the platform's CA, and its manufacturer's own telemetry
+        topic (the only one it may write)."""
+        credentials = KafkaClientConfig.from_properties(path)
+        topic = read_properties(path).get(TELEMETRY_TOPIC_PROPERTY)
+        if topic and "topic" not in options:
+            options["topic"] = topic
+        return cls(credentials=credentials, spool_path=spool_path, **options)
 
     def _connect(self) -> KafkaProducer:
         if self._producer is None:

@@ -40,8 +40,10 @@ from vigie.contracts import (
     Severity,
     TelemetryWindow,
 )
+from vigie.kafka import create_topics
 from vigie.processing import BatchStep, DeadLetterPolicy, DlqLimit, DlqLimitExceeded
 from vigie.settings import CommonSettings
+from vigie.topics import device_telemetry_topic
 from vigie_sdk import summarise_window
 
 MODES = [
@@ -276,6 +278,66 @@ def test_drift_signals_flow_from_windows_to_the_registry(
     # registry's usage group skips what it cannot read.
     [dead] = dlq(sink, topics.telemetry)
     assert dead.headers["vigie-dlq-consumer-group"] == triage.drift_group_id
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_device_topic_vouches_for_its_manufacturer_only(
+    mode: str, where: Where, database_url: str, tmp_path: Path
+) -> None:
+    ns = where.namespace
+    triage = TriageSettings(
+        kafka_bootstrap_servers=where.bootstrap,
+        topic_namespace=ns,
+        drift_group_id=f"{ns}-drift",
+    )
+    registry = RegistrySettings(
+        kafka_bootstrap_servers=where.bootstrap,
+        topic_namespace=ns,
+        database_url=database_url,
+        registry_group_id=f"{ns}-registry",
+    )
+    topics = triage.topics
+    acme_topic = device_telemetry_topic(topics.telemetry, "Acme Health")
+    if mode == "real":
+        create_topics(triage.kafka_client, [(acme_topic, 1, {})])
+    engine = make_engine(database_url)
+    init_db(engine)
+    broker = broker_for(triage, mode)
+    broker.include_router(
+        drift_handlers.router(triage, DriftMonitor(MonitorPolicy(), store=FileStore(tmp_path)))
+    )
+    broker.include_router(registry_devices.router(registry, engine, on_commit=lambda: None))
+    sink = Sink()
+    sink.watch(broker, topics.telemetry + ".dlq", group_id=f"{ns}-sink")
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    acme = DeviceRef(name="Sepsis Watch", manufacturer="Acme Health", model_version="2.4.0")
+    globex = DeviceRef(name="Lung Nodule AI", manufacturer="Globex", model_version="1.0")
+    [own] = _windows(acme, start, 1, 2, 5, seed=3)
+    [foreign] = _windows(globex, start, 1, 2, 5, seed=4)
+    [relayed] = _windows(globex, start + timedelta(hours=1), 1, 2, 5, seed=5)
+
+    def usage_rows() -> int:
+        with Session(engine) as session:
+            return int(session.exec(select(func.count()).select_from(TelemetryUsage)).one())
+
+    async def scenario() -> None:
+        async with running(broker, mode) as b:
+            # Acme's principal may write only its device topic; a Globex window there is forged.
+            await b.publish(own.model_dump_json().encode(), acme_topic, key=b"acme")
+            await b.publish(foreign.model_dump_json().encode(), acme_topic, key=b"globex")
+            # The shared topic is written by ingest (token checked) and triage only.
+            await b.publish(relayed.model_dump_json().encode(), topics.telemetry, key=b"globex")
+            await sink.wait(lambda r: len(dlq(sink, topics.telemetry)) >= 1)
+            await asyncio.to_thread(wait_until, lambda: usage_rows() == 2)
+
+    asyncio.run(scenario())
+    [dead] = dlq(sink, topics.telemetry)
+    assert dead.headers["vigie-dlq-reason"] == "untrusted"
+    assert dead.headers["vigie-dlq-source-topic"] == acme_topic
+    assert "Globex" in dead.headers["vigie-dlq-error"]
+    with Session(engine) as session:
+        windows = {u.event_id for u in session.exec(select(TelemetryUsage)).all()}
+    assert foreign.event_id not in windows
 
 
 class _Record:

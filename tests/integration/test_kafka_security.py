@@ -26,7 +26,7 @@ from kafka.errors import (
     TopicAuthorizationFailedError,
 )
 
-from vigie.credentials import KafkaClientConfig, read_properties
+from vigie.credentials import TELEMETRY_TOPIC_PROPERTY, KafkaClientConfig, read_properties
 from vigie_tools import kafkaacl, localkafka
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -222,16 +222,23 @@ def test_device_writes_telemetry_only(spec: localkafka.ClusterSpec, tmp_path: Pa
     )
     assert principal == "device-acme-medical"
     device = KafkaClientConfig.from_properties(out).kafka_python()
+    # Its manufacturer's own topic, named in its file for the SDK.
+    own = TELEMETRY + ".device.acme-medical"
+    assert read_properties(out)[TELEMETRY_TOPIC_PROPERTY] == own
 
     producer = KafkaProducer(**device, acks="all", max_block_ms=10_000)
     try:
-        assert producer.send(TELEMETRY, b"window").get(timeout=30).topic == TELEMETRY
+        assert producer.send(own, b"window").get(timeout=30).topic == own
+        # Not the shared telemetry topic (written by ingest and triage, which vouch for the
+        # device's manufacturer), not the triaged reports.
+        with pytest.raises(TopicAuthorizationFailedError):
+            producer.send(TELEMETRY, b"window").get(timeout=30)
         with pytest.raises(TopicAuthorizationFailedError):
             producer.send(TRIAGED, b"forged triage").get(timeout=30)
     finally:
         producer.close()
 
-    consumer = KafkaConsumer(TELEMETRY, **device, group_id=None, auto_offset_reset="earliest")
+    consumer = KafkaConsumer(own, **device, group_id=None, auto_offset_reset="earliest")
     try:
         with pytest.raises(TopicAuthorizationFailedError):
             for _ in range(20):
@@ -239,7 +246,7 @@ def test_device_writes_telemetry_only(spec: localkafka.ClusterSpec, tmp_path: Pa
     finally:
         consumer.close()
     # Reports are not even described to it: no metadata, so nothing to fetch.
-    _assert_cannot_read(device, REPORTS, visible={TELEMETRY})
+    _assert_cannot_read(device, REPORTS, visible={own})
 
     # Rotation: a new password, the old one stops working.
     old = KafkaClientConfig.from_properties(out)
@@ -299,11 +306,11 @@ def test_regulator_reads_its_topic_with_its_groups_only(
 def test_role_acls_are_least_privilege() -> None:
     device = {
         (a.operation, a.resource_pattern.resource_type, a.resource_pattern.resource_name)
-        for a in kafkaacl.role_acls("device-acme", "device")
+        for a in kafkaacl.role_acls("device-acme", "device", topic=kafkaacl.device_topic("Acme"))
     }
     assert device == {
-        (ACLOperation.WRITE, ResourceType.TOPIC, TELEMETRY),
-        (ACLOperation.DESCRIBE, ResourceType.TOPIC, TELEMETRY),
+        (ACLOperation.WRITE, ResourceType.TOPIC, TELEMETRY + ".device.acme"),
+        (ACLOperation.DESCRIBE, ResourceType.TOPIC, TELEMETRY + ".device.acme"),
         (ACLOperation.IDEMPOTENT_WRITE, ResourceType.CLUSTER, "kafka-cluster"),
     }
     regulator = kafkaacl.role_acls("regulator-x", "regulator", topic="vigie.signals.v1")

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 
 from tests.support.factories import triaged
-from vigie.contracts import RegulatoryAssessment, ReportedOutcome, Severity
+from vigie.contracts import (
+    DeviceRef,
+    RegulatoryAssessment,
+    ReportedOutcome,
+    Severity,
+    TelemetryWindow,
+)
 from vigie.rules.deadlines import assess
-from vigie.rules.integrity import triage_violations
+from vigie.rules.integrity import telemetry_violations, triage_violations
+from vigie.topics import device_telemetry_topic, telemetry_pattern
 
 KEY = b"registry-key"
 
@@ -76,3 +84,29 @@ def test_a_raised_severity_is_the_model_s_right() -> None:
 
     consistent = raised.model_copy(update={"regulatory": assess(raised.report, Severity.SERIOUS)})
     assert triage_violations(consistent, key=KEY) == []
+
+
+def _window(manufacturer: str) -> TelemetryWindow:
+    return TelemetryWindow(
+        device=DeviceRef(name="Sepsis Watch", manufacturer=manufacturer, model_version="2"),
+        window_start=datetime(2026, 1, 1, tzinfo=UTC),
+        window_end=datetime(2026, 1, 1, 1, tzinfo=UTC),
+        n_predictions=10,
+    )
+
+
+def test_a_device_topic_accepts_its_manufacturer_s_devices_only() -> None:
+    shared = "ns.vigie.telemetry.v1"
+    acme = device_telemetry_topic(shared, "Acme Health S.A.")
+    assert acme == "ns.vigie.telemetry.v1.device.acme-health-s-a"
+    assert re.fullmatch(telemetry_pattern(shared), acme)
+    assert re.fullmatch(telemetry_pattern(shared), shared)
+    assert not re.fullmatch(telemetry_pattern(shared), shared + ".dlq")
+    assert not re.fullmatch(telemetry_pattern(shared), acme + ".dlq")
+    assert (
+        telemetry_violations(_window("ACME health s.a."), topic=acme, telemetry_topic=shared) == []
+    )
+    [problem] = telemetry_violations(_window("Globex"), topic=acme, telemetry_topic=shared)
+    assert "Globex" in problem and "acme-health-s-a" in problem
+    # The shared topic is written by ingest (token checked) and triage: any manufacturer.
+    assert telemetry_violations(_window("Globex"), topic=shared, telemetry_topic=shared) == []

@@ -13,7 +13,6 @@ No password is ever printed, logged or put on a command line.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -30,12 +29,15 @@ from kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
+from vigie import topics
+from vigie.topics import ALERTS, TELEMETRY, device_telemetry_topic
+from vigie.topics import slug as topic_slug
 from vigie_tools.kafkatls import locked
 
 ADMIN = "vigie-admin"
-SERVICE_PRINCIPALS = ("vigie-ingest", "vigie-triage", "vigie-registry")
-TELEMETRY_TOPIC = "vigie.telemetry.v1"
-ALERTS_TOPIC = "vigie.alerts.v1"
+SERVICE_PRINCIPALS = topics.SERVICE_PRINCIPALS
+TELEMETRY_TOPIC = TELEMETRY.name
+ALERTS_TOPIC = ALERTS.name
 ROLES = ("device", "regulator", "service")
 # The SCRAM iteration count Kafka's own tools use by default.
 SCRAM_ITERATIONS = 8192
@@ -46,8 +48,9 @@ class PrincipalError(ValueError):
 
 
 def slug(text: str) -> str:
-    """Lower-case letters, digits and dashes: safe in a principal, a file name and an ACL."""
-    out = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    """Lower-case letters, digits and dashes: safe in a principal, a file name and an ACL (the
+    same slug names the manufacturer's device telemetry topic)."""
+    out = topic_slug(text)
     if not out:
         raise PrincipalError(f"{text!r} gives an empty name")
     return out
@@ -94,11 +97,19 @@ def password(home: Path, principal: str, *, rotate: bool = False) -> str:
         return value
 
 
+def device_topic(manufacturer: str, *, telemetry_topic: str = TELEMETRY_TOPIC) -> str:
+    """The telemetry topic a manufacturer's devices write to (theirs alone)."""
+    slug(manufacturer)  # refuses a name that gives an empty slug
+    return device_telemetry_topic(telemetry_topic, manufacturer)
+
+
 def role_acls(principal: str, role: str, *, topic: str | None = None) -> list[ACL]:
     """The ACLs of an external principal (least privilege).
 
-    - device: WRITE and DESCRIBE on the telemetry topic, IDEMPOTENT_WRITE on the cluster (an
-      idempotent producer asks for a producer id); it reads nothing.
+    - device: WRITE and DESCRIBE on its manufacturer's own telemetry topic
+      (``vigie.telemetry.v1.device.<manufacturer>``, given as ``topic``), IDEMPOTENT_WRITE on
+      the cluster (an idempotent producer asks for a producer id); it reads nothing. Consumers
+      accept from that topic only that manufacturer's devices.
     - regulator: READ and DESCRIBE on its topic (alerts by default), READ on the consumer
       groups named ``<principal>-...`` only, so it cannot join or reset another's group.
     - service: none here; the topics' own ACLs are made with the topics.
@@ -109,7 +120,9 @@ def role_acls(principal: str, role: str, *, topic: str | None = None) -> list[AC
         return ACL(user, "*", operation, ACLPermissionType.ALLOW, pattern)
 
     if role == "device":
-        target = ResourcePattern(ResourceType.TOPIC, topic or TELEMETRY_TOPIC)
+        if topic is None:
+            raise PrincipalError("a device principal writes its manufacturer's topic: give it")
+        target = ResourcePattern(ResourceType.TOPIC, topic)
         cluster = ResourcePattern(ResourceType.CLUSTER, "kafka-cluster")
         return [
             allow(ACLOperation.WRITE, target),

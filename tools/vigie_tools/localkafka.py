@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vigie.credentials import KafkaClientConfig, write_properties
+from vigie.credentials import TELEMETRY_TOPIC_PROPERTY, KafkaClientConfig, write_properties
+from vigie.kafka import create_topics
+from vigie.topics import TELEMETRY
 from vigie_tools import kafkaacl, kafkatls
 
 log = logging.getLogger(__name__)
@@ -528,6 +530,18 @@ def issue_credentials(
         raise KafkaStartError(f"{principal} is not issued with this command")
     if not all(s.running for s in status(spec)):
         raise KafkaStartError(f"the cluster is not running: vigie kafka start --nodes {spec.nodes}")
+    extra: dict[str, str] = {}
+    if role == "device":
+        # The manufacturer's own topic: what arrives there is vouched for by this principal
+        # alone, so consumers accept from it only this manufacturer's devices.
+        owner = manufacturer or name
+        own = kafkaacl.device_topic(owner)
+        if topic is None:
+            topic = own
+        elif not topic.endswith(own[len(kafkaacl.TELEMETRY_TOPIC) :]):
+            raise KafkaStartError(f"a device of {owner!r} writes a topic ending in {own!r}")
+        create_topics(admin_config(spec), [(topic, TELEMETRY.partitions, TELEMETRY.config)])
+        extra[TELEMETRY_TOPIC_PROPERTY] = topic
     secret = kafkaacl.password(spec.home, principal, rotate=True)
     admin = _admin(spec)
     try:
@@ -538,7 +552,7 @@ def issue_credentials(
     finally:
         admin.close()
     config = client_config(spec, principal)
-    write_properties(out, config.properties())
+    write_properties(out, {**config.properties(), **extra})
     if principal in kafkaacl.SERVICE_PRINCIPALS:
         client_properties(spec, principal)
     _wait_usable(config, timeout)

@@ -12,14 +12,17 @@ triage uses, the rules a vigilance record cannot break:
 - the narrative is scrubbed (:func:`vigie.rules.privacy.scrub` changes nothing more); the
   patient pseudonym's form is the contract's to check.
 
-An event that breaks one is refused (dead-lettered with the reasons), never recorded.
+An event that breaks one is refused (dead-lettered with the reasons), never recorded. Device
+telemetry is held to the same standard: a window is accepted from a manufacturer's device topic
+only for that manufacturer's devices (:func:`telemetry_violations`).
 """
 
 from __future__ import annotations
 
-from vigie.contracts import ReportTriaged
+from vigie.contracts import ReportTriaged, TelemetryWindow
 from vigie.rules.deadlines import SEVERITY_OF_OUTCOME, assess
 from vigie.rules.privacy import scrub
+from vigie.topics import slug, writer_manufacturer
 
 
 def triage_violations(event: ReportTriaged, *, key: bytes) -> list[str]:
@@ -45,3 +48,19 @@ def triage_violations(event: ReportTriaged, *, key: bytes) -> list[str]:
     if scrub(report.narrative, key=key) != report.narrative:
         problems.append("narrative carries identifiers that scrubbing removes")
     return problems
+
+
+def telemetry_violations(window: TelemetryWindow, *, topic: str, telemetry_topic: str) -> list[str]:
+    """Why ``window``, read from ``topic``, may not be accepted (empty when it may).
+
+    A device topic (``<telemetry>.device.<manufacturer>``) is writable by that manufacturer's
+    principal alone, so it vouches for that manufacturer's devices and no other: a window
+    naming another manufacturer's device is refused, whatever it claims.
+    """
+    owner = writer_manufacturer(telemetry_topic, topic)
+    if owner is not None and slug(window.device.manufacturer) != owner:
+        return [
+            f"window of a {window.device.manufacturer!r} device on the telemetry topic of "
+            f"manufacturer {owner!r}"
+        ]
+    return []

@@ -33,7 +33,7 @@ def router(
 
     key = settings.pseudonym_key_bytes
 
-    def trusted(event: ReportTriaged) -> list[str]:
+    def trusted(event: ReportTriaged, topic: str) -> list[str]:
         # The same rules triage applied, re-applied: the topic is only as safe as its writers.
         return triage_violations(event, key=key)
 

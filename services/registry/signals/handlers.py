@@ -14,6 +14,8 @@ from services.registry.signals.drift import SignalsRecorded, record_drift
 from services.registry.signals.usage import record_usage
 from vigie.contracts import DriftDetected, TelemetryWindow
 from vigie.processing import BatchStep, DeadLetterPolicy, InvalidRecords, subscribe
+from vigie.rules.integrity import telemetry_violations
+from vigie.topics import telemetry_pattern
 
 log = logging.getLogger(__name__)
 SERVICE = "registry"
@@ -46,6 +48,9 @@ def router(
         with Session(engine) as session:
             return record_usage(session, events)
 
+    def trusted(window: TelemetryWindow, topic: str) -> list[str]:
+        return telemetry_violations(window, topic=topic, telemetry_topic=topics.telemetry)
+
     devices = KafkaRouter()
     subscribe(
         devices,
@@ -57,15 +62,17 @@ def router(
     subscribe(
         devices,
         topics.telemetry,
-        # Invalid windows are the drift monitor's to dead-letter: skipping them here keeps one
-        # dead letter per bad message.
+        # Invalid and refused windows are the drift monitor's to dead-letter: skipping them here
+        # keeps one dead letter per bad message.
         BatchStep(
             SERVICE,
             TelemetryWindow,
             record_windows,
             dead_letters=DeadLetterPolicy(invalid=InvalidRecords.SKIP),
+            check=trusted,
         ),
         group_id=f"{settings.registry_group_id}-usage",
         max_records=settings.registry_max_records,
+        pattern=telemetry_pattern(topics.telemetry),
     )
     return devices

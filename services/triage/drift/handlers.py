@@ -11,6 +11,8 @@ from services.triage.drift.monitor import DriftMonitor, device_key
 from services.triage.settings import TriageSettings
 from vigie.contracts import DriftDetected, TelemetryWindow
 from vigie.processing import BatchStep, Output, subscribe
+from vigie.rules.integrity import telemetry_violations
+from vigie.topics import telemetry_pattern
 
 log = logging.getLogger(__name__)
 SERVICE = "triage"
@@ -22,7 +24,8 @@ def router(settings: TriageSettings, monitor: DriftMonitor) -> KafkaRouter:
     Windows of one device arrive in order (keyed by device and model version). Signals are
     published before the offsets are committed and carry ids derived from the window, so a
     redelivery publishes the same signal again, which the registry de-duplicates. This group
-    owns the telemetry topic's validation: invalid windows are dead-lettered here, once.
+    owns the telemetry topics' validation: invalid windows are dead-lettered here, once, and so
+    are windows a manufacturer's device topic carries for another manufacturer's device.
     """
     topics = settings.topics
 
@@ -40,12 +43,24 @@ def router(settings: TriageSettings, monitor: DriftMonitor) -> KafkaRouter:
                 },
             )
 
+    def trusted(window: TelemetryWindow, topic: str) -> list[str]:
+        return telemetry_violations(window, topic=topic, telemetry_topic=topics.telemetry)
+
     windows = KafkaRouter()
     subscribe(
         windows,
         topics.telemetry,
-        BatchStep(SERVICE, TelemetryWindow, monitor.observe_many, outputs=outputs, after=after),
+        BatchStep(
+            SERVICE,
+            TelemetryWindow,
+            monitor.observe_many,
+            outputs=outputs,
+            after=after,
+            check=trusted,
+        ),
         group_id=settings.drift_group_id,
         max_records=settings.drift_max_records,
+        # The shared topic and every manufacturer's device topic.
+        pattern=telemetry_pattern(topics.telemetry),
     )
     return windows
