@@ -65,6 +65,8 @@ def make_broker(settings: CommonSettings, *, client_id: str) -> KafkaBroker:
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
+        # A manufacturer's new device topic joins the telemetry subscriptions within this.
+        metadata_max_age_ms=30_000,
         logger=logging.getLogger(f"vigie.{client_id}.kafka"),
         log_level=logging.DEBUG,
     )

@@ -130,8 +130,14 @@ class CommonSettings(BaseSettings):
                 "file from `vigie kafka credentials`), or VIGIE_KAFKA_SASL_USERNAME, "
                 "VIGIE_KAFKA_SASL_PASSWORD_FILE and VIGIE_KAFKA_SSL_CA_FILE"
             )
+        # The brokers: VIGIE_KAFKA_BOOTSTRAP_SERVERS when given, else the credential file's.
+        servers = self.kafka_bootstrap_servers
+        if "kafka_bootstrap_servers" not in self.model_fields_set and props.get(
+            "bootstrap.servers"
+        ):
+            servers = props["bootstrap.servers"]
         return KafkaClientConfig(
-            bootstrap_servers=split_servers(self.kafka_bootstrap_servers),
+            bootstrap_servers=split_servers(servers),
             username=self.kafka_sasl_username or props.get("sasl.username", ""),
             password=password,
             ca_file=Path(ca),
