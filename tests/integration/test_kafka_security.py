@@ -273,7 +273,7 @@ def test_regulator_reads_its_topic_with_its_groups_only(
     consumer = KafkaConsumer(
         ALERTS,
         **regulator,
-        group_id=f"{principal}-alerts",
+        group_id=f"{principal}.alerts",
         auto_offset_reset="earliest",
         consumer_timeout_ms=10_000,
     )
@@ -285,15 +285,16 @@ def test_regulator_reads_its_topic_with_its_groups_only(
 
     _assert_cannot_read(regulator, SIGNALS, visible={ALERTS})
 
-    consumer = KafkaConsumer(
-        ALERTS, **regulator, group_id="vigie-registry-alerts", auto_offset_reset="earliest"
-    )
-    try:
-        with pytest.raises(GroupAuthorizationFailedError):
-            for _ in range(20):
-                consumer.poll(timeout_ms=500)
-    finally:
-        consumer.close()
+    # Neither a service's group nor another regulator's whose name starts like its own
+    # (regulator-ansm-france-lyon.*): the group prefix ends with a "." no slug contains.
+    for group in ("vigie-registry-alerts", f"{principal}-lyon.alerts"):
+        consumer = KafkaConsumer(ALERTS, **regulator, group_id=group, auto_offset_reset="earliest")
+        try:
+            with pytest.raises(GroupAuthorizationFailedError):
+                for _ in range(20):
+                    consumer.poll(timeout_ms=500)
+        finally:
+            consumer.close()
 
     producer = KafkaProducer(**regulator, enable_idempotence=False, max_block_ms=10_000)
     try:
@@ -318,11 +319,23 @@ def test_role_acls_are_least_privilege() -> None:
     assert [(g.operation, g.resource_pattern.pattern_type) for g in groups] == [
         (ACLOperation.READ, ACLResourcePatternType.PREFIXED)
     ]
-    assert groups[0].resource_pattern.resource_name == "regulator-x-"
+    assert groups[0].resource_pattern.resource_name == "regulator-x."
     assert {a.resource_pattern.resource_name for a in regulator} == {
         "vigie.signals.v1",
-        "regulator-x-",
+        "regulator-x.",
     }
     assert all(a.principal.startswith("User:regulator-x") for a in regulator)
     assert kafkaacl.role_acls("vigie-ingest", "service") == []
+    # Operators cannot hand out more than the role: a device writes its own device topic (in
+    # any namespace), a regulator reads alerts or a subscription topic.
+    kafkaacl.check_topic("device", "Gamma", "x", "ns1.vigie.telemetry.v1.device.gamma")
+    kafkaacl.check_topic("regulator", None, "ansm", "vigie.alerts.v1.sub.ansm")
+    for role, topic in (
+        ("device", "vigie.alerts.v1.sub.device.gamma"),
+        ("device", "vigie.telemetry.v1.device.delta"),
+        ("regulator", "vigie.reports.v1"),
+        ("regulator", "vigie.alerts.v1.dlq"),
+    ):
+        with pytest.raises(kafkaacl.PrincipalError):
+            kafkaacl.check_topic(role, "Gamma", "ansm", topic)
     assert kafkaacl.principal_for("service", "ingest") == "vigie-ingest"

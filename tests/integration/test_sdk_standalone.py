@@ -7,7 +7,6 @@ database layer, no machine-learning library, no Kafka runtime of the services.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 from tests.support.kafka import drain, fresh_namespace, provision
 from vigie.contracts import TelemetryWindow
 from vigie.settings import CommonSettings
+from vigie.topics import device_telemetry_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_ONLY = (
@@ -49,7 +49,7 @@ SEND = textwrap.dedent(
     from vigie.contracts import DeviceRef
     from vigie_sdk import DeviceReporter, summarise_window
 
-    properties, topic, spool = sys.argv[1:4]
+    properties, spool = sys.argv[1:3]
     device = DeviceRef(name="Sepsis Watch", manufacturer="Acme Health", model_version="2.4.0")
     start = datetime(2026, 11, 1, tzinfo=UTC)
     rng = np.random.default_rng(7)
@@ -57,7 +57,9 @@ SEND = textwrap.dedent(
         device, start, start + timedelta(hours=1),
         scores=rng.beta(2, 5, 500), features={"age": rng.normal(60, 12, 500)},
     )
-    reporter = DeviceReporter.from_properties(properties, spool_path=spool, topic=topic)
+    # A first connection (TLS, SCRAM) on a loaded machine can take a while: wait for the ack.
+    # The file names the topic the device may write.
+    reporter = DeviceReporter.from_properties(properties, spool_path=spool, send_timeout_s=60)
     sent = reporter.send(window)
     reporter.close()
     print(json.dumps({"sent": sent, "event_id": str(window.event_id)}))
@@ -109,11 +111,17 @@ def test_sdk_installs_alone_and_sends_a_window(kafka_bootstrap: str, tmp_path: P
         kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=fresh_namespace()
     )
     provision(settings)
-    topic = settings.topics.telemetry
-    # The client properties file any credential comes as (here the operator's).
-    properties = os.environ["VIGIE_KAFKA_CLIENT_PROPERTIES"]
+    # A device maker's credential, as the operator issues it: its manufacturer's own topic.
+    topic = device_telemetry_topic(settings.topics.telemetry, "Acme Health")
+    properties = tmp_path / "acme.properties"
+    run(
+        sys.executable, "-m", "vigie_tools", "kafka", "credentials", "--role", "device",
+        "--name", "sepsis-watch", "--manufacturer", "Acme Health", "--topic", topic,
+        "--out", properties,
+        cwd=ROOT,
+    )  # fmt: skip
     # Run from an empty folder so that nothing of the source tree is importable.
-    sent = json.loads(run(python, "-c", SEND, properties, topic, tmp_path / "spool", cwd=tmp_path))
+    sent = json.loads(run(python, "-c", SEND, properties, tmp_path / "spool", cwd=tmp_path))
     assert sent["sent"] is True
 
     records = drain(kafka_bootstrap, topic, until=lambda rs: len(rs) >= 1, timeout_s=60)

@@ -110,3 +110,18 @@ def test_a_device_topic_accepts_its_manufacturer_s_devices_only() -> None:
     assert "Globex" in problem and "acme-health-s-a" in problem
     # The shared topic is written by ingest (token checked) and triage: any manufacturer.
     assert telemetry_violations(_window("Globex"), topic=shared, telemetry_topic=shared) == []
+
+
+def test_identifiers_hidden_by_unicode_tricks_are_still_scrubbed() -> None:
+    event = triaged()
+    for narrative in (
+        "NIR １ ８４ １２ ７５ １１５ ００３ ４２ noted.",  # fullwidth digits
+        "Call 06\u200b12 34 56 78 about it.",  # zero-width space inside a phone number
+        "Write to a.b＠hopital.fr about it.",  # fullwidth at sign
+    ):
+        leaked = event.model_copy(
+            update={"report": event.report.model_copy(update={"narrative": narrative})}
+        )
+        assert triage_violations(leaked, key=KEY) == [
+            "narrative carries identifiers that scrubbing removes"
+        ], narrative

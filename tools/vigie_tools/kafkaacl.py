@@ -13,6 +13,7 @@ No password is ever printed, logged or put on a command line.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -97,6 +98,31 @@ def password(home: Path, principal: str, *, rotate: bool = False) -> str:
         return value
 
 
+def group_prefix(principal: str) -> str:
+    """Consumer groups an external principal may use: ``<principal>.<anything>``."""
+    return f"{principal}."
+
+
+_REGULATOR_TOPIC = re.compile(
+    r"^([A-Za-z0-9_-]+\.)?" + re.escape(ALERTS_TOPIC) + r"(\.sub\.[A-Za-z0-9_-]+)?$"
+)
+
+
+def check_topic(role: str, manufacturer: str | None, name: str, topic: str) -> None:
+    """Refuse a ``--topic`` outside what the role may have: a device its manufacturer's device
+    telemetry topic (in any namespace), a regulator the alerts topic or one of its
+    subscription topics."""
+    if role == "device":
+        own = device_topic(manufacturer or name)
+        if topic != own and not re.fullmatch(r"[A-Za-z0-9_-]+\." + re.escape(own), topic):
+            raise PrincipalError(f"a device of {manufacturer or name!r} may only write {own!r}")
+    elif role == "regulator" and not _REGULATOR_TOPIC.fullmatch(topic):
+        raise PrincipalError(
+            f"a regulator reads {ALERTS_TOPIC!r} or a subscription topic "
+            f"({ALERTS_TOPIC}.sub.<name>), not {topic!r}"
+        )
+
+
 def device_topic(manufacturer: str, *, telemetry_topic: str = TELEMETRY_TOPIC) -> str:
     """The telemetry topic a manufacturer's devices write to (theirs alone)."""
     slug(manufacturer)  # refuses a name that gives an empty slug
@@ -111,7 +137,7 @@ def role_acls(principal: str, role: str, *, topic: str | None = None) -> list[AC
       the cluster (an idempotent producer asks for a producer id); it reads nothing. Consumers
       accept from that topic only that manufacturer's devices.
     - regulator: READ and DESCRIBE on its topic (alerts by default), READ on the consumer
-      groups named ``<principal>-...`` only, so it cannot join or reset another's group.
+      groups named ``<principal>.<...>`` only, so it cannot join or reset another's group.
     - service: none here; the topics' own ACLs are made with the topics.
     """
     user = f"User:{principal}"
@@ -131,8 +157,9 @@ def role_acls(principal: str, role: str, *, topic: str | None = None) -> list[AC
         ]
     if role == "regulator":
         target = ResourcePattern(ResourceType.TOPIC, topic or ALERTS_TOPIC)
+        # "." cannot occur in a slug: regulator-ansm.* never covers regulator-ansm-lyon.*
         groups = ResourcePattern(
-            ResourceType.GROUP, f"{principal}-", ACLResourcePatternType.PREFIXED
+            ResourceType.GROUP, group_prefix(principal), ACLResourcePatternType.PREFIXED
         )
         return [
             allow(ACLOperation.READ, target),

@@ -286,6 +286,7 @@ def _format(spec: ClusterSpec, lib: Path, node: int, config: Path) -> None:
             capture_output=True,
             text=True,
             check=False,
+            umask=0o077,
         )
     finally:
         argfile.unlink(missing_ok=True)
@@ -356,6 +357,9 @@ def start_node(spec: ClusterSpec, node: int) -> None:
                 f"port {port} is taken by another process: stop it, or use another base port"
             )
     lib = ensure_jars(spec.home)
+    # Topic logs hold reports and the metadata log SCRAM records: the home is the owner's
+    # alone, and the broker writes its files for the owner only (umask 077).
+    spec.home.resolve().chmod(0o700)
     tls = _tls(spec)
     config = _write_config(spec, node, tls)
     _format(spec, lib, node, config)
@@ -372,6 +376,7 @@ def start_node(spec: ClusterSpec, node: int) -> None:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            umask=0o077,
         )
     (folder / "pid").write_text(str(proc.pid))
 
@@ -531,15 +536,15 @@ def issue_credentials(
     if not all(s.running for s in status(spec)):
         raise KafkaStartError(f"the cluster is not running: vigie kafka start --nodes {spec.nodes}")
     extra: dict[str, str] = {}
+    try:
+        if topic is not None:
+            kafkaacl.check_topic(role, manufacturer, name, topic)
+    except kafkaacl.PrincipalError as exc:
+        raise KafkaStartError(str(exc)) from exc
     if role == "device":
         # The manufacturer's own topic: what arrives there is vouched for by this principal
         # alone, so consumers accept from it only this manufacturer's devices.
-        owner = manufacturer or name
-        own = kafkaacl.device_topic(owner)
-        if topic is None:
-            topic = own
-        elif not topic.endswith(own[len(kafkaacl.TELEMETRY_TOPIC) :]):
-            raise KafkaStartError(f"a device of {owner!r} writes a topic ending in {own!r}")
+        topic = topic or kafkaacl.device_topic(manufacturer or name)
         create_topics(admin_config(spec), [(topic, TELEMETRY.partitions, TELEMETRY.config)])
         extra[TELEMETRY_TOPIC_PROPERTY] = topic
     secret = kafkaacl.password(spec.home, principal, rotate=True)
@@ -618,6 +623,11 @@ def _run(args: argparse.Namespace) -> int:
             if not args.role or not args.name or not args.out:
                 raise KafkaStartError("credentials needs --role, --name and --out")
             out = Path(args.out).resolve()
+            try:
+                existing = kafkaacl.principal_for(args.role, args.name, args.manufacturer)
+            except kafkaacl.PrincipalError as exc:
+                raise KafkaStartError(str(exc)) from exc
+            rotated = (kafkaacl.credentials_dir(spec.home) / f"{existing}.password").exists()
             principal = issue_credentials(
                 spec,
                 args.role,
@@ -628,6 +638,16 @@ def _run(args: argparse.Namespace) -> int:
             )
             # The principal and the file: never the password.
             sys.stdout.write(f"{principal} {out}\n")
+            if rotated:
+                shared = (
+                    " (shared by every device of this manufacturer)"
+                    if args.role == "device"
+                    else ""
+                )
+                sys.stderr.write(
+                    f"vigie kafka: rotated: the previous password of {principal}{shared} "
+                    "no longer works; hand over the new file\n"
+                )
         elif args.kafka_command == "start":
             sys.stdout.write(start(spec) + "\n")
         elif args.kafka_command == "stop":

@@ -66,6 +66,10 @@ def scrub(text: str, *, key: bytes) -> str:
     >>> scrub("IPP 12345678, tél. 06 12 34 56 78", key=b"k")  # doctest: +ELLIPSIS
     'IPP [ps1:...], tél. [ps1:...]'
     """
+    # Compatibility forms (fullwidth digits, ligatures) folded and invisible format characters
+    # (zero-width spaces, joiners, direction marks) removed first: an identifier written with
+    # them is still an identifier, and must not slip past the patterns.
+    text = _visible(text)
     # Already-pseudonymised tokens are kept as they are, so scrubbing twice changes nothing.
     parts = _PSEUDONYM_TOKEN.split(text)
     tokens = _PSEUDONYM_TOKEN.findall(text)
@@ -77,6 +81,12 @@ def scrub(text: str, *, key: bytes) -> str:
         if index < len(tokens):
             out.append(tokens[index])
     return "".join(out)
+
+
+def _visible(text: str) -> str:
+    """NFKC-normalised text without format characters (Unicode category Cf)."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
 
 
 def _replace_ids(pattern: re.Pattern[str], text: str, key: bytes) -> str:
