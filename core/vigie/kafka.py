@@ -264,18 +264,23 @@ class TopicUnavailable(Exception):
 
 
 def read_topic(
-    settings: CommonSettings, topic: str, event: type[E], *, timeout_s: float = 10.0
+    settings: CommonSettings, topic: str, event: type[E], *, timeout_s: float | None = None
 ) -> tuple[list[E], int]:
     """Every event on ``topic`` up to its end offsets now, oldest first per partition, and the
     number of records that did not validate as ``event``.
 
     Read without a consumer group: the callers (training, audit verification) need all of the
     topic every time and must not move anybody's offsets. A topic that does not exist yet
-    reads as empty.
+    reads as empty. Missing credentials read as an unavailable topic: the callers fail closed.
     """
+    timeout_s = settings.kafka_timeout_s if timeout_s is None else timeout_s
+    try:
+        client = settings.kafka_client.kafka_python()
+    except CredentialsError as exc:
+        raise TopicUnavailable(str(exc)) from exc
     try:
         consumer = KafkaConsumer(
-            **settings.kafka_client.kafka_python(),
+            **client,
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -90,6 +90,9 @@ class CommonSettings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password_file: Path | None = None
     kafka_ssl_ca_file: Path | None = None
+    # How long a one-off Kafka read (drift state, audit witness, training feedback) waits for
+    # the brokers before failing closed.
+    kafka_timeout_s: float = 10.0
     topic_namespace: str = ""
     pseudonym_key: SecretStr = SecretStr(DEVELOPMENT_PSEUDONYM_KEY)
     log_level: str = "INFO"

@@ -81,6 +81,7 @@ def test_verify_fails_closed_when_the_witness_is_unreachable(tmp_path: Path) -> 
         {
             "VIGIE_DATABASE_URL": f"sqlite:///{tmp_path / 'registry.db'}",
             "VIGIE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+            "VIGIE_KAFKA_TIMEOUT_S": "2",
         }
     )
     assert unreachable.returncode == 2

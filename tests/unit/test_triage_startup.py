@@ -44,6 +44,7 @@ def serve_triage(
         "VIGIE_TRIAGE_MODEL_DIR": str(model_dir),
         "VIGIE_TRIAGE_METRICS_PORT": "0",
         "VIGIE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
+        "VIGIE_KAFKA_TIMEOUT_S": "2",
     }
     env.pop("VIGIE_KAFKA_CLIENT_PROPERTIES", None)
     if credentials is not None:

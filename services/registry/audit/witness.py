@@ -57,7 +57,7 @@ class WitnessConflict(Exception):
     """Two checkpoints name different hashes for one record: the chain was rewritten."""
 
 
-def witnessed_heads(settings: CommonSettings, *, timeout_s: float = 10.0) -> dict[int, str]:
+def witnessed_heads(settings: CommonSettings, *, timeout_s: float | None = None) -> dict[int, str]:
     """Sequence number to hash of every checkpoint on the topic (TopicUnavailable if the
     broker cannot be read)."""
     checkpoints, _ = read_topic(

@@ -84,7 +84,8 @@ class KafkaStateStore:
 
     shared = True
 
-    def __init__(self, settings: CommonSettings, *, timeout_s: float = 10.0) -> None:
+    def __init__(self, settings: CommonSettings, *, timeout_s: float | None = None) -> None:
+        timeout_s = settings.kafka_timeout_s if timeout_s is None else timeout_s
         self.topic = settings.topics.drift_state
         self._timeout_ms = int(timeout_s * 1000)
         try:
