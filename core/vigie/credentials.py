@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import Any
 
 SECURITY_PROTOCOLS = ("SASL_SSL",)
-# Not a Kafka property: in a device's file, the telemetry topic its principal may write.
-TELEMETRY_TOPIC_PROPERTY = "vigie.telemetry.topic"
 SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
 
 
@@ -131,9 +129,8 @@ class KafkaClientConfig:
         }
 
     def properties(self) -> dict[str, str]:
-        """The properties-file form, with the names both Kafka's tools and librdkafka read."""
-        escaped = self.password.replace("\\", "\\\\").replace('"', '\\"')
-        login = "org.apache.kafka.common.security.scram.ScramLoginModule"
+        """The properties-file form librdkafka (kcat -F, confluent-kafka) and this module read:
+        librdkafka refuses a file with any property it does not know, so nothing else."""
         return {
             "bootstrap.servers": ",".join(self.bootstrap_servers),
             "security.protocol": self.security_protocol,
@@ -141,12 +138,21 @@ class KafkaClientConfig:
             "sasl.username": self.username,
             "sasl.password": self.password,
             "ssl.ca.location": str(self.ca_file),
-            # Kafka's Java tools (kafka-topics.sh --command-config ...):
-            "ssl.truststore.type": "PEM",
-            "ssl.truststore.location": str(self.ca_file),
+        }
+
+    def java_properties(self) -> dict[str, str]:
+        """The form Kafka's own Java tools read (``kafka-topics.sh --command-config FILE``)."""
+        escaped = self.password.replace("\\", "\\\\").replace('"', '\\"')
+        login = "org.apache.kafka.common.security.scram.ScramLoginModule"
+        return {
+            "bootstrap.servers": ",".join(self.bootstrap_servers),
+            "security.protocol": self.security_protocol,
+            "sasl.mechanism": self.sasl_mechanism,
             "sasl.jaas.config": (
                 f'{login} required username="{self.username}" password="{escaped}";'
             ),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(self.ca_file),
         }
 
 

@@ -14,11 +14,14 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from vigie.contracts import TelemetryWindow
-from vigie.credentials import TELEMETRY_TOPIC_PROPERTY, KafkaClientConfig, read_properties
-from vigie.topics import TELEMETRY
+from vigie.credentials import KafkaClientConfig
+from vigie.topics import TELEMETRY, device_telemetry_topic
 from vigie_sdk.spool import Spool
 
 log = logging.getLogger(__name__)
+
+# Device principals are named after their manufacturer (`vigie kafka credentials`).
+DEVICE_PREFIX = "device-"
 
 
 def window_key(window: TelemetryWindow) -> bytes:
@@ -77,12 +80,13 @@ class DeviceReporter:
         cls, path: Path | str, *, spool_path: Path | str, **options: Any
     ) -> DeviceReporter:
         """A reporter from the client properties file `vigie kafka credentials --role device`
-        wrote: the device's principal, the platform's CA, and its manufacturer's own telemetry
-        topic (the only one it may write)."""
+        wrote: the device's principal (``device-<manufacturer>``) and the platform's CA. It
+        writes its manufacturer's own telemetry topic, the only one that principal may write
+        (``topic=`` for a platform with a topic namespace)."""
         credentials = KafkaClientConfig.from_properties(path)
-        topic = read_properties(path).get(TELEMETRY_TOPIC_PROPERTY)
-        if topic and "topic" not in options:
-            options["topic"] = topic
+        if "topic" not in options and credentials.username.startswith(DEVICE_PREFIX):
+            manufacturer = credentials.username[len(DEVICE_PREFIX) :]
+            options["topic"] = device_telemetry_topic(TELEMETRY.name, manufacturer)
         return cls(credentials=credentials, spool_path=spool_path, **options)
 
     def _connect(self) -> KafkaProducer:

@@ -49,7 +49,7 @@ SEND = textwrap.dedent(
     from vigie.contracts import DeviceRef
     from vigie_sdk import DeviceReporter, summarise_window
 
-    properties, spool = sys.argv[1:3]
+    properties, topic, spool = sys.argv[1:4]
     device = DeviceRef(name="Sepsis Watch", manufacturer="Acme Health", model_version="2.4.0")
     start = datetime(2026, 11, 1, tzinfo=UTC)
     rng = np.random.default_rng(7)
@@ -58,8 +58,10 @@ SEND = textwrap.dedent(
         scores=rng.beta(2, 5, 500), features={"age": rng.normal(60, 12, 500)},
     )
     # A first connection (TLS, SCRAM) on a loaded machine can take a while: wait for the ack.
-    # The file names the topic the device may write.
-    reporter = DeviceReporter.from_properties(properties, spool_path=spool, send_timeout_s=60)
+    # Without topic=, the manufacturer's topic of a platform without namespace.
+    reporter = DeviceReporter.from_properties(
+        properties, spool_path=spool, topic=topic, send_timeout_s=60
+    )
     sent = reporter.send(window)
     reporter.close()
     print(json.dumps({"sent": sent, "event_id": str(window.event_id)}))
@@ -121,7 +123,7 @@ def test_sdk_installs_alone_and_sends_a_window(kafka_bootstrap: str, tmp_path: P
         cwd=ROOT,
     )  # fmt: skip
     # Run from an empty folder so that nothing of the source tree is importable.
-    sent = json.loads(run(python, "-c", SEND, properties, tmp_path / "spool", cwd=tmp_path))
+    sent = json.loads(run(python, "-c", SEND, properties, topic, tmp_path / "spool", cwd=tmp_path))
     assert sent["sent"] is True
 
     records = drain(kafka_bootstrap, topic, until=lambda rs: len(rs) >= 1, timeout_s=60)

@@ -82,11 +82,21 @@ def test_plaintext_is_refused(tmp_path: Path) -> None:
         KafkaClientConfig.from_properties(path)
 
 
-def test_the_file_serves_kafka_tools_and_librdkafka(tmp_path: Path) -> None:
+def test_the_files_serve_librdkafka_and_kafka_tools(tmp_path: Path) -> None:
     client = KafkaClientConfig.from_properties(_file(tmp_path))
+    # librdkafka (kcat -F) refuses unknown properties: its file holds its own names only.
     props = client.properties()
-    # librdkafka (kcat) names and Kafka's Java tools' names, for the same credential.
-    assert props["sasl.username"] == "vigie-triage" and props["ssl.ca.location"]
-    assert "ScramLoginModule required" in props["sasl.jaas.config"]
-    assert props["ssl.truststore.type"] == "PEM"
+    assert set(props) == {
+        "bootstrap.servers",
+        "security.protocol",
+        "sasl.mechanism",
+        "sasl.username",
+        "sasl.password",
+        "ssl.ca.location",
+    }
     assert KafkaClientConfig.from_properties(write_properties(tmp_path / "again", props)) == client
+    # Kafka's Java tools (--command-config) read JAAS and a PEM truststore instead.
+    java = client.java_properties()
+    assert "ScramLoginModule required" in java["sasl.jaas.config"]
+    assert java["ssl.truststore.type"] == "PEM" and java["ssl.truststore.location"]
+    assert "sasl.password" not in java

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vigie.credentials import TELEMETRY_TOPIC_PROPERTY, KafkaClientConfig, write_properties
+from vigie.credentials import KafkaClientConfig, write_properties
 from vigie.kafka import create_topics
 from vigie.topics import TELEMETRY
 from vigie_tools import kafkaacl, kafkatls
@@ -478,10 +478,12 @@ def admin_config(spec: ClusterSpec) -> KafkaClientConfig:
 
 
 def admin_properties(spec: ClusterSpec) -> Path:
-    """Write (and return) ``<home>/admin.properties``: the operator's client file (0600)."""
-    return write_properties(
-        spec.home.resolve() / "admin.properties", admin_config(spec).properties()
-    )
+    """Write (and return) ``<home>/admin.properties``: the operator's client file (0600), in
+    librdkafka's names (``kcat -F``), and ``<home>/admin-java.properties`` beside it for Kafka's
+    own tools (``kafka-configs.sh --command-config``)."""
+    config = admin_config(spec)
+    write_properties(spec.home.resolve() / "admin-java.properties", config.java_properties())
+    return write_properties(spec.home.resolve() / "admin.properties", config.properties())
 
 
 def client_properties(spec: ClusterSpec, principal: str) -> Path:
@@ -535,7 +537,6 @@ def issue_credentials(
         raise KafkaStartError(f"{principal} is not issued with this command")
     if not all(s.running for s in status(spec)):
         raise KafkaStartError(f"the cluster is not running: vigie kafka start --nodes {spec.nodes}")
-    extra: dict[str, str] = {}
     try:
         if topic is not None:
             kafkaacl.check_topic(role, manufacturer, name, topic)
@@ -546,7 +547,6 @@ def issue_credentials(
         # alone, so consumers accept from it only this manufacturer's devices.
         topic = topic or kafkaacl.device_topic(manufacturer or name)
         create_topics(admin_config(spec), [(topic, TELEMETRY.partitions, TELEMETRY.config)])
-        extra[TELEMETRY_TOPIC_PROPERTY] = topic
     secret = kafkaacl.password(spec.home, principal, rotate=True)
     admin = _admin(spec)
     try:
@@ -557,7 +557,7 @@ def issue_credentials(
     finally:
         admin.close()
     config = client_config(spec, principal)
-    write_properties(out, {**config.properties(), **extra})
+    write_properties(out, config.properties())
     if principal in kafkaacl.SERVICE_PRINCIPALS:
         client_properties(spec, principal)
     _wait_usable(config, timeout)
