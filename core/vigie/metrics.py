@@ -21,6 +21,17 @@ UNTRUSTED = Counter(
     "Events refused because they break the rules every record must satisfy",
     ["service", "topic"],
 )
+# Records whose processing kept failing, isolated to the dead-letter topic (reason
+# "processing"): the rest of their batch went on. Any increase deserves an operator's look.
+PROCESSING_FAILED = Counter(
+    "vigie_processing_failed",
+    "Records isolated to the dead-letter topic because their processing kept failing",
+    ["service", "topic"],
+)
+# Batches consumed again after a transient failure (database or broker unavailable).
+OUTAGE_RETRIES = Counter(
+    "vigie_outage_retries", "Batches retried after a transient failure", ["service"]
+)
 # Consumers stopped by their dead-letter limit (most of their input invalid).
 DLQ_LIMIT_EXCEEDED = Counter(
     "vigie_dlq_limit_exceeded",

@@ -54,11 +54,13 @@ def raw_records(message: StreamMessage[Any]) -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class Rejected:
-    """A record that could not be decoded, with why."""
+    """A record that could not be processed, with why and at which stage (``decode``, ``check``
+    or ``work``)."""
 
     record: Any
     reason: str
     error: str
+    stage: str = "decode"
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ async def dead_letter(
             "vigie-dlq-source-partition": str(record.partition),
             "vigie-dlq-source-offset": str(record.offset),
             "vigie-dlq-consumer-group": group,
+            "vigie-dlq-stage": reject.stage,
             "vigie-dlq-failed-at": utcnow().isoformat(),
         }
         sends.append(
@@ -229,6 +232,25 @@ class DeadLetterPolicy:
     limit: DlqLimit | None = None
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a step tells a poison record from an outage, and how long it waits.
+
+    When the domain function fails on a batch, the step retries it record by record: a record
+    that still fails after ``attempts`` tries (``backoff_s`` apart, doubling) is isolated and
+    dead-lettered with reason ``processing`` and the exception, and the rest of the batch goes
+    on; nothing behind a poison record waits for it. An exception of a ``transient`` type (the
+    database or the broker unavailable) is no fault of the record: the step pauses, with a
+    backoff that doubles up to ``max_backoff_s`` while the outage lasts, and raises so that the
+    batch is consumed again from its first record: an outage never dead-letters good records.
+    """
+
+    attempts: int = 3
+    backoff_s: float = 0.2
+    max_backoff_s: float = 30.0
+    transient: tuple[type[BaseException], ...] = ()
+
+
 # --- the step ---------------------------------------------------------------------------------
 
 
@@ -256,6 +278,63 @@ class BatchStep(Generic[E, R]):
     after: Callable[[R], Awaitable[None] | None] | None = None
     dead_letters: DeadLetterPolicy = field(default_factory=DeadLetterPolicy)
     check: Callable[[E, str], Sequence[str]] | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    _outage: int = field(default=0, init=False, repr=False)
+
+    async def _through_outage(self, exc: BaseException) -> None:
+        """Wait before the batch is consumed again, longer while the outage lasts."""
+        self._outage += 1
+        pause = min(self.retry.backoff_s * 2 ** (self._outage - 1), self.retry.max_backoff_s)
+        metrics.OUTAGE_RETRIES.labels(service=self.service).inc()
+        log.warning(
+            "transient failure, batch retried after %.1f s: %s: %s",
+            pause,
+            type(exc).__name__,
+            exc,
+        )
+        await asyncio.sleep(pause)
+
+    async def _work(self, good: list[Decoded[E]], topic: str) -> tuple[list[R], list[Rejected]]:
+        """Run the domain function on the batch; on failure isolate the records that fail."""
+        try:
+            result = await asyncio.to_thread(self.work, [d.event for d in good])
+        except self.retry.transient as exc:
+            await self._through_outage(exc)
+            raise
+        except Exception:  # noqa: BLE001 - some record of the batch fails: find which
+            pass
+        else:
+            self._outage = 0
+            return [result], []
+        results: list[R] = []
+        poisoned: list[Rejected] = []
+        for decoded in good:
+            for attempt in range(1, self.retry.attempts + 1):
+                try:
+                    results.append(await asyncio.to_thread(self.work, [decoded.event]))
+                    break
+                except self.retry.transient as exc:
+                    await self._through_outage(exc)
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a poison record, isolated below
+                    if attempt < self.retry.attempts:
+                        await asyncio.sleep(self.retry.backoff_s * 2 ** (attempt - 1))
+                        continue
+                    error = f"{type(exc).__name__}: {exc}"[:2000]
+                    poisoned.append(Rejected(decoded.record, "processing", error, "work"))
+                    metrics.PROCESSING_FAILED.labels(service=self.service, topic=topic).inc()
+                    log.critical(
+                        "record isolated after %d attempts: %s",
+                        attempt,
+                        error,
+                        extra={
+                            "topic": decoded.record.topic,
+                            "partition": decoded.record.partition,
+                            "offset": decoded.record.offset,
+                        },
+                    )
+        self._outage = 0
+        return results, poisoned
 
     def _untrusted(self, good: list[Decoded[E]], topic: str) -> list[Rejected]:
         if self.check is None:
@@ -264,7 +343,9 @@ class BatchStep(Generic[E, R]):
         for decoded in good:
             problems = self.check(decoded.event, decoded.record.topic)
             if problems:
-                refused.append(Rejected(decoded.record, "untrusted", "; ".join(problems)[:2000]))
+                refused.append(
+                    Rejected(decoded.record, "untrusted", "; ".join(problems)[:2000], "check")
+                )
         for reject in refused:
             metrics.UNTRUSTED.labels(service=self.service, topic=topic).inc()
             log.critical(
@@ -280,42 +361,47 @@ class BatchStep(Generic[E, R]):
 
     async def process(
         self, records: Sequence[Any], *, broker: KafkaBroker, topic: str, group_id: str
-    ) -> R:
-        """Process one consumed batch of ``topic``; returns once its effects are durable."""
+    ) -> list[R]:
+        """Process one consumed batch of ``topic``; returns once its effects are durable, with
+        the domain function's results (one, or one per record when a record was isolated)."""
         started = time.perf_counter()
         metrics.CONSUMED.labels(service=self.service, topic=topic).inc(len(records))
         good, bad = decode_records(records, self.event)
         policy = self.dead_letters
+        untrusted = self._untrusted(good, topic)
+        if untrusted:
+            refused = {id(r.record) for r in untrusted}
+            good = [d for d in good if id(d.record) not in refused]
+        results, poisoned = await self._work(good, topic) if good else ([], [])
         if policy.limit is not None:
-            rejected = {id(r.record) for r in bad}
+            # Before anything is published or dead-lettered: the whole batch is rewound.
+            rejected = {id(r.record) for r in (*bad, *untrusted, *poisoned)}
             try:
                 policy.limit.check([id(record) not in rejected for record in records])
             except DlqLimitExceeded as exc:
                 metrics.DLQ_LIMIT_EXCEEDED.labels(service=self.service, topic=topic).inc()
                 log.critical("dead-letter limit exceeded on %s: %s", topic, exc)
                 raise
-        untrusted = self._untrusted(good, topic)
-        if untrusted:
-            refused = {id(r.record) for r in untrusted}
-            good = [d for d in good if id(d.record) not in refused]
-        result = await asyncio.to_thread(self.work, [d.event for d in good])
         if self.outputs is not None:
-            produced = self.outputs(result)
+            produced = [o for result in results for o in self.outputs(result)]
             await publish_events(broker, produced)
             for out_topic in {o.topic for o in produced}:
                 metrics.PUBLISHED.labels(service=self.service, topic=out_topic).inc(
                     sum(1 for o in produced if o.topic == out_topic)
                 )
-        # Skipped when another group of the same topic owns its dead letters (one per record).
+        # Skipped when another group of the same topic owns its dead letters (one per record);
+        # a record this group failed to process is its own to dead-letter.
         rejects = bad + untrusted if policy.invalid is InvalidRecords.DEAD_LETTER else []
+        rejects += poisoned
         if rejects:
             await dead_letter(broker, rejects, service=self.service, group=group_id, topic=topic)
         if self.after is not None:
-            pending = self.after(result)
-            if pending is not None:
-                await pending
+            for result in results:
+                pending = self.after(result)
+                if pending is not None:
+                    await pending
         metrics.BATCH_SECONDS.labels(service=self.service).observe(time.perf_counter() - started)
-        return result
+        return results
 
 
 def subscribe(

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
+from faststream.kafka import KafkaBroker
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from services.registry.db import init_db, make_engine
@@ -36,12 +38,19 @@ from vigie.contracts import (
     DeviceRef,
     DriftDetected,
     ReportedOutcome,
+    ReportSubmitted,
     ReportTriaged,
     Severity,
     TelemetryWindow,
 )
 from vigie.kafka import create_topics
-from vigie.processing import BatchStep, DeadLetterPolicy, DlqLimit, DlqLimitExceeded
+from vigie.processing import (
+    BatchStep,
+    DeadLetterPolicy,
+    DlqLimit,
+    DlqLimitExceeded,
+    RetryPolicy,
+)
 from vigie.settings import CommonSettings
 from vigie.topics import device_telemetry_topic
 from vigie_sdk import summarise_window
@@ -73,14 +82,8 @@ def where(request: pytest.FixtureRequest) -> Where:
     return Where(bootstrap, namespace)
 
 
-def dlq(sink: Sink, topic: str) -> list[Received]:
-    return sink.received.get(topic + ".dlq", [])
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_triage_publishes_triaged_reports_and_dead_letters_the_rest(
-    mode: str, where: Where
-) -> None:
+def triage_with_sink(mode: str, where: Where) -> tuple[TriageSettings, KafkaBroker, Sink]:
+    """Triage's report handler, and a sink on the triaged topic and the reports' dead letters."""
     settings = TriageSettings(
         kafka_bootstrap_servers=where.bootstrap,
         topic_namespace=where.namespace,
@@ -92,6 +95,32 @@ def test_triage_publishes_triaged_reports_and_dead_letters_the_rest(
     sink = Sink()
     for topic in (topics.reports_triaged, topics.reports + ".dlq"):
         sink.watch(broker, topic, group_id=f"{where.namespace}-sink")
+    return settings, broker, sink
+
+
+def registry_on(where: Where, database_url: str) -> tuple[RegistrySettings, Engine]:
+    """Registry settings for this test's namespace and a fresh database with its tables."""
+    settings = RegistrySettings(
+        kafka_bootstrap_servers=where.bootstrap,
+        topic_namespace=where.namespace,
+        database_url=database_url,
+        registry_group_id=f"{where.namespace}-registry",
+    )
+    engine = make_engine(database_url)
+    init_db(engine)
+    return settings, engine
+
+
+def dlq(sink: Sink, topic: str) -> list[Received]:
+    return sink.received.get(topic + ".dlq", [])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_triage_publishes_triaged_reports_and_dead_letters_the_rest(
+    mode: str, where: Where
+) -> None:
+    settings, broker, sink = triage_with_sink(mode, where)
+    topics = settings.topics
     death = report(
         outcome=ReportedOutcome.DEATH, narrative="Patient J. Doe died, NIR 1 84 12 75 115 003 42."
     )
@@ -134,15 +163,8 @@ def test_triage_publishes_triaged_reports_and_dead_letters_the_rest(
 def test_registry_records_each_report_once_and_queues_its_alert(
     mode: str, where: Where, database_url: str
 ) -> None:
-    settings = RegistrySettings(
-        kafka_bootstrap_servers=where.bootstrap,
-        topic_namespace=where.namespace,
-        database_url=database_url,
-        registry_group_id=f"{where.namespace}-registry",
-    )
+    settings, engine = registry_on(where, database_url)
     topics = settings.topics
-    engine = make_engine(database_url)
-    init_db(engine)
     woken: list[int] = []
     broker = broker_for(settings, mode)
     broker.include_router(
@@ -383,3 +405,122 @@ def test_dead_letter_limit_counts_consecutive_invalid_records() -> None:
     limit.check([True, False, False, True, False, False, False])
     with pytest.raises(DlqLimitExceeded):
         limit.check([False])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_poison_report_is_isolated_and_the_batch_goes_on(mode: str, where: Where) -> None:
+    """A contract-valid report that makes triage fail (a deadline past year 9999) goes to the
+    dead-letter topic with the exception; the reports around it are triaged."""
+    settings, broker, sink = triage_with_sink(mode, where)
+    topics = settings.topics
+    poison = report(awareness_date=date(9999, 12, 31), outcome=ReportedOutcome.DEATH)
+    before, after = report(), report(outcome=ReportedOutcome.INJURY)
+
+    async def scenario() -> None:
+        async with running(broker, mode) as b:
+            # One batch in memory (publish_batch); one or more on the real broker.
+            await b.publish_batch(
+                *(e.model_dump_json().encode() for e in (before, poison, after)),
+                topic=topics.reports,
+            )
+            await sink.wait(
+                lambda r: (
+                    len(r[topics.reports_triaged]) >= 2 and len(dlq(sink, topics.reports)) >= 1
+                )
+            )
+
+    asyncio.run(scenario())
+    triaged_ids = {
+        ReportTriaged.model_validate_json(r.body).report.report_id
+        for r in sink.received[topics.reports_triaged]
+    }
+    assert triaged_ids == {before.report_id, after.report_id}
+    [dead] = dlq(sink, topics.reports)
+    assert dead.headers["vigie-dlq-reason"] == "processing"
+    assert dead.headers["vigie-dlq-stage"] == "work"
+    assert dead.headers["vigie-dlq-error"].startswith("OverflowError")
+    assert ReportSubmitted.model_validate_json(dead.body).report_id == poison.report_id
+
+
+class _Unavailable(Exception):
+    """Stands for the database being down."""
+
+
+def test_an_outage_pauses_and_retries_without_dead_lettering() -> None:
+    calls: list[int] = []
+
+    def work(events: list[TelemetryWindow]) -> int:
+        calls.append(len(events))
+        if len(calls) <= 2:
+            raise _Unavailable("database down")
+        return len(events)
+
+    step = BatchStep(
+        "test",
+        TelemetryWindow,
+        work,
+        retry=RetryPolicy(backoff_s=0.01, transient=(_Unavailable,)),
+    )
+    window = _windows(
+        DeviceRef(name="D", manufacturer="M", model_version="1"),
+        datetime(2026, 1, 1, tzinfo=UTC),
+        1,
+        2,
+        5,
+        0,
+    )[0]
+    records = [_Record(window.model_dump_json().encode())] * 3
+
+    class NoBroker:
+        async def publish(self, *args: object, **kwargs: object) -> None:
+            raise AssertionError("an outage dead-letters nothing")
+
+    async def scenario() -> list[int]:
+        for _ in range(2):  # the batch is rewound and consumed again, twice
+            with pytest.raises(_Unavailable):
+                await step.process(records, broker=NoBroker(), topic="t", group_id="g")  # type: ignore[arg-type]
+        return await step.process(records, broker=NoBroker(), topic="t", group_id="g")  # type: ignore[arg-type]
+
+    assert asyncio.run(scenario()) == [3]
+    assert calls == [3, 3, 3]  # whole batches each time: no record was isolated
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_report_the_database_refuses_does_not_hold_back_the_others(
+    mode: str, where: Where, database_url: str
+) -> None:
+    """A manufacturer of 200 "ß" is 200 characters in the contract but 400 once case-folded:
+    PostgreSQL refuses the row (SQLite stores it). Either way the next report is recorded."""
+    settings, engine = registry_on(where, database_url)
+    topics = settings.topics
+    broker = broker_for(settings, mode)
+    broker.include_router(registry_reports.router(settings, engine, on_commit=lambda: None))
+    sink = Sink()
+    sink.watch(broker, topics.reports_triaged + ".dlq", group_id=f"{where.namespace}-sink")
+    long = triaged(device=DeviceRef(name="Dev", manufacturer="ß" * 200, model_version="1"))
+    ordinary = triaged()
+
+    def recorded() -> set[object]:
+        with Session(engine) as session:
+            return set(session.exec(select(Report.report_id)).all())
+
+    async def scenario() -> None:
+        async with running(broker, mode) as b:
+            await b.publish_batch(
+                *(e.model_dump_json().encode() for e in (long, ordinary)),
+                topic=topics.reports_triaged,
+            )
+            await asyncio.to_thread(
+                wait_until, lambda: ordinary.report.report_id in recorded(), timeout_s=90
+            )
+            if database_url.startswith("postgresql"):
+                await sink.wait(lambda r: len(dlq(sink, topics.reports_triaged)) >= 1)
+
+    asyncio.run(scenario())
+    if database_url.startswith("postgresql"):
+        assert long.report.report_id not in recorded()
+        [dead] = dlq(sink, topics.reports_triaged)
+        assert dead.headers["vigie-dlq-reason"] == "processing"
+        assert "DataError" in dead.headers["vigie-dlq-error"]
+    else:
+        assert long.report.report_id in recorded()

@@ -8,11 +8,12 @@ from faststream.kafka import KafkaRouter
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from services.registry.db import DATABASE_UNAVAILABLE
 from services.registry.reports.service import Recorded, record_triaged
 from services.registry.settings import RegistrySettings
 from vigie import metrics
 from vigie.contracts import ReportTriaged
-from vigie.processing import BatchStep, subscribe
+from vigie.processing import BatchStep, RetryPolicy, subscribe
 from vigie.rules.integrity import triage_violations
 
 SERVICE = "registry"
@@ -51,7 +52,14 @@ def router(
     subscribe(
         reports,
         settings.topics.reports_triaged,
-        BatchStep(SERVICE, ReportTriaged, record, after=after, check=trusted),
+        BatchStep(
+            SERVICE,
+            ReportTriaged,
+            record,
+            after=after,
+            check=trusted,
+            retry=RetryPolicy(transient=DATABASE_UNAVAILABLE),
+        ),
         group_id=settings.registry_group_id,
         max_records=settings.registry_max_records,
     )

@@ -9,11 +9,18 @@ from faststream.kafka import KafkaRouter
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from services.registry.db import DATABASE_UNAVAILABLE
 from services.registry.settings import RegistrySettings
 from services.registry.signals.drift import SignalsRecorded, record_drift
 from services.registry.signals.usage import record_usage
 from vigie.contracts import DriftDetected, TelemetryWindow
-from vigie.processing import BatchStep, DeadLetterPolicy, InvalidRecords, subscribe
+from vigie.processing import (
+    BatchStep,
+    DeadLetterPolicy,
+    InvalidRecords,
+    RetryPolicy,
+    subscribe,
+)
 from vigie.rules.integrity import telemetry_violations
 from vigie.topics import telemetry_pattern
 
@@ -55,7 +62,13 @@ def router(
     subscribe(
         devices,
         topics.signals,
-        BatchStep(SERVICE, DriftDetected, record_signals, after=after_signals),
+        BatchStep(
+            SERVICE,
+            DriftDetected,
+            record_signals,
+            after=after_signals,
+            retry=RetryPolicy(transient=DATABASE_UNAVAILABLE),
+        ),
         group_id=f"{settings.registry_group_id}-signals",
         max_records=settings.registry_max_records,
     )
@@ -70,6 +83,7 @@ def router(
             record_windows,
             dead_letters=DeadLetterPolicy(invalid=InvalidRecords.SKIP),
             check=trusted,
+            retry=RetryPolicy(transient=DATABASE_UNAVAILABLE),
         ),
         group_id=f"{settings.registry_group_id}-usage",
         max_records=settings.registry_max_records,

@@ -6,11 +6,13 @@ import logging
 from collections.abc import Sequence
 
 from faststream.kafka import KafkaRouter
+from kafka.errors import KafkaError
 
 from services.triage.drift.monitor import DriftMonitor, device_key
 from services.triage.settings import TriageSettings
 from vigie.contracts import DriftDetected, TelemetryWindow
-from vigie.processing import BatchStep, Output, subscribe
+from vigie.kafka import TopicUnavailable
+from vigie.processing import BatchStep, Output, RetryPolicy, subscribe
 from vigie.rules.integrity import telemetry_violations
 from vigie.topics import telemetry_pattern
 
@@ -57,6 +59,8 @@ def router(settings: TriageSettings, monitor: DriftMonitor) -> KafkaRouter:
             outputs=outputs,
             after=after,
             check=trusted,
+            # The state store on Kafka unavailable: pause and retry, never dead-letter windows.
+            retry=RetryPolicy(transient=(TopicUnavailable, KafkaError)),
         ),
         group_id=settings.drift_group_id,
         max_records=settings.drift_max_records,
