@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 PSEUDONYM_PATTERN = r"^ps1:[0-9a-f]{32}$"
 
@@ -20,6 +20,12 @@ PSEUDONYM_PATTERN = r"^ps1:[0-9a-f]{32}$"
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+# Dates a vigilance report can carry: deadlines are computed from them, and a date near the end
+# of the calendar would overflow that computation. Ingest also refuses dates in the future.
+EARLIEST_DATE = date(1970, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
 
 
 class Event(BaseModel):
@@ -170,6 +176,16 @@ class DeviceRef(Part):
         default=None, max_length=100, description="Version of the device software, if distinct."
     )
 
+    @field_validator("manufacturer")
+    @classmethod
+    def _fits_once_case_folded(cls, value: str) -> str:
+        # Consumers key manufacturers by their case-folded name ("ß" becomes "ss"): the limit
+        # must hold for that form too, or a database refuses what the contract accepted.
+        folded = len(value.casefold())
+        if folded > 200:
+            raise ValueError(f"at most 200 characters once case-folded (here {folded})")
+        return value
+
 
 class ReportingObligation(Part):
     """One legal reporting duty triggered by a report, with its deadline."""
@@ -301,8 +317,17 @@ class ReportSubmitted(Event):
         description="The AI is (part of) a medical device: health harm goes through MDR "
         "vigilance (AI Act Art. 73(10)).",
     )
-    event_date: date | None = Field(default=None, description="Day the incident happened.")
-    awareness_date: date = Field(description="Day the reporter became aware of the incident.")
+    event_date: date | None = Field(
+        default=None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description="Day the incident happened.",
+    )
+    awareness_date: date = Field(
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description="Day the reporter became aware of the incident (starts the legal clock).",
+    )
     outcome: ReportedOutcome
     public_health_threat: bool = Field(
         default=False, description="Reporter sees a serious public health threat (MDR Art. 2(66))."

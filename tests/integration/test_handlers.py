@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -38,6 +40,7 @@ from vigie.contracts import (
     DeviceRef,
     DriftDetected,
     ReportedOutcome,
+    ReportKind,
     ReportSubmitted,
     ReportTriaged,
     Severity,
@@ -407,13 +410,33 @@ def test_dead_letter_limit_counts_consecutive_invalid_records() -> None:
         limit.check([False])
 
 
+class _ChokingClassifier:
+    """A model that fails on one narrative, as a model can on input nobody foresaw."""
+
+    version = "choking-1"
+
+    def predict(self, texts: Sequence[str], kinds: Sequence[ReportKind] | None = None) -> list[Any]:
+        if any("CHOKE" in t for t in texts):
+            raise FloatingPointError("model output is NaN")
+        return [None] * len(texts)
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_a_poison_report_is_isolated_and_the_batch_goes_on(mode: str, where: Where) -> None:
-    """A contract-valid report that makes triage fail (a deadline past year 9999) goes to the
-    dead-letter topic with the exception; the reports around it are triaged."""
-    settings, broker, sink = triage_with_sink(mode, where)
+    """A contract-valid report that makes triage fail goes to the dead-letter topic with the
+    exception, after retries of its own; the reports around it are triaged."""
+    settings = TriageSettings(
+        kafka_bootstrap_servers=where.bootstrap,
+        topic_namespace=where.namespace,
+        triage_group_id=f"{where.namespace}-triage",
+    )
     topics = settings.topics
-    poison = report(awareness_date=date(9999, 12, 31), outcome=ReportedOutcome.DEATH)
+    broker = broker_for(settings, mode)
+    broker.include_router(triage_reports.router(settings, classifier=_ChokingClassifier()))
+    sink = Sink()
+    for topic in (topics.reports_triaged, topics.reports + ".dlq"):
+        sink.watch(broker, topic, group_id=f"{where.namespace}-sink")
+    poison = report(narrative="The CHOKE screen froze.", outcome=ReportedOutcome.DEATH)
     before, after = report(), report(outcome=ReportedOutcome.INJURY)
 
     async def scenario() -> None:
@@ -438,7 +461,7 @@ def test_a_poison_report_is_isolated_and_the_batch_goes_on(mode: str, where: Whe
     [dead] = dlq(sink, topics.reports)
     assert dead.headers["vigie-dlq-reason"] == "processing"
     assert dead.headers["vigie-dlq-stage"] == "work"
-    assert dead.headers["vigie-dlq-error"].startswith("OverflowError")
+    assert dead.headers["vigie-dlq-error"] == "FloatingPointError: model output is NaN"
     assert ReportSubmitted.model_validate_json(dead.body).report_id == poison.report_id
 
 
@@ -489,15 +512,15 @@ def test_an_outage_pauses_and_retries_without_dead_lettering() -> None:
 def test_a_report_the_database_refuses_does_not_hold_back_the_others(
     mode: str, where: Where, database_url: str
 ) -> None:
-    """A manufacturer of 200 "ß" is 200 characters in the contract but 400 once case-folded:
-    PostgreSQL refuses the row (SQLite stores it). Either way the next report is recorded."""
+    """PostgreSQL refuses a NUL character in text (SQLite stores it): the row is isolated to the
+    dead-letter topic and the next report is recorded all the same."""
     settings, engine = registry_on(where, database_url)
     topics = settings.topics
     broker = broker_for(settings, mode)
     broker.include_router(registry_reports.router(settings, engine, on_commit=lambda: None))
     sink = Sink()
     sink.watch(broker, topics.reports_triaged + ".dlq", group_id=f"{where.namespace}-sink")
-    long = triaged(device=DeviceRef(name="Dev", manufacturer="ß" * 200, model_version="1"))
+    long = triaged(narrative="The display froze\x00 twice.")
     ordinary = triaged()
 
     def recorded() -> set[object]:

@@ -186,7 +186,9 @@ def tail_alerts(args: argparse.Namespace) -> int:
         settings.topics.alerts,
         group_id=args.group,
         auto_offset_reset="earliest" if args.from_beginning else "latest",
-        enable_auto_commit=args.group is not None,
+        # Offsets are committed after the alert was printed, never before: a crash between
+        # the two prints it again (its event id tells) rather than skip it.
+        enable_auto_commit=False,
         consumer_timeout_ms=int(args.timeout * 1000) if args.timeout else float("inf"),
     )
     seen: set[str] = set()
@@ -199,6 +201,8 @@ def tail_alerts(args: argparse.Namespace) -> int:
                 continue
             seen.add(alert["event_id"])
             _out(json.dumps(alert, ensure_ascii=False))
+            if args.group is not None:
+                consumer.commit()
             count += 1
             if args.max is not None and count >= args.max:
                 break
