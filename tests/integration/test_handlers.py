@@ -85,7 +85,9 @@ def where(request: pytest.FixtureRequest) -> Where:
     return Where(bootstrap, namespace)
 
 
-def triage_with_sink(mode: str, where: Where) -> tuple[TriageSettings, KafkaBroker, Sink]:
+def triage_with_sink(
+    mode: str, where: Where, classifier: Any = None
+) -> tuple[TriageSettings, KafkaBroker, Sink]:
     """Triage's report handler, and a sink on the triaged topic and the reports' dead letters."""
     settings = TriageSettings(
         kafka_bootstrap_servers=where.bootstrap,
@@ -94,7 +96,7 @@ def triage_with_sink(mode: str, where: Where) -> tuple[TriageSettings, KafkaBrok
     )
     topics = settings.topics
     broker = broker_for(settings, mode)
-    broker.include_router(triage_reports.router(settings, classifier=None))
+    broker.include_router(triage_reports.router(settings, classifier=classifier))
     sink = Sink()
     for topic in (topics.reports_triaged, topics.reports + ".dlq"):
         sink.watch(broker, topic, group_id=f"{where.namespace}-sink")
@@ -425,17 +427,8 @@ class _ChokingClassifier:
 def test_a_poison_report_is_isolated_and_the_batch_goes_on(mode: str, where: Where) -> None:
     """A contract-valid report that makes triage fail goes to the dead-letter topic with the
     exception, after retries of its own; the reports around it are triaged."""
-    settings = TriageSettings(
-        kafka_bootstrap_servers=where.bootstrap,
-        topic_namespace=where.namespace,
-        triage_group_id=f"{where.namespace}-triage",
-    )
+    settings, broker, sink = triage_with_sink(mode, where, _ChokingClassifier())
     topics = settings.topics
-    broker = broker_for(settings, mode)
-    broker.include_router(triage_reports.router(settings, classifier=_ChokingClassifier()))
-    sink = Sink()
-    for topic in (topics.reports_triaged, topics.reports + ".dlq"):
-        sink.watch(broker, topic, group_id=f"{where.namespace}-sink")
     poison = report(narrative="The CHOKE screen froze.", outcome=ReportedOutcome.DEATH)
     before, after = report(), report(outcome=ReportedOutcome.INJURY)
 

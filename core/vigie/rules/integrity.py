@@ -19,6 +19,8 @@ only for that manufacturer's devices (:func:`telemetry_violations`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from vigie.contracts import ReportTriaged, TelemetryWindow
 from vigie.rules.deadlines import SEVERITY_OF_OUTCOME, assess
 from vigie.rules.privacy import scrub
@@ -48,6 +50,16 @@ def triage_violations(event: ReportTriaged, *, key: bytes) -> list[str]:
     if scrub(report.narrative, key=key) != report.narrative:
         problems.append("narrative carries identifiers that scrubbing removes")
     return problems
+
+
+def telemetry_check(telemetry_topic: str) -> Callable[[TelemetryWindow, str], list[str]]:
+    """:func:`telemetry_violations` for the consumers of ``telemetry_topic`` and its device
+    topics, in the form :class:`vigie.processing.BatchStep` takes as ``check``."""
+
+    def check(window: TelemetryWindow, topic: str) -> list[str]:
+        return telemetry_violations(window, topic=topic, telemetry_topic=telemetry_topic)
+
+    return check
 
 
 def telemetry_violations(window: TelemetryWindow, *, topic: str, telemetry_topic: str) -> list[str]:

@@ -21,7 +21,7 @@ from vigie.processing import (
     RetryPolicy,
     subscribe,
 )
-from vigie.rules.integrity import telemetry_violations
+from vigie.rules.integrity import telemetry_check
 from vigie.topics import telemetry_pattern
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,6 @@ def router(
         with Session(engine) as session:
             return record_usage(session, events)
 
-    def trusted(window: TelemetryWindow, topic: str) -> list[str]:
-        return telemetry_violations(window, topic=topic, telemetry_topic=topics.telemetry)
-
     devices = KafkaRouter()
     subscribe(
         devices,
@@ -82,7 +79,7 @@ def router(
             TelemetryWindow,
             record_windows,
             dead_letters=DeadLetterPolicy(invalid=InvalidRecords.SKIP),
-            check=trusted,
+            check=telemetry_check(topics.telemetry),
             retry=RetryPolicy(transient=DATABASE_UNAVAILABLE),
         ),
         group_id=f"{settings.registry_group_id}-usage",

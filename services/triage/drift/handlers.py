@@ -13,7 +13,7 @@ from services.triage.settings import TriageSettings
 from vigie.contracts import DriftDetected, TelemetryWindow
 from vigie.kafka import TopicUnavailable
 from vigie.processing import BatchStep, Output, RetryPolicy, subscribe
-from vigie.rules.integrity import telemetry_violations
+from vigie.rules.integrity import telemetry_check
 from vigie.topics import telemetry_pattern
 
 log = logging.getLogger(__name__)
@@ -45,9 +45,6 @@ def router(settings: TriageSettings, monitor: DriftMonitor) -> KafkaRouter:
                 },
             )
 
-    def trusted(window: TelemetryWindow, topic: str) -> list[str]:
-        return telemetry_violations(window, topic=topic, telemetry_topic=topics.telemetry)
-
     windows = KafkaRouter()
     subscribe(
         windows,
@@ -58,7 +55,7 @@ def router(settings: TriageSettings, monitor: DriftMonitor) -> KafkaRouter:
             monitor.observe_many,
             outputs=outputs,
             after=after,
-            check=trusted,
+            check=telemetry_check(topics.telemetry),
             # The state store on Kafka unavailable: pause and retry, never dead-letter windows.
             retry=RetryPolicy(transient=(TopicUnavailable, KafkaError)),
         ),
