@@ -18,6 +18,8 @@ from kafka.admin import (
     ACLOperation,
     ACLPermissionType,
     ACLResourcePatternType,
+    ConfigResource,
+    ConfigResourceType,
     NewTopic,
     ResourcePattern,
     ResourcePatternFilter,
@@ -27,7 +29,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import BaseModel, ValidationError
 
 from vigie.credentials import CredentialsError, KafkaClientConfig
-from vigie.settings import CommonSettings, TopicNames
+from vigie.settings import CommonSettings, Replication, TopicNames
 from vigie.topics import (
     ALL,
     DEVICE_TELEMETRY_INFIX,
@@ -113,38 +115,92 @@ def make_admin(client: KafkaClientConfig, *, timeout_s: float = 60.0) -> KafkaAd
             time.sleep(0.5)
 
 
+class ReplicationError(RuntimeError):
+    """Topics would have, or have, fewer copies than the deployment asks for."""
+
+
+def _cluster_replication(admin: KafkaAdminClient, brokers: list[dict[str, Any]]) -> Replication:
+    """The brokers' own ``default.replication.factor`` and ``min.insync.replicas``."""
+    broker = str(brokers[0]["broker_id"])
+    found = admin.describe_configs(
+        [ConfigResource(ConfigResourceType.BROKER, broker)], config_filter="all"
+    )
+    configs = found["broker"][broker]
+    return Replication(
+        int(configs["default.replication.factor"]["value"]),
+        int(configs["min.insync.replicas"]["value"]),
+    )
+
+
+def _replication_shortfalls(
+    admin: KafkaAdminClient, names: Sequence[str], factor: int, min_insync: int
+) -> list[str]:
+    """What each of ``names`` lacks, e.g. "t: 1 replica(s) < 3"; empty when all is well."""
+    problems: list[str] = []
+    for topic in admin.describe_topics(list(names)):
+        copies = min((len(p["replica_nodes"]) for p in topic["partitions"]), default=0)
+        if copies < factor:
+            problems.append(f"{topic['name']}: {copies} replica(s) < {factor}")
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+    configs = admin.describe_configs(resources, config_filter="all").get("topic", {})
+    for name in names:
+        value = int(configs.get(name, {}).get("min.insync.replicas", {}).get("value", 0))
+        if value < min_insync:
+            problems.append(f"{name}: min.insync.replicas {value} < {min_insync}")
+    return problems
+
+
 def create_topics(
     client: KafkaClientConfig,
     topics: Sequence[tuple[str, int, dict[str, str]]],
     *,
+    replication: Replication,
     timeout_s: float = 60.0,
 ) -> list[str]:
     """Create the (name, partitions, config) topics that do not exist; return those created.
 
-    Replication follows the cluster size (3 when there are at least 3 brokers, with min ISR 2)
-    so that the same call provisions a laptop broker and the fault-test cluster.
+    Every topic gets ``replication`` (the brokers' defaults where it says ``None``), whoever is
+    up: with fewer live brokers than the factor nothing is created and :class:`ReplicationError`
+    says why. Topics that exist with fewer copies or a lower ``min.insync.replicas`` are
+    refused the same way: acknowledged writes would rest on fewer disks than the deployment
+    promises.
     """
     admin = make_admin(client, timeout_s=timeout_s)
     try:
-        brokers = len(admin.describe_cluster()["brokers"])
-        replication = 3 if brokers >= 3 else 1
-        min_isr = "2" if replication == 3 else "1"
+        brokers = admin.describe_cluster()["brokers"]
+        defaults = _cluster_replication(admin, brokers)
+        factor = replication.factor or defaults.factor or 1
+        min_insync = replication.min_insync or defaults.min_insync or 1
         existing = set(admin.list_topics())
         wanted = [
             NewTopic(
                 name=name,
                 num_partitions=partitions,
-                replication_factor=replication,
-                topic_configs={**config, "min.insync.replicas": min_isr},
+                replication_factor=factor,
+                topic_configs={**config, "min.insync.replicas": str(min_insync)},
             )
             for name, partitions, config in topics
             if name not in existing
         ]
+        if wanted and len(brokers) < factor:
+            raise ReplicationError(
+                f"refusing to create {len(wanted)} topic(s) with replication factor {factor}: "
+                f"{len(brokers)} broker(s) up (VIGIE_KAFKA_REPLICATION_FACTOR)"
+            )
         if wanted:
             # Another process may have created them first: that is the state we want.
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(wanted)
-            log.info("topics created", extra={"topics": [t.name for t in wanted]})
+            log.info(
+                "topics created",
+                extra={"topics": [t.name for t in wanted], "replication": factor},
+            )
+        problems = _replication_shortfalls(admin, [t[0] for t in topics], factor, min_insync)
+        if problems:
+            raise ReplicationError(
+                "topics replicated less than asked (VIGIE_KAFKA_REPLICATION_FACTOR, "
+                "VIGIE_KAFKA_MIN_INSYNC_REPLICAS): " + "; ".join(problems)
+            )
         return [t.name for t in wanted]
     finally:
         admin.close()
@@ -246,7 +302,9 @@ def ensure_topics(settings: CommonSettings, *, timeout_s: float = 60.0) -> list[
         name = settings.topics.name(spec)
         wanted.append((name, spec.partitions, spec.config))
         wanted.append((name + DLQ_SUFFIX, 1, spec.config))
-    create_topics(settings.kafka_client, wanted, timeout_s=timeout_s)
+    create_topics(
+        settings.kafka_client, wanted, replication=settings.replication, timeout_s=timeout_s
+    )
     acls = topic_acls(settings.topics)
     admin = make_admin(settings.kafka_client, timeout_s=timeout_s)
     try:

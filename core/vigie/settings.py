@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vigie.credentials import (
@@ -29,6 +30,20 @@ from vigie.topics import (
 
 # Only good for a laptop: a production deployment must bring its own key (refused below).
 DEVELOPMENT_PSEUDONYM_KEY = "vigie-development-pseudonym-key-not-for-production"
+
+
+@dataclass(frozen=True)
+class Replication:
+    """How many brokers keep a copy of every partition (``factor``), and how many of them must
+    have a record before an ``acks=all`` write is confirmed (``min_insync``).
+
+    ``None`` means "what the cluster's operator configured" (the brokers'
+    ``default.replication.factor`` and ``min.insync.replicas``), read from the brokers: never
+    "however many brokers happen to be up".
+    """
+
+    factor: int | None = None
+    min_insync: int | None = None
 
 
 class TopicNames:
@@ -93,6 +108,11 @@ class CommonSettings(BaseSettings):
     # How long a one-off Kafka read (drift state, audit witness, training feedback) waits for
     # the brokers before failing closed.
     kafka_timeout_s: float = 10.0
+    # Copies of every partition and how many must hold a write before it is confirmed: 3 and 2
+    # on a three-broker cluster. Unset, the brokers' own defaults apply (`vigie kafka start`
+    # writes 1/1 for one node, 3/2 for three); topic creation refuses to make fewer copies.
+    kafka_replication_factor: int | None = Field(default=None, ge=1)
+    kafka_min_insync_replicas: int | None = Field(default=None, ge=1)
     topic_namespace: str = ""
     pseudonym_key: SecretStr = SecretStr(DEVELOPMENT_PSEUDONYM_KEY)
     log_level: str = "INFO"
@@ -106,7 +126,18 @@ class CommonSettings(BaseSettings):
                     "VIGIE_PSEUDONYM_KEY must be set to a secret of at least 32 characters "
                     "when VIGIE_ENV=production"
                 )
+        factor, min_insync = self.kafka_replication_factor, self.kafka_min_insync_replicas
+        if factor is not None and min_insync is not None and min_insync > factor:
+            raise ValueError(
+                f"VIGIE_KAFKA_MIN_INSYNC_REPLICAS ({min_insync}) exceeds "
+                f"VIGIE_KAFKA_REPLICATION_FACTOR ({factor}): no write could ever be confirmed"
+            )
         return self
+
+    @property
+    def replication(self) -> Replication:
+        """The replication every topic of the platform must have."""
+        return Replication(self.kafka_replication_factor, self.kafka_min_insync_replicas)
 
     @cached_property
     def kafka_client(self) -> KafkaClientConfig:

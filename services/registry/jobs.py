@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from faststream.kafka import KafkaBroker
 from sqlalchemy.engine import Engine
@@ -28,6 +29,8 @@ def outbox_relay(engine: Engine, broker: KafkaBroker, settings: RegistrySettings
         batch=settings.outbox_batch,
         poll_s=settings.outbox_poll_s,
         kafka_client=settings.kafka_client,
+        replication=settings.replication,
+        retention=timedelta(days=settings.outbox_retention_days),
         known_topics={
             settings.topics.alerts,
             settings.topics.triage_feedback,

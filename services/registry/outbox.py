@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
+from functools import partial
 
 from faststream.kafka import KafkaBroker
-from sqlalchemy import Column, DateTime, Text, func, update
+from sqlalchemy import Column, DateTime, Text, func, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -16,6 +18,7 @@ from vigie import metrics
 from vigie.contracts import utcnow
 from vigie.credentials import KafkaClientConfig
 from vigie.kafka import JSON_HEADERS, create_topics
+from vigie.settings import Replication
 from vigie.topics import ALERTS
 
 log = logging.getLogger(__name__)
@@ -75,11 +78,52 @@ def count_pending(session: Session) -> int:
     return int(session.exec(statement).one())
 
 
+# Key of the PostgreSQL advisory lock held by the replica that relays (any constant will do;
+# this one spells "vigie-outbox" in its bytes' initials).
+_RELAY_LOCK = 0x7669_6769_656F_7574
+
+
+def claim(session: Session, limit: int) -> list[OutboxEvent]:
+    """The oldest unpublished events, held by this relay until ``session`` commits or closes.
+
+    With several registry replicas on PostgreSQL, one relays at a time: the first to take a
+    transaction-scoped advisory lock publishes, the others find nothing to do this round (and
+    take over when it stops). One relay at a time keeps each case's alerts in commit order,
+    which partitioning rows between relays (``FOR UPDATE SKIP LOCKED``) would not. SQLite has
+    one writer and one registry process by construction.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        locked = session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _RELAY_LOCK}
+        ).scalar_one()
+        if not locked:
+            return []
+    return pending(session, limit)
+
+
+def prune(session: Session, *, older_than: datetime) -> int:
+    """Drop the payload of events published before ``older_than``; return how many.
+
+    The row stays as the ledger of what was published and when (subscription deliveries are
+    reported from it); the payload, nearly all of a row, is already on Kafka and in the
+    registry's own tables.
+    """
+    result = session.execute(
+        update(OutboxEvent)
+        .where(col(OutboxEvent.published_at) < older_than)
+        .where(col(OutboxEvent.payload) != "")
+        .values(payload="")
+    )
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 class OutboxRelay:
     """Publishes outbox events to Kafka (acks=all), then marks them published.
 
     A crash between the two publishes again on restart: alert consumers de-duplicate on the
-    alert's event_id, which is stable for a case.
+    alert's event_id, which is stable for a case. The events stay claimed (see :func:`claim`)
+    from loading to marking, so another replica never publishes them meanwhile.
     """
 
     def __init__(
@@ -90,7 +134,9 @@ class OutboxRelay:
         batch: int,
         poll_s: float,
         kafka_client: KafkaClientConfig,
+        replication: Replication,
         known_topics: set[str],
+        retention: timedelta = timedelta(days=7),
     ) -> None:
         self._engine = engine
         self._broker = broker
@@ -98,6 +144,9 @@ class OutboxRelay:
         self._poll_s = poll_s
         self._wake = asyncio.Event()
         self._kafka_client = kafka_client
+        self._replication = replication
+        self._retention = retention
+        self._pruned_at = 0.0
         # Subscription topics are created on first use (the broker does not auto-create).
         self._known_topics = set(known_topics)
 
@@ -111,6 +160,7 @@ class OutboxRelay:
             try:
                 while await self.relay_once():
                     pass
+                await self._prune_now_and_then()
             except asyncio.CancelledError:
                 raise
             except Exception:  # Kafka or database hiccup: keep the rows and retry later
@@ -121,42 +171,60 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of pending events; return how many were published."""
-        events = await asyncio.to_thread(self._load)
-        if not events:
-            return 0
-        missing = {e.topic for e in events} - self._known_topics
-        if missing:
-            await asyncio.to_thread(
-                create_topics, self._kafka_client, [(t, 1, ALERTS.config) for t in sorted(missing)]
-            )
-            self._known_topics |= missing
-        await asyncio.gather(
-            *(
-                self._broker.publish(
-                    e.payload.encode(),
-                    topic=e.topic,
-                    key=e.key.encode(),
-                    headers={**JSON_HEADERS, "vigie-event-type": e.event_type},
+        session = Session(self._engine, expire_on_commit=False)
+        try:
+            events = await asyncio.to_thread(claim, session, self._batch)
+            metrics.OUTBOX_PENDING.set(await asyncio.to_thread(_count, self._engine))
+            if not events:
+                return 0
+            missing = {e.topic for e in events} - self._known_topics
+            if missing:
+                await asyncio.to_thread(
+                    partial(create_topics, replication=self._replication),
+                    self._kafka_client,
+                    [(t, 1, ALERTS.config) for t in sorted(missing)],
                 )
-                for e in events
+                self._known_topics |= missing
+            await asyncio.gather(
+                *(
+                    self._broker.publish(
+                        e.payload.encode(),
+                        topic=e.topic,
+                        key=e.key.encode(),
+                        headers={**JSON_HEADERS, "vigie-event-type": e.event_type},
+                    )
+                    for e in events
+                )
             )
-        )
-        await asyncio.to_thread(self._mark, [e.id for e in events if e.id is not None])
+            await asyncio.to_thread(_mark, session, [e.id for e in events if e.id is not None])
+        finally:
+            # Uncommitted (a failed publish) rolls back: the events stay pending.
+            await asyncio.to_thread(session.close)
         for e in events:
             metrics.ALERTS_PUBLISHED.labels(alert_type=e.event_type).inc()
         return len(events)
 
-    def _load(self) -> list[OutboxEvent]:
+    async def _prune_now_and_then(self) -> None:
+        if time.monotonic() - self._pruned_at < _PRUNE_EVERY_S:
+            return
+        self._pruned_at = time.monotonic()
         with Session(self._engine) as session:
-            events = pending(session, self._batch)
-            metrics.OUTBOX_PENDING.set(count_pending(session))
-            return events
+            pruned = await asyncio.to_thread(prune, session, older_than=utcnow() - self._retention)
+        if pruned:
+            log.info("outbox payloads pruned", extra={"events": pruned})
 
-    def _mark(self, ids: list[int]) -> None:
-        with Session(self._engine) as session:
-            session.execute(
-                update(OutboxEvent)
-                .where(col(OutboxEvent.id).in_(ids))
-                .values(published_at=utcnow())
-            )
-            session.commit()
+
+# Pruning is a cheap UPDATE, but nothing needs it more often than this.
+_PRUNE_EVERY_S = 600.0
+
+
+def _count(engine: Engine) -> int:
+    with Session(engine) as session:
+        return count_pending(session)
+
+
+def _mark(session: Session, ids: list[int]) -> None:
+    session.execute(
+        update(OutboxEvent).where(col(OutboxEvent.id).in_(ids)).values(published_at=utcnow())
+    )
+    session.commit()

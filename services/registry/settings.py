@@ -16,6 +16,9 @@ class RegistrySettings(CommonSettings):
     # The relay also wakes on every commit; the poll only bounds the delay after a restart.
     outbox_poll_s: float = 1.0
     outbox_batch: int = 500
+    # Published events keep their row (what was published, when) but lose their payload after
+    # this many days: it is on Kafka and in the registry's tables.
+    outbox_retention_days: float = 7.0
     # Country of the authority running this registry (alerts not tied to a report carry it).
     registry_country: str = "FR"
     # Statistical signals (trends, disproportionality) are recomputed this often.

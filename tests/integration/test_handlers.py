@@ -326,7 +326,7 @@ def test_a_device_topic_vouches_for_its_manufacturer_only(
     topics = triage.topics
     acme_topic = device_telemetry_topic(topics.telemetry, "Acme Health")
     if mode == "real":
-        create_topics(triage.kafka_client, [(acme_topic, 1, {})])
+        create_topics(triage.kafka_client, [(acme_topic, 1, {})], replication=triage.replication)
     engine = make_engine(database_url)
     init_db(engine)
     broker = broker_for(triage, mode)

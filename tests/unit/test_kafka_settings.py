@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from vigie.credentials import CredentialsError, KafkaClientConfig, write_properties
-from vigie.settings import CommonSettings
+from vigie.settings import CommonSettings, Replication
 
 SECRET = "s3cret-never-logged"
 
@@ -100,3 +101,13 @@ def test_the_files_serve_librdkafka_and_kafka_tools(tmp_path: Path) -> None:
     assert "ScramLoginModule required" in java["sasl.jaas.config"]
     assert java["ssl.truststore.type"] == "PEM" and java["ssl.truststore.location"]
     assert "sasl.password" not in java
+
+
+def test_replication_is_explicit_or_the_clusters_own() -> None:
+    assert CommonSettings().replication == Replication(None, None)
+    settings = CommonSettings(kafka_replication_factor=3, kafka_min_insync_replicas=2)
+    assert settings.replication == Replication(3, 2)
+    with pytest.raises(ValidationError, match="no write could ever be confirmed"):
+        CommonSettings(kafka_replication_factor=2, kafka_min_insync_replicas=3)
+    with pytest.raises(ValidationError):
+        CommonSettings(kafka_replication_factor=0)

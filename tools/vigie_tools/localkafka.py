@@ -35,6 +35,7 @@ from typing import Any
 
 from vigie.credentials import KafkaClientConfig, write_properties
 from vigie.kafka import create_topics
+from vigie.settings import Replication
 from vigie.topics import TELEMETRY
 from vigie_tools import kafkaacl, kafkatls
 
@@ -546,7 +547,11 @@ def issue_credentials(
         # The manufacturer's own topic: what arrives there is vouched for by this principal
         # alone, so consumers accept from it only this manufacturer's devices.
         topic = topic or kafkaacl.device_topic(manufacturer or name)
-        create_topics(admin_config(spec), [(topic, TELEMETRY.partitions, TELEMETRY.config)])
+        create_topics(
+            admin_config(spec),
+            [(topic, TELEMETRY.partitions, TELEMETRY.config)],
+            replication=Replication(),  # the cluster's defaults, written by _write_config
+        )
     secret = kafkaacl.password(spec.home, principal, rotate=True)
     admin = _admin(spec)
     try:
