@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,6 +33,8 @@ from services.registry.subscriptions import views as subscription_views
 from vigie import logs
 from vigie.kafka import make_broker, require_credentials
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     """The registry ASGI application; ``consume=False`` serves the API without Kafka."""
@@ -47,15 +51,37 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
         broker.include_router(report_handlers.router(settings, engine, on_commit=relay.notify))
         broker.include_router(signal_handlers.router(settings, engine, on_commit=relay.notify))
 
+    tasks: list[asyncio.Task[None]] = []
+
+    async def consume_when_kafka_answers() -> None:
+        """Start the consumers and the background jobs once the brokers answer, retrying with a
+        doubling pause: the registry's API serves from the database meanwhile."""
+        assert broker is not None and relay is not None
+        pause = 1.0
+        while True:
+            try:
+                await broker.start()
+                break
+            except Exception as exc:  # noqa: BLE001 - unreachable, refused, timed out: retried
+                log.warning("Kafka unreachable; the API serves, consuming waits: %s", exc)
+                with contextlib.suppress(Exception):
+                    await broker.stop()
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 30.0)
+        tasks.extend(jobs.start(engine, settings, relay))
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks: list[asyncio.Task[None]] = []
-        if broker is not None and relay is not None:
-            await broker.start()
-            tasks = jobs.start(engine, settings, relay)
+        connecting = None
+        if broker is not None:
+            connecting = asyncio.create_task(consume_when_kafka_answers(), name="kafka-connect")
         try:
             yield
         finally:
+            if connecting is not None:
+                connecting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await connecting
             await jobs.stop(tasks)
             if broker is not None:
                 await broker.stop()
@@ -70,9 +96,12 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
             return False
 
     async def ready() -> tuple[bool, dict[str, Any]]:
+        # Ready means the API can answer, which needs the database only: with Kafka down the
+        # registry keeps serving what it holds (new reports wait on their topics, and the
+        # page says so) rather than dropping out of its load balancer.
         database = await asyncio.to_thread(database_answers)
-        kafka = (await broker.ping(timeout=2.0)) if broker is not None else True
-        return database and kafka, {"database": database, "kafka": kafka}
+        kafka = bool(tasks) and await broker.ping(timeout=2.0) if broker is not None else None
+        return database, {"database": database, "kafka": kafka}
 
     app = FastAPI(
         title="Vigie registry",
@@ -94,7 +123,11 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     app.include_router(signal_views.router)
     app.include_router(status_views.router)
     app.include_router(
-        ops.router(ready, ready_doc="Database and Kafka answer.", not_ready_doc="Not ready")
+        ops.router(
+            ready,
+            ready_doc="The database answers (Kafka's state is shown, not required).",
+            not_ready_doc="Not ready",
+        )
     )
     return app
 

@@ -35,3 +35,40 @@ def serving(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def forwarding(port: int, target: str) -> Iterator[None]:
+    """Forward TCP connections on 127.0.0.1:``port`` to ``target`` (host:port), byte for byte,
+    until the block ends: a service given ``port`` finds its peer only from then on."""
+    host, target_port = target.rsplit(":", 1)
+    listener = socket.create_server(("127.0.0.1", port))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def pipe(src: socket.socket, dst: socket.socket) -> None:
+        with src, dst:
+            try:
+                while chunk := src.recv(65536):
+                    dst.sendall(chunk)
+            except OSError:
+                pass
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            upstream = socket.create_connection((host, int(target_port)))
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=pipe, args=(src, dst), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
