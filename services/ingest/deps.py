@@ -53,7 +53,7 @@ class Submitter:
                 return known
         event = build_event(
             report,
-            report_id=report_id_for(idempotency_key),
+            report_id=report_id_for(idempotency_key, fingerprint=fingerprint, key=self._key),
             key=self._key,
             reporter_ref=reporter_ref,
         )

@@ -70,6 +70,33 @@ def test_idempotency_key_returns_the_same_receipt(
     assert len(records) == 1
 
 
+def test_a_retry_on_another_replica_or_after_a_restart_is_the_same_report(
+    ingest: tuple[TestClient, IngestSettings],
+) -> None:
+    client, settings = ingest
+    headers = {"Idempotency-Key": "retried-elsewhere"}
+    first = client.post("/api/v1/reports", json=EXAMPLE_REPORT, headers=headers)
+    changed = {**EXAMPLE_REPORT, "narrative": "A different report under the same key."}
+    # Other replicas (or this one restarted): they remember nothing of the first.
+    with TestClient(create_app(settings)) as other:
+        retried = other.post("/api/v1/reports", json=EXAMPLE_REPORT, headers=headers)
+        # The replica that saw the key refuses another body under it...
+        assert other.post("/api/v1/reports", json=changed, headers=headers).status_code == 409
+    with TestClient(create_app(settings)) as third:
+        # ...one that did not makes it a report of its own rather than dropping it.
+        reused = third.post("/api/v1/reports", json=changed, headers=headers)
+    assert first.status_code == retried.status_code == reused.status_code == 202
+    assert retried.json()["report_id"] == first.json()["report_id"]
+    assert retried.json()["status_url"] == first.json()["status_url"]
+    assert reused.json()["report_id"] != first.json()["report_id"]
+    records = drain(
+        settings.kafka_bootstrap_servers, settings.topics.reports, until=lambda r: len(r) >= 3
+    )
+    ids = [str(ReportSubmitted.model_validate_json(r.value).report_id) for r in records]
+    # The registry records a report id once: two reports, the retry folded into the first.
+    assert sorted(ids) == sorted([first.json()["report_id"]] * 2 + [reused.json()["report_id"]])
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

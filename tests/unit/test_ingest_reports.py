@@ -36,12 +36,21 @@ def test_event_is_pseudonymised() -> None:
 
 
 def test_same_idempotency_key_gives_same_report_and_status_link() -> None:
-    assert report_id_for("abc") == report_id_for("abc")
-    assert report_id_for("abc") != report_id_for("abd")
-    assert report_id_for(None) != report_id_for(None)
     form = ReportCreate.model_validate(EXAMPLE_REPORT)
-    first = build_event(form, report_id=report_id_for("abc"), key=KEY)
-    again = build_event(form, report_id=report_id_for("abc"), key=KEY)
+    body = body_fingerprint(form)
+    other = body_fingerprint(form.model_copy(update={"narrative": form.narrative + " (bis)"}))
+
+    def rid(idempotency_key: str | None, fingerprint: str = body, key: bytes = KEY) -> uuid.UUID:
+        return report_id_for(idempotency_key, fingerprint=fingerprint, key=key)
+
+    assert rid("abc") == rid("abc")  # a retry, on any replica, after any restart
+    assert rid("abc").version == 8 and rid("abc").variant == uuid.RFC_4122
+    assert rid("abc") != rid("abd")
+    assert rid("abc") != rid("abc", other)  # the key reused for another report: not merged
+    assert rid("abc") != rid("abc", key=b"another deployment's key")
+    assert rid(None) != rid(None)
+    first = build_event(form, report_id=rid("abc"), key=KEY)
+    again = build_event(form, report_id=rid("abc"), key=KEY)
     assert first.report_id == again.report_id
     assert first.tracking_number == again.tracking_number
     assert first.status_token_hash == again.status_token_hash

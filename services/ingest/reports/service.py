@@ -12,8 +12,6 @@ from services.ingest.reports.models import Receipt, ReportCreate
 from vigie.contracts import ReportSubmitted, utcnow
 from vigie.rules.privacy import pseudonymise, scrub
 
-# Namespace of report ids derived from idempotency keys (uuid5).
-_REPORT_NAMESPACE = uuid.UUID("6f1c0d9e-8a4b-4c1e-9a57-7e0b2f3c5d11")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -33,15 +31,26 @@ def status_token(report_id: uuid.UUID, *, key: bytes) -> str:
     return hmac.new(key, b"status:" + report_id.bytes, hashlib.sha256).hexdigest()[:32]
 
 
-def report_id_for(idempotency_key: str | None) -> uuid.UUID:
-    """A fresh id, or one derived from the idempotency key so retries map to the same report.
+def report_id_for(idempotency_key: str | None, *, fingerprint: str, key: bytes) -> uuid.UUID:
+    """A fresh id, or one derived from the idempotency key and the body so that a retry is the
+    same report whichever ingest replica answers it, before or after a restart.
 
-    Deriving it (rather than remembering it) keeps retries idempotent across ingest restarts:
-    the registry upserts on the report id.
+    Deriving the id (rather than remembering it) makes idempotency hold across replicas and
+    restarts with no shared store: the registry records a report id once. The body's
+    fingerprint is part of it, so a key reused with another body that reaches another replica
+    makes a second report rather than vanishing into the first (the replica that saw the first
+    answers 409). Keyed with the deployment's secret: the id reveals nothing of the body.
     """
     if idempotency_key is None:
         return uuid.uuid4()
-    return uuid.uuid5(_REPORT_NAMESPACE, idempotency_key)
+    digest = hmac.new(
+        key, f"report:{fingerprint}:{idempotency_key}".encode(), hashlib.sha256
+    ).digest()
+    value = int.from_bytes(digest[:16], "big")
+    # RFC 9562 version 8 (custom) with the RFC variant: a valid UUID that claims no algorithm.
+    value = (value & ~(0xF << 76)) | (0x8 << 76)
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)
+    return uuid.UUID(int=value)
 
 
 def build_event(
