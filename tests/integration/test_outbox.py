@@ -8,7 +8,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -16,29 +15,12 @@ from services.registry.db import init_db, make_engine
 from services.registry.outbox import OutboxEvent, OutboxRelay, count_pending, enqueue, prune
 from services.registry.settings import RegistrySettings
 from tests.support.handlers import running
-from tests.support.kafka import client_kwargs, fresh_namespace, provision
+from tests.support.kafka import fresh_namespace, provision, read_all
 from vigie.contracts import utcnow
 from vigie.kafka import make_broker
 
 EVENTS = 300
 CASES = 7
-
-
-def _topic_records(bootstrap: str, topic: str) -> list[dict[str, int]]:
-    """Every record of ``topic`` up to its end offsets (the exact count, duplicates included)."""
-    consumer = KafkaConsumer(**client_kwargs(bootstrap), group_id=None, enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        end = consumer.end_offsets(partitions)
-        records = []
-        while any(consumer.position(tp) < end[tp] for tp in partitions):
-            for batch in consumer.poll(timeout_ms=1000).values():
-                records.extend(json.loads(r.value) for r in batch)
-        return records
-    finally:
-        consumer.close()
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
@@ -93,12 +75,12 @@ def test_two_registry_replicas_publish_each_event_once_in_commit_order(
                     published += await one.relay_once()
                     await asyncio.sleep(0)
 
-            return await asyncio.gather(relay(relays[0], 0), relay(relays[1], 1))
+            return list(await asyncio.gather(relay(relays[0], 0), relay(relays[1], 1)))
 
     published = asyncio.run(relay_all())
     # Claimed events are never published by both replicas.
     assert sum(published) == EVENTS
-    records = _topic_records(kafka_bootstrap, alerts)
+    records = [json.loads(r.value) for r in read_all(kafka_bootstrap, alerts)]
     assert sorted(r["n"] for r in records) == list(range(EVENTS))
     for case in range(CASES):
         seen = [r["n"] for r in records if r["case"] == case]

@@ -9,11 +9,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+from kafka import KafkaAdminClient
 from sqlmodel import Session, select
 
 from services.registry.reports.models import Report
 from tests.support.factories import report
-from tests.support.kafka import drain, fresh_namespace, producer, provision
+from tests.support.kafka import (
+    client_kwargs,
+    drain,
+    fresh_namespace,
+    producer,
+    provision,
+    read_all,
+)
 from tests.support.pipeline import running_pipeline
 from vigie.contracts import Alert, ReportedOutcome
 from vigie.settings import CommonSettings
@@ -256,3 +265,55 @@ def test_clinicians_read_only_their_own_reports(kafka_bootstrap: str, tmp_path: 
             await registry.aclose()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_two_instances_of_each_service_share_the_work_and_record_once(
+    kafka_bootstrap: str, database_url: str
+) -> None:
+    """Two triage and two registry instances in one consumer group each, the second pair joining
+    mid-stream (a rebalance while batches are in flight), on one PostgreSQL database."""
+    namespace = fresh_namespace()
+    settings = CommonSettings(kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=namespace)
+    provision(settings)
+    good = [
+        report(outcome=ReportedOutcome.DEATH if i % 40 == 0 else ReportedOutcome.NO_HARM)
+        for i in range(3_000)
+    ]
+    out = producer(kafka_bootstrap)
+    for r in good:
+        out.send(settings.topics.reports, key=r.report_id.bytes, value=r.model_dump_json().encode())
+    out.flush()
+    out.close()
+    groups = [f"{namespace}-triage", f"{namespace}-registry"]
+
+    def members() -> dict[str, int]:
+        admin = KafkaAdminClient(**client_kwargs(kafka_bootstrap))
+        try:
+            found = admin.describe_groups(groups)
+        finally:
+            admin.close()
+        return {group: len(found[group]["members"]) for group in groups}
+
+    async def scenario() -> set[str]:
+        kwargs: dict[str, Any] = {
+            "bootstrap": kafka_bootstrap,
+            "namespace": namespace,
+            "database_url": database_url,
+        }
+        async with running_pipeline(**kwargs) as first:
+            await first.wait_for(lambda: first.count_reports() >= 300, timeout_s=120)
+            async with running_pipeline(**kwargs):
+                await first.wait_for(lambda: members() == {g: 2 for g in groups}, timeout_s=120)
+                await first.wait_for(lambda: first.count_reports() >= 3_000, timeout_s=240)
+            with Session(first.engine) as session:
+                return {str(r) for r in session.exec(select(Report.report_id))}
+
+    ids = asyncio.run(scenario())
+    assert ids == {str(r.report_id) for r in good}
+    deaths = {str(r.report_id) for r in good if r.outcome is ReportedOutcome.DEATH}
+    drain(kafka_bootstrap, settings.topics.alerts, until=lambda rs: len(rs) >= len(deaths))
+    alerts = read_all(kafka_bootstrap, settings.topics.alerts)
+    # One alert per serious case: redelivery across the rebalance re-sends none.
+    alert_ids = sorted(str(Alert.model_validate_json(r.value).report_id) for r in alerts)
+    assert alert_ids == sorted(deaths)

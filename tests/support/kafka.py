@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from vigie.credentials import KafkaClientConfig
 from vigie.kafka import ensure_topics
@@ -64,3 +64,21 @@ def drain(
     finally:
         consumer.close()
     return records
+
+
+def read_all(bootstrap: str, topic: str) -> list[Any]:
+    """Every record of ``topic`` up to its end offsets now: the exact count, duplicates included
+    (``drain`` stops as soon as its condition holds)."""
+    consumer = KafkaConsumer(**client_kwargs(bootstrap), group_id=None, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        end = consumer.end_offsets(partitions)
+        records: list[Any] = []
+        while any(consumer.position(tp) < end[tp] for tp in partitions):
+            for batch in consumer.poll(timeout_ms=1000).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()
