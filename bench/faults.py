@@ -227,6 +227,12 @@ class Stack:
             "VIGIE_REGISTRY_PUBLIC_URL": registry,
             "VIGIE_REGISTRY_INTERNAL_URL": registry,
             "VIGIE_TRIAGE_METRICS_PORT": str(self.ports["triage"]),
+            # Ingest's and the registry's metrics listeners are not read here; off, so that a
+            # restarted process never waits for its predecessor's port.
+            "VIGIE_INGEST_METRICS_PORT": "0",
+            "VIGIE_REGISTRY_METRICS_PORT": "0",
+            # The suite's HTTP clients submit hundreds of reports from one address.
+            "VIGIE_INGEST_RATE_LIMIT": "",
             "VIGIE_TRIAGE_GROUP_ID": f"vigie-triage-{self.namespace}",
             "VIGIE_DRIFT_GROUP_ID": f"vigie-drift-{self.namespace}",
             "VIGIE_REGISTRY_GROUP_ID": f"vigie-registry-{self.namespace}",
@@ -455,7 +461,14 @@ class Feeder(threading.Thread):
         self.failed = 0
         self.retries = 0
         self.errors: Counter[str] = Counter()
+        # Answers that refuse a report for good (HTTP 4xx), by status.
+        self.refused: Counter[int] = Counter()
         self._lock = threading.Lock()
+
+    def accepted_from(self, first_seq: int) -> int:
+        """Reports accepted among those sent from ``first_seq`` on."""
+        with self._lock:
+            return sum(1 for t in self.accepted if int(t[-7:]) >= first_seq)
 
     def accept(self, tag_: str) -> None:
         with self._lock:
@@ -522,7 +535,6 @@ class HttpFeeder(Feeder):
         super().__init__(stack, prefix, n, rate)
         self.retry, self.idempotent = retry, idempotent
         self.clients, self.timeout_s, self.give_up_s = clients, timeout_s, give_up_s
-        self.refused: Counter[int] = Counter()
 
     def run(self) -> None:
         asyncio.run(self._feed())
@@ -600,12 +612,6 @@ def wait_sent(feeder: Feeder, count: int) -> None:
     poll(lambda: feeder.sent >= count or not feeder.is_alive(), timeout_s=3600, every_s=0.05)
 
 
-def accepted_since(feeder: Feeder, first_seq: int) -> int:
-    """Reports accepted among those sent from ``first_seq`` on."""
-    with feeder._lock:
-        return sum(1 for t in feeder.accepted if int(t[-7:]) >= first_seq)
-
-
 def recovery(
     registry: Registry, feeder: Feeder, first_seq: int, since: float, *, timeout_s: float
 ) -> float | None:
@@ -614,13 +620,13 @@ def recovery(
     accepted (nothing to wait for)."""
 
     def progressed() -> bool:
-        if not feeder.is_alive() and accepted_since(feeder, first_seq) == 0:
+        if not feeder.is_alive() and feeder.accepted_from(first_seq) == 0:
             return True
         with contextlib.suppress(sqlalchemy.exc.SQLAlchemyError):
             return registry.recorded_since(feeder.prefix, first_seq) > 0
         return False
 
-    if poll(progressed, timeout_s=timeout_s) and accepted_since(feeder, first_seq):
+    if poll(progressed, timeout_s=timeout_s) and feeder.accepted_from(first_seq):
         return round(time.monotonic() - since, 2)
     return None
 
@@ -945,9 +951,7 @@ def run_scenario(
     drained = set(feeder.accepted) <= rows.keys()
     drain_s = round(time.monotonic() - fed, 1) if drained else None
     figures = count(run, marks, rows)
-    figures["accepted_after_fault"] = accepted_since(
-        feeder, run.figures.get("first_after_fault", 0)
-    )
+    figures["accepted_after_fault"] = feeder.accepted_from(run.figures.get("first_after_fault", 0))
     registry.close()
     return {
         "scenario": scenario,
@@ -960,6 +964,7 @@ def run_scenario(
         "client_retries": feeder.retries,
         "client_failed": feeder.failed,
         "client_errors": dict(feeder.errors),
+        "client_refused": dict(feeder.refused),
         "duration_s": round(time.monotonic() - started, 1),
     }
 
