@@ -199,6 +199,8 @@ def main() -> None:
         "VIGIE_TOPIC_NAMESPACE": namespace,
         "VIGIE_DATABASE_URL": f"sqlite:///{db}",
         "VIGIE_LOG_LEVEL": "WARNING",
+        # The benchmark submits hundreds of reports over HTTP from one address.
+        "VIGIE_INGEST_RATE_LIMIT": "",
     }
     credentials = {
         service: localkafka.client_properties(spec, f"vigie-{service}")

@@ -1,20 +1,20 @@
-"""The operations endpoints of a service: liveness, readiness and Prometheus metrics."""
+"""The operations endpoints of a service: liveness and readiness."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 # Whether the service can do its work, and what its readiness page says about each dependency.
 ReadyCheck = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 
 
 def router(ready: ReadyCheck, *, ready_doc: str, not_ready_doc: str) -> APIRouter:
-    """``/healthz``, ``/readyz`` (200, or 503 when ``ready`` says no) and ``/metrics``.
+    """``/healthz`` and ``/readyz`` (200, or 503 when ``ready`` says no); Prometheus metrics
+    have their own listener (``edges.serve_metrics``), off the public port.
 
     ``ready_doc`` describes what readiness means for the service, ``not_ready_doc`` its 503.
     """
@@ -29,10 +29,5 @@ def router(ready: ReadyCheck, *, ready_doc: str, not_ready_doc: str) -> APIRoute
     async def readyz() -> JSONResponse:
         ok, content = await ready()
         return JSONResponse(status_code=200 if ok else 503, content=content)
-
-    @ops.get("/metrics", response_class=PlainTextResponse)
-    async def prometheus_metrics() -> Response:
-        """Prometheus metrics."""
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return ops

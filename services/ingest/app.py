@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from services.common import ops
+from services.common.edges import (
+    BodyLimit,
+    RateLimit,
+    SecurityHeaders,
+    docs_enabled,
+    serve_metrics,
+)
 from services.ingest.deps import Submitter
 from services.ingest.errors import install_error_handlers
 from services.ingest.form import views as form_views
@@ -49,36 +56,24 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
         version="1.0.0",
         summary="Submit incident reports about AI used in health care.",
         lifespan=lifespan,
+        docs_url="/docs" if docs_enabled(settings.env) else None,
+        redoc_url="/redoc" if docs_enabled(settings.env) else None,
     )
 
-    @app.middleware("http")
-    async def limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # Refuse oversized bodies before reading them: a report is a few kilobytes.
-        limit = (
-            settings.ingest_max_telemetry_bytes
-            if request.url.path == "/api/v1/telemetry"
-            else settings.ingest_max_body_bytes
-        )
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            metrics.REPORTS_REFUSED.labels(reason="too_large").inc()
-            return JSONResponse(
-                status_code=413, content={"detail": f"body larger than {limit} bytes"}
-            )
-        if length is None and request.method in ("POST", "PUT", "PATCH"):
-            body = b""
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > limit:
-                    metrics.REPORTS_REFUSED.labels(reason="too_large").inc()
-                    return JSONResponse(
-                        status_code=413, content={"detail": f"body larger than {limit} bytes"}
-                    )
-            request._body = body  # the stream is consumed: hand the bytes to the endpoint
-        return await call_next(request)
+    def body_limit(path: str) -> int:
+        # A report is a few kilobytes; a telemetry window carries samples.
+        if path == "/api/v1/telemetry":
+            return settings.ingest_max_telemetry_bytes
+        return settings.ingest_max_body_bytes
 
+    app.add_middleware(
+        BodyLimit,
+        limit_for=body_limit,
+        on_refused=metrics.REPORTS_REFUSED.labels(reason="too_large").inc,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.state.rate_limit = RateLimit(settings.ingest_rate_limit)
+    app.mount("/static", StaticFiles(directory=form_views.STATIC), name="static")
     install_error_handlers(app)
     app.include_router(report_views.router)
     app.include_router(form_views.router)
@@ -102,6 +97,7 @@ def main() -> None:
     settings = IngestSettings()
     logs.configure_logging(settings.log_level)
     require_credentials(settings, "ingest")
+    serve_metrics(settings.ingest_metrics_host, settings.ingest_metrics_port)
     uvicorn.run(
         create_app(settings), host=settings.ingest_host, port=settings.ingest_port, log_config=None
     )

@@ -19,3 +19,9 @@ class IngestSettings(CommonSettings):
     ingest_max_telemetry_bytes: int = 4 * 1024 * 1024
     ingest_idempotency_entries: int = 100_000
     ingest_kafka_timeout_s: float = 10.0
+    # Submissions (form and REST) per client address, moving windows in `limits` notation;
+    # empty means no limit. Behind a proxy, uvicorn's --forwarded-allow-ips gives the address.
+    ingest_rate_limit: str = "20/minute;200/hour"
+    # Prometheus metrics are served on their own listener, not on the public port (0: none).
+    ingest_metrics_host: str = "127.0.0.1"
+    ingest_metrics_port: int = 8003

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import generate_latest
 
 from services.ingest.app import create_app
 from services.ingest.reports.models import EXAMPLE_REPORT
@@ -186,4 +187,6 @@ def test_operations_endpoints(ingest: tuple[TestClient, IngestSettings]) -> None
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").status_code == 200
     client.post("/api/v1/reports", json=EXAMPLE_REPORT)
-    assert "vigie_reports_accepted_total" in client.get("/metrics").text
+    # Metrics have a listener of their own (VIGIE_INGEST_METRICS_PORT), not the public port.
+    assert client.get("/metrics").status_code == 404
+    assert "vigie_reports_accepted_total" in generate_latest().decode()

@@ -14,12 +14,13 @@ from pydantic import ValidationError
 from services.ingest.errors import KafkaUnavailable
 from services.ingest.form.i18n import TEXTS, pick_language
 from services.ingest.reports.models import ReportCreate
-from services.ingest.reports.views import SubmitterDep
+from services.ingest.reports.views import RateLimited, SubmitterDep
 from vigie import metrics
 from vigie.contracts import ReportedOutcome, ReporterRole, ReportKind, utcnow
 
 router = APIRouter(tags=["form"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATIC = Path(__file__).parent / "static"
 
 _DEVICE_FIELDS = ("name", "manufacturer", "model_version", "udi_di")
 
@@ -98,7 +99,7 @@ async def show_form(
     return templates.TemplateResponse(request, "form.html", _context(request, language))
 
 
-@router.post("/", response_class=HTMLResponse)
+@router.post("/", response_class=HTMLResponse, dependencies=[RateLimited])
 async def submit_form(request: Request, submitter: SubmitterDep) -> HTMLResponse:
     """Validate the form; show it again with errors, or the confirmation with the receipt."""
     raw = await request.form()

@@ -8,7 +8,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vigie.contracts import DeviceRef, Language, ReportedOutcome, ReporterRole, ReportKind, utcnow
+from vigie.contracts import (
+    EARLIEST_DATE,
+    DeviceRef,
+    Language,
+    ReportedOutcome,
+    ReporterRole,
+    ReportKind,
+    utcnow,
+)
 
 EXAMPLE_REPORT: dict[str, Any] = {
     "kind": "inappropriate_ai_suggestion",
@@ -43,8 +51,11 @@ class ReportCreate(BaseModel):
     country: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
     device: DeviceRef
     is_medical_device: bool = True
-    event_date: date | None = None
-    awareness_date: date = Field(description="Day you became aware of the incident.")
+    # The contract's earliest date: an older one is a 422 here, not an event ingest cannot build.
+    event_date: date | None = Field(default=None, ge=EARLIEST_DATE)
+    awareness_date: date = Field(
+        ge=EARLIEST_DATE, description="Day you became aware of the incident."
+    )
     outcome: ReportedOutcome
     public_health_threat: bool = False
     fundamental_rights_concern: bool = False

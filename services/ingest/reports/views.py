@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 
+from services.common.edges import RateLimit, StrictBearer
 from services.ingest.deps import Submitter
 from services.ingest.reports.models import Receipt, ReportCreate
 
@@ -19,19 +20,28 @@ def get_submitter(request: Request) -> Submitter:
     return submitter
 
 
+def rate_limited(request: Request) -> None:
+    """429 with ``Retry-After`` when the caller's address submits more than its limit."""
+    limit: RateLimit = request.app.state.rate_limit
+    limit.check(request, scope="submit")
+
+
 SubmitterDep = Annotated[Submitter, Depends(get_submitter)]
-_bearer = HTTPBearer(auto_error=False, description="Optional API token issued by the registry.")
+RateLimited = Depends(rate_limited)
+_bearer = StrictBearer(auto_error=False, description="Optional API token issued by the registry.")
 
 
 @router.post(
     "/reports",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Receipt,
+    dependencies=[RateLimited],
     responses={
         401: {"description": "Invalid API token"},
         409: {"description": "Idempotency-Key already used with a different body"},
         413: {"description": "Body too large"},
         422: {"description": "Invalid report, with field errors"},
+        429: {"description": "Too many submissions from this address; see Retry-After"},
         503: {"description": "Kafka did not acknowledge the report; retry"},
     },
 )

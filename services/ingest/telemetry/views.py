@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 
+from services.common.edges import StrictBearer
 from services.ingest.telemetry.service import TelemetryForwarder, TelemetryReceipt
 from vigie.contracts import TelemetryWindow
 
 router = APIRouter(prefix="/api/v1", tags=["telemetry"])
-_bearer = HTTPBearer(description="Device or manufacturer token issued by the registry.")
+_bearer = StrictBearer(description="Device or manufacturer token issued by the registry.")
 
 
 def get_forwarder(request: Request) -> TelemetryForwarder:
