@@ -3,12 +3,14 @@ sessions, and inserts that skip the rows already there."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy.exc
-from sqlalchemy import event
+from sqlalchemy import DateTime, event
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -23,6 +25,32 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
+class _UtcDateTime(sqlite.DATETIME):
+    """SQLite keeps no offset: timestamps are written in UTC and read back as UTC, so they
+    leave the registry with their offset (RFC 3339) as they do from PostgreSQL."""
+
+    def bind_processor(self, dialect: Any) -> Callable[[Any], Any] | None:
+        process = super().bind_processor(dialect)
+
+        def bind(value: Any) -> Any:
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                value = value.astimezone(UTC)
+            return process(value) if process is not None else value
+
+        return bind
+
+    def result_processor(self, dialect: Any, coltype: object) -> Callable[[Any], Any] | None:
+        process = super().result_processor(dialect, coltype)
+
+        def result(value: Any) -> Any:
+            value = process(value) if process is not None else value
+            if isinstance(value, datetime) and value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            return value
+
+        return result
+
+
 def make_engine(url: str) -> Engine:
     """Engine for ``url``; SQLite gets WAL and a busy timeout so API reads and the consumer mix."""
     if url.startswith("sqlite"):
@@ -30,6 +58,7 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine.dialect.colspecs = {**engine.dialect.colspecs, DateTime: _UtcDateTime}
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -50,6 +79,7 @@ def init_db(engine: Engine) -> None:
     from services.registry.audit import models as _audit  # noqa: F401
     from services.registry.auth import models as _auth  # noqa: F401
     from services.registry.cases import models as _cases  # noqa: F401
+    from services.registry.dashboard import models as _dashboard  # noqa: F401
     from services.registry.devices import models as _devices  # noqa: F401
     from services.registry.reports import models as _reports  # noqa: F401
     from services.registry.signals import models as _signals  # noqa: F401

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from services.common.edges import StrictBearer
 from services.registry.auth.models import Role
 from services.registry.auth.service import Principal, authenticate
 from services.registry.settings import RegistrySettings
@@ -31,7 +32,8 @@ def get_settings(request: Request) -> RegistrySettings:
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[RegistrySettings, Depends(get_settings)]
 
-_bearer = HTTPBearer(auto_error=False, description="API token issued by `vigie token create`.")
+# A malformed Authorization header is 401 (StrictBearer), never an anonymous call.
+_bearer = StrictBearer(auto_error=False, description="API token issued by `vigie token create`.")
 
 
 def get_principal(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from services.registry.deps import PrincipalDep, SessionDep
 from services.registry.devices import service
 from services.registry.devices.models import DevicePage, DevicePublic
+from services.registry.paging import MAX_OFFSET
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
@@ -20,7 +21,7 @@ def list_devices(
     q: Annotated[str | None, Query(max_length=100)] = None,
     manufacturer: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DevicePage:
     """Search the catalogue by name or manufacturer."""
     return service.search(session, q=q, manufacturer=manufacturer, limit=limit, offset=offset)
