@@ -440,6 +440,18 @@ class AuditCheckpoint(Event):
         pattern=r"^[0-9a-f]{64}$", description="SHA-256 chain hash of that record."
     )
     registry: str = Field(max_length=200, description="Registry (consumer group) that saw it.")
+    key_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{16}$",
+        description="Which signing key made `signature`: the first 16 hex digits of the SHA-256 "
+        "of its raw Ed25519 public key.",
+    )
+    signature: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Ed25519 signature (base64) of the registry, sequence number and head hash, "
+        "by the registry's audit signing key; a checkpoint without a valid one is ignored.",
+    )
 
 
 class SignalSeverity(StrEnum):

@@ -15,6 +15,7 @@ from sqlmodel import Session, text
 
 from services.common import ops
 from services.registry import jobs
+from services.registry.audit.witness import load_signer
 from services.registry.auth import views as auth_views
 from services.registry.cases import views as case_views
 from services.registry.dashboard import views as dashboard_views
@@ -46,6 +47,8 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     # is no broker, and no Kafka credentials are needed.
     broker = make_broker(settings, client_id="vigie-registry") if consume else None
     relay = jobs.outbox_relay(engine, broker, settings) if broker is not None else None
+    # Checkpoints are signed: without its audit key a production registry does not start.
+    signer = load_signer(settings) if broker is not None else None
     if broker is not None and relay is not None:
         # Offsets are committed only after the database commit (see vigie.processing).
         broker.include_router(report_handlers.router(settings, engine, on_commit=relay.notify))
@@ -56,7 +59,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     async def consume_when_kafka_answers() -> None:
         """Start the consumers and the background jobs once the brokers answer, retrying with a
         doubling pause: the registry's API serves from the database meanwhile."""
-        assert broker is not None and relay is not None
+        assert broker is not None and relay is not None and signer is not None
         pause = 1.0
         while True:
             try:
@@ -68,7 +71,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
                     await broker.stop()
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 30.0)
-        tasks.extend(jobs.start(engine, settings, relay))
+        tasks.extend(jobs.start(engine, settings, relay, signer))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -13,7 +13,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from services.registry.audit.witness import queue_checkpoint
+from services.registry.audit.witness import Signer, queue_checkpoint
 from services.registry.outbox import OutboxRelay
 from services.registry.settings import RegistrySettings
 from services.registry.signals.statistics import scan as scan_signals
@@ -50,13 +50,14 @@ def scan_once(engine: Engine, settings: RegistrySettings) -> int:
     return raised
 
 
-def checkpoint_once(engine: Engine, settings: RegistrySettings) -> int:
-    """Queue a checkpoint of the audit chain; 1 when one was queued."""
+def checkpoint_once(engine: Engine, settings: RegistrySettings, signer: Signer) -> int:
+    """Queue a signed checkpoint of the audit chain; 1 when one was queued."""
     with Session(engine) as session:
         checkpoint = queue_checkpoint(
             session,
             topic=settings.topics.audit_checkpoints,
             registry=settings.registry_group_id,
+            signer=signer,
         )
     return 0 if checkpoint is None else 1
 
@@ -75,9 +76,9 @@ async def every(period_s: float, work: Callable[[], int], what: str, relay: Outb
 
 
 def start(
-    engine: Engine, settings: RegistrySettings, relay: OutboxRelay
+    engine: Engine, settings: RegistrySettings, relay: OutboxRelay, signer: Signer
 ) -> list[asyncio.Task[None]]:
-    """Start the relay and the periodic jobs."""
+    """Start the relay and the periodic jobs (``signer`` signs the audit checkpoints)."""
     return [
         asyncio.create_task(relay.run(), name="outbox-relay"),
         asyncio.create_task(
@@ -92,7 +93,7 @@ def start(
         asyncio.create_task(
             every(
                 settings.audit_checkpoint_s,
-                lambda: checkpoint_once(engine, settings),
+                lambda: checkpoint_once(engine, settings, signer),
                 "audit checkpoint",
                 relay,
             ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from vigie.settings import CommonSettings
 
 
@@ -26,3 +28,10 @@ class RegistrySettings(CommonSettings):
     # The audit chain's head is published on Kafka this often when it moved (a witness that
     # `vigie audit verify` checks against: records newer than the last one can still vanish).
     audit_checkpoint_s: float = 10.0
+    # Ed25519 private key (PEM, PKCS#8) that signs the checkpoints. Required in production; in
+    # development and tests one is made under .vigie/audit/ (mode 0600) when none is given.
+    audit_signing_key_file: Path | None = None
+    # The public keys `vigie audit verify` accepts checkpoints from: base64 of raw Ed25519
+    # keys, comma-separated (several during a rotation), and/or a file of them, one a line.
+    audit_verify_key: str = ""
+    audit_verify_key_file: Path | None = None

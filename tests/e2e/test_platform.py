@@ -179,8 +179,15 @@ def test_serious_report_followed_from_form_to_closure(platform: dict[str, str]) 
     assert [r["action"] for r in trail][-3:] == ["status_changed"] * 3
 
     verify = [sys.executable, "-m", "vigie_tools", "audit", "verify"]
-    ok = subprocess.run(verify, env=env, capture_output=True, text=True, check=False)
-    assert ok.returncode == 0 and "audit chain intact" in ok.stdout
+    # The registry signs and publishes its head every 10 s: until the first checkpoint is on the
+    # witness topic, verification fails closed.
+    deadline = time.monotonic() + 30
+    while True:
+        ok = subprocess.run(verify, env=env, capture_output=True, text=True, check=False)
+        if ok.returncode == 0 or "NO WITNESS" not in ok.stdout or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert ok.returncode == 0 and "audit chain intact" in ok.stdout, ok.stdout
     db = env["VIGIE_DATABASE_URL"].removeprefix("sqlite:///")
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE audit_record SET actor = 'someone-else' WHERE action = 'mir_filed'")

@@ -17,11 +17,12 @@ from sqlmodel import Session, col, select
 
 from services.registry.app import create_app
 from services.registry.audit.models import AuditRecord
-from services.registry.audit.service import record_hash, verify
+from services.registry.audit.service import verify
 from services.registry.auth.models import Role
 from services.registry.auth.service import create_token
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
+from tests.support.audit import rehash
 from tests.support.factories import triaged
 from vigie.contracts import DeviceRef, ReportedOutcome, ReportTriaged, utcnow
 
@@ -163,7 +164,8 @@ def test_serious_case_from_triage_to_closure(client: TestClient, database_url: s
         check=False,
     )
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "audit chain intact: 9 records" in ok.stdout
+    # The case's nine records and the issuance of the regulator's and the maker's tokens.
+    assert "audit chain intact: 11 records" in ok.stdout
 
     with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
         row = session.exec(select(AuditRecord).where(AuditRecord.action == "mir_filed")).first()
@@ -202,32 +204,23 @@ def test_witnessed_heads_catch_truncation_and_a_rewritten_chain(client: TestClie
         witnessed = {int(r.seq or 0): r.hash for r in (rows[1], rows[-1])}
         assert verify(session, witnessed).ok and verify(session, witnessed).witnessed == 2
 
-        # Removing the newest record leaves a valid shorter chain: only the witness sees it.
+        # Removing the newest record leaves a valid shorter chain: only the witness sees it,
+        # and the rows, whose case no record opened any more.
         session.delete(rows[-1])
         session.commit()
-        assert verify(session).ok
+        alone = verify(session)
+        assert alone.first_bad_seq is None and f"case {rows[-1].case_id} has no audit record" in (
+            " ".join(alone.state_problems)
+        )
         truncated = verify(session, witnessed)
         assert not truncated.ok and truncated.first_bad_seq == rows[-1].seq
         assert "missing" in (truncated.problem or "")
 
         # Editing a record and re-hashing everything after it keeps the chain consistent.
-        prev = rows[0].hash
-        for row in rows[1:-1]:
-            if row is rows[1]:
-                row.detail = row.detail[:-1] + ', "edited": true}'
-            row.prev_hash = prev
-            row.hash = record_hash(
-                prev_hash=prev,
-                case_id=row.case_id,
-                actor=row.actor,
-                action=row.action,
-                detail=row.detail,
-                at=row.at,
-            )
-            prev = row.hash
-            session.add(row)
+        rows[1].detail = rows[1].detail[:-1] + ', "edited": true}'
+        rehash(session, rows[1:-1], after=rows[0].hash)
         session.commit()
-        assert verify(session).ok
+        assert verify(session).first_bad_seq is None
         rewritten = verify(session, {int(rows[1].seq or 0): witnessed[int(rows[1].seq or 0)]})
     assert not rewritten.ok and "rewritten" in (rewritten.problem or "")
 

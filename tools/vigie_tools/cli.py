@@ -48,21 +48,47 @@ def _add_own_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     create.add_argument("--manufacturer", default=None)
     create.add_argument("--label", default=None)
+    create.add_argument(
+        "--expires-in-days",
+        type=_days,
+        default=90,
+        help="how long the token is valid (default: 90 days)",
+    )
     create.set_defaults(func=commands.create_token)
+    listing = token_sub.add_parser("list", help="every token, without secrets")
+    listing.set_defaults(func=commands.list_tokens)
+    revoke = token_sub.add_parser("revoke", help="revoke a token at once")
+    revoke.add_argument("token_id", help="the token's id, as `vigie token list` shows it")
+    revoke.add_argument("--reason", default=None, help="recorded in the audit trail")
+    revoke.set_defaults(func=commands.revoke_token)
 
     audit = sub.add_parser("audit", help="the registry's audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_sub.add_parser("verify", help="check the hash chain of every audit record")
+    verify = audit_sub.add_parser(
+        "verify", help="check the audit chain, its signed witness and the rows it vouches for"
+    )
     verify.add_argument(
         "--chain-only",
         action="store_true",
         help="check the hash chain alone, without the heads witnessed on Kafka",
     )
     verify.set_defaults(func=commands.verify_audit)
+    keygen = audit_sub.add_parser(
+        "keygen", help="make an Ed25519 audit signing key; prints the public key to pin"
+    )
+    keygen.add_argument("--out", required=True, help="file for the private key (mode 0600)")
+    keygen.set_defaults(func=commands.audit_keygen)
 
     schemas = sub.add_parser("schemas", help="regenerate schemas/ from the code")
     schemas.add_argument("--check", action="store_true", help="fail if schemas/ is out of date")
     schemas.set_defaults(func=commands.schemas)
+
+
+def _days(text: str) -> int:
+    days = int(text)
+    if not 1 <= days <= 3650:
+        raise argparse.ArgumentTypeError("between 1 and 3650 days")
+    return days
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from vigie.settings import CommonSettings
 
@@ -213,22 +214,32 @@ def tail_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _registry_engine() -> Any:
+    from services.registry.db import init_db, make_engine
+    from services.registry.settings import RegistrySettings
+
+    engine = make_engine(RegistrySettings().database_url)
+    init_db(engine)
+    return engine
+
+
 def create_token(args: argparse.Namespace) -> int:
     """Issue a registry API token and print it once."""
+    from datetime import timedelta
+
     from sqlmodel import Session
 
     from services.registry.auth.models import Role
     from services.registry.auth.service import create_token as issue
-    from services.registry.db import init_db, make_engine
-    from services.registry.settings import RegistrySettings
 
-    settings = RegistrySettings()
-    engine = make_engine(settings.database_url)
-    init_db(engine)
-    with Session(engine) as session:
+    with Session(_registry_engine()) as session:
         try:
             token = issue(
-                session, role=Role(args.role), manufacturer=args.manufacturer, label=args.label
+                session,
+                role=Role(args.role),
+                manufacturer=args.manufacturer,
+                label=args.label,
+                expires_in=timedelta(days=args.expires_in_days),
             )
         except ValueError as exc:
             sys.stderr.write(f"vigie token create: {exc}\n")
@@ -237,25 +248,121 @@ def create_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _when(at: Any) -> str:
+    return "-" if at is None else at.strftime("%Y-%m-%d %H:%M")
+
+
+def list_tokens(args: argparse.Namespace) -> int:
+    """Print every token (never a secret: only their hashes are stored)."""
+    from sqlmodel import Session
+
+    from services.registry.auth.service import list_tokens as tokens
+
+    columns = ("id", "role", "manufacturer", "label", "created", "expires", "last used", "revoked")
+    _out("\t".join(columns))
+    with Session(_registry_engine()) as session:
+        for t in tokens(session):
+            row = (
+                str(t.token_id),
+                t.role.value,
+                t.manufacturer or "-",
+                t.label or "-",
+                _when(t.created_at),
+                _when(t.expires_at) if t.expires_at else "never",
+                _when(t.last_used_at),
+                _when(t.revoked_at),
+            )
+            _out("\t".join(row))
+    return 0
+
+
+def revoke_token(args: argparse.Namespace) -> int:
+    """Revoke a token at once (its next request gets 401)."""
+    import uuid
+
+    from sqlmodel import Session
+
+    from services.registry.auth.service import UnknownToken
+    from services.registry.auth.service import revoke_token as revoke
+
+    try:
+        token_id = uuid.UUID(args.token_id)
+    except ValueError:
+        sys.stderr.write(f"vigie token revoke: {args.token_id!r} is not a token id\n")
+        return 2
+    with Session(_registry_engine()) as session:
+        try:
+            token = revoke(session, token_id, reason=args.reason)
+        except UnknownToken:
+            sys.stderr.write(f"vigie token revoke: no token {token_id}\n")
+            return 1
+        _out(f"token {token_id} revoked at {_when(token.revoked_at)} UTC")
+    return 0
+
+
+def audit_keygen(args: argparse.Namespace) -> int:
+    """Make an Ed25519 audit signing key (mode 0600) and print its public key to pin."""
+    from services.registry.audit.witness import generate_key_file
+
+    try:
+        signer = generate_key_file(Path(args.out))
+    except FileExistsError:
+        sys.stderr.write(f"vigie audit keygen: {args.out} exists; it is not replaced\n")
+        return 2
+    _out(signer.public_text)
+    return 0
+
+
+def _verify_keys(settings: Any) -> dict[str, Any]:
+    """The pinned public keys; on a development machine with none pinned, the local key's."""
+    from services.registry.audit.witness import DEVELOPMENT_KEY_FILE, parse_public_keys, pinned_keys
+
+    keys = pinned_keys(settings)
+    local = DEVELOPMENT_KEY_FILE.with_suffix(".pub")
+    if not keys and settings.env != "production" and local.exists():
+        _out(f"no key pinned (VIGIE_AUDIT_VERIFY_KEY): using the development key {local}")
+        keys = parse_public_keys(local.read_text(encoding="utf-8"))
+    return keys
+
+
 def verify_audit(args: argparse.Namespace) -> int:
-    """Check the audit chain, and the heads witnessed on Kafka unless ``--chain-only``; exit 1
-    and say where it breaks if it was tampered with, 2 if the witness cannot be read."""
+    """Check the audit chain against the signed heads witnessed on Kafka (unless
+    ``--chain-only``), then the rows against the states the chain recorded. Exit 0 when all
+    holds, 1 when something was tampered with or the witness is gone, 2 when it cannot be
+    checked (Kafka unreachable, no verification key pinned)."""
     from sqlmodel import Session
 
     from services.registry.audit.service import verify
-    from services.registry.audit.witness import WitnessConflict, witnessed_heads
-    from services.registry.db import init_db, make_engine
+    from services.registry.audit.witness import (
+        SigningKeyError,
+        Witness,
+        WitnessConflict,
+        witnessed_heads,
+    )
     from services.registry.settings import RegistrySettings
     from vigie.kafka import TopicUnavailable
 
     settings = RegistrySettings()
-    heads: dict[int, str] = {}
+    topic, registry = settings.topics.audit_checkpoints, settings.registry_group_id
+    witness = Witness()
     if not args.chain_only:
         try:
-            heads = witnessed_heads(settings)
+            keys = _verify_keys(settings)
+        except SigningKeyError as exc:
+            _out(f"cannot check the witness: {exc}")
+            return 2
+        if not keys:
+            _out(
+                "no audit verification key pinned: set VIGIE_AUDIT_VERIFY_KEY (or "
+                "VIGIE_AUDIT_VERIFY_KEY_FILE) to the registry's public key; --chain-only checks "
+                "without the witness"
+            )
+            return 2
+        try:
+            witness = witnessed_heads(settings, keys, registry=registry)
         except TopicUnavailable as exc:
             _out(
-                f"cannot read the witnessed heads on {settings.topics.audit_checkpoints}: {exc}. "
+                f"cannot read the witnessed heads on {topic}: {exc}. "
                 "Without them the newest records could have been removed unnoticed; "
                 "--chain-only checks the chain alone."
             )
@@ -263,26 +370,44 @@ def verify_audit(args: argparse.Namespace) -> int:
         except WitnessConflict as exc:
             _out(f"AUDIT CHAIN REWRITTEN: {exc}")
             return 1
-    engine = make_engine(settings.database_url)
-    init_db(engine)
-    with Session(engine) as session:
-        result = verify(session, heads)
-    if not result.ok:
+        for line in witness.ignored[:20]:
+            _out(f"ignored checkpoint on {topic}: {line}")
+        if len(witness.ignored) > 20:
+            _out(f"... and {len(witness.ignored) - 20} more ignored checkpoints")
+        if witness.unreadable:
+            _out(f"ignored {witness.unreadable} records on {topic} that are not checkpoints")
+    with Session(_registry_engine()) as session:
+        result = verify(session, witness.heads)
+    if result.first_bad_seq is not None:
         _out(
             f"AUDIT CHAIN BROKEN at record {result.first_bad_seq}: {result.problem} "
             f"({result.records} records read)"
         )
         return 1
+    for problem in result.state_problems:
+        _out(f"AUDIT STATE BROKEN: {problem}")
+    if result.state_problems:
+        return 1
+    if not args.chain_only and result.records and not witness.heads:
+        _out(
+            f"NO WITNESS: the chain has {result.records} records but {topic} holds no "
+            f"checkpoint of registry {registry} signed by a pinned key (the topic was deleted "
+            "or emptied, or the registry has not published yet)"
+        )
+        return 1
     _out(f"audit chain intact: {result.records} records, head {result.head}")
+    _out("cases, reports, MIR filings and API tokens match the states the chain recorded")
+    if result.unbound:
+        _out(f"{result.unbound} cases predate state binding: checked by the chain alone")
     if args.chain_only:
         _out("chain only: removal of the newest records is not checked")
-    elif heads:
+    elif witness.heads:
         _out(
-            f"matches the {result.witnessed} heads witnessed on "
-            f"{settings.topics.audit_checkpoints} (newest: record {max(heads)})"
+            f"matches the {result.witnessed} signed heads witnessed on {topic} "
+            f"(newest: record {max(witness.heads)})"
         )
     else:
-        _out(f"no head witnessed on {settings.topics.audit_checkpoints} yet")
+        _out(f"no head witnessed on {topic} yet")
     return 0
 
 

@@ -163,6 +163,11 @@ def example_events() -> dict[str, list[BaseModel]]:
                 seq=1842,
                 head_hash="9c1d4e2b7a0f5c3e8d6b1a4f2e9c7d5b3a1f0e8d6c4b2a09f7e5d3c1b9a8f6e4",
                 registry="vigie-registry",
+                key_id="5b0e3c9a17d24f86",
+                signature=(
+                    "O7Eu2jwpjbXeJVl/VNkk8uF+eKJq2JU+2CGO5oLwu76Q"
+                    "IeLzAJ0VLJEb8fJexoOpAnFBZnZ6+9jlvQ+wEk7Lig=="
+                ),
             )
         ],
     }

@@ -26,6 +26,11 @@ class AuditRecord(SQLModel, table=True):
     )
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    # SHA-256 of the state the change produced (the case with its links, reports and MIR
+    # filings, or the token), covered by ``hash``: ``vigie audit verify`` compares the current
+    # rows with the newest one, so a row changed or deleted behind the registry's back shows.
+    # None on records written before states were bound.
+    state_digest: str | None = Field(default=None, max_length=64)
 
 
 class AuditPublic(SQLModel):

@@ -38,3 +38,11 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    # None on tokens issued before tokens expired: they do not (revoke and reissue them).
+    expires_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    # Recorded at most once a minute per token (see ``auth.service.LAST_USE_RESOLUTION``).
+    last_used_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )

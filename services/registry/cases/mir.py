@@ -55,6 +55,9 @@ def file_mir(
         content=mir.content.model_dump_json(),
     )
     session.add(row)
+    # Every change before its audit record, which is bound to the state they leave.
+    case.updated_at = utcnow()
+    session.add(case)
     append(
         session,
         case_id=case_id,
@@ -75,8 +78,6 @@ def file_mir(
                 "reason": case.status_reason,
             },
         )
-    case.updated_at = utcnow()
-    session.add(case)
     session.commit()
     session.refresh(row)
     return mir_public(row)

@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from services.registry.audit.service import Chain, append
+from services.registry.audit.state import case_digest
 from services.registry.auth.models import Role
 from services.registry.auth.service import Principal
 from services.registry.cases.models import (
@@ -49,9 +50,11 @@ def actor(principal: Principal | None) -> str:
     return "system" if principal is None else f"{principal.role.value}:{principal.token_id}"
 
 
-def open_case(session: Session, event: ReportTriaged, *, chain: Chain | None = None) -> Case:
-    """Open the case of a newly recorded report (caller commits); a batch passes its audit
-    ``chain`` so that the tail is read once."""
+def open_case(
+    session: Session, event: ReportTriaged, *, recorded: Report, chain: Chain | None = None
+) -> Case:
+    """Open the case of a newly recorded report (``recorded``: its row as stored; caller
+    commits); a batch passes its audit ``chain`` so that the tail is read once."""
     report, triage = event.report, event.triage
     now = utcnow()
     # Every column given: pydantic's default factories cost more than the insert itself.
@@ -70,23 +73,23 @@ def open_case(session: Session, event: ReportTriaged, *, chain: Chain | None = N
         country=report.country,
         category=triage.category,
     )
-    session.add(case)
-    session.add(
-        CaseReport(
-            case_id=case.case_id, report_id=report.report_id, role=LinkRole.PRIMARY, linked_at=now
-        )
+    link = CaseReport(
+        case_id=case.case_id, report_id=recorded.report_id, role=LinkRole.PRIMARY, linked_at=now
     )
+    session.add(case)
+    session.add(link)
     (chain or Chain(session)).append(
         case_id=case.case_id,
         actor="system",
         action="opened",
         detail={
-            "report_id": str(report.report_id),
+            "report_id": str(recorded.report_id),
             "severity": triage.severity.value,
             "deadline": event.regulatory.deadline,
             "status": S.TRIAGED.value,
             "needs_review": triage.needs_review,
         },
+        state_digest=case_digest(case, [link], [recorded]),
     )
     return case
 

@@ -124,9 +124,15 @@ def record_triaged(
         note_model_versions(session, [e.report.device for e in fresh])
         chain = Chain(session)
         subscriptions = active_subscriptions(session)
+        # The rows as stored: each case's audit record carries the digest of what it opened.
+        rows = {
+            r.report_id: r
+            for r in session.exec(select(Report).where(col(Report.report_id).in_(inserted)))
+        }
         with session.no_autoflush:
             for event in fresh:
-                case = open_case(session, event, chain=chain)
+                recorded = rows[event.report.report_id]
+                case = open_case(session, event, recorded=recorded, chain=chain)
                 if event.regulatory.serious_incident:
                     alert = serious_incident_alert(event, case)
                     raise_alert(
