@@ -1,4 +1,5 @@
-"""Signed audit checkpoints: keys, rotation, and what a verifier accepts."""
+"""Signed audit checkpoints: keys, rotation, what a verifier accepts, and the topic that keeps
+them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from kafka.admin import ACLOperation, ResourceType
 
 from services.registry.audit.witness import (
     DEVELOPMENT_KEY_FILE,
@@ -20,6 +22,9 @@ from services.registry.audit.witness import (
 )
 from services.registry.settings import RegistrySettings
 from vigie.contracts import AuditCheckpoint
+from vigie.kafka import topic_acls
+from vigie.settings import TopicNames
+from vigie.topics import AUDIT_CHECKPOINTS, REGISTRY
 
 
 def checkpoint(seq: int = 7, head_hash: str = "a" * 64) -> AuditCheckpoint:
@@ -83,3 +88,19 @@ def test_production_refuses_to_run_without_a_signing_key(
     given = generate_key_file(tmp_path / "prod.key")
     configured = production.model_copy(update={"audit_signing_key_file": tmp_path / "prod.key"})
     assert load_signer(configured).public_text == given.public_text
+
+
+def test_the_witness_topic_keeps_everything_and_only_the_registry_writes_it() -> None:
+    assert AUDIT_CHECKPOINTS.config == {"retention.ms": "-1", "cleanup.policy": "delete"}
+    assert AUDIT_CHECKPOINTS.writers == (REGISTRY,) and AUDIT_CHECKPOINTS.readers == ()
+    names = TopicNames("ns")
+    on_witness = [
+        acl
+        for acl in topic_acls(names)
+        if acl.resource_pattern.resource_type is ResourceType.TOPIC
+        and acl.resource_pattern.resource_name == names.audit_checkpoints
+    ]
+    writers = {a.principal for a in on_witness if a.operation is ACLOperation.WRITE}
+    assert writers == {f"User:{REGISTRY}"}
+    # Nobody else is granted anything on it; the operator reads it as super user.
+    assert {a.principal for a in on_witness} == {f"User:{REGISTRY}"}

@@ -1,11 +1,15 @@
-"""Audit chain: every case change appended with a SHA-256 link to the previous record.
+"""Audit chain: every case change, and every token issued or revoked, appended with a SHA-256
+link to the previous record.
 
 Any later edit, deletion or reordering of a record breaks the chain at that point, which
 ``verify`` reports. Removing the newest records leaves a shorter valid chain, and whoever can
 write the table can also rewrite the whole chain with fresh hashes: the registry therefore
-publishes the head on Kafka (:mod:`services.registry.audit.witness`) and ``verify`` checks the
-chain against those witnessed heads.
+publishes the head, signed, on Kafka (:mod:`services.registry.audit.witness`) and ``verify``
+checks the chain against those witnessed heads.
 The chain is global (not per case) so that deleting a whole case's history is detected too.
+Each record also carries the digest of the state it produced
+(:mod:`services.registry.audit.state`), so that ``verify`` catches the rows themselves being
+changed behind the registry's back, not only its records.
 """
 
 from __future__ import annotations
