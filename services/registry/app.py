@@ -15,7 +15,7 @@ from sqlmodel import Session, text
 
 from services.common import ops
 from services.registry import jobs
-from services.registry.audit.witness import load_signer
+from services.registry.audit.witness import load_signer, require_signer
 from services.registry.auth import views as auth_views
 from services.registry.cases import views as case_views
 from services.registry.dashboard import views as dashboard_views
@@ -140,6 +140,7 @@ def main() -> None:
     settings = RegistrySettings()
     logs.configure_logging(settings.log_level)
     require_credentials(settings, "registry")
+    require_signer(settings)
     uvicorn.run(
         create_app(settings),
         host=settings.registry_host,

@@ -19,6 +19,7 @@ from services.registry.audit.witness import (
     load_signer,
     parse_public_keys,
     read_key_file,
+    require_signer,
 )
 from services.registry.settings import RegistrySettings
 from vigie.contracts import AuditCheckpoint
@@ -80,6 +81,8 @@ def test_production_refuses_to_run_without_a_signing_key(
     production = RegistrySettings(env="production", pseudonym_key="p" * 40)
     with pytest.raises(SigningKeyError, match="VIGIE_AUDIT_SIGNING_KEY_FILE"):
         load_signer(production)
+    with pytest.raises(SystemExit, match="VIGIE_AUDIT_SIGNING_KEY_FILE"):
+        require_signer(production)  # what `vigie serve registry` does first
     assert not DEVELOPMENT_KEY_FILE.exists()
     # Development makes its own key once, under .vigie/audit/, and keeps it.
     first = load_signer(RegistrySettings())

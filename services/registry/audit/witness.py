@@ -139,6 +139,14 @@ def load_signer(settings: RegistrySettings) -> Signer:
         return read_key_file(DEVELOPMENT_KEY_FILE)
 
 
+def require_signer(settings: RegistrySettings) -> Signer:
+    """The signing key, or stop the registry at start saying which setting is missing."""
+    try:
+        return load_signer(settings)
+    except SigningKeyError as exc:
+        raise SystemExit(f"vigie registry: audit signing key: {exc}") from exc
+
+
 def parse_public_keys(text: str) -> dict[str, Ed25519PublicKey]:
     """Public keys by id from base64 raw keys separated by commas, spaces or lines (``#``
     starts a comment)."""
