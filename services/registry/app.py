@@ -7,13 +7,16 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session, text
 
 from services.common import ops
+from services.common.edges import BodyLimit, SecurityHeaders, docs_enabled, serve_metrics
 from services.registry import jobs
 from services.registry.audit.witness import load_signer, require_signer
 from services.registry.auth import views as auth_views
@@ -35,6 +38,7 @@ from vigie import logs
 from vigie.kafka import make_broker, require_credentials
 
 log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
@@ -111,7 +115,12 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
         version="1.0.0",
         summary="Vigilance cases of AI used in health care, for regulators and manufacturers.",
         lifespan=lifespan,
+        docs_url="/docs" if docs_enabled(settings.env) else None,
+        redoc_url="/redoc" if docs_enabled(settings.env) else None,
     )
+    app.add_middleware(BodyLimit, limit_for=lambda _path: settings.registry_max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.settings = settings
     app.state.engine = engine
     app.state.relay = relay
@@ -141,6 +150,7 @@ def main() -> None:
     logs.configure_logging(settings.log_level)
     require_credentials(settings, "registry")
     require_signer(settings)
+    serve_metrics(settings.registry_metrics_host, settings.registry_metrics_port)
     uvicorn.run(
         create_app(settings),
         host=settings.registry_host,

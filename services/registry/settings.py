@@ -13,6 +13,13 @@ class RegistrySettings(CommonSettings):
     database_url: str = "sqlite:///.vigie/registry.db"
     registry_host: str = "127.0.0.1"
     registry_port: int = 8001
+    # Prometheus metrics are served on their own listener, not on the public port (0: none).
+    registry_metrics_host: str = "127.0.0.1"
+    registry_metrics_port: int = 8004
+    # Request bodies (case updates, subscriptions, the dashboard's forms) are small.
+    registry_max_body_bytes: int = 64 * 1024
+    # How long a dashboard sign-in lasts (the server-side session behind its cookie).
+    dashboard_session_hours: float = 8.0
     registry_group_id: str = "vigie-registry"
     registry_max_records: int = 500
     # The relay also wakes on every commit; the poll only bounds the delay after a restart.

@@ -89,9 +89,12 @@ def test_api_submission_and_metrics(platform: dict[str, str]) -> None:
     bad = httpx.post(f"{INGEST}/api/v1/reports", json={"kind": "adverse_event"}, timeout=30)
     assert bad.status_code == 422
     assert ["body", "narrative"] in [e["loc"] for e in bad.json()["detail"]]
-    for port in (8000, 8001, 8002):
+    # Each service's metrics on a listener of its own; the public ports do not serve them.
+    for port in (8003, 8004, 8002):
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
         assert metrics.status_code == 200 and "vigie_" in metrics.text
+    for port in (8000, 8001):
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).status_code == 404
 
 
 def test_serious_report_followed_from_form_to_closure(platform: dict[str, str]) -> None:

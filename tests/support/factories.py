@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from services.triage.reports.service import TriagePolicy, triage_batch
 from vigie.contracts import (
     DeviceRef,
+    DriftDetected,
     Language,
     ReportedOutcome,
     ReporterRole,
     ReportKind,
     ReportSubmitted,
     ReportTriaged,
+    SignalSeverity,
 )
 
 
@@ -40,3 +42,23 @@ def triaged(**overrides: object) -> ReportTriaged:
     return triage_batch([report(**overrides)], classifier=None, key=b"test", policy=TriagePolicy())[
         0
     ]
+
+
+def drift_signal(device: DeviceRef, **overrides: object) -> DriftDetected:
+    """A high-severity drift of ``device``'s scores in the last hour; keyword arguments replace
+    fields."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    data: dict[str, object] = {
+        "signal_id": uuid.uuid4(),
+        "device": device,
+        "detector": "psi",
+        "subject": "score",
+        "statistic": 0.9,
+        "threshold": 0.25,
+        "reference_window": (now - timedelta(hours=10), now - timedelta(hours=7)),
+        "current_window": (now - timedelta(hours=1), now),
+        "severity": SignalSeverity.HIGH,
+        "summary": "scores drifted",
+    }
+    data.update(overrides)
+    return DriftDetected.model_validate(data)

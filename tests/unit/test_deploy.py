@@ -665,3 +665,36 @@ def test_prometheus_alerts_on_refused_messages(metric: str) -> None:
     assert any(f"increase({metric}[" in expr for expr in exprs)
     mounts = _mounts(_compose()["services"]["prometheus"])
     assert mounts["/etc/prometheus/alerts.yml"] == ("../prometheus/alerts.yml", True)
+
+
+def test_metrics_are_scraped_from_their_own_ports_never_the_apis() -> None:
+    ingest, registry, triage = IngestSettings(), RegistrySettings(), TriageSettings()
+    metrics_ports = {
+        "ingest": ingest.ingest_metrics_port,
+        "registry": registry.registry_metrics_port,
+        "triage": triage.triage_metrics_port,
+    }
+    assert not set(metrics_ports.values()) & {ingest.ingest_port, registry.registry_port}
+    (prometheus,) = load_yaml(DEPLOY / "prometheus" / "prometheus.yml")
+    targets = {
+        target
+        for job in prometheus["scrape_configs"]
+        for config in job["static_configs"]
+        for target in config["targets"]
+    }
+    assert targets == {f"{name}:{port}" for name, port in metrics_ports.items()}
+    for doc in _kubernetes(KUBERNETES / "vigie.yaml"):
+        name = doc["metadata"]["name"]
+        if doc["kind"] == "Deployment":
+            template = doc["spec"]["template"]
+            port = template["metadata"]["annotations"]["prometheus.io/port"]
+            assert port == str(metrics_ports[name]), name
+            (container,) = template["spec"]["containers"]
+            named = {p.get("name"): p["containerPort"] for p in container["ports"]}
+            assert named["metrics"] == metrics_ports[name], name
+        if doc["kind"] == "Service":
+            assert all(p["targetPort"] not in metrics_ports.values() for p in doc["spec"]["ports"])
+    # Listening beyond the container's loopback is what lets Prometheus reach them.
+    config = next(d for d in _kubernetes(KUBERNETES / "vigie.yaml") if d["kind"] == "ConfigMap")
+    for name in metrics_ports:
+        assert config["data"][f"VIGIE_{name.upper()}_METRICS_HOST"] == "0.0.0.0"

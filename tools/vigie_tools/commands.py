@@ -156,7 +156,7 @@ def run_platform(args: argparse.Namespace) -> int:
         _out("  report form (FR/EN)  http://127.0.0.1:8000/")
         _out("  ingest API           http://127.0.0.1:8000/docs")
         _out("  registry API         http://127.0.0.1:8001/docs")
-        _out("  metrics              :8000/metrics  :8001/metrics  :8002/metrics (triage)")
+        _out("  metrics              :8003/metrics  :8004/metrics  :8002/metrics (triage)")
         _out("  Kafka                127.0.0.1:9092")
         _out(f"  logs                 {log_dir}/")
         _out("Regulator alerts:  vigie alerts     API token:  vigie token create --role regulator")

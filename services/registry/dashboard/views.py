@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Form, Request
+from fastapi import APIRouter, Cookie, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from services.registry.auth.service import authenticate
-from services.registry.dashboard import charts
+from services.registry.dashboard import charts, sessions
 from services.registry.dashboard.service import build
 from services.registry.deps import SessionDep, SettingsDep
 from services.registry.errors import AccessDenied
@@ -18,7 +18,6 @@ from vigie.contracts import utcnow
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-COOKIE = "vigie_token"
 
 TEXTS: dict[str, dict[str, Any]] = {
     "fr": {
@@ -106,29 +105,45 @@ def _lang(lang: str | None) -> str:
     return lang if lang in TEXTS else "fr"
 
 
+def _cookie(response: Response, name: str, value: str, *, max_age: int) -> None:
+    # __Host-: Secure, no Domain, Path=/ (no subdomain or plain-HTTP page can set or shadow it).
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", secure=True, httponly=True, samesite="strict"
+    )
+
+
+def _sign_in(request: Request, context: dict[str, Any], *, error: bool, status: int) -> Response:
+    """The sign-in form, with a fresh nonce in its form and in a cookie of its own."""
+    nonce = secrets.token_urlsafe(32)
+    response = templates.TemplateResponse(
+        request, "login.html", {**context, "error": error, "csrf": nonce}, status_code=status
+    )
+    _cookie(response, sessions.LOGIN_COOKIE, nonce, max_age=3600)
+    return response
+
+
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     lang: str | None = None,
-    vigie_token: Annotated[str | None, Cookie()] = None,
+    session_id: Annotated[str | None, Cookie(alias=sessions.SESSION_COOKIE)] = None,
 ) -> Response:
-    """The dashboard, or the sign-in form without a valid token."""
+    """The dashboard, or the sign-in form without a live session."""
     language = _lang(lang)
     t = TEXTS[language]
-    principal = authenticate(session, vigie_token) if vigie_token else None
+    signed_in = sessions.current(session, session_id)
     context = {"t": t, "lang": language, "other": "en" if language == "fr" else "fr"}
-    if principal is None:
-        return templates.TemplateResponse(request, "login.html", {**context, "error": False})
+    if signed_in is None:
+        return _sign_in(request, context, error=False, status=200)
+    principal = signed_in.principal
     try:
         data = build(
             session, principal=principal, key=settings.pseudonym_key_bytes, today=utcnow().date()
         )
     except AccessDenied:
-        return templates.TemplateResponse(
-            request, "login.html", {**context, "error": True}, status_code=403
-        )
+        return _sign_in(request, context, error=True, status=403)
     return templates.TemplateResponse(
         request,
         "dashboard.html",
@@ -136,6 +151,7 @@ def dashboard(
             **context,
             "data": data,
             "role": principal.role.value,
+            "csrf": signed_in.csrf_token,
             "weekly_svg": charts.stacked_bars(data.weeks, data.by_severity, title=t["weekly"]),
             "devices_svg": charts.horizontal_bars(data.by_device, title=t["devices"]),
         },
@@ -145,21 +161,47 @@ def dashboard(
 @router.post("/dashboard/login")
 def login(
     session: SessionDep,
+    settings: SettingsDep,
     token: Annotated[str, Form(max_length=200)],
-    lang: Annotated[str, Form()] = "fr",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    lang: Annotated[str, Form(max_length=10)] = "fr",
+    nonce: Annotated[str | None, Cookie(alias=sessions.LOGIN_COOKIE)] = None,
 ) -> Response:
-    """Check the token and keep it in an HttpOnly cookie."""
+    """Open a server-side session for a valid token; the browser gets only its random id."""
     target = f"/dashboard?lang={_lang(lang)}"
-    if authenticate(session, token) is None:
+    if not sessions.same(nonce, csrf):
+        raise HTTPException(status_code=403, detail="sign-in form expired or forged; reload it")
+    opened = sessions.open_session(session, token=token, hours=settings.dashboard_session_hours)
+    if opened is None:
         return RedirectResponse(f"{target}&error=1", status_code=303)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=8 * 3600)
+    _cookie(
+        response,
+        sessions.SESSION_COOKIE,
+        opened.secret,
+        max_age=int(settings.dashboard_session_hours * 3600),
+    )
+    response.delete_cookie(
+        sessions.LOGIN_COOKIE, path="/", secure=True, httponly=True, samesite="strict"
+    )
     return response
 
 
 @router.post("/dashboard/logout")
-def logout(lang: Annotated[str, Form()] = "fr") -> Response:
-    """Forget the token."""
+def logout(
+    session: SessionDep,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    lang: Annotated[str, Form(max_length=10)] = "fr",
+    session_id: Annotated[str | None, Cookie(alias=sessions.SESSION_COOKIE)] = None,
+) -> Response:
+    """End the session (its CSRF token required)."""
+    signed_in = sessions.current(session, session_id)
+    if signed_in is not None:
+        if not sessions.same(signed_in.csrf_token, csrf):
+            raise HTTPException(status_code=403, detail="form expired or forged; reload the page")
+        sessions.close_session(session, signed_in)
     response = RedirectResponse(f"/dashboard?lang={_lang(lang)}", status_code=303)
-    response.delete_cookie(COOKIE)
+    response.delete_cookie(
+        sessions.SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict"
+    )
     return response
