@@ -64,6 +64,11 @@ def test_dashboard_shows_queue_and_plots_in_both_languages(tmp_path: Path) -> No
     with serving(app) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
+        # The pages keep to their Content-Security-Policy: Chromium reports any refusal.
+        refused: list[str] = []
+        page.on(
+            "console", lambda m: refused.append(m.text) if "Content Security" in m.text else None
+        )
         page.goto(f"{base}/dashboard")
         assert page.locator("html").get_attribute("lang") == "fr"
         page.get_by_label("Jeton d'accès").fill("vg_wrong")
@@ -102,4 +107,14 @@ def test_dashboard_shows_queue_and_plots_in_both_languages(tmp_path: Path) -> No
         page.get_by_role("button", name="Enter").click()
         assert page.get_by_role("alert").is_visible()
         assert page.locator("#queue").count() == 0
+        # The styles came from /static, and the sign-in lives in an HttpOnly session cookie.
+        assert (
+            page.locator("body")
+            .evaluate("b => getComputedStyle(b).fontFamily")
+            .startswith("system-ui")
+        )
+        cookies = {c["name"]: c for c in page.context.cookies()}
+        assert all(regulator not in c["value"] for c in cookies.values())
+        assert page.evaluate("document.cookie") == ""
+        assert refused == []
         browser.close()

@@ -16,6 +16,10 @@ def test_form_typed_in_a_browser_reaches_the_registry(platform: dict[str, str]) 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="fr-FR")  # a French clinician's browser
+        refused: list[str] = []
+        page.on(
+            "console", lambda m: refused.append(m.text) if "Content Security" in m.text else None
+        )
         page.goto(f"{INGEST}/")
         assert page.locator("html").get_attribute("lang") == "fr"
         # Every field is reached by its visible label, as assistive technology reaches it.
@@ -38,6 +42,7 @@ def test_form_typed_in_a_browser_reaches_the_registry(platform: dict[str, str]) 
         tracking = page.locator("#tracking-number").inner_text(timeout=30_000).strip()
         assert tracking.startswith("VG-")
         sent = posted.value.post_data
+        assert refused == [], "the form keeps to its Content-Security-Policy"
         browser.close()
 
     # The same form sent again (a double click, a retried POST): the same receipt, one report.
