@@ -83,6 +83,13 @@ def file_mir(
     return mir_public(row)
 
 
+def require_mir_reader(principal: Principal) -> None:
+    """MIR filings are the manufacturer's exchange with the authority: a clinician who can see a
+    case through their own report does not read them."""
+    if principal.role not in (Role.MANUFACTURER, *SUPERVISORS):
+        raise AccessDenied(f"role {principal.role.value} may not read MIR reports")
+
+
 def mir_public(row: MirReport) -> MirPublic:
     """API view of a MIR report."""
     return MirPublic(
@@ -98,7 +105,9 @@ def mir_public(row: MirReport) -> MirPublic:
 def list_mir(
     session: Session, case_id: uuid.UUID, *, principal: Principal, key: bytes
 ) -> list[MirPublic]:
-    """MIR reports of a case, oldest first."""
+    """MIR reports of a case, oldest first: for regulators, administrators and the case's
+    manufacturer (who files them) only."""
+    require_mir_reader(principal)
     load_case(session, case_id, principal, key)
     rows = session.exec(
         select(MirReport)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Annotated
 
@@ -22,6 +23,7 @@ from services.registry.cases.models import (
     Transition,
 )
 from services.registry.deps import PrincipalDep, SessionDep, SettingsDep
+from services.registry.paging import MAX_OFFSET
 from vigie.contracts import Severity, utcnow
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -48,7 +50,7 @@ def list_cases(
     manufacturer: Annotated[str | None, Query(max_length=200)] = None,
     needs_review: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> CasePage:
     """The caller's case queue: overdue first, then by legal deadline."""
     filters = workflow.CaseFilter(
@@ -195,7 +197,12 @@ def merge_duplicate(
 def case_audit(
     case_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
 ) -> list[AuditPublic]:
-    """Every change to the case, oldest first, with its chain hash."""
+    """Every change to the case, oldest first, with its chain hash.
+
+    Regulators and administrators see each record whole. Others see who acted by role only and
+    the facts of each change (statuses, severity, deadline, MIR type), without regulators'
+    identities, their reasons or the ids of other parties' reports and cases.
+    """
     workflow.get_case(
         session,
         case_id,
@@ -203,4 +210,25 @@ def case_audit(
         key=settings.pseudonym_key_bytes,
         today=utcnow().date(),
     )
-    return [AuditPublic.model_validate(r.model_dump()) for r in history(session, case_id)]
+    records = [AuditPublic.model_validate(r.model_dump()) for r in history(session, case_id)]
+    if principal.role in workflow.SUPERVISORS:
+        return records
+    return [_minimal(r) for r in records]
+
+
+# What a party other than the authority reads of an audit record's detail.
+_PUBLIC_DETAIL = ("from", "to", "status", "severity", "deadline", "category", "report_type")
+
+
+def _minimal(record: AuditPublic) -> AuditPublic:
+    """``record`` without its actor's identity, its reasons or other parties' ids."""
+    try:
+        detail = json.loads(record.detail)
+    except ValueError:
+        detail = {}
+    if not isinstance(detail, dict):
+        detail = {}
+    kept = {k: detail[k] for k in _PUBLIC_DETAIL if k in detail}
+    return record.model_copy(
+        update={"actor": record.actor.split(":", 1)[0], "detail": json.dumps(kept)}
+    )

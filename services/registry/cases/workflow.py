@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, func, not_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from services.registry.access import readable_reports
 from services.registry.audit.service import Chain, append
 from services.registry.audit.state import case_digest
 from services.registry.auth.models import Role
@@ -101,11 +102,14 @@ def case_scope(principal: Principal, *, key: bytes) -> ColumnElement[bool]:
     if principal.role is Role.MANUFACTURER and principal.manufacturer_key:
         return col(Case.manufacturer_key) == principal.manufacturer_key
     if principal.role is Role.CLINICIAN:
+        # The case of the clinician's report, or the one it was merged into (the same incident);
+        # not a case it was merely linked to, which is another party's incident.
         own = (
             select(CaseReport.case_id)
             .join(Report, col(Report.report_id) == col(CaseReport.report_id))
             .where(
                 col(CaseReport.case_id) == col(Case.case_id),
+                col(CaseReport.role) != LinkRole.LINKED,
                 col(Report.reporter_ref) == principal.reporter_ref(key=key),
             )
         )
@@ -130,8 +134,16 @@ def days_left(deadline: date | None, status: CaseStatus, *, today: date) -> int 
     return (deadline - today).days
 
 
-def to_public(session: Session, cases: Sequence[Case], *, today: date) -> list[CasePublic]:
-    """API view of cases with their report ids and time left."""
+def to_public(
+    session: Session,
+    cases: Sequence[Case],
+    *,
+    today: date,
+    viewer: Principal | None = None,
+    key: bytes = b"",
+) -> list[CasePublic]:
+    """API view of cases with their report ids and time left; with a ``viewer``, only the
+    reports that viewer may read are listed."""
     ids = [c.case_id for c in cases]
     links: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in ids}
     if ids:
@@ -141,6 +153,10 @@ def to_public(session: Session, cases: Sequence[Case], *, today: date) -> list[C
             .order_by(col(CaseReport.linked_at))
         ):
             links[link.case_id].append(link.report_id)
+    if viewer is not None:
+        every = {r for linked in links.values() for r in linked}
+        readable = readable_reports(session, every, principal=viewer, key=key)
+        links = {i: [r for r in linked if r in readable] for i, linked in links.items()}
     out = []
     for case in cases:
         left = days_left(case.deadline, case.status, today=today)
@@ -148,6 +164,7 @@ def to_public(session: Session, cases: Sequence[Case], *, today: date) -> list[C
             CasePublic.model_validate(
                 {
                     **case.model_dump(),
+                    "status_reason": _reason_for(viewer, case),
                     "days_left": left,
                     "overdue": left is not None and left < 0,
                     "report_ids": links[case.case_id],
@@ -157,11 +174,22 @@ def to_public(session: Session, cases: Sequence[Case], *, today: date) -> list[C
     return out
 
 
+def _reason_for(viewer: Principal | None, case: Case) -> str | None:
+    """The reason of the case's status as ``viewer`` may read it: the authority's reasons are
+    its own, except the request a case awaiting its manufacturer addresses to that manufacturer."""
+    if viewer is None or viewer.role in SUPERVISORS:
+        return case.status_reason
+    if viewer.role is Role.MANUFACTURER and case.status is S.AWAITING_MANUFACTURER:
+        return case.status_reason
+    return None
+
+
 def get_case(
     session: Session, case_id: uuid.UUID, *, principal: Principal, key: bytes, today: date
 ) -> CasePublic:
     """One case the principal may read."""
-    return to_public(session, [load_case(session, case_id, principal, key)], today=today)[0]
+    case = load_case(session, case_id, principal, key)
+    return to_public(session, [case], today=today, viewer=principal, key=key)[0]
 
 
 @dataclass(frozen=True)
@@ -226,7 +254,7 @@ def list_cases(
         )
         rows += list(session.exec(rest))
     return CasePage(
-        items=to_public(session, rows[:limit], today=today),
+        items=to_public(session, rows[:limit], today=today, viewer=principal, key=key),
         next_offset=offset + limit if len(rows) > limit else None,
     )
 

@@ -9,11 +9,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from services.registry.access import report_scope
 from services.registry.auth.service import Principal
 from services.registry.cases.models import CasePublic
 from services.registry.cases.workflow import CaseFilter, list_cases
 from services.registry.reports.models import Report
-from services.registry.reports.service import report_scope
 from services.registry.signals.drift import list_drift
 from services.registry.signals.models import DriftSignalPublic
 from vigie.contracts import Severity

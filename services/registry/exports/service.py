@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -10,6 +9,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from services.registry.cases.models import Case, CasePublic, CaseStatus, MirContent, MirReport
+from services.registry.errors import NotFound
+from services.registry.exports import csvsafe
 from services.registry.reports.models import Report
 from vigie.contracts import ReportedOutcome, ReportTriaged
 
@@ -29,10 +30,14 @@ _FHIR_OUTCOME = {
 
 
 def case_reports(session: Session, case: CasePublic) -> list[ReportTriaged]:
-    """The triaged events of a case's reports, as recorded."""
+    """The triaged events of a case's reports as recorded: those ``case`` lists, which are the
+    ones its reader may read (see ``workflow.get_case``). None readable is "no such case"."""
     rows = session.exec(select(Report).where(col(Report.report_id).in_(case.report_ids)))
     by_id = {r.report_id: ReportTriaged.model_validate_json(r.payload) for r in rows}
-    return [by_id[i] for i in case.report_ids if i in by_id]
+    reports = [by_id[i] for i in case.report_ids if i in by_id]
+    if not reports:
+        raise NotFound(str(case.case_id))
+    return reports
 
 
 def fhir_adverse_event(case: CasePublic, reports: Sequence[ReportTriaged]) -> dict[str, Any]:
@@ -201,7 +206,7 @@ CASE_COLUMNS = (
 def cases_csv(cases: Iterable[CasePublic]) -> str:
     """Cases as CSV (one line each)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvsafe.writer(out)  # no cell can start a formula
     writer.writerow(CASE_COLUMNS)
     for c in cases:
         data = c.model_dump(mode="json")

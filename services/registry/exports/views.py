@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from services.registry.cases import workflow as cases
+from services.registry.cases.mir import require_mir_reader
 from services.registry.deps import PrincipalDep, SessionDep, SettingsDep
 from services.registry.exports import service
 from vigie.contracts import utcnow
@@ -39,7 +40,9 @@ def case_as_fhir(
 def case_as_mir(
     case_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    """The case in the structure of the EU MIR form."""
+    """The case in the structure of the EU MIR form (regulators, administrators and the case's
+    manufacturer)."""
+    require_mir_reader(principal)
     case = cases.get_case(
         session,
         case_id,

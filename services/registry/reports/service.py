@@ -13,14 +13,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from services.registry.access import report_scope
 from services.registry.audit.service import Chain
-from services.registry.auth.models import Role
 from services.registry.auth.service import Principal
 from services.registry.cases.links import primary_cases
 from services.registry.cases.models import Case, CaseStatus
 from services.registry.cases.workflow import open_case
 from services.registry.devices.service import note_model_versions
-from services.registry.errors import AccessDenied, InvalidValue, NotFound
+from services.registry.errors import InvalidValue, NotFound
 from services.registry.reports.models import (
     Report,
     ReportPage,
@@ -169,17 +169,6 @@ def serious_incident_alert(event: ReportTriaged, case: Case) -> Alert:
         obligations=regulatory.obligations,
         registry_path=f"/api/v1/reports/{report.report_id}",
     )
-
-
-def report_scope(principal: Principal, *, key: bytes) -> ColumnElement[bool]:
-    """Rows the principal may read."""
-    if principal.role in (Role.REGULATOR, Role.ADMIN):
-        return col(Report.report_id).is_not(None)
-    if principal.role is Role.MANUFACTURER and principal.manufacturer_key:
-        return col(Report.manufacturer_key) == principal.manufacturer_key
-    if principal.role is Role.CLINICIAN:
-        return col(Report.reporter_ref) == principal.reporter_ref(key=key)
-    raise AccessDenied(principal.role.value)
 
 
 def _publics(session: Session, reports: Sequence[Report]) -> list[ReportPublic]:
