@@ -69,6 +69,13 @@ def make_broker(settings: CommonSettings, *, client_id: str) -> KafkaBroker:
         enable_idempotence=True,
         # A manufacturer's new device topic joins the telemetry subscriptions within this.
         metadata_max_age_ms=30_000,
+        # aiokafka bounds a connection attempt (TCP, TLS, SASL) by this too (conn.py), and a
+        # metadata refresh asks the known brokers one after the other (client.py
+        # _metadata_update): a broker that died without resetting its connections (power or
+        # network loss; a killed process on this host is refused at once) would hold each
+        # refresh for the 40 s default before the next broker is asked. 15 s still covers a
+        # JoinGroup, held by the coordinator for up to the 10 s session timeout.
+        request_timeout_ms=15_000,
         logger=logging.getLogger(f"vigie.{client_id}.kafka"),
         log_level=logging.DEBUG,
     )
@@ -82,6 +89,16 @@ def faststream_security(client: KafkaClientConfig) -> SASLScram512 | SASLScram25
     )
 
 
+# kafka-python clients through a broker's death. After each failed connection to a broker,
+# kafka-python waits 50 ms doubling up to reconnect_backoff_max_ms (30 s by default; jittered
+# +-20 %, kafka/net/manager.py update_backoff) before it tries that broker again. A dead leader
+# stays in the metadata until the controller fences it, so the backoff climbs meanwhile, and a
+# metadata refresh that finds no broker to ask backs off the same way (kafka/cluster.py ttl).
+# Capped at 1 s, a client tries again every second: the restarted broker, or the first broker
+# of the list that answers, is found within a second rather than half a minute.
+_FAILOVER: dict[str, Any] = {"reconnect_backoff_max_ms": 1000}
+
+
 def make_producer(settings: CommonSettings, *, client_id: str, **overrides: Any) -> KafkaProducer:
     """A synchronous kafka-python producer (CLI, state stores, benchmarks): acks=all,
     idempotent."""
@@ -92,6 +109,10 @@ def make_producer(settings: CommonSettings, *, client_id: str, **overrides: Any)
         "enable_idempotence": True,
         "linger_ms": 5,
         "retries": 2**31 - 1,
+        # A record is failed only after this (Kafka's default, stated): a failover takes
+        # seconds, so reaching it means the cluster lost its quorum or its in-sync replicas.
+        "delivery_timeout_ms": 120_000,
+        **_FAILOVER,
     }
     config.update(overrides)
     return KafkaProducer(**config)
@@ -99,7 +120,7 @@ def make_producer(settings: CommonSettings, *, client_id: str, **overrides: Any)
 
 def make_consumer(settings: CommonSettings, *topics: str, **config: Any) -> KafkaConsumer:
     """A kafka-python consumer with the process's credentials."""
-    return KafkaConsumer(*topics, **{**settings.kafka_client.kafka_python(), **config})
+    return KafkaConsumer(*topics, **{**settings.kafka_client.kafka_python(), **_FAILOVER, **config})
 
 
 def make_admin(client: KafkaClientConfig, *, timeout_s: float = 60.0) -> KafkaAdminClient:
@@ -107,7 +128,7 @@ def make_admin(client: KafkaClientConfig, *, timeout_s: float = 60.0) -> KafkaAd
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            return KafkaAdminClient(**client.kafka_python(), client_id="vigie-admin")
+            return KafkaAdminClient(**client.kafka_python(), **_FAILOVER, client_id="vigie-admin")
         except Exception as exc:  # kafka-python raises several types while the broker starts
             if time.monotonic() > deadline:
                 servers = ",".join(client.bootstrap_servers)

@@ -227,6 +227,16 @@ def _write_config(spec: ClusterSpec, node: int, tls: kafkatls.TlsFiles) -> Path:
         "share.coordinator.state.topic.min.isr": min_isr,
         "auto.create.topics.enable": "false",
         "group.initial.rebalance.delay.ms": 0,
+        # Failover after a broker dies without a word (kill -9, power loss): its partitions keep
+        # it as leader until the active controller fences it, when no heartbeat came for
+        # broker.session.timeout.ms (Kafka's default 9000; a newly elected controller counts it
+        # from its own activation). Until then every client retries against a dead leader. On
+        # one host heartbeats travel over loopback, so 1 s heartbeats with a 4 s lease fence a
+        # dead broker within ~4 s (~6.5 s when it was the active controller too: the quorum
+        # first elects another after controller.quorum.fetch.timeout.ms, 2 s), and still leave
+        # a live broker starved of CPU 3 missed heartbeats before it is fenced by mistake.
+        "broker.heartbeat.interval.ms": 1000,
+        "broker.session.timeout.ms": 4000,
         # The default 128 MB dedupe buffer does not fit the small heap used here.
         "log.cleaner.dedupe.buffer.size": 16 * 1024 * 1024,
         "unclean.leader.election.enable": "false",
