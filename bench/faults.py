@@ -3,7 +3,7 @@ and client retries, counted at the end from the registry database and the topics
 
 Each scenario feeds reports while a fault strikes, waits until the pipeline settles, then
 counts from what the platform holds, never from the sender's bookkeeping: the rows of the
-registry database (each report carries a unique tag in its establishment and narrative), the
+registry database (each report carries a unique tag in its establishment), the
 reports topic, the dead-letter topics and the alert topic. It prints one JSON line:
 
 - ``sent``: reports the feeder tried to submit; ``accepted``: acknowledged by Kafka (producer)
@@ -112,13 +112,13 @@ _BENIGN = (
 
 
 def tag(prefix: str, seq: int) -> str:
-    """The unique tag of report ``seq`` of a scenario (digits too few for any identifier the
-    narrative scrubbing looks for)."""
+    """The unique tag of report ``seq`` of a scenario (zero-padded: tags sort as they were sent)."""
     return f"{prefix}{seq:07d}"
 
 
 def report_form(tag_: str, seq: int, **overrides: Any) -> dict[str, Any]:
-    """A report as a reporter submits it to ingest, tagged; keyword arguments replace fields."""
+    """A report as a reporter submits it to ingest, tagged in its establishment; keyword
+    arguments replace fields."""
     outcome = _OUTCOMES[seq % len(_OUTCOMES)]
     harmless = outcome in (ReportedOutcome.NO_HARM, ReportedOutcome.UNKNOWN)
     texts = _BENIGN if harmless else _NARRATIVES
@@ -135,7 +135,8 @@ def report_form(tag_: str, seq: int, **overrides: Any) -> dict[str, Any]:
         "awareness_date": date(2026, 10, 1 + seq % 28).isoformat(),
         "outcome": outcome.value,
         "language": Language.EN.value,
-        "narrative": f"{texts[seq % len(texts)]} Reference {tag_}.",
+        # The tag stays out of the narrative: the model reads it ("kill" reads as a death).
+        "narrative": texts[seq % len(texts)],
     }
     form.update(overrides)
     return form
@@ -463,6 +464,7 @@ class Feeder(threading.Thread):
         self.errors: Counter[str] = Counter()
         # Answers that refuse a report for good (HTTP 4xx), by status.
         self.refused: Counter[int] = Counter()
+        self.stopped = threading.Event()
         self._lock = threading.Lock()
 
     def accepted_from(self, first_seq: int) -> int:
@@ -493,6 +495,8 @@ class KafkaFeeder(Feeder):
         started = time.monotonic()
         try:
             for seq in range(self.n):
+                if self.stopped.is_set():
+                    break
                 pause = self.due(seq, started)
                 if pause > 0:
                     time.sleep(pause)
@@ -546,6 +550,8 @@ class HttpFeeder(Feeder):
 
             async def client() -> None:
                 for seq in seqs:
+                    if self.stopped.is_set():
+                        return
                     pause = self.due(seq, started)
                     if pause > 0:
                         await asyncio.sleep(pause)
@@ -941,6 +947,9 @@ def run_scenario(
     feeder.start()
     try:
         FAULTS[scenario](run)
+    except BaseException:
+        feeder.stopped.set()  # interrupted or failed: no point feeding the rest
+        raise
     finally:
         feeder.join()
     fed = time.monotonic()

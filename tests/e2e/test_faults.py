@@ -1,9 +1,9 @@
 """The fault suite at CI size: kill -9 of every service, a PostgreSQL outage, poison records and
 client retries on the real stack; nothing accepted is lost, nothing is recorded twice.
 
-``python -m bench.faults`` runs the same scenarios with thousands of reports and a 3-node
-cluster failover; here a few hundred reports per scenario, counted the same way, from the
-registry database and the topics.
+``python -m bench.faults`` runs the same scenarios with thousands of reports, and the loss of a
+partition leader in a 3-node cluster (minutes on a 2-core machine, too long here); here a few
+hundred reports per scenario, counted the same way, from the registry database and the topics.
 """
 
 from __future__ import annotations
