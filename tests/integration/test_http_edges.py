@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import re
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from services.ingest.reports.models import EXAMPLE_REPORT
 from services.ingest.settings import IngestSettings
 from services.registry.app import create_app as create_registry
 from services.registry.auth.models import Role
-from services.registry.auth.service import create_token
+from services.registry.auth.service import authenticate, create_token, revoke_token
 from services.registry.dashboard.models import DashboardSession
 from services.registry.dashboard.sessions import LOGIN_COOKIE, SESSION_COOKIE
 from services.registry.exports.csvsafe import neutralise, writer
@@ -392,4 +393,22 @@ def test_dashboard_ignores_a_raw_token_in_a_cookie(
     client, tokens = registry
     client.cookies.set(SESSION_COOKIE, tokens["regulator"])
     client.cookies.set("vigie_token", tokens["regulator"])
+    assert 'id="queue-title"' not in client.get("/dashboard").text
+
+
+def test_revoking_the_token_ends_its_dashboard_sessions(
+    registry: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = registry
+    sign_in = client.get("/dashboard")
+    client.post(
+        "/dashboard/login",
+        data={"token": tokens["regulator"], "csrf": _csrf(sign_in.text)},
+        follow_redirects=False,
+    )
+    assert 'id="queue-title"' in client.get("/dashboard").text
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        principal = authenticate(session, tokens["regulator"])
+        assert principal is not None
+        revoke_token(session, uuid.UUID(principal.token_id))
     assert 'id="queue-title"' not in client.get("/dashboard").text
