@@ -14,7 +14,10 @@ reports topic, the dead-letter topics and the alert topic. It prints one JSON li
   their alert on the alert topic (``alerts_missing`` those without);
 - ``recovery_s``: from the fault (the restart of what was killed or stopped; the kill itself
   for a broker, which the cluster must survive) until a report sent after the fault began is
-  recorded; ``drain_s``: from the end of the feed until every accepted report is recorded.
+  recorded, so it includes the backlog ahead of that report when the feed outpaces the
+  pipeline; ``stall_s``: the longest time after the fault with no report recorded (how long the
+  pipeline stood still); ``drain_s``: from the end of the feed until every accepted report is
+  recorded.
 
 The services run as ``vigie run`` runs them (``python -m vigie_tools serve <service>``, each with
 its own Kafka principal) against the project's local Kafka and PostgreSQL. Servers listen on
@@ -328,6 +331,12 @@ class Registry:
             "SELECT count(*) FROM report WHERE establishment >= :low AND establishment <= :high",
             low=tag(prefix, seq),
             high=tag(prefix, 9_999_999),
+        )
+
+    def count(self, prefix: str) -> int:
+        """Rows of the scenario's reports."""
+        return self._scalar(
+            "SELECT count(*) FROM report WHERE establishment LIKE :pattern", pattern=prefix + "%"
         )
 
     def rows(self, prefix: str) -> dict[str, list[tuple[uuid.UUID, bool]]]:
@@ -656,6 +665,35 @@ def settle(
         time.sleep(0.5)
 
 
+class Progress(threading.Thread):
+    """Samples how many of the scenario's reports are recorded, to tell how long the pipeline
+    stood still after the fault (whatever backlog it had to work through)."""
+
+    def __init__(self, registry: Registry, prefix: str, every_s: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.registry, self.prefix, self.every_s = registry, prefix, every_s
+        self.samples: list[tuple[float, int]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            # The database may be the fault: no sample while it is down.
+            with contextlib.suppress(sqlalchemy.exc.SQLAlchemyError):
+                self.samples.append((time.monotonic(), self.registry.count(self.prefix)))
+            self.done.wait(self.every_s)
+
+    def longest_stall(self, since: float) -> float | None:
+        """Longest time from ``since`` without a report recorded, up to the last one recorded."""
+        rises = [
+            t
+            for (t, n), (_, before) in zip(self.samples[1:], self.samples, strict=False)
+            if n > before and t > since
+        ]
+        if not rises:
+            return None
+        return round(max(b - a for a, b in zip([since, *rises[:-1]], rises, strict=True)), 1)
+
+
 # --- faults -----------------------------------------------------------------------------------
 
 
@@ -671,6 +709,13 @@ class Run:
     outage_s: float
     timeout_s: float
     figures: dict[str, Any] = field(default_factory=dict)
+    struck: float | None = None
+
+    def strike(self) -> int:
+        """Note that the fault strikes now (the first time); returns the next report's seq."""
+        if self.struck is None:
+            self.struck = time.monotonic()
+        return self.feeder.sent
 
     def recovered(self, first_seq: int, since: float) -> float | None:
         self.figures.setdefault("first_after_fault", first_seq)
@@ -680,7 +725,7 @@ class Run:
 def kill_and_restart(run: Run, service: str) -> None:
     """SIGKILL ``service`` a third into the feed and start it again at once."""
     wait_sent(run.feeder, run.feeder.n // 3)
-    first = run.feeder.sent
+    first = run.strike()
     run.stack.kill(service)
     run.stack.spawn(service)
     restarted = time.monotonic()
@@ -693,7 +738,7 @@ def kill_ingest_repeatedly(run: Run) -> None:
     recoveries: list[float | None] = []
     for quarter in (1, 2, 3):
         wait_sent(run.feeder, run.feeder.n * quarter // 4)
-        first = run.feeder.sent
+        first = run.strike()
         run.stack.kill("ingest")
         run.stack.spawn("ingest")
         recoveries.append(run.recovered(first, time.monotonic()))
@@ -709,7 +754,7 @@ def stop_postgres(run: Run) -> None:
     if pg is None or run.stack.database != "postgresql":
         raise ValueError("postgres-outage needs the registry on PostgreSQL")
     wait_sent(run.feeder, run.feeder.n // 3)
-    first = run.feeder.sent
+    first = run.strike()
     stopped = time.monotonic()
     localpg.stop(pg)
     # The outage itself: the database stays down this long while reports keep coming.
@@ -742,7 +787,7 @@ def kill_partition_leader(run: Run) -> None:
     node = partition_leader(run.stack, topic)
     pid = localkafka.status(spec)[node].pid
     assert pid is not None, f"node {node} is not running"
-    first = run.feeder.sent
+    first = run.strike()
     killed = time.monotonic()
     os.killpg(pid, signal.SIGKILL)
     run.figures["recovery_s"] = run.recovered(first, killed)
@@ -893,7 +938,7 @@ def inject_poison(run: Run) -> None:
     wait_sent(run.feeder, run.feeder.n // 3)
     poisons = poison_records(run.stack, run.prefix)
     producer = make_producer(run.stack.settings, client_id="vigie-faults-poison")
-    first = run.feeder.sent
+    first = run.strike()
     injected = time.monotonic()
     try:
         for p in poisons:
@@ -943,7 +988,9 @@ def run_scenario(
     registry = Registry(stack.database_url)
     feeder = feeder_for(stack, scenario, prefix, reports, rate)
     run = Run(stack, scenario, prefix, feeder, registry, outage_s, timeout_s)
+    progress = Progress(registry, prefix)
     started = time.monotonic()
+    progress.start()
     feeder.start()
     try:
         FAULTS[scenario](run)
@@ -957,6 +1004,10 @@ def run_scenario(
     for service in SERVICES:
         stack.wait_ready(service)
     rows = settle(registry, prefix, feeder.accepted, stall_s=timeout_s / 2)
+    progress.done.set()
+    progress.join()
+    if run.struck is not None:
+        run.figures["stall_s"] = progress.longest_stall(run.struck)
     drained = set(feeder.accepted) <= rows.keys()
     drain_s = round(time.monotonic() - fed, 1) if drained else None
     figures = count(run, marks, rows)
