@@ -60,14 +60,22 @@ def operator_settings(bootstrap: str) -> CommonSettings:
     )
 
 
-def leaders(settings: CommonSettings, topic: str) -> dict[int, int]:
-    """Partition -> node id of its leader."""
+def partitions(settings: CommonSettings, topic: str) -> dict[int, dict[str, Any]]:
+    """Partition -> its leader's and in-sync replicas' node ids."""
     admin = make_admin(settings.kafka_client)
     try:
         [described] = admin.describe_topics([topic])
-        return {p["partition_index"]: p["leader_id"] for p in described["partitions"]}
+        return {
+            p["partition_index"]: {"leader": p["leader_id"], "isr": sorted(p["isr_nodes"])}
+            for p in described["partitions"]
+        }
     finally:
         admin.close()
+
+
+def leaders(settings: CommonSettings, topic: str) -> dict[int, int]:
+    """Partition -> node id of its leader."""
+    return {p: state["leader"] for p, state in partitions(settings, topic).items()}
 
 
 def read_ids(settings: CommonSettings, topic: str) -> list[int]:
@@ -170,13 +178,21 @@ async def failover(settings: CommonSettings, source: str, sink: str) -> dict[str
         sent_before = feed.sent
         await asyncio.sleep(AFTER_S)
         feed.stop.set()
-        await asyncio.wait_for(writer, SETTLE_S)
+        try:
+            await asyncio.wait_for(asyncio.shield(writer), SETTLE_S)
+        except TimeoutError:
+            state = await asyncio.to_thread(partitions, settings, source)
+            unacked = feed.sent - len(feed.acks)
+            raise AssertionError(
+                f"{unacked} records unacknowledged {SETTLE_S:.0f} s after the writing stopped "
+                f"(node {victim - 1} killed); partitions now: {state}; errors: {feed.errors[:3]}"
+            ) from None
         await wait_for(lambda: len(processed) >= len(feed.acks), SETTLE_S, "the pipeline's drain")
     finally:
         feed.stop.set()
         await broker.stop()
     assert localkafka.status(SPEC)[victim - 1].running is False
-    survivors = await asyncio.to_thread(leaders, settings, source)
+    survivors = await asyncio.to_thread(partitions, settings, source)
     # Records written after the kill to the partitions the dead node led.
     dead = {p for p, node in before.items() if node == victim}
     after = [(i, a) for i, a in feed.acks.items() if i >= sent_before and a[0] in dead]
@@ -184,7 +200,7 @@ async def failover(settings: CommonSettings, source: str, sink: str) -> dict[str
     return {
         "victim_node": victim - 1,
         "partitions_led": sorted(dead),
-        "new_leaders": survivors,
+        "partitions_after": survivors,
         "sent": feed.sent,
         "acked": len(feed.acks),
         "errors": feed.errors[:5],
