@@ -896,20 +896,17 @@ def poison_records(stack: Stack, prefix: str) -> list[Poison]:
             "triaged-below-outcome", triaged, untrusted("triaged-below-outcome"), tdlq, "untrusted"
         ),
     ]
-    if stack.database == "postgresql":
-        # PostgreSQL refuses NUL in text; SQLite stores it, and the report is then recorded.
-        nul = stem + "nul-in-narrative"
-        found.append(
-            Poison(
-                "nul-in-narrative",
-                reports,
-                valid(
-                    "nul-in-narrative", narrative=f"The display froze\x00 twice. Reference {nul}."
-                ),
-                tdlq,
-                "processing",
-            )
+    # The contract refuses control characters (PostgreSQL would refuse a NUL in text).
+    nul = stem + "nul-in-narrative"
+    found.append(
+        Poison(
+            "nul-in-narrative",
+            reports,
+            patched("nul-in-narrative", ("narrative",), f"The display froze\x00 twice. {nul}."),
+            rdlq,
+            "schema",
         )
+    )
     return found
 
 
@@ -922,9 +919,8 @@ def http_poison(stack: Stack, prefix: str) -> dict[str, int]:
             "device": {"name": "Device 1", "manufacturer": "ß" * 200, "model_version": "1.0"}
         },
     }
-    if stack.database == "postgresql":
-        nul = stem + "http-nul-in-narrative"
-        offers["http-nul-in-narrative"] = {"narrative": f"The display froze\x00 twice. {nul}."}
+    nul = stem + "http-nul-in-narrative"
+    offers["http-nul-in-narrative"] = {"narrative": f"The display froze\x00 twice. {nul}."}
     statuses = {}
     with httpx.Client(base_url=stack.ingest_url, timeout=30) as client:
         for kind, overrides in offers.items():
@@ -949,9 +945,6 @@ def inject_poison(run: Run) -> None:
         producer.close()
     expected = {p.kind: f"{p.dlq} {p.reason}" for p in poisons}
     answers = http_poison(run.stack, run.prefix)
-    if answers.get("http-nul-in-narrative") == 202:
-        # Ingest accepts it; PostgreSQL refuses it, so the registry must isolate it.
-        expected["http-nul-in-narrative"] = expected["nul-in-narrative"]
     run.figures["poison"] = expected
     run.figures["http_poison"] = answers
     run.figures["recovery_s"] = run.recovered(first, injected)

@@ -7,6 +7,7 @@ additive only; consumers ignore unknown fields so that producers can add them fi
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -28,10 +29,27 @@ EARLIEST_DATE = date(1970, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
 
 
+# Control characters no text of a report needs (tab, line feed and carriage return are kept):
+# PostgreSQL refuses NUL in text, and the others only hide text from a reader.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(value: object) -> object:
+    """``value`` unchanged, or ValueError when it is text holding a control character."""
+    if isinstance(value, str) and (found := _CONTROL.search(value)):
+        raise ValueError(f"control character U+{ord(found.group()):04X} at {found.start()}")
+    return value
+
+
 class Event(BaseModel):
     """Envelope shared by every event: identity, contract version and time of the fact."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        return no_control_characters(value)
 
     event_id: uuid.UUID = Field(
         default_factory=uuid.uuid4,
@@ -49,6 +67,11 @@ class Part(BaseModel):
     """Base of nested value objects."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        return no_control_characters(value)
 
 
 # --- vocabularies -------------------------------------------------------------------------

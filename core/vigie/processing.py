@@ -226,10 +226,15 @@ class DlqLimit:
 
 @dataclass
 class DeadLetterPolicy:
-    """What happens to records that do not decode: dead-lettered or skipped, within a limit."""
+    """What happens to records that do not decode: dead-lettered or skipped, within a limit.
+
+    Every consumer has the limit by default: a failure that hits every record (a column the
+    database lacks after an upgrade, a producer sending garbage) stops the consumer on its batch
+    rather than moving the topic to its dead-letter topic. ``limit=None`` turns it off.
+    """
 
     invalid: InvalidRecords = InvalidRecords.DEAD_LETTER
-    limit: DlqLimit | None = None
+    limit: DlqLimit | None = field(default_factory=DlqLimit)
 
 
 @dataclass(frozen=True)

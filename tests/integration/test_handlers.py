@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 from faststream.kafka import KafkaBroker
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
@@ -405,6 +406,36 @@ def test_dead_letter_limit_stops_a_consumer_fed_mostly_garbage() -> None:
     assert [len(b) for b in seen] == [12]  # the refused batch never reached the domain function
 
 
+def test_by_default_a_consumer_failing_every_record_stops_rather_than_dead_letters() -> None:
+    """A registry restarted on a database that lacks a column fails every record: the default
+    limit stops it on its batch rather than isolating the whole topic to its dead letters."""
+
+    def broken(batch: list[TelemetryWindow]) -> None:
+        raise RuntimeError("column audit_record.state_digest does not exist")
+
+    step = BatchStep("test", TelemetryWindow, broken, retry=RetryPolicy(attempts=1, backoff_s=0))
+    assert step.dead_letters.limit is not None
+    window = _windows(
+        DeviceRef(name="D", manufacturer="M", model_version="1"),
+        datetime(2026, 1, 1, tzinfo=UTC),
+        1,
+        2,
+        5,
+        0,
+    )[0]
+    record = _Record(window.model_dump_json().encode())
+
+    class NoBroker:
+        async def publish(self, *args: object, **kwargs: object) -> None:
+            raise AssertionError("nothing may be dead-lettered past the limit")
+
+    async def scenario() -> None:
+        with pytest.raises(DlqLimitExceeded):
+            await step.process([record] * 120, broker=NoBroker(), topic="t", group_id="g")  # type: ignore[arg-type]
+
+    asyncio.run(scenario())
+
+
 def test_dead_letter_limit_counts_consecutive_invalid_records() -> None:
     limit = DlqLimit(max_invalid_ratio=1.0, max_consecutive=3, min_records=1000)
     limit.check([True, False, False, True, False, False, False])
@@ -505,15 +536,30 @@ def test_an_outage_pauses_and_retries_without_dead_lettering() -> None:
 def test_a_report_the_database_refuses_does_not_hold_back_the_others(
     mode: str, where: Where, database_url: str
 ) -> None:
-    """PostgreSQL refuses a NUL character in text (SQLite stores it): the row is isolated to the
-    dead-letter topic and the next report is recorded all the same."""
+    """A row the database refuses (here a rule added to the table, standing for any refusal the
+    contract does not foresee) is isolated to the dead-letter topic and the next report is
+    recorded all the same."""
     settings, engine = registry_on(where, database_url)
+    with engine.begin() as connection:
+        if database_url.startswith("postgresql"):
+            connection.execute(
+                text(
+                    "ALTER TABLE report ADD CONSTRAINT refused CHECK (narrative NOT LIKE '%froze%')"
+                )
+            )
+        else:
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refused BEFORE INSERT ON report WHEN NEW.narrative LIKE "
+                    "'%froze%' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+            )
     topics = settings.topics
     broker = broker_for(settings, mode)
     broker.include_router(registry_reports.router(settings, engine, on_commit=lambda: None))
     sink = Sink()
     sink.watch(broker, topics.reports_triaged + ".dlq", group_id=f"{where.namespace}-sink")
-    long = triaged(narrative="The display froze\x00 twice.")
+    long = triaged(narrative="The display froze twice.")
     ordinary = triaged()
 
     def recorded() -> set[object]:
@@ -529,14 +575,10 @@ def test_a_report_the_database_refuses_does_not_hold_back_the_others(
             await asyncio.to_thread(
                 wait_until, lambda: ordinary.report.report_id in recorded(), timeout_s=90
             )
-            if database_url.startswith("postgresql"):
-                await sink.wait(lambda r: len(dlq(sink, topics.reports_triaged)) >= 1)
+            await sink.wait(lambda r: len(dlq(sink, topics.reports_triaged)) >= 1)
 
     asyncio.run(scenario())
-    if database_url.startswith("postgresql"):
-        assert long.report.report_id not in recorded()
-        [dead] = dlq(sink, topics.reports_triaged)
-        assert dead.headers["vigie-dlq-reason"] == "processing"
-        assert "DataError" in dead.headers["vigie-dlq-error"]
-    else:
-        assert long.report.report_id in recorded()
+    assert long.report.report_id not in recorded()
+    [dead] = dlq(sink, topics.reports_triaged)
+    assert dead.headers["vigie-dlq-reason"] == "processing"
+    assert "IntegrityError" in dead.headers["vigie-dlq-error"]

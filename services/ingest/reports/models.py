@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from vigie.contracts import (
     EARLIEST_DATE,
@@ -15,6 +15,7 @@ from vigie.contracts import (
     ReportedOutcome,
     ReporterRole,
     ReportKind,
+    no_control_characters,
     utcnow,
 )
 
@@ -67,6 +68,12 @@ class ReportCreate(BaseModel):
         description="Local patient identifier (IPP, record number). Pseudonymised before it "
         "leaves ingest; never stored or transmitted in clear.",
     )
+
+    @field_validator("establishment", "narrative", "patient_identifier")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        # The contract refuses them: a 422 here, not an event ingest cannot build.
+        return no_control_characters(value)
 
     @model_validator(mode="after")
     def _dates_make_sense(self) -> ReportCreate:
