@@ -3,18 +3,21 @@ sessions, and inserts that skip the rows already there."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy.exc
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, inspect, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
+
+log = logging.getLogger(__name__)
 
 # The database being unavailable (down, restarting, locked): no fault of the record being
 # written. Consumers pause and retry the batch instead of dead-lettering it.
@@ -86,6 +89,41 @@ def init_db(engine: Engine) -> None:
     from services.registry.subscriptions import models as _subscriptions  # noqa: F401
 
     SQLModel.metadata.create_all(engine)
+    add_missing_columns(engine)
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add the nullable columns a release added to tables an earlier release created; return
+    them as ``table.column``.
+
+    ``create_all`` creates missing tables but never alters one, so a database from an earlier
+    release would fail on its first query. Columns that may be null are added here, empty (rows
+    from before read as "not known then"); anything else needs a migration and stops the
+    registry at start, naming the column.
+    """
+    inspector = inspect(engine)
+    added: list[str] = []
+    for table in SQLModel.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable or column.server_default is not None:
+                raise RuntimeError(
+                    f"the registry database lacks {table.name}.{column.name}, which cannot be "
+                    "added empty: this database needs a migration"
+                )
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as connection:
+                connection.execute(
+                    text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+                )
+            added.append(f"{table.name}.{column.name}")
+    if added:
+        log.warning("columns added to an earlier release's tables", extra={"columns": added})
+    return added
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:
