@@ -156,9 +156,19 @@ def _cluster_replication(admin: KafkaAdminClient, brokers: list[dict[str, Any]])
 def _replication_shortfalls(
     admin: KafkaAdminClient, names: Sequence[str], factor: int, min_insync: int
 ) -> list[str]:
-    """What each of ``names`` lacks, e.g. "t: 1 replica(s) < 3"; empty when all is well."""
+    """What each of ``names`` lacks, e.g. "t: 1 replica(s) < 3"; empty when all is well.
+
+    A topic created a moment ago (by another process) can show no partitions until the broker
+    answering has its metadata: it is described again, for up to ten seconds, before counting.
+    """
     problems: list[str] = []
-    for topic in admin.describe_topics(list(names)):
+    deadline = time.monotonic() + 10.0
+    while True:
+        described = admin.describe_topics(list(names))
+        if all(t["partitions"] for t in described) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    for topic in described:
         copies = min((len(p["replica_nodes"]) for p in topic["partitions"]), default=0)
         if copies < factor:
             problems.append(f"{topic['name']}: {copies} replica(s) < {factor}")
@@ -216,7 +226,10 @@ def create_topics(
                 "topics created",
                 extra={"topics": [t.name for t in wanted], "replication": factor},
             )
-        problems = _replication_shortfalls(admin, [t[0] for t in topics], factor, min_insync)
+        # Kafka gave the new topics what was asked or refused them: the others are checked.
+        created = {t.name for t in wanted}
+        found = [name for name, _, _ in topics if name not in created]
+        problems = _replication_shortfalls(admin, found, factor, min_insync) if found else []
         if problems:
             raise ReplicationError(
                 "topics replicated less than asked (VIGIE_KAFKA_REPLICATION_FACTOR, "
