@@ -6,10 +6,11 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
+from pydantic import field_validator
 from sqlalchemy import Column, DateTime, Index, Text
 from sqlmodel import Field, SQLModel
 
-from vigie.contracts import AiSuggestionCategory, Severity, utcnow
+from vigie.contracts import AiSuggestionCategory, Severity, no_control_characters, utcnow
 
 
 class CaseStatus(StrEnum):
@@ -132,14 +133,24 @@ class CasePage(SQLModel):
     next_offset: int | None = None
 
 
-class Transition(SQLModel):
+class _Request(SQLModel):
+    """Base of request bodies: their text reaches the database and events, which refuse control
+    characters, so they are a 422 here."""
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        return no_control_characters(value)
+
+
+class Transition(_Request):
     """Move a case to another status, with the reason."""
 
     to: CaseStatus
     reason: str = Field(min_length=3, max_length=1000)
 
 
-class MirContent(SQLModel):
+class MirContent(_Request):
     """Sections of the EU MIR form that a manufacturer fills in (MIR 7.3, abridged)."""
 
     manufacturer_awareness_date: date
@@ -171,7 +182,7 @@ class MirPublic(SQLModel):
     submitted_at: datetime
 
 
-class Review(SQLModel):
+class Review(_Request):
     """A reviewer's decision on the triage of a case."""
 
     severity: Severity
@@ -179,14 +190,14 @@ class Review(SQLModel):
     reason: str = Field(min_length=3, max_length=1000)
 
 
-class LinkRequest(SQLModel):
+class LinkRequest(_Request):
     """Link an existing report to a case (it stays in its other cases)."""
 
     report_id: uuid.UUID
     reason: str = Field(min_length=3, max_length=1000)
 
 
-class MergeRequest(SQLModel):
+class MergeRequest(_Request):
     """Merge a duplicate case into this one; its reports move here, none is lost."""
 
     duplicate_case_id: uuid.UUID

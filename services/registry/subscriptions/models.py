@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic import Field as PydanticField
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
-from vigie.contracts import AlertType, Severity, utcnow
+from vigie.contracts import AlertType, Severity, no_control_characters, utcnow
 
 SLUG = r"^[a-z0-9][a-z0-9-]{1,40}$"
 
@@ -60,6 +60,12 @@ class SubscriptionCreate(BaseModel):
     device_name: str | None = PydanticField(default=None, max_length=200)
     category: str | None = PydanticField(default=None, max_length=100)
     country: str | None = PydanticField(default=None, pattern=r"^[A-Z]{2}$")
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        # Stored as text, which PostgreSQL refuses with a NUL: a 422 here.
+        return no_control_characters(value)
 
 
 class SubscriptionPublic(SQLModel):
