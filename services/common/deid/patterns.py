@@ -1,0 +1,329 @@
+"""Identifiers found by their form: numbers with checksums, labelled record numbers, dates of
+birth, ages over 89, postal addresses, phones, e-mails, names with a title or in a header.
+
+Each pattern captures the identifier in the group ``id``; the label around it stays in the text
+("IPP [ps1:…]", "née le [DATE_NAISSANCE]"), so the narrative still reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Entity types, named as the placeholders that replace them.
+NOM = "NOM"
+DATE_NAISSANCE = "DATE_NAISSANCE"
+AGE = "AGE"
+ADRESSE = "ADRESSE"
+TELEPHONE = "TELEPHONE"
+EMAIL = "EMAIL"
+NUMERO_SECU = "NUMERO_SECU"
+NUMERO_DOSSIER = "NUMERO_DOSSIER"
+
+ENTITY_TYPES = (NOM, DATE_NAISSANCE, AGE, ADRESSE, TELEPHONE, EMAIL, NUMERO_SECU, NUMERO_DOSSIER)
+
+# A capitalised or upper-case name word, hyphenated or with an apostrophe ("Jean-Pierre",
+# "O'Brien", "LE GALL"); "Smith's" stops before the possessive.
+UP = "A-ZÀ-ÖØ-Þ"
+LOW = "a-zß-öø-ÿ"
+NAME_WORD = rf"[{UP}][{LOW}{UP}]*(?:[-'’][{UP}][{LOW}{UP}]*)*"
+UPPER_WORD = rf"[{UP}]{{2,}}(?:[-'’][{UP}]{{2,}})*"
+CAP_WORD = rf"[{UP}][{LOW}]+(?:-[{UP}][{LOW}]+)*"
+PARTICLE = r"(?:de|du|des|de\s+la|del|van|von|der|le|la|da|di|dos|ben|bin|ibn|al|el|mac|ó|ní|ni|nic|o)"
+INITIAL = rf"[{UP}]\.?(?:-?[{UP}]\.)?"
+
+TITLE = (
+    r"(?:M\.|Mme|Mmes|Mlle|MM\.|Monsieur|Madame|Mademoiselle|Mr\.?|Mrs\.?|Ms\.?|Mx\.?|Miss|"
+    r"Dr\.?|Drs\.?|Docteur|Doctor|Pr\.?|Prof\.?|Professeur|Professor|Me\.?|Maître|Sister|Sr\.?|"
+    r"Nurse|Infirmi[eè]re?|IDE|Sage-femme|Midwife|Father|Rev\.?|Sir|Dame|Lady|Lord)"
+)
+
+_MONTHS_FR = (
+    r"janv(?:ier|\.)?|f[ée]v(?:rier|\.)?|mars|avr(?:il|\.)?|mai|juin|juil(?:let|\.)?|"
+    r"ao[uû]t|sept(?:embre|\.)?|oct(?:obre|\.)?|nov(?:embre|\.)?|d[ée]c(?:embre|\.)?"
+)
+_MONTHS_EN = (
+    r"jan(?:uary|\.)?|feb(?:ruary|\.)?|mar(?:ch|\.)?|apr(?:il|\.)?|may|june?|july?|"
+    r"aug(?:ust|\.)?|sep(?:t|tember|\.)?|oct(?:ober|\.)?|nov(?:ember|\.)?|dec(?:ember|\.)?"
+)
+_MONTH = rf"(?:{_MONTHS_FR}|{_MONTHS_EN})"
+DATE = (
+    r"(?:\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?:\d{4}|\d{2})"  # 03/03/1947, 3.3.47
+    r"|\d{4}-\d{2}-\d{2}"  # 1947-03-03
+    rf"|(?:1er|\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+(?:\d{{4}}|'?\d{{2}})"  # 3 mars 1947
+    rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"  # March 7, 1947
+    rf"|{_MONTH}\.?\s+\d{{4}}"  # mars 1947
+    r"|(?:18|19|20)\d{2})"  # 1947 (a year of birth)
+)
+
+_DOB_LABEL = (
+    r"(?:n[ée]e?\s+(?:le|en|au\s+mois\s+de)?|date\s+de\s+naissance|DDN|D\.D\.N\.?|naissance|"
+    r"D\.?\s?O\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|born(?:\s+(?:on|in))?|b\.)"
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One pattern: the entity it finds, a score, and an optional check of the match."""
+
+    entity: str
+    pattern: re.Pattern[str]
+    score: float = 0.9
+    valid: Callable[[str], bool] | None = None
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def nir_key_ok(text: str) -> bool:
+    """A French NIR with its key: 97 minus the 13 digits modulo 97 (2A/2B read as 19/18)."""
+    compact = re.sub(r"[\s.\-]", "", text).upper()
+    if len(compact) != 15:
+        return False
+    body = compact[:13].replace("2A", "19").replace("2B", "18")
+    if not body.isdigit() or not compact[13:].isdigit():
+        return False
+    return 97 - int(body) % 97 == int(compact[13:])
+
+
+def nhs_ok(text: str) -> bool:
+    """An NHS number: ten digits, the last a modulus-11 check digit."""
+    digits = _digits(text)
+    if len(digits) != 10:
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(digits[9])
+
+
+def ssn_ok(text: str) -> bool:
+    """A US social security number in a form the SSA issues."""
+    digits = _digits(text)
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    return (
+        len(digits) == 9
+        and area not in {"000", "666"}
+        and not area.startswith("9")
+        and group != "00"
+        and serial != "0000"
+    )
+
+
+def age_over_89(text: str) -> bool:
+    """Ages over 89 identify (HIPAA Safe Harbor aggregates them); younger ages are clinical."""
+    found = re.search(r"\d{2,3}", text)
+    return found is not None and 90 <= int(found.group()) <= 125
+
+
+def _rx(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+_I = re.IGNORECASE
+
+RULES: tuple[Rule, ...] = (
+    # --- national numbers -------------------------------------------------------------------
+    # French NIR: sex, year, month, department (2A/2B), commune, order, key; spaced or not.
+    Rule(
+        NUMERO_SECU,
+        _rx(
+            r"(?<![\dA-Za-z])(?P<id>[1278][\s.]?\d{2}[\s.]?(?:0[1-9]|1[0-2]|[2-9]\d)[\s.]?"
+            r"(?:\d{2}|2[ABab])[\s.]?\d{3}[\s.]?\d{3}[\s.]?\d{2})(?![\dA-Za-z])"
+        ),
+        0.95,
+        nir_key_ok,
+    ),
+    # A NIR without its key, or any number, behind a label that says what it is.
+    Rule(
+        NUMERO_SECU,
+        _rx(
+            r"\b(?:NIR|INS|n°\s*(?:de\s+)?s[ée]cu(?:rit[ée]\s+sociale)?|s[ée]cu(?:rit[ée]\s+sociale)?|"
+            r"carte\s+vitale|num[ée]ro\s+(?:de\s+)?s[ée]cu(?:rit[ée]\s+sociale)?|"
+            r"NHS\s*(?:number|no\.?|n°|#)?|SSN|social\s+security(?:\s+(?:number|no\.?|#))?|"
+            r"medicare(?:\s+(?:number|no\.?|card|#|id|beneficiary\s+identifier))?|MBI|PPSN|PPS\s+(?:number|no\.?)|"
+            r"health\s+(?:card|insurance)\s+(?:number|no\.?)|IHI|CHI(?:\s+(?:number|no\.?))?)\b"
+            r"\s*(?:[:#=]|n°|no\.?|is|:)?\s*(?P<id>[0-9A-Z][0-9A-Z \-.]{5,22}[0-9A-Z])(?![\dA-Za-z])",
+            _I,
+        ),
+        0.9,
+        lambda value: sum(c.isdigit() for c in value) >= 6,
+    ),
+    # NHS number, 3-3-4, with its check digit.
+    Rule(NUMERO_SECU, _rx(r"(?<![\d-])(?P<id>\d{3}[ -]?\d{3}[ -]?\d{4})(?![\d-])"), 0.7, nhs_ok),
+    # US SSN 3-2-4.
+    Rule(NUMERO_SECU, _rx(r"(?<![\d-])(?P<id>\d{3}-\d{2}-\d{4})(?![\d-])"), 0.85, ssn_ok),
+    # US Medicare beneficiary identifier (MBI), with or without dashes.
+    Rule(
+        NUMERO_SECU,
+        _rx(
+            r"(?<![\dA-Z])(?P<id>[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?"
+            r"[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2})(?![\dA-Z])"
+        ),
+        0.85,
+    ),
+    # Australian Medicare number, 4-5-1 with an optional issue digit.
+    Rule(NUMERO_SECU, _rx(r"(?<![\d])(?P<id>[2-6]\d{3}\s\d{5}\s\d(?:[\s-]?\d)?)(?!\d)"), 0.8),
+    # Irish PPSN.
+    Rule(NUMERO_SECU, _rx(r"(?<![\dA-Za-z])(?P<id>\d{7}[A-W][A-IW]?)(?![\dA-Za-z])"), 0.8),
+    # --- hospital record numbers ------------------------------------------------------------
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(
+            r"\b(?:IPP|NIP|NDA|MRN|UR(?:N)?|EPP|N°\s*IPP|n°\s*(?:de\s+)?(?:dossier|s[ée]jour|patient|"
+            r"admission|venue|passage|archive)|(?:num[ée]ro|no\.?|n°)\s+(?:de\s+)?(?:dossier|s[ée]jour|"
+            r"patient|venue|passage|admission)|dossier(?:\s+(?:m[ée]dical|patient|n°|no\.?|num[ée]ro))?|"
+            r"s[ée]jour(?:\s+(?:n°|no\.?|num[ée]ro))?|venue|patient\s*(?:id|n°|no\.?|number|num[ée]ro|#)|"
+            r"medical\s+record(?:\s+(?:number|no\.?|#))?|record\s+(?:number|no\.?|#)|"
+            r"hosp(?:ital)?\.?\s*(?:number|no\.?|n°|#|id)|chart(?:\s+(?:number|no\.?|#))?|"
+            r"acc(?:oun)?t\.?(?:\s+(?:number|no\.?|#))?|encounter(?:\s+(?:number|no\.?|#|id))?|"
+            r"visit(?:\s+(?:number|no\.?|#|id))|case\s+(?:number|no\.?|#)|"
+            r"episode(?:\s+(?:number|no\.?|#))|EHR\s*(?:id|#|number)|EMR\s*(?:id|#|number)|PAS\s*(?:number|no\.?|#))"
+            r"\s*(?:[:#=]|n°|no\.?|number|is)?\s*#?\s*(?P<id>(?=[A-Z0-9\-/]*\d)[A-Z0-9][A-Z0-9\-/]{3,24})"
+            r"(?![\w])",
+            _I,
+        ),
+        0.9,
+    ),
+    # A code of a few letters and six or more digits ("H4402817", "RBH0083341") is a record
+    # number, except the FDA's submission numbers (K233549, DEN200019, P190001).
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(r"(?<![\w\-/.])(?P<id>(?!K\d{6}\b|DEN\d{6}\b|P\d{6}\b)[A-Z]{1,4}\d{6,12})(?![\w\-])"),
+        0.6,
+    ),
+    # --- dates of birth ---------------------------------------------------------------------
+    Rule(
+        DATE_NAISSANCE,
+        _rx(
+            rf"\b{_DOB_LABEL}\s*[:.\-]?\s*(?:is\s+|was\s+|est\s+|:\s*)?(?:le\s+|on\s+|the\s+)?"
+            rf"(?P<id>{DATE})(?!\d)",
+            _I,
+        ),
+        0.9,
+    ),
+    # --- ages over 89 -----------------------------------------------------------------------
+    Rule(
+        AGE,
+        _rx(
+            r"(?<![\d,.])(?P<id>\d{2,3}\s*(?:ans|an\b|a\b|-?\s*years?[- ]old|-?\s*yrs?[- ]old|"
+            r"years?\b|yrs?\b|y/?o\b|y\.o\.|yo\b|[MFHmf]\b|-year-old))",
+        ),
+        0.85,
+        age_over_89,
+    ),
+    Rule(
+        AGE,
+        _rx(
+            r"(?P<id>\b(?:ninety|one\s+hundred|a\s+hundred|hundred|quatre-vingt-(?:dix|onze|douze|"
+            r"treize|quatorze|quinze|seize|dix-sept|dix-huit|dix-neuf)|quatre\s+vingt\s+dix|cent)"
+            r"(?:[\s-](?:and[\s-])?(?:one|two|three|four|five|six|seven|eight|nine|et\s+un|un|deux|"
+            r"trois|quatre|cinq|six|sept|huit|neuf))?[\s-]*(?:-?years?-old|years?\s+old|yo|ans)"
+            r"|\b(?:nonag[ée]naire|nonagenarian|centenaire|centenarian|supercentenarian))",
+            _I,
+        ),
+        0.85,
+    ),
+    Rule(
+        AGE,
+        _rx(r"\b(?:aged?|âg[ée]e?\s+de|age\s*:|âge\s*:)\s*(?P<id>\d{2,3})(?!\d)", _I),
+        0.85,
+        age_over_89,
+    ),
+    # --- contact details --------------------------------------------------------------------
+    Rule(EMAIL, _rx(r"(?P<id>[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)"), 0.95),
+    Rule(
+        TELEPHONE,
+        _rx(
+            r"(?<![\w+])(?P<id>(?:\+|00)\d{1,3}[\s.\-]?(?:\(0\)[\s.\-]?)?\d{1,4}(?:[\s.\-]?\d{2,4}){2,4})"
+            r"(?![\d])"
+        ),
+        0.8,
+    ),
+    Rule(TELEPHONE, _rx(r"(?<![\d,.])(?P<id>0[1-9](?:[\s.\-]?\d{2}){4})(?![\d])"), 0.85),
+    Rule(
+        TELEPHONE,
+        _rx(r"(?<![\d])(?P<id>\(?\d{3}\)?[\s.\-]\d{3}[\s.\-]\d{4})(?![\d])"),
+        0.7,
+    ),
+    # UK and Irish numbers (07700 900123, 020 7946 0958, 0161 496 0000), Australian mobiles.
+    Rule(
+        TELEPHONE,
+        _rx(
+            r"(?<![\d,.])(?P<id>0\d{2,4}[\s\-]?\d{3,4}[\s\-]?\d{3,4})(?![\d])",
+        ),
+        0.6,
+    ),
+    Rule(
+        TELEPHONE,
+        _rx(
+            r"\b(?:t[ée]l(?:[ée]phone)?|tel|phone|mobile|portable|port\.?|cell|fixe|joignable\s+au|"
+            r"ph|mob|contact|appeler\s+le|call(?:ed)?(?:\s+on)?)\s*[.:]?\s*(?:au\s+|on\s+)?"
+            r"(?P<id>\+?[\d(][\d\s().\-]{6,18}\d)",
+            _I,
+        ),
+        0.85,
+    ),
+    # --- postal addresses -------------------------------------------------------------------
+    Rule(
+        ADRESSE,
+        _rx(
+            r"(?P<id>(?:(?:appartement|appt|apt|flat|unit|bât(?:iment)?\.?|bat\.?|building|"
+            r"r[ée]sidence|r[ée]s\.|escalier|esc\.)\s*[\w\-]{0,12}[,\s]+)*"
+            r"\d{1,4}(?:\s?(?:bis|ter|[A-Da-d]))?,?\s+"
+            r"(?:rue|avenue|av\.|bd|boulevard|chemin|ch\.|impasse|imp\.|all[ée]e|place|pl\.|route|rte|"
+            r"quai|cours|square|sq\.|r[ée]sidence|lotissement|lot\.|lieu-dit|hameau|voie|passage|cit[ée]|"
+            r"faubourg|fbg|rond-point|sentier|mont[ée]e|parvis|esplanade|villa|domaine|clos)\b"
+            r"(?:[\s\-]+[^\s,;()]+){1,6}?"
+            r"(?:,?\s*(?:\d{5}|\d{2}\s\d{3})\s+[A-ZÀ-Ýa-zà-ÿ][\w'’\-]*(?:[\s\-][A-ZÀ-Ý][\w'’\-]*){0,3}"
+            r"(?:\s+cedex(?:\s+\d{1,2})?)?)?)"
+            r"(?=[,;()\n]|\.(?:\s|$)|\s*$|\s+(?:et|and|puis|then|tel|tél|t[ée]l[ée]phone)\b)",
+            _I,
+        ),
+        0.85,
+    ),
+    Rule(
+        ADRESSE,
+        _rx(
+            r"(?P<id>(?:(?:flat|apt\.?|apartment|unit|suite|ste\.?)\s*[\w\-]{1,6},?\s+)?"
+            r"\d{1,5}[A-Za-z]?,?\s+(?:[A-Z][\w'’\-]*\.?\s+){1,3}"
+            r"(?:Street|St|Road|Rd|Lane|Ln|Avenue|Ave|Grove|Close|Drive|Dr|Way|Court|Ct|Crescent|"
+            r"Cres|Place|Pl|Gardens|Gdns|Terrace|Tce|Hill|Park|Row|Mews|Square|Sq|Boulevard|Blvd|"
+            r"Walk|View|Rise|Parade|Highway|Hwy|Circle|Cir|Trail|Pike|Parkway|Pkwy|Green|Vale|"
+            r"Heights|Meadows|Estate|Quay|Wharf|Yard)\b\.?"
+            r"(?:,?\s*(?:(?:Apt|Apartment|Unit|Suite|Ste|Flat|#)\.?\s*[\w\-]{1,6},?\s*)?)?"
+            r"(?:,?\s*(?:[A-Z][\w'’\-]+\.?\s?){1,3})?"
+            r"(?:,?\s*(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|[A-Z]{2,3}\s+\d{4,5}(?:-\d{4})?|"
+            r"\d{4,5}(?:-\d{4})?|[A-Z]\d{2}\s?[A-Z\d]{4}))?)"
+            r"(?![\w])",
+        ),
+        0.8,
+    ),
+    # A UK postcode, an Irish Eircode, or a French postcode followed by a town.
+    Rule(ADRESSE, _rx(r"(?<![\w])(?P<id>[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})(?![\w])"), 0.75),
+    Rule(
+        ADRESSE,
+        _rx(
+            r"(?<![\w,.])(?P<id>(?:\d{5}|\d{2}\s\d{3})\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-](?:sur|sous|en|"
+            r"les|lès|de|d'|la|le|[A-ZÀ-Ý][\w'’\-]*)){0,4}(?:\s+cedex(?:\s+\d{1,2})?)?)(?![\w])"
+        ),
+        0.7,
+    ),
+    Rule(
+        ADRESSE,
+        _rx(
+            r"\b(?:domicil(?:i[ée]e?|e)\s+(?:au|à|a)|habite\s+(?:au|à|a)|demeurant\s+(?:au|à)|"
+            r"adresse\s*:|address\s*:|lives\s+at|resides\s+at|home\s+address\s*:?)\s*"
+            r"(?P<id>[^\n;()]{4,80}?)(?=[;()\n]|\.\s|$|,\s(?:tel|tél|phone|né|born|DOB))",
+            _I,
+        ),
+        0.75,
+    ),
+    Rule(
+        ADRESSE,
+        _rx(r"\b(?P<id>(?:lieu-dit|hameau|r[ée]sidence|lotissement)\s+[^\n,;()]{2,40})", _I),
+        0.7,
+    ),
+)
