@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,7 +66,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         splits.append((f"lang={lang}", [n for n in corpus if n.lang == lang]))
     results: dict[str, Report] = {}
     for name, narratives in splits:
-        report = evaluate(scrubber, narratives)  # type: ignore[arg-type]
+        report = evaluate(scrubber, narratives)
         results[name] = report
         for line in render(report, name):
             _out(line)
@@ -117,6 +116,3 @@ def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--show-misses", action="store_true", help="list every identifier missed"
     )
     evaluate_cmd.set_defaults(func=run_evaluate)
-
-
-

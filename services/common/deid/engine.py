@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from services.common.deid.lexicon import load_lexicon
 from services.common.deid.names import Found, NameFinder
@@ -118,7 +118,7 @@ class Scrubber:
             ),
         )
         # One pipeline for both languages, loaded once.
-        engine.nlp = {lang: nlp for lang in LANGUAGES}
+        engine.nlp = {lang: nlp for lang in LANGUAGES}  # type: ignore[assignment]
         self.lexicon = load_lexicon()
         registry = RecognizerRegistry(supported_languages=list(LANGUAGES))
         for lang in LANGUAGES:
@@ -144,7 +144,8 @@ class Scrubber:
         if language not in LANGUAGES:
             language = "fr"
         protected = [m.span() for m in _PLACEHOLDER.finditer(text)]
-        results = self._analyzer.analyze(text=text, language=language)
+        with self._lock:  # one pipeline call at a time: spaCy does not promise more
+            results = self._analyzer.analyze(text=text, language=language)
         spans: list[Entity] = []
         for result in results:
             entity = TELEPHONE if result.entity_type == "PHONE_NUMBER" else result.entity_type
@@ -156,7 +157,7 @@ class Scrubber:
             spans.append(Entity(result.start, result.end, entity, float(result.score), source))
         return _merge(spans)
 
-    def scrub(self, text: str, *, key: bytes, language: str = "fr") -> str:
+    def scrub(self, text: str, *, key: bytes, language: str = "fr", version: int = 1) -> str:
         """``text`` with every identifier replaced.
 
         >>> Scrubber().scrub("ROUSSEAU Thierry, IPP 40012345", key=b"k")  # doctest: +SKIP
@@ -169,16 +170,18 @@ class Scrubber:
             out.append(text[cursor : entity.start])
             value = text[entity.start : entity.end]
             if entity.entity in _LINKED:
-                out.append(f"[{pseudonymise(value, key=key)}]")
+                out.append(f"[{pseudonymise(value, key=key, version=version)}]")
             else:
                 out.append(f"[{entity.entity}]")
             cursor = entity.end
         out.append(text[cursor:])
         return "".join(out)
 
-    def scrub_many(self, texts: Sequence[str], *, key: bytes, language: str = "fr") -> list[str]:
+    def scrub_many(
+        self, texts: Sequence[str], *, key: bytes, language: str = "fr", version: int = 1
+    ) -> list[str]:
         """:meth:`scrub` of each text."""
-        return [self.scrub(text, key=key, language=language) for text in texts]
+        return [self.scrub(text, key=key, language=language, version=version) for text in texts]
 
 
 def _merge(spans: list[Entity]) -> list[Entity]:
@@ -238,7 +241,7 @@ class _VigieRecognizer(_recognizer_base()):  # type: ignore[misc]
     """Vigie's recognisers as one Presidio recogniser: the patterns, and names read from the
     language model's person entities and the text's own cues."""
 
-    ENTITIES = [
+    ENTITIES: ClassVar[list[str]] = [
         "NOM",
         "DATE_NAISSANCE",
         "AGE",

@@ -15,7 +15,9 @@ from functools import cache
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent / "lexicons"
-DEVICE_CATALOGUE = Path(__file__).resolve().parents[3] / "data" / "devices" / "fda_ai_devices.csv.gz"
+DEVICE_CATALOGUE = (
+    Path(__file__).resolve().parents[3] / "data" / "devices" / "fda_ai_devices.csv.gz"
+)
 
 
 def fold(word: str) -> str:

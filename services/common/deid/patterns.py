@@ -30,7 +30,9 @@ LOW = "a-zß-öø-ÿ"
 NAME_WORD = rf"[{UP}][{LOW}{UP}]*(?:[-'’][{UP}][{LOW}{UP}]*)*"
 UPPER_WORD = rf"[{UP}]{{2,}}(?:[-'’][{UP}]{{2,}})*"
 CAP_WORD = rf"[{UP}][{LOW}]+(?:-[{UP}][{LOW}]+)*"
-PARTICLE = r"(?:de|du|des|de\s+la|del|van|von|der|le|la|da|di|dos|ben|bin|ibn|al|el|mac|ó|ní|ni|nic|o)"
+PARTICLE = (
+    r"(?:de|du|des|de\s+la|del|van|von|der|le|la|da|di|dos|ben|bin|ibn|al|el|mac|ó|ní|ni|nic|o)"
+)
 INITIAL = rf"[{UP}]\.?(?:-?[{UP}]\.)?"
 
 TITLE = (
@@ -51,7 +53,8 @@ _MONTH = rf"(?:{_MONTHS_FR}|{_MONTHS_EN})"
 DATE = (
     r"(?:\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?:\d{4}|\d{2})"  # 03/03/1947, 3.3.47
     r"|\d{4}-\d{2}-\d{2}"  # 1947-03-03
-    rf"|(?:1er|\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+(?:\d{{4}}|'?\d{{2}})"  # 3 mars 1947
+    # 3 mars 1947, 7th of March 1947
+    rf"|(?:1er|\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+(?:\d{{4}}|'?\d{{2}})"
     rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"  # March 7, 1947
     rf"|{_MONTH}\.?\s+\d{{4}}"  # mars 1947
     r"|(?:18|19|20)\d{2})"  # 1947 (a year of birth)
@@ -145,7 +148,8 @@ RULES: tuple[Rule, ...] = (
             r"NHS\s*(?:number|no\.?|n°|#)?|SSN|social\s+security(?:\s+(?:number|no\.?|#))?|"
             r"medicare(?:\s+(?:number|no\.?|card|#|id|beneficiary\s+identifier))?|MBI|PPSN|PPS\s+(?:number|no\.?)|"
             r"health\s+(?:card|insurance)\s+(?:number|no\.?)|IHI|CHI(?:\s+(?:number|no\.?))?)\b"
-            r"\s*(?:[:#=]|n°|no\.?|is|:)?\s*(?P<id>[0-9A-Z][0-9A-Z \-.]{5,22}[0-9A-Z])(?![\dA-Za-z])",
+            r"\s*(?:[:#=]|n°|no\.?|is|:)?\s*"
+            r"(?P<id>[0-9A-Z][0-9A-Z \-.]{5,22}[0-9A-Z])(?![\dA-Za-z])",
             _I,
         ),
         0.9,
