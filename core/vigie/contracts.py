@@ -15,7 +15,9 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-PSEUDONYM_PATTERN = r"^ps1:[0-9a-f]{32}$"
+# "ps<version>:" and 32 hex digits: the version is the pseudonym key's (1 to 999), so the key
+# can rotate and a pseudonym still says which key made it.
+PSEUDONYM_PATTERN = r"^ps[1-9][0-9]{0,2}:[0-9a-f]{32}$"
 
 
 def utcnow() -> datetime:

@@ -28,6 +28,14 @@ PROCESSING_FAILED = Counter(
     "Records isolated to the dead-letter topic because their processing kept failing",
     ["service", "topic"],
 )
+# Events a domain function declined to apply because they contradict what is recorded (a report
+# id already recorded with another body: reason "report_id_conflict"), dead-lettered with the
+# reason. Any increase deserves an operator's look.
+REFUSED = Counter(
+    "vigie_events_refused",
+    "Events dead-lettered because they contradict what is recorded",
+    ["service", "topic", "reason"],
+)
 # Batches consumed again after a transient failure (database or broker unavailable).
 OUTAGE_RETRIES = Counter(
     "vigie_outage_retries", "Batches retried after a transient failure", ["service"]
@@ -54,6 +62,12 @@ REPORTS_REFUSED = Counter("vigie_reports_refused", "Reports refused by ingest", 
 # Time from request to Kafka acknowledgement of a report.
 INGEST_PUBLISH_SECONDS = Histogram(
     "vigie_ingest_publish_seconds", "Time for Kafka to acknowledge a submitted report"
+)
+# Time to de-identify a report's free text (narrative and establishment) before publishing it.
+INGEST_SCRUB_SECONDS = Histogram(
+    "vigie_ingest_scrub_seconds",
+    "Time to remove patient identifiers from a submitted report's free text",
+    buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5),
 )
 # Reports triaged, by final severity and whether a human must review them.
 TRIAGED = Counter("vigie_reports_triaged", "Reports triaged", ["severity", "needs_review"])

@@ -64,6 +64,16 @@ class Rejected:
 
 
 @dataclass(frozen=True)
+class Refusal(Generic[E]):
+    """An event the domain function declined to apply (it contradicts what is recorded), with
+    why: dead-lettered with ``reason`` and ``error`` at stage ``work``, never retried."""
+
+    event: E
+    reason: str
+    error: str
+
+
+@dataclass(frozen=True)
 class Decoded(Generic[E]):
     """A record and the event decoded from it."""
 
@@ -274,6 +284,11 @@ class BatchStep(Generic[E, R]):
     sessions leave the event loop free for the consumer's heartbeats. ``outputs`` turns the
     result into the events to publish (acknowledged before the batch is committed); ``after``
     runs on the event loop once all of it is durable (metrics, waking the outbox relay).
+
+    ``refusals`` names the events of a result that the domain function declined to apply
+    (:class:`Refusal`: an event that contradicts what is recorded, which no retry will fix):
+    each is counted, logged at error level for the operators with its reason, and
+    dead-lettered, whatever the policy for undecodable records.
     """
 
     service: str
@@ -284,6 +299,7 @@ class BatchStep(Generic[E, R]):
     dead_letters: DeadLetterPolicy = field(default_factory=DeadLetterPolicy)
     check: Callable[[E, str], Sequence[str]] | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    refusals: Callable[[R], Sequence[Refusal[E]]] | None = None
     _outage: int = field(default=0, init=False, repr=False)
 
     async def _through_outage(self, exc: BaseException) -> None:
@@ -364,6 +380,30 @@ class BatchStep(Generic[E, R]):
             )
         return refused
 
+    def _refused(self, results: list[R], good: list[Decoded[E]], topic: str) -> list[Rejected]:
+        if self.refusals is None:
+            return []
+        records = {id(d.event): d.record for d in good}
+        refused: list[Rejected] = []
+        for result in results:
+            for refusal in self.refusals(result):
+                record = records[id(refusal.event)]
+                refused.append(Rejected(record, refusal.reason, refusal.error[:2000], "work"))
+                metrics.REFUSED.labels(
+                    service=self.service, topic=topic, reason=refusal.reason
+                ).inc()
+                log.error(
+                    "event refused: %s",
+                    refusal.error,
+                    extra={
+                        "topic": record.topic,
+                        "partition": record.partition,
+                        "offset": record.offset,
+                        "reason": refusal.reason,
+                    },
+                )
+        return refused
+
     async def process(
         self, records: Sequence[Any], *, broker: KafkaBroker, topic: str, group_id: str
     ) -> list[R]:
@@ -378,6 +418,7 @@ class BatchStep(Generic[E, R]):
             refused = {id(r.record) for r in untrusted}
             good = [d for d in good if id(d.record) not in refused]
         results, poisoned = await self._work(good, topic) if good else ([], [])
+        poisoned += self._refused(results, good, topic)
         if policy.limit is not None:
             # Before anything is published or dead-lettered: the whole batch is rewound.
             rejected = {id(r.record) for r in (*bad, *untrusted, *poisoned)}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,8 +31,30 @@ from vigie.topics import (
     TopicSpec,
 )
 
-# Only good for a laptop: a production deployment must bring its own key (refused below).
+# Only good for a laptop: a production deployment must bring its own key (refused below, and
+# whenever a listener is reachable from another machine).
 DEVELOPMENT_PSEUDONYM_KEY = "vigie-development-pseudonym-key-not-for-production"
+
+
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """A 32-byte key for one ``purpose``, derived from the deployment's one secret (HKDF-SHA256).
+
+    Each use of the secret gets its own key, so a key handed to one use (or leaked by it)
+    reveals nothing of the others, and a value made for one use cannot pass for another's.
+    """
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"vigie-hkdf-salt-v1", info=purpose.encode()
+    ).derive(secret)
+
+
+def is_loopback(host: str) -> bool:
+    """``host`` is a loopback address (or ``localhost``): no other machine can connect to it."""
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: whatever it resolves to, it is not known to be loopback
+        return False
 
 
 @dataclass(frozen=True)
@@ -94,6 +119,11 @@ class CommonSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="VIGIE_", extra="ignore")
 
+    # The process's HTTP listeners, as (host setting, port setting or None): a port setting of
+    # 0 means no listener. Each service's settings name its own; the development pseudonym key
+    # is refused when one of them is not on loopback.
+    listeners: ClassVar[tuple[tuple[str, str | None], ...]] = ()
+
     env: Literal["development", "test", "production"] = "development"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Kafka credentials: SASL/SCRAM over TLS, the only protocol the platform's brokers offer.
@@ -115,16 +145,34 @@ class CommonSettings(BaseSettings):
     kafka_min_insync_replicas: int | None = Field(default=None, ge=1)
     topic_namespace: str = ""
     pseudonym_key: SecretStr = SecretStr(DEVELOPMENT_PSEUDONYM_KEY)
+    # Version of the pseudonym key, written in every pseudonym ("ps<version>:"). Raise it when
+    # VIGIE_PSEUDONYM_KEY changes: pseudonyms of the old key stay recognisable as such.
+    pseudonym_key_version: int = Field(default=1, ge=1, le=999)
     log_level: str = "INFO"
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> CommonSettings:
-        if self.env == "production":
-            key = self.pseudonym_key.get_secret_value()
-            if key == DEVELOPMENT_PSEUDONYM_KEY or len(key) < 32:
+        key = self.pseudonym_key.get_secret_value()
+        if self.env == "production" and (key == DEVELOPMENT_PSEUDONYM_KEY or len(key) < 32):
+            raise ValueError(
+                "VIGIE_PSEUDONYM_KEY must be set to a secret of at least 32 characters "
+                "when VIGIE_ENV=production"
+            )
+        if key == DEVELOPMENT_PSEUDONYM_KEY:
+            # The development key is public: on a listener other machines reach, whatever
+            # VIGIE_ENV says, pseudonyms and report ids made with it protect nothing.
+            exposed = [
+                f"VIGIE_{host_setting.upper()}={getattr(self, host_setting)}"
+                for host_setting, port_setting in self.listeners
+                if (port_setting is None or getattr(self, port_setting) != 0)
+                and not is_loopback(getattr(self, host_setting))
+            ]
+            if exposed:
                 raise ValueError(
-                    "VIGIE_PSEUDONYM_KEY must be set to a secret of at least 32 characters "
-                    "when VIGIE_ENV=production"
+                    "VIGIE_PSEUDONYM_KEY is the development key, which is public: it is refused "
+                    f"when a listener is not on loopback ({', '.join(exposed)}). Set "
+                    "VIGIE_PSEUDONYM_KEY to a secret of at least 32 characters, or listen on "
+                    "127.0.0.1"
                 )
         factor, min_insync = self.kafka_replication_factor, self.kafka_min_insync_replicas
         if factor is not None and min_insync is not None and min_insync > factor:
@@ -186,7 +234,28 @@ class CommonSettings(BaseSettings):
         """Topic names for this deployment."""
         return TopicNames(self.topic_namespace)
 
-    @property
+    @cached_property
     def pseudonym_key_bytes(self) -> bytes:
-        """The pseudonymisation key as bytes for HMAC."""
-        return self.pseudonym_key.get_secret_value().encode()
+        """The key of pseudonyms of version ``pseudonym_key_version``, as bytes for HMAC.
+
+        Version 1 is the secret itself, as before keys were derived: the pseudonyms already in
+        the registry (patients, identifiers in narratives, reporters) keep their meaning, and
+        the same patient still links to their earlier reports. From version 2 on, the key is
+        derived for pseudonyms alone (HKDF), like the other keys: whoever holds it (a linking
+        service, say) cannot derive report ids or form nonces from it. A rotation means a new
+        secret and a new version; pseudonyms of the old version no longer link to new ones.
+        """
+        secret = self.pseudonym_key.get_secret_value().encode()
+        if self.pseudonym_key_version == 1:
+            return secret
+        return derive_key(secret, f"vigie pseudonyms v{self.pseudonym_key_version}")
+
+    @cached_property
+    def report_id_key_bytes(self) -> bytes:
+        """The key that derives report ids from idempotency keys (HKDF of the secret)."""
+        return derive_key(self.pseudonym_key.get_secret_value().encode(), "vigie report ids")
+
+    @cached_property
+    def submission_nonce_key_bytes(self) -> bytes:
+        """The key that signs the form's submission nonces (HKDF of the secret)."""
+        return derive_key(self.pseudonym_key.get_secret_value().encode(), "vigie submission nonces")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from services.common import ops
+from services.common.deid import load_scrubber
 from services.common.edges import (
     BodyLimit,
     RateLimit,
@@ -19,7 +21,7 @@ from services.common.edges import (
     docs_enabled,
     serve_metrics,
 )
-from services.ingest.deps import Submitter
+from services.ingest.deps import Submitter, submission_nonces
 from services.ingest.errors import install_error_handlers
 from services.ingest.form import views as form_views
 from services.ingest.identity import Identities
@@ -40,10 +42,13 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Made at start, not at import: building the app (e.g. for its OpenAPI document) needs
         # no Kafka credentials; serving it does, and fails with the reason when they are missing.
+        # The scrubber's language model first: ingest does not accept free text it cannot
+        # de-identify (ScrubberUnavailable stops the start, naming what is missing).
+        scrubber = await asyncio.to_thread(load_scrubber)
         broker = make_broker(settings, client_id="vigie-ingest")
         await broker.start()
         resolver = identities or Identities(settings.registry_internal_url)
-        app.state.submitter = Submitter(settings, broker, resolver)
+        app.state.submitter = Submitter(settings, broker, resolver, scrubber)
         app.state.telemetry_forwarder = TelemetryForwarder(settings, broker, resolver)
         try:
             yield
@@ -73,6 +78,8 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
     )
     app.add_middleware(SecurityHeaders)
     app.state.rate_limit = RateLimit(settings.ingest_rate_limit)
+    # Needs no Kafka: the form is shown (with its nonce) while the broker starts.
+    app.state.nonces = submission_nonces(settings)
     app.mount("/static", StaticFiles(directory=form_views.STATIC), name="static")
     install_error_handlers(app)
     app.include_router(report_views.router)

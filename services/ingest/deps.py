@@ -1,4 +1,4 @@
-"""The ingest application's long-lived parts: Kafka publisher and idempotency store."""
+"""The ingest application's long-lived parts: Kafka publisher, idempotency store, nonces."""
 
 from __future__ import annotations
 
@@ -6,16 +6,22 @@ import asyncio
 import logging
 import time
 
+from fastapi.exceptions import RequestValidationError
 from faststream.kafka import KafkaBroker
 
+from services.common.deid import Scrubber
 from services.ingest.errors import KafkaUnavailable
 from services.ingest.identity import Identities
 from services.ingest.reports.models import Receipt, ReportCreate
+from services.ingest.reports.nonces import SubmissionNonces
 from services.ingest.reports.service import (
+    NONCE_SCOPE,
     IdempotencyStore,
     body_fingerprint,
     build_event,
     make_receipt,
+    new_status_token,
+    principal_scope,
     report_id_for,
 )
 from services.ingest.settings import IngestSettings
@@ -25,16 +31,30 @@ from vigie.kafka import JSON_HEADERS
 log = logging.getLogger(__name__)
 
 
+def submission_nonces(settings: IngestSettings) -> SubmissionNonces:
+    """The deployment's submission nonces (the same on every replica with the same secret)."""
+    return SubmissionNonces(
+        key=settings.submission_nonce_key_bytes, ttl_s=settings.ingest_submission_nonce_ttl_s
+    )
+
+
 class Submitter:
     """Turns a valid submission into a durable event and a receipt."""
 
     def __init__(
-        self, settings: IngestSettings, broker: KafkaBroker, identities: Identities
+        self,
+        settings: IngestSettings,
+        broker: KafkaBroker,
+        identities: Identities,
+        scrubber: Scrubber,
     ) -> None:
         self._settings = settings
+        self._scrubber = scrubber
         self._broker = broker
         self._store = IdempotencyStore(settings.ingest_idempotency_entries)
         self._key = settings.pseudonym_key_bytes
+        self._report_id_key = settings.report_id_key_bytes
+        self._nonces = submission_nonces(settings)
         self.identities = identities
 
     async def submit(
@@ -43,19 +63,31 @@ class Submitter:
         """Publish ``report`` (acks=all) and return its receipt; same key, same receipt.
 
         With a bearer token the report is attributed to its author (by pseudonym), who can
-        then read it in the registry.
+        then read it in the registry, and its idempotency key is the author's own. Without
+        one, the idempotency key must be a submission nonce this deployment issued
+        (:class:`~services.ingest.reports.nonces.InvalidNonce` otherwise): an anonymous key
+        of the caller's choosing could be anyone's.
         """
         reporter_ref = await self.identities.reporter_ref(token) if token else None
+        scope = principal_scope(reporter_ref) if reporter_ref else NONCE_SCOPE
         fingerprint = body_fingerprint(report)
         if idempotency_key is not None:
-            known = self._store.get(idempotency_key, fingerprint)
+            known = self._store.get(scope, idempotency_key, fingerprint)
             if known is not None:
                 return known
+            if reporter_ref is None:
+                self._nonces.check(idempotency_key)
+        report = await self._scrubbed(report)
+        status_token = new_status_token()
         event = build_event(
             report,
-            report_id=report_id_for(idempotency_key, fingerprint=fingerprint, key=self._key),
+            report_id=report_id_for(
+                idempotency_key, scope=scope, fingerprint=fingerprint, key=self._report_id_key
+            ),
             key=self._key,
             reporter_ref=reporter_ref,
+            status_token=status_token,
+            pseudonym_version=self._settings.pseudonym_key_version,
         )
         started = time.perf_counter()
         try:
@@ -74,14 +106,61 @@ class Submitter:
         metrics.INGEST_PUBLISH_SECONDS.observe(time.perf_counter() - started)
         metrics.REPORTS_ACCEPTED.labels(kind=report.kind.value).inc()
         receipt = make_receipt(
-            event, registry_url=self._settings.registry_public_url, key=self._key
+            event, registry_url=self._settings.registry_public_url, status_token=status_token
         )
         if idempotency_key is not None:
-            self._store.put(idempotency_key, fingerprint, receipt)
+            self._store.put(scope, idempotency_key, fingerprint, receipt)
         log.info(
             "report accepted", extra={"report_id": str(event.report_id), "kind": report.kind.value}
         )
         return receipt
+
+    async def _scrubbed(self, report: ReportCreate) -> ReportCreate:
+        """``report`` with the identifiers of its free text (narrative, establishment)
+        replaced, in a worker thread: the language model must not hold up the event loop."""
+        key, version = self._key, self._settings.pseudonym_key_version
+        language = report.language.value
+
+        def scrub(text: str) -> str:
+            return self._scrubber.scrub(text, key=key, language=language, version=version)
+
+        started = time.perf_counter()
+        narrative = await asyncio.to_thread(scrub, report.narrative)
+        establishment = (
+            await asyncio.to_thread(scrub, report.establishment) if report.establishment else None
+        )
+        metrics.INGEST_SCRUB_SECONDS.observe(time.perf_counter() - started)
+        errors = []
+        if len(narrative) < 10:
+            errors.append(
+                (
+                    "narrative",
+                    "nothing is left of the narrative once identifiers are removed: "
+                    "describe what happened",
+                )
+            )
+        if len(narrative) > 20_000:
+            errors.append(
+                (
+                    "narrative",
+                    "the narrative is longer than 20,000 characters once identifiers are replaced",
+                )
+            )
+        if establishment is not None and len(establishment) > 200:
+            errors.append(
+                (
+                    "establishment",
+                    "the establishment is longer than 200 characters once identifiers are replaced",
+                )
+            )
+        if errors:
+            raise RequestValidationError(
+                [
+                    {"type": "value_error", "loc": ("body", field), "msg": message, "input": None}
+                    for field, message in errors
+                ]
+            )
+        return report.model_copy(update={"narrative": narrative, "establishment": establishment})
 
     async def ready(self) -> bool:
         """Kafka answers metadata requests."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from services.ingest.reports.nonces import InvalidNonce
 from services.ingest.reports.service import IdempotencyConflict
 from vigie import metrics
 
@@ -66,4 +67,21 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             status_code=409,
             content={"detail": "Idempotency-Key already used with a different report"},
+        )
+
+    @app.exception_handler(InvalidNonce)
+    async def _nonce(request: Request, exc: InvalidNonce) -> JSONResponse:
+        metrics.REPORTS_REFUSED.labels(reason="invalid_nonce").inc()
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": [
+                    {
+                        "loc": ["header", "idempotency-key"],
+                        "msg": f"{exc.reason}: without a bearer token, the Idempotency-Key must "
+                        "be a submission nonce from POST /api/v1/submission-nonces",
+                        "type": "value_error",
+                    }
+                ]
+            },
         )

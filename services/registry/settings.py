@@ -10,6 +10,8 @@ from vigie.settings import CommonSettings
 class RegistrySettings(CommonSettings):
     """Registry: database, HTTP address, consumer group, outbox relay."""
 
+    listeners = (("registry_host", None), ("registry_metrics_host", "registry_metrics_port"))
+
     database_url: str = "sqlite:///.vigie/registry.db"
     registry_host: str = "127.0.0.1"
     registry_port: int = 8001

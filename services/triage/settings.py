@@ -11,6 +11,8 @@ from vigie.settings import CommonSettings
 class TriageSettings(CommonSettings):
     """Triage: consumer group, batch size, model and review threshold."""
 
+    listeners = (("triage_metrics_host", None),)
+
     triage_group_id: str = "vigie-triage"
     triage_max_records: int = 500
     triage_metrics_host: str = "127.0.0.1"

@@ -7,18 +7,33 @@ import hmac
 import re
 import unicodedata
 
+# The form of version 1 of the pseudonym key; version n writes "ps<n>:" (see pseudonym_prefix).
 PSEUDONYM_PREFIX = "ps1:"
+# Three digits at most: the contracts' pattern and the registry's columns are sized for it.
+MAX_PSEUDONYM_VERSION = 999
 
 
-def pseudonymise(identifier: str, *, key: bytes) -> str:
+def pseudonym_prefix(version: int = 1) -> str:
+    """The prefix of pseudonyms made with version ``version`` of the pseudonym key.
+
+    The version says which key made a pseudonym, so the key can rotate: pseudonyms of the old
+    key stay recognisable (and are left alone by :func:`scrub`) while new ones are made.
+    """
+    if not 1 <= version <= MAX_PSEUDONYM_VERSION:
+        raise ValueError(f"pseudonym key versions go from 1 to {MAX_PSEUDONYM_VERSION}")
+    return f"ps{version}:"
+
+
+def pseudonymise(identifier: str, *, key: bytes, version: int = 1) -> str:
     """Keyed, stable pseudonym of an identifier: the same patient gives the same pseudonym.
 
     HMAC-SHA256 rather than a plain hash because identifiers such as a French NIR have so little
-    entropy that an unkeyed hash is reversed by enumeration.
+    entropy that an unkeyed hash is reversed by enumeration. ``version`` is the version of
+    ``key``, written in the pseudonym's prefix.
     """
     normalised = re.sub(r"[\s.\-/]", "", unicodedata.normalize("NFKC", identifier)).upper()
     digest = hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
-    return PSEUDONYM_PREFIX + digest[:32]
+    return pseudonym_prefix(version) + digest[:32]
 
 
 # A capitalised name word, hyphenated or with an apostrophe before a capital (Jean-Pierre,
@@ -57,10 +72,11 @@ _IDENTIFIER_PATTERNS: tuple[re.Pattern[str], ...] = (
 )
 
 
-_PSEUDONYM_TOKEN = re.compile(r"\[ps1:[0-9a-f]{32}\]")
+# A pseudonym of any key version: text scrubbed before a rotation stays as it is.
+_PSEUDONYM_TOKEN = re.compile(r"\[ps[1-9][0-9]{0,2}:[0-9a-f]{32}\]")
 
 
-def scrub(text: str, *, key: bytes) -> str:
+def scrub(text: str, *, key: bytes, version: int = 1) -> str:
     """Replace patient identifiers found in free text by bracketed pseudonyms.
 
     >>> scrub("IPP 12345678, tél. 06 12 34 56 78", key=b"k")  # doctest: +ELLIPSIS
@@ -76,7 +92,7 @@ def scrub(text: str, *, key: bytes) -> str:
     out: list[str] = []
     for index, part in enumerate(parts):
         for pattern in _IDENTIFIER_PATTERNS:
-            part = _replace_ids(pattern, part, key)
+            part = _replace_ids(pattern, part, key, version)
         out.append(part)
         if index < len(tokens):
             out.append(tokens[index])
@@ -89,11 +105,11 @@ def _visible(text: str) -> str:
     return "".join(c for c in folded if unicodedata.category(c) != "Cf")
 
 
-def _replace_ids(pattern: re.Pattern[str], text: str, key: bytes) -> str:
+def _replace_ids(pattern: re.Pattern[str], text: str, key: bytes, version: int) -> str:
     def substitute(match: re.Match[str]) -> str:
         start, end = match.span("id")
         offset = match.start()
-        pseudonym = f"[{pseudonymise(match.group('id'), key=key)}]"
+        pseudonym = f"[{pseudonymise(match.group('id'), key=key, version=version)}]"
         return match.group(0)[: start - offset] + pseudonym + match.group(0)[end - offset :]
 
     return pattern.sub(substitute, text)

@@ -50,6 +50,12 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "follow": "Suivre votre déclaration",
         "follow_help": "Conservez ce lien : il est personnel et permet de suivre le dossier.",
         "another": "Faire une autre déclaration",
+        "sent": "Ce qui a été transmis",
+        "sent_help": "Les identifiants reconnus (numéros, coordonnées, noms…) ont été remplacés "
+        "avant l'envoi. Le registre, les autorités et le fabricant ne lisent que ce texte ; "
+        "l'identifiant patient n'est transmis que sous forme pseudonymisée.",
+        "expired": "Ce formulaire a expiré et la déclaration n'a pas été enregistrée. Vérifiez "
+        "les champs et envoyez-le à nouveau.",
         "unavailable": "Le service d'enregistrement est momentanément indisponible. Votre "
         "déclaration n'a pas été enregistrée ; réessayez dans quelques instants.",
     },
@@ -96,6 +102,12 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "follow": "Follow your report",
         "follow_help": "Keep this link: it is personal and shows where the case stands.",
         "another": "Submit another report",
+        "sent": "What was sent",
+        "sent_help": "Identifiers that were recognised (numbers, contact details, names…) were "
+        "replaced before sending. The registry, the authorities and the manufacturer read this "
+        "text only; the patient identifier is sent only as a pseudonym.",
+        "expired": "This form had expired and the report was NOT recorded. Please check the "
+        "fields and submit it again.",
         "unavailable": "The recording service is temporarily unavailable. Your report was NOT "
         "recorded; please try again in a moment.",
     },

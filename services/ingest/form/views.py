@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +13,8 @@ from pydantic import ValidationError
 from services.ingest.errors import KafkaUnavailable
 from services.ingest.form.i18n import TEXTS, pick_language
 from services.ingest.reports.models import ReportCreate
-from services.ingest.reports.views import RateLimited, SubmitterDep
+from services.ingest.reports.nonces import InvalidNonce
+from services.ingest.reports.views import NoncesDep, RateLimited, SubmitterDep
 from vigie import metrics
 from vigie.contracts import ReportedOutcome, ReporterRole, ReportKind, utcnow
 
@@ -25,7 +25,7 @@ STATIC = Path(__file__).parent / "static"
 _DEVICE_FIELDS = ("name", "manufacturer", "model_version", "udi_di")
 
 
-def _context(request: Request, lang: str, **extra: Any) -> dict[str, Any]:
+def _context(request: Request, lang: str, *, submission_id: str, **extra: Any) -> dict[str, Any]:
     return {
         "request": request,
         "lang": lang,
@@ -35,8 +35,9 @@ def _context(request: Request, lang: str, **extra: Any) -> dict[str, Any]:
         "roles": list(ReporterRole),
         "outcomes": list(ReportedOutcome),
         "today": utcnow().date().isoformat(),
-        # A fresh idempotency key per displayed form: a double click records one report.
-        "submission_id": str(uuid.uuid4()),
+        # A fresh submission nonce per displayed form, the idempotency key of its submission: a
+        # double click records one report, and no one else can submit under it.
+        "submission_id": submission_id,
         "values": {},
         "errors": {},
         **extra,
@@ -91,20 +92,26 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
 @router.get("/", response_class=HTMLResponse)
 async def show_form(
     request: Request,
+    nonces: NoncesDep,
     lang: str | None = None,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> HTMLResponse:
     """The empty report form."""
     language = pick_language(lang, accept_language)
-    return templates.TemplateResponse(request, "form.html", _context(request, language))
+    nonce, _ = nonces.issue()
+    return templates.TemplateResponse(
+        request, "form.html", _context(request, language, submission_id=nonce)
+    )
 
 
 @router.post("/", response_class=HTMLResponse, dependencies=[RateLimited])
-async def submit_form(request: Request, submitter: SubmitterDep) -> HTMLResponse:
+async def submit_form(request: Request, submitter: SubmitterDep, nonces: NoncesDep) -> HTMLResponse:
     """Validate the form; show it again with errors, or the confirmation with the receipt."""
     raw = await request.form()
     fields = {k: v for k, v in raw.items() if isinstance(v, str)}
     language = pick_language(fields.get("lang"), None)
+    # Shown again with errors, the form keeps its nonce: it is still the same submission.
+    nonce = fields.get("submission_id") or nonces.issue()[0]
     try:
         report = ReportCreate.model_validate(form_to_report(fields, language))
     except ValidationError as exc:
@@ -112,23 +119,33 @@ async def submit_form(request: Request, submitter: SubmitterDep) -> HTMLResponse
         return templates.TemplateResponse(
             request,
             "form.html",
-            _context(request, language, values=fields, errors=field_errors(exc)),
+            _context(
+                request, language, submission_id=nonce, values=fields, errors=field_errors(exc)
+            ),
             status_code=422,
         )
+    error: str
     try:
         receipt = await submitter.submit(report, idempotency_key=fields.get("submission_id"))
     except KafkaUnavailable:
+        error, status_code = TEXTS[language]["unavailable"], 503
+    except InvalidNonce:
+        # An expired form (or one from before nonces): nothing was recorded; a fresh nonce
+        # makes the next click a new submission.
+        metrics.REPORTS_REFUSED.labels(reason="invalid_nonce").inc()
+        error, status_code = TEXTS[language]["expired"], 422
+        fields = {k: v for k, v in fields.items() if k != "submission_id"}
+        nonce, _ = nonces.issue()
+    else:
         return templates.TemplateResponse(
             request,
-            "form.html",
-            _context(
-                request, language, values=fields, errors={"__all__": TEXTS[language]["unavailable"]}
-            ),
-            status_code=503,
+            "confirmation.html",
+            _context(request, language, submission_id=nonce, receipt=receipt),
+            status_code=202,
         )
     return templates.TemplateResponse(
         request,
-        "confirmation.html",
-        _context(request, language, receipt=receipt),
-        status_code=202,
+        "form.html",
+        _context(request, language, submission_id=nonce, values=fields, errors={"__all__": error}),
+        status_code=status_code,
     )

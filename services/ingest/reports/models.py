@@ -95,3 +95,20 @@ class Receipt(BaseModel):
     tracking_number: str = Field(examples=["VG-7K2D-9QXM"])
     status_url: str = Field(description="Secret link where the reporter follows the case.")
     received_at: datetime
+    narrative: str = Field(
+        description="The narrative exactly as it was sent on: identifiers found in it replaced "
+        "by pseudonyms. This is all that the registry, authorities and manufacturers read of it."
+    )
+    establishment: str | None = Field(
+        default=None, description="The establishment exactly as it was sent on."
+    )
+
+
+class SubmissionNonce(BaseModel):
+    """A server-issued idempotency key for an anonymous submission."""
+
+    nonce: str = Field(
+        description="Send it as the Idempotency-Key of one submission (and of its retries). "
+        "Unpredictable and known only to you, so no one else can submit under it."
+    )
+    expires_at: datetime = Field(description="After this, the nonce is refused.")

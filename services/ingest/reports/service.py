@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import secrets
 import threading
 import uuid
 from collections import OrderedDict
@@ -26,26 +28,51 @@ def tracking_number(report_id: uuid.UUID) -> str:
     return f"VG-{chars[:4]}-{chars[4:]}"
 
 
-def status_token(report_id: uuid.UUID, *, key: bytes) -> str:
-    """Secret of the reporter's status link, derived so that a retried submission gets the same."""
-    return hmac.new(key, b"status:" + report_id.bytes, hashlib.sha256).hexdigest()[:32]
+def new_status_token() -> str:
+    """The secret of a reporter's status link: random, never derived from anything.
+
+    Only its hash travels (``status_token_hash``) and is stored: neither the report id nor any
+    key of the deployment leads to it. A retry answered by another replica gets a token of its
+    own; the registry accepts the hash of every receipt of the same report.
+    """
+    return secrets.token_urlsafe(32)
 
 
-def report_id_for(idempotency_key: str | None, *, fingerprint: str, key: bytes) -> uuid.UUID:
-    """A fresh id, or one derived from the idempotency key and the body so that a retry is the
-    same report whichever ingest replica answers it, before or after a restart.
+def hash_status_token(token: str) -> str:
+    """SHA-256 of a status token, as the event carries it and the registry looks it up."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def principal_scope(reporter_ref: str) -> str:
+    """Idempotency scope of a token holder: its reporter pseudonym."""
+    return f"principal:{reporter_ref}"
+
+
+# Idempotency scope of an anonymous submission: its key is a submission nonce that only the party
+# it was issued to knows (see services.ingest.reports.nonces).
+NONCE_SCOPE = "nonce"
+
+
+def report_id_for(
+    idempotency_key: str | None, *, scope: str, fingerprint: str, key: bytes
+) -> uuid.UUID:
+    """A fresh id, or one derived from the caller's scope, the idempotency key and the body so
+    that a retry is the same report whichever ingest replica answers it, before or after a
+    restart.
 
     Deriving the id (rather than remembering it) makes idempotency hold across replicas and
-    restarts with no shared store: the registry records a report id once. The body's
-    fingerprint is part of it, so a key reused with another body that reaches another replica
-    makes a second report rather than vanishing into the first (the replica that saw the first
-    answers 409). Keyed with the deployment's secret: the id reveals nothing of the body.
+    restarts with no shared store: the registry records a report id once. The ``scope`` (the
+    token holder's pseudonym, or :data:`NONCE_SCOPE` for a server-issued nonce) is part of it,
+    so two parties using the same key make two reports instead of one party's report hiding
+    the other's. The body's fingerprint is part of it too, so a key reused with another body
+    that reaches another replica makes a second report rather than vanishing into the first
+    (the replica that saw the first answers 409). Keyed with a key derived for report ids: the
+    id reveals nothing of the body.
     """
     if idempotency_key is None:
         return uuid.uuid4()
-    digest = hmac.new(
-        key, f"report:{fingerprint}:{idempotency_key}".encode(), hashlib.sha256
-    ).digest()
+    message = json.dumps(["report", scope, fingerprint, idempotency_key]).encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
     value = int.from_bytes(digest[:16], "big")
     # RFC 9562 version 8 (custom) with the RFC variant: a valid UUID that claims no algorithm.
     value = (value & ~(0xF << 76)) | (0x8 << 76)
@@ -54,31 +81,44 @@ def report_id_for(idempotency_key: str | None, *, fingerprint: str, key: bytes) 
 
 
 def build_event(
-    form: ReportCreate, *, report_id: uuid.UUID, key: bytes, reporter_ref: str | None = None
+    form: ReportCreate,
+    *,
+    report_id: uuid.UUID,
+    key: bytes,
+    reporter_ref: str | None = None,
+    status_token: str | None = None,
+    pseudonym_version: int = 1,
 ) -> ReportSubmitted:
-    """The event published for a submission: identifiers pseudonymised, narrative scrubbed."""
+    """The event published for a submission: identifiers pseudonymised, narrative scrubbed.
+
+    ``key`` is the pseudonym key of version ``pseudonym_version``; ``status_token`` is the
+    secret of the reporter's status link, of which the event carries only the hash.
+    """
     data = form.model_dump(exclude={"patient_identifier", "narrative"})
     return ReportSubmitted(
         **data,
         report_id=report_id,
         reporter_ref=reporter_ref,
         tracking_number=tracking_number(report_id),
-        narrative=scrub(form.narrative, key=key),
+        narrative=scrub(form.narrative, key=key, version=pseudonym_version),
         patient_pseudonym=(
-            pseudonymise(form.patient_identifier, key=key) if form.patient_identifier else None
+            pseudonymise(form.patient_identifier, key=key, version=pseudonym_version)
+            if form.patient_identifier
+            else None
         ),
-        status_token_hash=hashlib.sha256(status_token(report_id, key=key).encode()).hexdigest(),
+        status_token_hash=hash_status_token(status_token) if status_token else None,
     )
 
 
-def make_receipt(event: ReportSubmitted, *, registry_url: str, key: bytes) -> Receipt:
-    """The receipt of a published report."""
-    token = status_token(event.report_id, key=key)
+def make_receipt(event: ReportSubmitted, *, registry_url: str, status_token: str) -> Receipt:
+    """The receipt of a published report, with what was sent as it was published."""
     return Receipt(
         report_id=event.report_id,
         tracking_number=event.tracking_number,
-        status_url=f"{registry_url.rstrip('/')}/status/{token}",
+        status_url=f"{registry_url.rstrip('/')}/status/{status_token}",
         received_at=utcnow(),
+        narrative=event.narrative,
+        establishment=event.establishment,
     )
 
 
@@ -88,28 +128,35 @@ def body_fingerprint(form: ReportCreate) -> str:
 
 
 class IdempotencyStore:
-    """Receipts already given, by idempotency key (bounded, most recent kept)."""
+    """Receipts already given, by caller scope and idempotency key (bounded, most recent kept).
+
+    Scoped like report ids: a key another party uses never returns this party's receipt (and
+    its status link).
+    """
 
     def __init__(self, max_entries: int) -> None:
-        self._entries: OrderedDict[str, tuple[str, Receipt]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], tuple[str, Receipt]] = OrderedDict()
         self._max = max_entries
         self._lock = threading.Lock()
 
-    def get(self, key: str, fingerprint: str) -> Receipt | None:
-        """The receipt given for ``key``; raises if the key came with another body."""
+    def get(self, scope: str, key: str, fingerprint: str) -> Receipt | None:
+        """The receipt given for ``key`` in ``scope``; raises if the key came with another
+        body."""
+        entry = (scope, key)
         with self._lock:
-            found = self._entries.get(key)
+            found = self._entries.get(entry)
             if found is None:
                 return None
-            self._entries.move_to_end(key)
+            self._entries.move_to_end(entry)
         if found[0] != fingerprint:
             raise IdempotencyConflict(key)
         return found[1]
 
-    def put(self, key: str, fingerprint: str, receipt: Receipt) -> None:
-        """Remember the receipt given for ``key``."""
+    def put(self, scope: str, key: str, fingerprint: str, receipt: Receipt) -> None:
+        """Remember the receipt given for ``key`` in ``scope``."""
+        entry = (scope, key)
         with self._lock:
-            self._entries[key] = (fingerprint, receipt)
-            self._entries.move_to_end(key)
+            self._entries[entry] = (fingerprint, receipt)
+            self._entries.move_to_end(entry)
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)

@@ -25,7 +25,10 @@ def router(
     """Record every report of ``vigie.reports.triaged.v1`` in the registry.
 
     Each event must satisfy the rules of :mod:`vigie.rules.integrity` (outcome floor, legal
-    deadline, scrubbed narrative); one that does not is dead-lettered, never recorded.
+    deadline, scrubbed narrative); one that does not is dead-lettered, never recorded. An event
+    whose report id is already recorded with other content is dead-lettered with reason
+    ``report_id_conflict`` (counted by ``vigie_events_refused_total``, logged at error level):
+    it is another submission, which must not vanish into the first, nor replace it.
     The batch's offsets are committed only once its rows (and the alerts queued in the same
     transaction's outbox) are committed and its dead letters acknowledged; an exception rewinds
     the batch, and the upsert on ``report_id`` makes the redelivery harmless. ``on_commit``
@@ -59,6 +62,7 @@ def router(
             after=after,
             check=trusted,
             retry=RetryPolicy(transient=DATABASE_UNAVAILABLE),
+            refusals=lambda result: result.refused,
         ),
         group_id=settings.registry_group_id,
         max_records=settings.registry_max_records,

@@ -64,6 +64,19 @@ class Report(ReportBase, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class ReportStatusToken(SQLModel, table=True):
+    """A status link of a report, by the hash of its secret: one per receipt given.
+
+    Status tokens are random, so a retry answered by another ingest replica gives its reporter
+    another link to the same report; every one of them must work.
+    """
+
+    __tablename__ = "report_status_token"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    report_id: uuid.UUID = Field(index=True)
+
+
 class ReportPublic(ReportBase):
     """A report as the API returns it."""
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from services.registry.auth.service import Principal
 from services.registry.cases.links import primary_cases
 from services.registry.cases.models import Case, CaseStatus
 from services.registry.cases.workflow import open_case
+from services.registry.db import insert_ignore
 from services.registry.devices.service import note_model_versions
 from services.registry.errors import InvalidValue, NotFound
 from services.registry.reports.models import (
@@ -26,9 +29,22 @@ from services.registry.reports.models import (
     ReportPage,
     ReportPublic,
     ReportStatus,
+    ReportStatusToken,
 )
 from services.registry.subscriptions.service import active_subscriptions, raise_alert
-from vigie.contracts import Alert, AlertType, ReportKind, ReportTriaged, Severity, utcnow
+from vigie.contracts import (
+    Alert,
+    AlertType,
+    ReportKind,
+    ReportSubmitted,
+    ReportTriaged,
+    Severity,
+    utcnow,
+)
+from vigie.processing import Refusal
+
+# Dead-letter reason of an event whose report id is recorded with other content.
+REPORT_ID_CONFLICT = "report_id_conflict"
 
 # Namespace of alert ids derived from case ids: a case's alert keeps its id across relays.
 _ALERT_NAMESPACE = uuid.UUID("0b6a3c1e-2f4d-4e8a-9c1b-5d7e9f2a4b6c")
@@ -101,6 +117,35 @@ class Recorded:
     inserted: int
     duplicates: int
     alerts: int
+    # Events whose report id is recorded with other content: not recorded, dead-lettered.
+    refused: tuple[Refusal[ReportTriaged], ...] = ()
+
+
+def report_content_hash(report: ReportSubmitted) -> str:
+    """SHA-256 of what a report says, without what differs between deliveries of one
+    submission: the envelope (event id, time, schema version) and the receipt's status token.
+
+    A retry of one submission answered by two ingest replicas has one content hash; two
+    submissions that came to the same report id with different bodies have two.
+    """
+    content = report.model_dump(
+        mode="json", exclude={"event_id", "occurred_at", "schema_version", "status_token_hash"}
+    )
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _recorded_content(session: Session, report_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Content hashes of the recorded reports ``report_ids``, from the events they came in."""
+    if not report_ids:
+        return {}
+    rows = session.exec(
+        select(Report.report_id, Report.payload).where(col(Report.report_id).in_(report_ids))
+    )
+    return {
+        report_id: report_content_hash(ReportTriaged.model_validate_json(payload).report)
+        for report_id, payload in rows
+    }
 
 
 def record_triaged(
@@ -108,7 +153,9 @@ def record_triaged(
 ) -> Recorded:
     """Upsert a batch of triaged reports, open their cases and queue alerts, in one transaction.
 
-    Redelivered events (same report id) change nothing: each report is counted once.
+    Redelivered events (same report id, same content) change nothing but add their status
+    link: each report is counted once, and every receipt's link works. An event whose report id
+    is recorded with other content is refused (see :class:`Recorded`), never merged into it.
     """
     unique: dict[uuid.UUID, ReportTriaged] = {}
     for event in events:
@@ -116,6 +163,29 @@ def record_triaged(
     if not unique:
         return Recorded(0, len(events), 0)
     inserted = _insert_ignoring_duplicates(session, [_row(e) for e in unique.values()])
+    content = _recorded_content(session, set(unique) - inserted)
+    content.update({rid: report_content_hash(unique[rid].report) for rid in inserted})
+    refused: list[Refusal[ReportTriaged]] = []
+    links: list[dict[str, object]] = []
+    for event in events:
+        report = event.report
+        if not (event is unique[report.report_id] and report.report_id in inserted):
+            this = report_content_hash(report)
+            if this != content[report.report_id]:
+                # No patient data in the reason: it goes to logs and dead-letter headers.
+                refused.append(
+                    Refusal(
+                        event,
+                        REPORT_ID_CONFLICT,
+                        f"report {report.report_id} is already recorded with other content "
+                        f"(recorded {content[report.report_id][:16]}, this event {this[:16]}): "
+                        "two submissions came to one report id; this one is not recorded",
+                    )
+                )
+                continue
+        if report.status_token_hash is not None:
+            links.append({"token_hash": report.status_token_hash, "report_id": report.report_id})
+    insert_ignore(session, ReportStatusToken, "token_hash", _distinct(links))
     fresh = [unique[report_id] for report_id in sorted(inserted)]
     alerts = 0
     if fresh:
@@ -144,7 +214,14 @@ def record_triaged(
                     )
                     alerts += 1
     session.commit()
-    return Recorded(len(inserted), len(events) - len(inserted), alerts)
+    return Recorded(
+        len(inserted), len(events) - len(inserted) - len(refused), alerts, tuple(refused)
+    )
+
+
+def _distinct(links: list[dict[str, object]]) -> list[dict[str, object]]:
+    """One row per token hash (a batch can hold the same delivery twice)."""
+    return list({str(link["token_hash"]): link for link in links}.values())
 
 
 def serious_incident_alert(event: ReportTriaged, case: Case) -> Alert:
@@ -287,8 +364,14 @@ def list_reports(
 
 
 def status_for_token(session: Session, token_hash: str) -> ReportStatus:
-    """Where the report behind a status link stands."""
-    report = session.exec(select(Report).where(col(Report.status_token_hash) == token_hash)).first()
+    """Where the report behind a status link stands (any of its receipts' links)."""
+    link = session.get(ReportStatusToken, token_hash)
+    report = (
+        session.get(Report, link.report_id)
+        if link is not None
+        # A report recorded before links had a table of their own has its one link on its row.
+        else session.exec(select(Report).where(col(Report.status_token_hash) == token_hash)).first()
+    )
     if report is None:
         raise NotFound("status")
     case = primary_cases(session, [report.report_id]).get(report.report_id)
