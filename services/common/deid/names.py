@@ -421,7 +421,8 @@ _TITLED = re.compile(
     rf"(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,3}})"
 )
 _TITLED_LOWER = re.compile(
-    r"(?i)(?<![\w.])(?:mme|mlle|mr\.?|mrs\.?|ms\.?|dr\.?|docteur|monsieur|madame|mademoiselle|pr\.)\s+"
+    r"(?<![\w.])(?:Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Docteur|Monsieur|Madame|Mademoiselle|Pr\.|"
+    r"mme|mr\.?|mrs\.?|dr\.?)\s+"
     r"(?P<id>[a-zà-ÿ][a-zà-ÿ'’\-]+(?:\s+[a-zà-ÿ][a-zà-ÿ'’\-]+)?)"
 )
 _LABELLED = re.compile(

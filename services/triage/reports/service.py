@@ -109,7 +109,9 @@ def triage_batch(
     policy: TriagePolicy,
 ) -> list[ReportTriaged]:
     """Triage a batch: one vectorised model call, then the rules report by report."""
-    # Identifiers are scrubbed again here: reports may come from producers other than ingest.
+    # Only ingest's principal may write the reports topic, and ingest de-identifies the free
+    # text with the language model (services.common.deid); the label, number and contact
+    # patterns are applied again here, the check the registry repeats on the triaged topic.
     clean = [r.model_copy(update={"narrative": scrub(r.narrative, key=key)}) for r in reports]
     predictions: Sequence[Prediction | None]
     if classifier is None or not clean:
