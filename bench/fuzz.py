@@ -40,6 +40,7 @@ from hypothesis.reporting import with_reporter
 from sqlmodel import Session
 
 from bench.common import finish, machine, say
+from services.common.deid import load_scrubber
 from services.ingest.app import create_app as create_ingest
 from services.ingest.deps import Submitter
 from services.ingest.identity import Identities
@@ -208,7 +209,7 @@ def applications(workdir: Path) -> Iterator[tuple[FastAPI, TestClient, FastAPI, 
     @asynccontextmanager
     async def in_memory_kafka(app: FastAPI) -> AsyncIterator[None]:
         async with TestKafkaBroker(KafkaBroker()) as broker:
-            app.state.submitter = Submitter(settings, broker, identities)
+            app.state.submitter = Submitter(settings, broker, identities, load_scrubber())
             app.state.telemetry_forwarder = TelemetryForwarder(settings, broker, identities)
             yield
 
