@@ -528,8 +528,9 @@ class HttpFeeder(Feeder):
     """Submits reports to ingest's REST API from concurrent clients.
 
     With ``retry``, a client retries a timeout, a refused connection or a 5xx with backoff until
-    ``give_up_s``; with ``idempotent`` every request carries the report's tag as its
-    ``Idempotency-Key`` (a retry is then the same report).
+    ``give_up_s``; with ``idempotent`` every request of a report carries one submission nonce
+    as its ``Idempotency-Key`` (a retry is then the same report): an anonymous caller's key
+    must be one the server issued.
     """
 
     def __init__(
@@ -571,13 +572,19 @@ class HttpFeeder(Feeder):
 
     async def _submit(self, client: httpx.AsyncClient, seq: int) -> None:
         tag_ = tag(self.prefix, seq)
-        headers = {"Idempotency-Key": tag_} if self.idempotent else {}
+        headers: dict[str, str] = {}
         body = report_form(tag_, seq)
         deadline = time.monotonic() + self.give_up_s
         attempt = 0
         while True:
             try:
+                if self.idempotent and not headers:
+                    issued = await client.post("/api/v1/submission-nonces")
+                    issued.raise_for_status()
+                    headers = {"Idempotency-Key": issued.json()["nonce"]}
                 response = await client.post("/api/v1/reports", json=body, headers=headers)
+            except httpx.HTTPStatusError as exc:  # the nonce request failed: retried as a 5xx is
+                error = f"HTTP {exc.response.status_code}"
             except httpx.TransportError as exc:  # timeouts, refused and reset connections
                 error = type(exc).__name__
             else:

@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 import time
-import uuid
 
 import httpx
 from kafka import KafkaConsumer
@@ -82,7 +81,9 @@ def test_form_submission_reaches_registry_and_regulator(platform: dict[str, str]
 def test_api_submission_and_metrics(platform: dict[str, str]) -> None:
     from services.ingest.reports.models import EXAMPLE_REPORT
 
-    key = {"Idempotency-Key": str(uuid.uuid4())}
+    # An anonymous caller's Idempotency-Key is a nonce the server issued.
+    nonce = httpx.post(f"{INGEST}/api/v1/submission-nonces", timeout=30).json()["nonce"]
+    key = {"Idempotency-Key": nonce}
     first = httpx.post(f"{INGEST}/api/v1/reports", json=EXAMPLE_REPORT, headers=key, timeout=30)
     again = httpx.post(f"{INGEST}/api/v1/reports", json=EXAMPLE_REPORT, headers=key, timeout=30)
     assert first.status_code == 202 and first.json() == again.json()

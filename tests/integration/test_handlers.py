@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 from faststream.kafka import KafkaBroker
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
@@ -25,7 +28,8 @@ from sqlmodel import Session, func, select
 from services.registry.db import init_db, make_engine
 from services.registry.outbox import OutboxEvent
 from services.registry.reports import handlers as registry_reports
-from services.registry.reports.models import Report
+from services.registry.reports.models import Report, ReportStatusToken
+from services.registry.reports.service import status_for_token
 from services.registry.settings import RegistrySettings
 from services.registry.signals import handlers as registry_devices
 from services.registry.signals.models import DriftSignal, TelemetryUsage
@@ -228,6 +232,72 @@ def test_registry_records_each_report_once_and_queues_its_alert(
     assert "report" in dead["schema"].headers["vigie-dlq-error"]
     assert "below the reported outcome" in dead["untrusted"].headers["vigie-dlq-error"]
     assert forged.report.report_id not in ids
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_report_id_recorded_with_other_content_is_dead_lettered(
+    mode: str, where: Where, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two submissions that came to one report id: the second is not merged into the first (nor
+    replaces it); it is dead-lettered with its reason, counted and logged for the operators. A
+    retry of the first (same content, another status link) is not a collision."""
+    settings, engine = registry_on(where, database_url)
+    topics = settings.topics
+    broker = broker_for(settings, mode)
+    broker.include_router(registry_reports.router(settings, engine, on_commit=lambda: None))
+    sink = Sink()
+    sink.watch(broker, topics.reports_triaged + ".dlq", group_id=f"{where.namespace}-sink")
+    report_id = uuid.uuid4()
+    tokens = {"first": "a" * 64, "retry": "b" * 64, "other": "c" * 64}
+    first = triaged(report_id=report_id, status_token_hash=tokens["first"])
+    retry = triaged(report_id=report_id, status_token_hash=tokens["retry"])
+    other = triaged(
+        report_id=report_id,
+        status_token_hash=tokens["other"],
+        narrative="A different incident that came to the same report id.",
+    )
+    labels = {
+        "service": "registry",
+        "topic": topics.reports_triaged,
+        "reason": "report_id_conflict",
+    }
+    before = REGISTRY.get_sample_value("vigie_events_refused_total", labels) or 0.0
+
+    def linked() -> set[str]:
+        with Session(engine) as session:
+            return set(session.exec(select(ReportStatusToken.token_hash)).all())
+
+    async def scenario() -> None:
+        async with running(broker, mode) as b:
+            for event in (first, retry, other):
+                await b.publish(
+                    event.model_dump_json().encode(), topics.reports_triaged, key=report_id.bytes
+                )
+            await sink.wait(lambda r: len(dlq(sink, topics.reports_triaged)) >= 1)
+            await asyncio.to_thread(wait_until, lambda: len(linked()) >= 2)
+
+    with caplog.at_level(logging.ERROR, logger="vigie.processing"):
+        asyncio.run(scenario())
+    with Session(engine) as session:
+        [recorded] = session.exec(select(Report)).all()
+        assert status_for_token(session, tokens["retry"]).tracking_number
+    assert recorded.narrative == first.report.narrative
+    assert linked() == {tokens["first"], tokens["retry"]}
+    [dead] = dlq(sink, topics.reports_triaged)
+    assert ReportTriaged.model_validate_json(dead.body) == other  # unchanged, replayable
+    assert dead.headers["vigie-dlq-reason"] == "report_id_conflict"
+    assert dead.headers["vigie-dlq-stage"] == "work"
+    assert (
+        f"report {report_id} is already recorded with other content"
+        in (dead.headers["vigie-dlq-error"])
+    )
+    after = REGISTRY.get_sample_value("vigie_events_refused_total", labels)
+    assert after == before + 1
+    [logged] = [
+        r for r in caplog.records if r.name == "vigie.processing" and r.levelno == logging.ERROR
+    ]
+    assert "already recorded with other content" in logged.getMessage()
+    assert "different incident" not in logged.getMessage()
 
 
 def _windows(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,9 +15,10 @@ from prometheus_client import generate_latest
 
 from services.ingest.app import create_app
 from services.ingest.reports.models import EXAMPLE_REPORT
+from services.ingest.reports.nonces import issue_nonce
 from services.ingest.settings import IngestSettings
-from tests.support.kafka import drain, fresh_namespace, provision
-from vigie.contracts import ReportSubmitted
+from tests.support.kafka import drain, fresh_namespace, provision, read_all
+from vigie.contracts import ReportSubmitted, utcnow
 
 
 @pytest.fixture
@@ -50,11 +53,19 @@ def test_accepted_report_is_on_kafka_without_identifiers(
     assert event.patient_pseudonym is not None
 
 
+def nonce(client: TestClient) -> str:
+    """A submission nonce, the Idempotency-Key of an anonymous submission."""
+    issued = client.post("/api/v1/submission-nonces")
+    assert issued.status_code == 201
+    value: str = issued.json()["nonce"]
+    return value
+
+
 def test_idempotency_key_returns_the_same_receipt(
     ingest: tuple[TestClient, IngestSettings],
 ) -> None:
     client, settings = ingest
-    headers = {"Idempotency-Key": "0b7f7a52-5d8c-4b7e-9d55-1c2f8b1e2f3a"}
+    headers = {"Idempotency-Key": nonce(client)}
     first = client.post("/api/v1/reports", json=EXAMPLE_REPORT, headers=headers)
     again = client.post("/api/v1/reports", json=EXAMPLE_REPORT, headers=headers)
     assert first.status_code == again.status_code == 202
@@ -71,11 +82,36 @@ def test_idempotency_key_returns_the_same_receipt(
     assert len(records) == 1
 
 
+def test_an_anonymous_key_must_be_a_submission_nonce(
+    ingest: tuple[TestClient, IngestSettings],
+) -> None:
+    client, settings = ingest
+    for key in ("0b7f7a52-5d8c-4b7e-9d55-1c2f8b1e2f3a", "n1.forged", nonce(client)[:-4] + "AAAA"):
+        refused = client.post(
+            "/api/v1/reports", json=EXAMPLE_REPORT, headers={"Idempotency-Key": key}
+        )
+        assert refused.status_code == 422
+        [error] = refused.json()["detail"]
+        assert error["loc"] == ["header", "idempotency-key"]
+        assert "/api/v1/submission-nonces" in error["msg"]
+    # Another deployment's nonce (another secret) is not this one's.
+    other = IngestSettings(pseudonym_key="another deployment's secret, 32+ chars")
+    with TestClient(create_app(other)) as elsewhere:
+        foreign = nonce(elsewhere)
+    assert (
+        client.post(
+            "/api/v1/reports", json=EXAMPLE_REPORT, headers={"Idempotency-Key": foreign}
+        ).status_code
+        == 422
+    )
+    assert read_all(settings.kafka_bootstrap_servers, settings.topics.reports) == []
+
+
 def test_a_retry_on_another_replica_or_after_a_restart_is_the_same_report(
     ingest: tuple[TestClient, IngestSettings],
 ) -> None:
     client, settings = ingest
-    headers = {"Idempotency-Key": "retried-elsewhere"}
+    headers = {"Idempotency-Key": nonce(client)}
     first = client.post("/api/v1/reports", json=EXAMPLE_REPORT, headers=headers)
     changed = {**EXAMPLE_REPORT, "narrative": "A different report under the same key."}
     # Other replicas (or this one restarted): they remember nothing of the first.
@@ -88,7 +124,10 @@ def test_a_retry_on_another_replica_or_after_a_restart_is_the_same_report(
         reused = third.post("/api/v1/reports", json=changed, headers=headers)
     assert first.status_code == retried.status_code == reused.status_code == 202
     assert retried.json()["report_id"] == first.json()["report_id"]
-    assert retried.json()["status_url"] == first.json()["status_url"]
+    assert retried.json()["tracking_number"] == first.json()["tracking_number"]
+    # Status links are random: the retry's receipt has a link of its own (both work once the
+    # registry recorded the report; see test_ingest_idempotency).
+    assert retried.json()["status_url"] != first.json()["status_url"]
     assert reused.json()["report_id"] != first.json()["report_id"]
     records = drain(
         settings.kafka_bootstrap_servers, settings.topics.reports, until=lambda r: len(r) >= 3
@@ -180,6 +219,73 @@ def test_form_in_both_languages_with_accessible_errors(
         settings.kafka_bootstrap_servers, settings.topics.reports, until=lambda r: len(r) >= 1
     )
     assert ReportSubmitted.model_validate_json(records[0].value).tracking_number == number[1]
+
+
+def submission_id(page: str) -> str:
+    found = re.search(r'name="submission_id" value="([^"]+)"', page)
+    assert found is not None
+    return found[1]
+
+
+FORM = {
+    "lang": "fr",
+    "kind": "adverse_event",
+    "reporter_role": "physician",
+    "establishment": "CHU de Bordeaux",
+    "device_name": "Sepsis Watch",
+    "device_manufacturer": "Acme Health",
+    "device_model_version": "2.0",
+    "awareness_date": "2026-11-01",
+    "outcome": "injury",
+    "narrative": "Score resté bas, patient transféré en réanimation. IPP 40012345, "
+    "joignable au 06 12 34 56 78 ou marie.dupont@example.org.",
+}
+
+
+def test_the_confirmation_shows_what_was_sent(ingest: tuple[TestClient, IngestSettings]) -> None:
+    client, settings = ingest
+    page = client.get("/")
+    key = submission_id(page.text)
+    assert key.startswith("n1.")
+    assert submission_id(client.get("/").text) != key  # one nonce per displayed form
+    done = client.post("/", data={**FORM, "submission_id": key})
+    assert done.status_code == 202
+    assert "Ce qui a été transmis" in done.text
+    records = drain(
+        settings.kafka_bootstrap_servers, settings.topics.reports, until=lambda r: len(r) >= 1
+    )
+    [event] = [ReportSubmitted.model_validate_json(r.value) for r in records]
+    shown = re.search(r'id="sent-narrative">([^<]*)<', done.text)
+    assert shown is not None and html.unescape(shown[1]) == event.narrative
+    for identifier in ("40012345", "06 12 34 56 78", "marie.dupont@example.org"):
+        assert identifier not in done.text
+    assert 'id="sent-establishment">' in done.text
+    # A double click is the same submission: the same receipt, one report.
+    again = client.post("/", data={**FORM, "submission_id": key})
+    assert re.findall(r'id="tracking-number">([^<]+)<', again.text) == re.findall(
+        r'id="tracking-number">([^<]+)<', done.text
+    )
+    english_form = client.get("/?lang=en").text
+    english = client.post(
+        "/", data={**FORM, "lang": "en", "submission_id": submission_id(english_form)}
+    )
+    assert "What was sent" in english.text
+
+
+def test_an_expired_form_is_shown_again_with_a_fresh_nonce(
+    ingest: tuple[TestClient, IngestSettings],
+) -> None:
+    client, settings = ingest
+    expired, _ = issue_nonce(
+        key=settings.submission_nonce_key_bytes, ttl_s=60, now=utcnow() - timedelta(hours=1)
+    )
+    page = client.post("/", data={**FORM, "submission_id": expired})
+    assert page.status_code == 422
+    assert "Ce formulaire a expiré" in page.text
+    assert 'value="Sepsis Watch"' in page.text  # what was typed is kept
+    fresh = submission_id(page.text)
+    assert fresh != expired
+    assert client.post("/", data={**FORM, "submission_id": fresh}).status_code == 202
 
 
 def test_operations_endpoints(ingest: tuple[TestClient, IngestSettings]) -> None:
