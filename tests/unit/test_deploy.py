@@ -647,6 +647,7 @@ def test_every_yaml_file_of_deploy_is_read() -> None:
         "vigie_untrusted_events_total",
         "vigie_messages_dead_lettered_total",
         "vigie_dlq_limit_exceeded_total",
+        "vigie_events_refused_total",
     ],
 )
 def test_prometheus_alerts_on_refused_messages(metric: str) -> None:
