@@ -211,23 +211,43 @@ _ADDRESS_WORDS = re.compile(
 )
 
 
+def _address_words(words: list[str]) -> int:
+    """How many of the last ``words`` read as an address line (capitalised, numbers, the
+    words of addresses)."""
+    count = 0
+    for word in reversed(words):
+        if not (word[0].isupper() or word[0].isdigit() or _ADDRESS_WORDS.match(word)):
+            break
+        count += 1
+    return count
+
+
 def _address_start(text: str, start: int) -> int:
-    """Where an address found by its street or postcode begins: the comma-separated parts
-    before it that read as address lines ("Apartment 6, Ardmore Court, Bray, Co. Wicklow
-    A98 E2F4", "quartier Lannes, 65400 Argelès-Gazost"), up to four of them."""
+    """Where an address found by its street or postcode begins: the words before it on its
+    own line of the address ("Edinburgh EH16 6HS"), then the comma-separated parts before it
+    that read as address lines ("Apartment 6, Ardmore Court, Bray, Co. Wicklow A98 E2F4",
+    "domiciliée quartier Lannes, 65400 Argelès-Gazost"), up to four of them."""
+    line_start = max(text.rfind(c, 0, start) for c in ",;:(\n") + 1
+    words = text[line_start:start].split()
+    if words and len(words) <= 5 and _address_words(words) == len(words):
+        start = line_start + len(text[line_start:start]) - len(text[line_start:start].lstrip())
     for _ in range(4):
         before = text[:start].rstrip(" \t")
         if not before.endswith(","):
             break
         head = before[:-1]
         cut = max(head.rfind(c) for c in ",;:(\n") + 1
-        segment = head[cut:].strip()
-        words = segment.split()
-        if not 1 <= len(words) <= 5 or not (segment[0].isdigit() or segment[0].isupper()):
+        words = head[cut:].split()
+        keep = _address_words(words[-5:])
+        if not keep:
             break
-        if not all(w[0].isupper() or w[0].isdigit() or _ADDRESS_WORDS.match(w) for w in words):
+        segment = " ".join(words[-keep:])
+        found = head.rfind(words[-keep], cut)
+        if found < 0 or not (segment[0].isdigit() or segment[0].isupper() or keep >= 2):
             break
-        start = head.index(segment, cut)
+        start = found
+        if keep < len(words):
+            break  # the line began with other words: the address starts inside it
     return start
 
 

@@ -41,6 +41,7 @@ class Lexicon:
     """The lists, folded (lower case, no accents)."""
 
     first_names: frozenset[str]
+    more_first_names: frozenset[str]  # census names: only next to a name word or after a cue
     eponyms: frozenset[str]  # clinical wherever they are
     eponyms_in_context: frozenset[str]  # also surnames: clinical only in a clinical phrase
     drugs: frozenset[str]
@@ -102,14 +103,20 @@ def load_lexicon() -> Lexicon:
     eponyms = [w for w in _words("eponyms.txt")]
     institutions = _words("institutions.txt")
     first_names = frozenset(fold(w) for w in _words("first_names.txt"))
+    drugs = frozenset(fold(w) for w in _words("drugs.txt"))
+    clinical = drugs | {fold(w.lstrip("?")) for w in eponyms}
+    more_first_names = frozenset(
+        fold(w) for w in _words("census_first_names.txt") if len(w) > 2 and fold(w) not in clinical
+    )
     device_phrases, device_words = _device_vocabulary(DEVICE_CATALOGUE)
     # A device word that is also a given name or a common surname-eponym protects nothing.
     ambiguous = first_names | {fold(w[1:]) for w in eponyms if w.startswith("?")}
     return Lexicon(
         first_names=first_names,
+        more_first_names=more_first_names - first_names,
         eponyms=frozenset(fold(w) for w in eponyms if not w.startswith("?")),
         eponyms_in_context=frozenset(fold(w[1:]) for w in eponyms if w.startswith("?")),
-        drugs=frozenset(fold(w) for w in _words("drugs.txt")),
+        drugs=drugs,
         institutions_before=frozenset(fold(w) for w in institutions if not w.startswith(">")),
         institutions_after=frozenset(fold(w[1:]) for w in institutions if w.startswith(">")),
         device_phrases=device_phrases,

@@ -347,6 +347,16 @@ def _not_name(word: str) -> bool:
     return lowered in _NOT_NAMES or re.sub(r"['’]s?$", "", lowered) in _NOT_NAMES
 
 
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS as EN
+    from spacy.lang.fr.stop_words import STOP_WORDS as FR
+
+    return frozenset(EN | FR)
+
+
+# Function words of French and English (spaCy's lists): "madame est arrivée" names nobody.
+_STOP_WORDS = _stop_words()
+
 # Given names that are also ordinary or clinical words: alone, they are not taken for a name.
 _AMBIGUOUS_FIRST_NAMES = frozenset(
     [
@@ -422,7 +432,7 @@ _TITLED = re.compile(
 )
 _TITLED_LOWER = re.compile(
     r"(?<![\w.])(?:Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Docteur|Monsieur|Madame|Mademoiselle|Pr\.|"
-    r"mme|mr\.?|mrs\.?|dr\.?)\s+"
+    r"mme|mr\.?|mrs\.?|dr\.?|docteur|madame|monsieur|mademoiselle|professeur)\s+"
     r"(?P<id>[a-zà-ÿ][a-zà-ÿ'’\-]+(?:\s+[a-zà-ÿ][a-zà-ÿ'’\-]+)?)"
 )
 _LABELLED = re.compile(
@@ -443,11 +453,16 @@ _FIRST_UPPER = re.compile(
     rf"(?<![\w])(?P<id>{CAP_WORD}(?:[\s-]{CAP_WORD})?\s+(?:{PARTICLE}\s+)?{UPPER_WORD}"
     rf"(?:[\s-]{UPPER_WORD})?)(?![\w])"
 )
+# "Smith, John A.", "HENDERSON, MARGARET", "O'BRIEN, Siobhan": a register's order.
+_SURNAME_COMMA_FIRST = re.compile(
+    rf"(?<![\w])(?P<id>(?P<surname>{NAME_WORD}(?:[\s-]{NAME_WORD})?),\s(?P<first>{NAME_WORD})"
+    rf"(?:\s[{UP}]\.?(?![\w]))?)"
+)
 _INITIALS = re.compile(
     rf"(?<![\w./])(?P<id>[{UP}]\.(?:\s?-?[{UP}]\.)?\s?(?:{PARTICLE}\s+)?{NAME_WORD})(?![\w])"
 )
 _RELATION = re.compile(
-    r"\b(?i:sa|son|ses|his|her|their|the\s+patient'?s?|pt'?s|la|le|sa\s+propre)\s+"
+    r"\b(?:(?i:sa|son|ses|his|her|their|the\s+patient'?s?|pt'?s|la|le|sa\s+propre)\s+)?"
     r"(?i:fille|fils|mari|[ée]poux|[ée]pouse|femme|conjointe?|compagne|compagnon|m[èe]re|p[èe]re|"
     r"fr[èe]re|s(?:œ|oe)ur|ni[èe]ce|neveu|petite?-fille|petit-fils|tante|oncle|aidante?|voisine?|"
     r"tut(?:eur|rice)|wife|husband|daughter|son|partner|mother|father|brother|sister|niece|"
@@ -586,21 +601,30 @@ class NameFinder:
         for match in _TITLED_LOWER.finditer(text):
             start, end = match.span("id")
             words = match.group("id").split()
-            if not _not_name(words[0]) and not self._clinical_phrase(text, start, end):
+            if (
+                not _not_name(words[0])
+                and words[0].lower() not in _STOP_WORDS
+                and not self._clinical_phrase(text, start, end)
+            ):
                 found.extend(self._trimmed(text, start, end, 0.6, "title-lower", strict=False))
         for match in _LABELLED.finditer(text):
             value = match.group("id")
             first = value.split()[0]
-            if value.islower() and not self._given(first):
+            if value.islower() and not self._given(first, broad=True):
                 continue
             if value.isupper() and len(value) <= 3:
                 continue  # an acronym ("ECG")
             found.extend(self._trimmed(text, *match.span("id"), 0.8, "label", strict=False))
         for match in _RELATION.finditer(text):
             first = match.group("id").split()[0]
-            if first.islower() and not self._given(first):
+            if first.islower() and not self._given(first, broad=True):
                 continue
             found.extend(self._trimmed(text, *match.span("id"), 0.75, "relation", strict=False))
+        for match in _SURNAME_COMMA_FIRST.finditer(text):
+            if self._given(match.group("first"), broad=True) and not self.lexicon.is_clinical_word(
+                match.group("surname")
+            ):
+                found.extend(self._trimmed(text, *match.span("id"), 0.75, "comma", strict=True))
         for pattern, source in ((_UPPER_FIRST, "upper-first"), (_FIRST_UPPER, "first-upper")):
             for match in pattern.finditer(text):
                 start, end = match.span("id")
@@ -618,10 +642,15 @@ class NameFinder:
                 found.append(candidate)
         return found
 
-    def _given(self, word: str) -> bool:
-        """A given name, or a compound of given names ("marie-claude")."""
+    def _given(self, word: str, *, broad: bool = False) -> bool:
+        """A given name, or a compound of given names ("marie-claude"); ``broad`` also takes
+        the census names, which are only evidence next to another name word or after a cue."""
         parts = [p for p in fold(word).split("-") if p]
-        return bool(parts) and all(p in self.lexicon.first_names for p in parts)
+        if broad and word.lower() in _STOP_WORDS:
+            return False
+        names = self.lexicon.first_names
+        more = self.lexicon.more_first_names if broad else frozenset()
+        return bool(parts) and all(p in names or p in more for p in parts)
 
     def _lone_word_doubtful(self, text: str, candidate: Found) -> bool:
         """One word the recogniser calls a person but nothing else supports: an acronym
@@ -637,8 +666,10 @@ class NameFinder:
     def _plausible_pair(self, pair: str) -> bool:
         """An upper-case word next to a capitalised one is a name if one of them is a given
         name, or the upper-case word is long and neither is a clinical word."""
-        words = [w for w in _WORD.findall(pair) if len(w) > 1]
-        if any(fold(w) in self.lexicon.first_names for w in words):
+        words = [w for w in _WORD.findall(pair) if len(w) > 1 and not _not_name(w)]
+        if not any(w.isupper() for w in words):
+            return False  # the upper-case word was an acronym ("Royal Melbourne ED")
+        if any(self._given(w, broad=True) for w in words):
             return True
         upper = [w for w in words if w.isupper()]
         other = [w for w in words if not w.isupper()]
@@ -657,7 +688,8 @@ class NameFinder:
             word = words[index]
             token = word.group()
             folded = fold(token)
-            if not self._given(token) or _not_name(token):
+            curated = self._given(token)
+            if not (curated or self._given(token, broad=True)) or _not_name(token):
                 index += 1
                 continue
             lower = token.islower()
@@ -677,6 +709,8 @@ class NameFinder:
                         continue
                 if _not_name(candidate):
                     break
+                if len(candidate) < 2 and text[nxt.end() : nxt.end() + 1] != ".":
+                    break  # "de Winter T waves": a lone capital is not a surname
                 if candidate[0].isupper() or (lower and candidate.isalpha() and len(candidate) > 2):
                     end_index += 1
                     if end_index - index >= 3:
@@ -685,8 +719,14 @@ class NameFinder:
                 break
             start, end = word.start(), words[end_index].end()
             if end_index == index:
-                # A given name alone: only capitalised, and not one that is also a word.
-                if lower or folded in _AMBIGUOUS_FIRST_NAMES or token.isupper():
+                # A given name alone: only capitalised, of the curated list, and not one that is
+                # also a word.
+                if (
+                    lower
+                    or not curated
+                    or folded in _AMBIGUOUS_FIRST_NAMES
+                    or (token.isupper() and len(token) < 4)
+                ):
                     index += 1
                     continue
             elif lower and not self._lower_name_context(text, start):
@@ -809,6 +849,9 @@ class NameFinder:
             gap = text[cursor : word.start()]
             if gap.replace("'s", "").replace("’s", "").strip(" -") or "\n" in gap:
                 break
+            if re.fullmatch(r"['’]s", word.group()):
+                cursor = word.end()
+                continue
             folded = fold(word.group())
             if folded in lexicon.institutions_after:
                 return True

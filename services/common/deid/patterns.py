@@ -52,6 +52,9 @@ _MONTHS_EN = (
 _MONTH = rf"(?:{_MONTHS_FR}|{_MONTHS_EN})"
 DATE = (
     r"(?:\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?:\d{4}|\d{2})"  # 03/03/1947, 3.3.47
+    rf"|\d{{1,2}}[\-/.](?:{_MONTH})\.?[\-/.](?:\d{{4}}|\d{{2}})"  # 3-Mar-1947
+    r"|\d{1,2}\s+[IVX]{1,4}\s+\d{4}"  # 3 III 1947
+    r"|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d{2}"  # 03031947
     r"|\d{4}-\d{2}-\d{2}"  # 1947-03-03
     # 3 mars 1947, 7th of March 1947
     rf"|(?:1er|\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+(?:\d{{4}}|'?\d{{2}})"
@@ -61,8 +64,10 @@ DATE = (
 )
 
 _DOB_LABEL = (
-    r"(?:n[ée]e?\s+(?:le|en|au\s+mois\s+de)?|date\s+de\s+naissance|DDN|D\.D\.N\.?|naissance|"
-    r"D\.?\s?O\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|born(?:\s+(?:on|in))?|b\.)"
+    r"(?:n[ée](?:e|\(e\))?(?:\s+[àa]\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-][\w'’\-]+)?)?"
+    r"(?:\s+(?:le|en|au\s+mois\s+de))?|date\s+de\s+naiss(?:ance|\.)?|DDN|D\.D\.N\.?|DN|"
+    r"naissance|D\.?\s?O\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|"
+    r"born(?:\s+in\s+[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)?)?(?:\s+(?:on|in))?|b\.)"
 )
 
 
@@ -212,8 +217,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"(?<![\d,.])(?P<id>\d{2,3}\s*(?:ans|an\b|a\b|-?\s*years?[- ]old|-?\s*yrs?[- ]old|"
-            r"years?\b|yrs?\b|y/?o\b|y\.o\.|yo\b|[MFHmf]\b|-year-old))",
+            r"(?<![\d,.])(?P<id>\d{2,3}\s*-?\s*(?:ans|an\b|[aA]\b|years?[- ]old|yrs?[- ]old|"
+            r"years?\b|yrs?\b|y/?o\b|y\.o\.|yo\b|y\b|[MFHmf]\b|year-old|y-o\b))",
         ),
         0.85,
         age_over_89,
@@ -229,6 +234,13 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         0.85,
+    ),
+    # "F, 93," "M 93": the sex then the age, as in a handover line.
+    Rule(
+        AGE,
+        _rx(r"(?<![\w])(?:[MFHmf]|male|female|homme|femme)\s*[,/]\s*(?P<id>\d{2,3})(?![\d.,]\d)"),
+        0.75,
+        age_over_89,
     ),
     Rule(
         AGE,
@@ -307,6 +319,12 @@ RULES: tuple[Rule, ...] = (
     ),
     # A UK postcode, an Irish Eircode, or a French postcode followed by a town.
     Rule(ADRESSE, _rx(r"(?<![\w])(?P<id>[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})(?![\w])"), 0.75),
+    Rule(
+        ADRESSE,
+        _rx(r"(?<![\w])(?P<id>[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y\d]{4})(?![\w])"),
+        0.6,
+        lambda value: sum(c.isdigit() for c in value) >= 3,
+    ),
     Rule(
         ADRESSE,
         _rx(
