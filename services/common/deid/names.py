@@ -442,9 +442,16 @@ _LABELLED = re.compile(
     r"pr[ée]venir|personne\s+de\s+confiance|signed|sign[ée]|reported\s+by|d[ée]clarant|"
     r"r[ée]dig[ée]\s+par|saisi\s+par|referring|referred\s+by|adress[ée]\s+par|seen\s+by|"
     r"vu\s+par|attending|consultant|m[ée]decin\s+traitant|GP|dr\s+traitant)"
-    rf"\s*[:\-]\s*[\"«“]?\s*(?P<id>{NAME_WORD}(?:(?:,\s|[ ,])(?:{PARTICLE} )?{NAME_WORD}){{0,3}}|"
+    rf"\s*[:\-=]\s*[\"«“]?\s*(?P<id>{NAME_WORD}(?:(?:,\s|[ ,])(?:{PARTICLE} )?{NAME_WORD}){{0,3}}|"
     r"[a-zà-ÿ][a-zà-ÿ'’\-]+(?: [a-zà-ÿ][a-zà-ÿ'’\-]+){1,2})"
 )
+# "SOW ép. DIOP Aminata", "MARTIN née DURAND": a married and a birth name.
+_MARRIED = re.compile(
+    rf"(?<![\w])(?P<id>{NAME_WORD}\s+(?:ép\.|épouse|epouse|veuve|vve|née|nee|n[ée]e)\s+{NAME_WORD}"
+    rf"(?:\s+{NAME_WORD})?)"
+)
+# "KOWALCZYK JAN", "LEBLANC-MOREAU GISELE": both in capitals, one a given name.
+_UPPER_UPPER = re.compile(rf"(?<![\w])(?=(?P<id>{UPPER_WORD}\s+{UPPER_WORD})(?![\w]))")
 _UPPER_FIRST = re.compile(
     rf"(?<![\w])(?P<id>(?:{PARTICLE}\s+)?{UPPER_WORD}(?:\s+(?:{PARTICLE}\s+)?{UPPER_WORD})?"
     rf"\s+{CAP_WORD}(?:[\s-]{CAP_WORD})?)(?![\w])"
@@ -473,8 +480,8 @@ _RELATION = re.compile(
 _WORD = re.compile(r"[\w'’\-]+")
 # "grade C. Pancreatic", "vitamine D. Le": a letter and a dot that are not an initial.
 _NOT_INITIALS = re.compile(
-    r"(?i)\b(?:grade|stade|type|stage|class|classe|groupe?|vitamine?|h[ée]patite|hepatitis|"
-    r"annexe?|appendix|figure|table|tableau|option|niveau|level|zone|phase|lot|batch|item)\s*$"
+    r"(?i)(?:\d\s*|\b(?:grade|stade|type|stage|class|classe|groupe?|vitamine?|h[ée]patite|hepatitis|"
+    r"annexe?|appendix|figure|table|tableau|option|niveau|level|zone|phase|lot|batch|item)\s*)$"
 )
 # The last word of a clinical phrase ("Morse Fall Scale", "Cushing Syndrome").
 _CLINICAL_HEAD = frozenset(
@@ -561,7 +568,8 @@ _CLINICAL_BEFORE = re.compile(
     r"tumeur|kyste|ligne|point|r[ée]flexe|cath[ée]ter|loi|formule|m[ée]thode|technique|"
     r"intervention|op[ée]ration|proc[ée]dure|position|bo[îi]te|tube|canal|valve|anse|"
     r"chorée|choree|ataxie|dystrophie|myopathie|an[ée]mie|thyro[ïi]dite|disease|syndrome|sign|"
-    r"score|scale|test|courbes?|curves?|syst[èe]me|system|of)\s+(?:de\s+|d['’]\s*|du\s+|des\s+)?$"
+    r"score|scale|test|courbes?|curves?|syst[èe]me|system|corps|of)\s+"
+    r"(?:de\s+|d['’]\s*|du\s+|des\s+)?$"
 )
 _CLINICAL_AFTER = re.compile(
     r"(?i)^(?:['’]s)?\s*(?:disease|syndrome|sign|score|scale|test|palsy|lymphoma|sarcoma|"
@@ -570,6 +578,7 @@ _CLINICAL_AFTER = re.compile(
     r"thyroiditis|phenomenon|law|formula|method|technique|tumou?r|cyst|line|point|coma|"
     r"blatchford|stage|grade|type|equation|index|rule|criterion|respiration|ulcer|node|"
     r"c(?:oe|e)lls?|curve|plot|effect|units?|device|algorithm|software|system|model|platform|"
+    r"murmur|level|waves?|sign|nodes?|bodies|body|body\b|"
     r"AI\b)"
 )
 
@@ -620,6 +629,17 @@ class NameFinder:
             if first.islower() and not self._given(first, broad=True):
                 continue
             found.extend(self._trimmed(text, *match.span("id"), 0.75, "relation", strict=False))
+        for match in _MARRIED.finditer(text):
+            found.extend(self._trimmed(text, *match.span("id"), 0.8, "married", strict=False))
+        for match in _UPPER_UPPER.finditer(text):
+            words = match.group("id").split()
+            if any(self._given(w, broad=True) for w in words) and not any(
+                self.lexicon.is_clinical_word(w) or _not_name(w) or w.lower() in _STOP_WORDS
+                for w in words
+            ):
+                found.extend(
+                    self._trimmed(text, *match.span("id"), 0.7, "upper-upper", strict=True)
+                )
         for match in _SURNAME_COMMA_FIRST.finditer(text):
             if self._given(match.group("first"), broad=True) and not self.lexicon.is_clinical_word(
                 match.group("surname")
@@ -637,7 +657,7 @@ class NameFinder:
         found.extend(self._gazetteer(text))
         for start, end in person_spans:
             for candidate in self._trimmed(text, start, end, 0.6, "ner", strict=True):
-                if self._lone_word_doubtful(text, candidate):
+                if self._lone_word_doubtful(text, candidate) or self._shouted(text, candidate):
                     continue
                 found.append(candidate)
         return found
@@ -662,6 +682,18 @@ class NameFinder:
             return True
         before = text[: candidate.start].rstrip(" \t>*-•\"'(")
         return not before or before[-1] in ".!?:\n"
+
+    def _shouted(self, text: str, candidate: Found) -> bool:
+        """Capitals the recogniser calls a person, on a line written in capitals, with no
+        given name among them ("RAPID LVO NEGATIVE"): the recogniser reads case, and a line in
+        capitals has none. Names there are found by title, label and given name."""
+        words = _WORD.findall(text[candidate.start : candidate.end])
+        if not all(w.isupper() for w in words) or any(self._given(w, broad=True) for w in words):
+            return False
+        line_start = text.rfind("\n", 0, candidate.start) + 1
+        line_end = text.find("\n", candidate.end)
+        line = text[line_start : line_end if line_end >= 0 else len(text)]
+        return not any(c.islower() for c in line)
 
     def _plausible_pair(self, pair: str) -> bool:
         """An upper-case word next to a capitalised one is a name if one of them is a given
@@ -743,7 +775,7 @@ class NameFinder:
         return bool(
             re.search(
                 r"(?:patient|patiente|pt|mme|mr|mrs|ms|m\.|dr|pr|nom|name|chez|fils|fille|wife|"
-                r"husband|daughter|son|mother|father|mère|père|épouse|mari|de|by|par|called|"
+                r"husband|daughter|son|mother|father|mère|père|épouse|mari|by|par|called|"
                 r"nommée?|appelée?|named)\s*[:,]?\s*$",
                 before,
             )
@@ -796,6 +828,9 @@ class NameFinder:
             if re.search(r"['’]s$", phrase):
                 run_end -= 2
                 phrase = phrase[:-2]
+            elif re.search(r"['’]$", phrase):
+                run_end -= 1
+                phrase = phrase[:-1]
             if len(phrase) < 2 or self._clinical(text, run_start, run_end, strict=strict):
                 continue
             yield Found(run_start, run_end, "NOM", score, source)
@@ -836,9 +871,9 @@ class NameFinder:
         cursor = start
         lookback = 60 if before else 0
         for word in reversed(list(_WORD.finditer(text, max(0, start - lookback), start))):
-            if text[word.end() : cursor].strip(" -") or "\n" in text[word.end() : cursor]:
+            if text[word.end() : cursor].strip(" -–—") or "\n" in text[word.end() : cursor]:
                 break
-            folded = fold(word.group())
+            folded = re.sub(r"^[ld]['’]", "", fold(word.group()))
             if folded in lexicon.institutions_before:
                 return True
             if not (word.group()[0].isupper() or folded in {"de", "du", "des", "la", "le", "d"}):

@@ -25,19 +25,24 @@ ENTITY_TYPES = (NOM, DATE_NAISSANCE, AGE, ADRESSE, TELEPHONE, EMAIL, NUMERO_SECU
 
 # A capitalised or upper-case name word, hyphenated or with an apostrophe ("Jean-Pierre",
 # "O'Brien", "LE GALL"); "Smith's" stops before the possessive.
-UP = "A-ZÀ-ÖØ-Þ"
-LOW = "a-zß-öø-ÿ"
-NAME_WORD = rf"[{UP}][{LOW}{UP}]*(?:[-'’][{UP}][{LOW}{UP}]*)*"
+# Latin letters with diacritics beyond Latin-1 ("Trương", "Wiśniewski", "Ngọc") belong to both
+# cases here: the blocks interleave upper and lower case.
+_EXTENDED = "\u0100-\u024f\u1e00-\u1eff"
+UP = f"A-ZÀ-ÖØ-Þ{_EXTENDED}"
+LOW = f"a-zß-öø-ÿ{_EXTENDED}"
+NAME_WORD = rf"(?:[dD]['’])?[{UP}][{LOW}{UP}]*(?:[-'’][{UP}][{LOW}{UP}]*)*"
 UPPER_WORD = rf"[{UP}]{{2,}}(?:[-'’][{UP}]{{2,}})*"
 CAP_WORD = rf"[{UP}][{LOW}]+(?:-[{UP}][{LOW}]+)*"
 PARTICLE = (
-    r"(?:de|du|des|de\s+la|del|van|von|der|le|la|da|di|dos|ben|bin|ibn|al|el|mac|ó|ní|ni|nic|o)"
+    r"(?:de|du|des|de\s+la|del|van|von|der|le|la|da|das|do|di|dos|ben|bin|ibn|al|el|mac|ó|ní|"
+    r"ni|nic|o|ap|ab|ter|ten|af)"
 )
 INITIAL = rf"[{UP}]\.?(?:-?[{UP}]\.)?"
 
 TITLE = (
-    r"(?:M\.|Mme|Mmes|Mlle|MM\.|Monsieur|Madame|Mademoiselle|Mr\.?|Mrs\.?|Ms\.?|Mx\.?|Miss|"
-    r"Dr\.?|Drs\.?|Docteur|Doctor|Pr\.?|Prof\.?|Professeur|Professor|Me\.?|Maître|Sister|Sr\.?|"
+    r"(?:M\.|Mme|Mmes|Mlle|MM\.|Mr\.?|Mrs\.?|Ms\.?|Mx\.?|Miss|MME|MLLE|MR\.?|MRS\.?|"
+    r"(?i:monsieur|madame|mademoiselle|docteur|doctor|professeur|professor)|"
+    r"Dr\.?|Drs\.?|Pr\.?|Prof\.?|Me\.?|Maître|Sister|Sr\.?|"
     r"Nurse|Infirmi[eè]re?|IDE|Sage-femme|Midwife|Father|Rev\.?|Sir|Dame|Lady|Lord)"
 )
 
@@ -55,6 +60,8 @@ DATE = (
     rf"|\d{{1,2}}[\-/.](?:{_MONTH})\.?[\-/.](?:\d{{4}}|\d{{2}})"  # 3-Mar-1947
     r"|\d{1,2}\s+[IVX]{1,4}\s+\d{4}"  # 3 III 1947
     r"|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d{2}"  # 03031947
+    r"|(?:0?[1-9]|1[0-2])[/.\-](?:19|20)\d{2}"  # 04/1944
+    r"|'\d{2}(?!\d)"  # '93
     r"|\d{4}-\d{2}-\d{2}"  # 1947-03-03
     # 3 mars 1947, 7th of March 1947
     rf"|(?:1er|\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+(?:\d{{4}}|'?\d{{2}})"
@@ -66,9 +73,29 @@ DATE = (
 _DOB_LABEL = (
     r"(?:n[ée](?:e|\(e\))?(?:\s+[àa]\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-][\w'’\-]+)?)?"
     r"(?:\s+(?:le|en|au\s+mois\s+de))?|date\s+de\s+naiss(?:ance|\.)?|DDN|D\.D\.N\.?|DN|"
-    r"naissance|D\.?\s?O\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|"
+    r"naissance|D\.?\s?O\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|°|"
     r"born(?:\s+in\s+[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)?)?(?:\s+(?:on|in))?|b\.)"
 )
+
+
+# Numbers as dictated ("quatre juin trente-huit", "four four eight two nine one three").
+_NUMBER_WORD = (
+    r"(?:z[ée]ro|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|"
+    r"quinze|seize|vingt|trente|quarante|cinquante|soixante|septante|huitante|octante|nonante|"
+    r"cents?|mille|mil|et|premier|zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|"
+    r"forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|and|first|second|third|fourth|"
+    r"fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|\w+teenth|twentieth|thirtieth|"
+    r"twenty-\w+|thirty-\w+|of|double|triple)"
+)
+SPOKEN = rf"(?:{_NUMBER_WORD}|{_MONTH})(?:[\s\-]+(?:{_NUMBER_WORD}|{_MONTH})){{2,16}}"
+
+
+def spoken_number(text: str) -> bool:
+    """A dictated number of at least four words, or a dictated date with a month."""
+    words = re.findall(r"[\wéèû]+", text.lower())
+    has_month = re.search(rf"(?i)\b(?:{_MONTH})\b", text) is not None
+    return len(words) >= 4 or (has_month and len(words) >= 3)
 
 
 @dataclass(frozen=True)
@@ -181,7 +208,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         NUMERO_DOSSIER,
         _rx(
-            r"\b(?:IPP|NIP|NDA|MRN|UR(?:N)?|EPP|N°\s*IPP|n°\s*(?:de\s+)?(?:dossier|s[ée]jour|patient|"
+            r"\b(?:IPP|NIP|NDA|MRN|UR(?:N)?|EPP|CSN|HAR|FIN|EMPI|PID|N°\s*IPP|n°\s*(?:de\s+)?(?:dossier|s[ée]jour|patient|"
             r"admission|venue|passage|archive)|(?:num[ée]ro|no\.?|n°)\s+(?:de\s+)?(?:dossier|s[ée]jour|"
             r"patient|venue|passage|admission)|dossier(?:\s+(?:m[ée]dical|patient|n°|no\.?|num[ée]ro))?|"
             r"s[ée]jour(?:\s+(?:n°|no\.?|num[ée]ro))?|venue|patient\s*(?:id|n°|no\.?|number|num[ée]ro|#)|"
@@ -190,7 +217,8 @@ RULES: tuple[Rule, ...] = (
             r"acc(?:oun)?t\.?(?:\s+(?:number|no\.?|#))?|encounter(?:\s+(?:number|no\.?|#|id))?|"
             r"visit(?:\s+(?:number|no\.?|#|id))|case\s+(?:number|no\.?|#)|"
             r"episode(?:\s+(?:number|no\.?|#))|EHR\s*(?:id|#|number)|EMR\s*(?:id|#|number)|PAS\s*(?:number|no\.?|#))"
-            r"\s*(?:[:#=]|n°|no\.?|number|is)?\s*#?\s*(?P<id>(?=[A-Z0-9\-/]*\d)[A-Z0-9][A-Z0-9\-/]{3,24})"
+            r"\s*(?:\([A-Z]{2,5}\))?\s*(?:[:#=]|n°|no\.?|number|is)?\s*#?\s*"
+            r"(?P<id>\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|(?=[A-Z0-9\-/]*\d)[A-Z0-9][A-Z0-9\-/]{3,24})"
             r"(?![\w])",
             _I,
         ),
@@ -207,7 +235,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         DATE_NAISSANCE,
         _rx(
-            rf"\b{_DOB_LABEL}\s*[:.\-]?\s*(?:is\s+|was\s+|est\s+|:\s*)?(?:le\s+|on\s+|the\s+)?"
+            rf"(?:\b|(?<=\())(?:{_DOB_LABEL})\s*[:.\-=]?\s*(?:is\s+|was\s+|est\s+|:\s*)?(?:le\s+|on\s+|the\s+)?"
             rf"(?P<id>{DATE})(?!\d)",
             _I,
         ),
@@ -217,8 +245,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"(?<![\d,.])(?P<id>\d{2,3}\s*-?\s*(?:ans|an\b|[aA]\b|years?[- ]old|yrs?[- ]old|"
-            r"years?\b|yrs?\b|y/?o\b|y\.o\.|yo\b|y\b|[MFHmf]\b|year-old|y-o\b))",
+            r"(?<![\d,.])(?P<id>\d{2,3}\s*-?\s*(?:(?i:ans|an\b|years?[- ]old|yrs?[- ]old|"
+            r"years?\b|yrs?\b|y/?o\b|y\.o\.|yo\b|year-old|y-o\b)|[aA]\b|y\b|[MFHmf]\b))",
         ),
         0.85,
         age_over_89,
@@ -244,7 +272,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         AGE,
-        _rx(r"\b(?:aged?|âg[ée]e?\s+de|age\s*:|âge\s*:)\s*(?P<id>\d{2,3})(?!\d)", _I),
+        _rx(
+            r"\b(?:aged?|âg[ée]e?\s+de|age\s*[:=]|âge\s*[:=]|(?:she|he)(?:'s|\s+is)|"
+            r"(?:elle|il)\s+a)\s*(?P<id>\d{2,3})(?!\d)",
+            _I,
+        ),
         0.85,
         age_over_89,
     ),
@@ -264,6 +296,7 @@ RULES: tuple[Rule, ...] = (
         _rx(r"(?<![\d])(?P<id>\(?\d{3}\)?[\s.\-]\d{3}[\s.\-]\d{4})(?![\d])"),
         0.7,
     ),
+    Rule(TELEPHONE, _rx(r"(?<![\d\-/.])(?P<id>\d{3}-\d{4})(?![\d\-/])"), 0.5),
     # UK and Irish numbers (07700 900123, 020 7946 0958, 0161 496 0000), Australian mobiles.
     Rule(
         TELEPHONE,
@@ -286,10 +319,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         ADRESSE,
         _rx(
-            r"(?P<id>(?:(?:appartement|appt|apt|flat|unit|bât(?:iment)?\.?|bat\.?|building|"
+            r"(?P<id>(?:(?:appartement|appt|apt|flat|unit|bât(?:iment)?\.?|bat\.?|building|BP|CS|"
             r"r[ée]sidence|r[ée]s\.|escalier|esc\.)\s*[\w\-]{0,12}[,\s]+)*"
             r"\d{1,4}(?:\s?(?:bis|ter|[A-Da-d]))?,?\s+"
-            r"(?:rue|avenue|av\.|bd|boulevard|chemin|ch\.|impasse|imp\.|all[ée]e|place|pl\.|route|rte|"
+            r"(?:rue|route|avenue|av\.|bd|boulevard|chemin|ch\.|impasse|imp\.|all[ée]e|place|pl\.|route|rte|"
             r"quai|cours|square|sq\.|r[ée]sidence|lotissement|lot\.|lieu-dit|hameau|voie|passage|cit[ée]|"
             r"faubourg|fbg|rond-point|sentier|mont[ée]e|parvis|esplanade|villa|domaine|clos)\b"
             r"(?:[\s\-]+[^\s,;()]+){1,6}?"
@@ -328,7 +361,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         ADRESSE,
         _rx(
-            r"(?<![\w,.])(?P<id>(?:\d{5}|\d{2}\s\d{3})\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-](?:sur|sous|en|"
+            r"(?<![\w,.])(?P<id>\d{5}\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-](?:sur|sous|en|"
             r"les|lès|de|d'|la|le|[A-ZÀ-Ý][\w'’\-]*)){0,4}(?:\s+cedex(?:\s+\d{1,2})?)?)(?![\w])"
         ),
         0.7,
@@ -347,5 +380,47 @@ RULES: tuple[Rule, ...] = (
         ADRESSE,
         _rx(r"\b(?P<id>(?:lieu-dit|hameau|r[ée]sidence|lotissement)\s+[^\n,;()]{2,40})", _I),
         0.7,
+    ),
+    # --- dictated numbers -------------------------------------------------------------------
+    Rule(
+        DATE_NAISSANCE,
+        _rx(rf"\b{_DOB_LABEL}\s*[:.\-=]?\s*(?:le\s+|on\s+|the\s+)?(?P<id>{SPOKEN})", _I),
+        0.8,
+        spoken_number,
+    ),
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(
+            r"\b(?:IPP|NDA|MRN|dossier|s[ée]jour|hospital\s+number|record\s+number|chart|"
+            r"account|patient\s+(?:id|number|num[ée]ro))\s*(?:number|n°|num[ée]ro|is|est)?\s*[:,]?\s*"
+            rf"(?P<id>{SPOKEN})",
+            _I,
+        ),
+        0.8,
+        spoken_number,
+    ),
+    Rule(
+        NUMERO_SECU,
+        _rx(
+            r"\b(?:NIR|NHS(?:\s+number)?|s[ée]cu(?:rit[ée]\s+sociale)?|social\s+security(?:\s+number)?|"
+            rf"SSN|medicare(?:\s+number)?)\s*(?:number|n°|num[ée]ro|is|est)?\s*[:,]?\s*(?P<id>{SPOKEN})",
+            _I,
+        ),
+        0.8,
+        spoken_number,
+    ),
+    Rule(
+        AGE,
+        _rx(
+            r"(?P<id>\b(?:nonante|ninety|one\s+hundred|a\s+hundred|cent)(?:[\s\-](?:et[\s\-])?"
+            r"(?:one|two|three|four|five|six|seven|eight|nine|un|deux|trois|quatre|cinq|six|sept|"
+            r"huit|neuf))?(?:\s*(?:ans|years?(?:\s+old)?))?)\b",
+            _I,
+        ),
+        0.7,
+        lambda value: (
+            value.lower().startswith(("nonante", "ninety", "one hundred", "a hundred"))
+            or " ans" in value.lower()
+        ),
     ),
 )
