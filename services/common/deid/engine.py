@@ -207,7 +207,9 @@ _AGE_AFTER_NAME = re.compile(
 _ADDRESS_WORDS = re.compile(
     r"(?i)^(?:de|du|des|la|le|les|l['’]|d['’]|y|of|the|sur|sous|en|lès|les|st|bis|ter|"
     r"quartier|lieu-dit|hameau|r[ée]sidence|b[âa]t(?:iment)?|apt|apartment|flat|unit|suite|"
-    r"escalier|co|county|cedex|bp|cs)\.?$"
+    r"appartement|appt|[ée]tage|porte|escalier|esc|co|county|cedex|bp|cs|rue|route|avenue|av|"
+    r"boulevard|bd|chemin|impasse|all[ée]e|place|quai|cours|square|lotissement|voie|passage|"
+    r"cit[ée]|faubourg|sentier|mont[ée]e|villa|domaine|clos|[–—\-/,])\.?$"
 )
 
 

@@ -352,6 +352,8 @@ RULES: tuple[Rule, ...] = (
     ),
     # A UK postcode, an Irish Eircode, or a French postcode followed by a town.
     Rule(ADRESSE, _rx(r"(?<![\w])(?P<id>[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})(?![\w])"), 0.75),
+    # A US state and ZIP code ("NY 12401-6632"): the lines before it are found from there.
+    Rule(ADRESSE, _rx(r"(?<![\w])(?P<id>[A-Z]{2}\s\d{5}(?:-\d{4})?)(?![\w-])"), 0.7),
     Rule(
         ADRESSE,
         _rx(r"(?<![\w])(?P<id>[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y\d]{4})(?![\w])"),
@@ -384,7 +386,10 @@ RULES: tuple[Rule, ...] = (
     # --- dictated numbers -------------------------------------------------------------------
     Rule(
         DATE_NAISSANCE,
-        _rx(rf"\b{_DOB_LABEL}\s*[:.\-=]?\s*(?:le\s+|on\s+|the\s+)?(?P<id>{SPOKEN})", _I),
+        _rx(
+            rf"\b{_DOB_LABEL}\s*[:.\-=]?\s*(?:le\s+|on\s+)?(?:the\s+)?(?P<id>{SPOKEN})",
+            _I,
+        ),
         0.8,
         spoken_number,
     ),
