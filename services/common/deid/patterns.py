@@ -41,9 +41,10 @@ INITIAL = rf"[{UP}]\.?(?:-?[{UP}]\.)?"
 
 TITLE = (
     r"(?:M\.|Mme|Mmes|Mlle|MM\.|Mr\.?|Mrs\.?|Ms\.?|Mx\.?|Miss|MME|MLLE|MR\.?|MRS\.?|"
-    r"(?i:monsieur|madame|mademoiselle|docteur|doctor|professeur|professor)|"
-    r"Dr\.?|Drs\.?|Pr\.?|Prof\.?|Me\.?|Maître|Sister|Sr\.?|"
-    r"Nurse|Infirmi[eè]re?|IDE|Sage-femme|Midwife|Father|Rev\.?|Sir|Dame|Lady|Lord)"
+    r"(?i:monsieur|madame|mademoiselle|docteur|doctor|professeur|professor|nurse|sister|"
+    r"infirmi[eè]re?|midwife|sage-femme|interne|externe|kin[ée]|aide-soignante?|brancardier|"
+    r"matron|charge\s+nurse|staff\s+nurse|registrar|consultant|paramedic)|"
+    r"Dr\.?|Drs\.?|Pr\.?|Prof\.?|Me\.?|Maître|Sr\.?|IDE|Father|Rev\.?|Sir|Dame|Lady|Lord)"
 )
 
 _MONTHS_FR = (
