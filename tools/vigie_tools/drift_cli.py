@@ -1,9 +1,11 @@
-"""``vigie drift replay``: run a drift detector over one column of a CSV file, offline.
+"""``vigie drift replay`` and ``vigie drift evaluate``: drift detectors offline.
 
-Stream detectors (ADWIN by default) take the column's values in row order and report the rows at
-which a change was detected. Distribution detectors take the first rows as the reference and
-compare each following window of rows with it. The human-readable lines come first; the last
-line is one JSON object, for scripts.
+``replay`` runs a drift detector over one column of a CSV file. Stream detectors take the
+column's values in row order and report the rows at which a change was detected. Distribution
+detectors take the first rows as the reference and compare each following window of rows with
+it. ``evaluate`` scores the stream detectors on error streams with known change points (see
+:mod:`vigie_tools.drift_eval`). The human-readable lines come first; the last line is one JSON
+object, for scripts.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 
 from services.triage.drift import DETECTORS, STREAM_DETECTORS
 from services.triage.drift.detectors.base import FloatArray
+from vigie_tools import drift_eval
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +197,37 @@ def replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def evaluate(args: argparse.Namespace) -> int:
+    """Run ``vigie drift evaluate``; exit code 2 when it cannot run."""
+    size = drift_eval.SIZES[args.size]
+    detectors = args.detector or [*sorted(STREAM_DETECTORS), *drift_eval.BASELINES]
+    try:
+        for name in detectors:
+            drift_eval.runner(name)  # an unknown name fails before the streams are made
+        streams = drift_eval.make_streams(size, args.family or drift_eval.FAMILIES)
+        table = drift_eval.evaluate(streams, detectors, size.tolerance)
+    except drift_eval.EvaluationError as exc:
+        sys.stderr.write(f"vigie drift evaluate: {exc}\n")
+        return EXIT_USAGE
+    _out(
+        f"{len(streams)} error streams of {size.rows} rows ({size.train} training rows before), "
+        f"one drift each; a detection within {size.tolerance} rows of a drift's start catches it"
+    )
+    for line in drift_eval.format_table(table):
+        _out(line)
+    _out(
+        json.dumps(
+            {
+                "size": args.size,
+                "streams": [stream.name for stream in streams],
+                "tolerance": size.tolerance,
+                "detectors": table,
+            }
+        )
+    )
+    return 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -235,3 +269,29 @@ def add_cli(subparsers: Any) -> None:
         help="detector parameter, e.g. --param threshold=0.1 (repeatable)",
     )
     replay_parser.set_defaults(func=replay)
+
+    evaluate_parser = commands.add_parser(
+        "evaluate",
+        help="score the stream detectors on error streams with known drifts",
+        description=drift_eval.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    evaluate_parser.add_argument(
+        "--size",
+        choices=sorted(drift_eval.SIZES),
+        default="small",
+        help="small: 28 streams of 4,000 rows, seconds; full: 140 of 20,000 (default: small)",
+    )
+    evaluate_parser.add_argument(
+        "--family",
+        action="append",
+        choices=drift_eval.FAMILIES,
+        help="stream family to use (repeatable; default: all)",
+    )
+    evaluate_parser.add_argument(
+        "--detector",
+        action="append",
+        metavar="NAME",
+        help="detector or baseline (always, never) to score (repeatable; default: all)",
+    )
+    evaluate_parser.set_defaults(func=evaluate)

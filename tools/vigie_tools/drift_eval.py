@@ -1,0 +1,332 @@
+"""Evaluation of the stream detectors on error streams with known change points.
+
+Each stream is one of river's synthetic concept generators (SEA, Agrawal, Hyperplane, STAGGER,
+Sine, Mixed, RandomRBF) whose concept changes once, abruptly (the rows before the change come
+from one concept, the rows after from the other) or gradually (``ConceptDriftStream``: the new
+concept's share follows a sigmoid of ``width`` rows around the change). A decision tree is fitted
+on the first ``train`` rows, before the change, then frozen; its 0/1 errors on the following rows
+are the stream the detectors watch, as a deployed model's confirmed errors would be.
+
+Scoring, per stream: a drift that starts at row ``d`` (the change of an abrupt drift, the start
+of a gradual one's transition, ``width // 2`` rows before its centre) is caught by the first
+detection in ``[d, d + tolerance)``; its delay is that detection's row minus ``d``. Every other
+detection within the window counts as a detection but not a false alarm (it only lowers the
+precision); the rows outside the drifts' tolerance windows are the stable rows, and a detection
+on a stable row is a false alarm. Over a set of streams:
+
+* **false alarms per 10,000 stable rows**;
+* **F1** of the detections: precision is caught drifts over all detections, recall caught drifts
+  over all drifts;
+* **normalised delay**: the mean over drifts of ``delay / tolerance``, a missed drift counting 1,
+  so that neither a late nor a missing detection looks good.
+
+Two baselines keep the figures honest: ``always`` fires on every row (every drift caught at
+delay 0, and a false alarm on every stable row) and ``never`` fires at all (no false alarm, no
+drift caught).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from services.triage.drift import STREAM_DETECTORS
+from services.triage.drift.detectors.base import FloatArray, IndexArray
+
+Kind = Literal["abrupt", "gradual"]
+KINDS: tuple[Kind, ...] = ("abrupt", "gradual")
+FAMILIES = ("sea", "agrawal", "hyperplane", "stagger", "sine", "mixed", "rbf")
+BASELINES = ("always", "never")
+
+# How each detector watches a 0/1 error stream when the evaluation is not told otherwise: the
+# registry's defaults, but the CUSUM chart on batch means of 25 errors (on single 0/1 values its
+# normal-theory limits do not hold, see ``tests/unit/drift/test_contract.py``).
+ERROR_STREAM_PARAMETERS: dict[str, dict[str, Any]] = {
+    "cusum": {"batch": 25, "h": 8.0},
+}
+
+
+class EvaluationError(Exception):
+    """The evaluation cannot run (river is missing, an unknown family or detector)."""
+
+
+@dataclass(frozen=True)
+class Size:
+    """How many streams, and how long."""
+
+    seeds: int
+    rows: int
+    """Rows of each error stream (after the training rows)."""
+    train: int
+    """Rows the model learns from, all before the change."""
+    tolerance: int
+    """Rows after the start of a drift within which a detection catches it."""
+    width: int
+    """Rows of a gradual drift's transition."""
+
+
+SIZES = {
+    # 7 families x 2 kinds x 2 seeds = 28 streams of 4,000 rows: a few seconds.
+    "small": Size(seeds=2, rows=4_000, train=500, tolerance=1_000, width=400),
+    "full": Size(seeds=10, rows=20_000, train=1_000, tolerance=2_000, width=1_000),
+}
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A model's 0/1 error stream with the rows at which its drifts start."""
+
+    family: str
+    kind: Kind
+    seed: int
+    errors: FloatArray
+    drifts: tuple[int, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.family}/{self.kind}/{self.seed}"
+
+
+def _concepts(family: str, seed: int) -> tuple[Any, Any]:
+    """The concept before and after the change, as two river generators."""
+    try:
+        from river.datasets import synth
+    except ImportError as exc:  # river is a development dependency
+        raise EvaluationError("the evaluation streams need river (pip install river)") from exc
+    after = seed + 10_007  # the new concept draws its rows independently of the old one's
+    if family == "sea":
+        return synth.SEA(variant=0, seed=seed), synth.SEA(variant=3, seed=after)
+    if family == "agrawal":
+        return (
+            synth.Agrawal(classification_function=0, seed=seed),
+            synth.Agrawal(classification_function=2, seed=after),
+        )
+    if family == "hyperplane":
+        return synth.Hyperplane(seed=seed), synth.Hyperplane(seed=after)
+    if family == "stagger":
+        return (
+            synth.STAGGER(classification_function=0, seed=seed),
+            synth.STAGGER(classification_function=1, seed=after),
+        )
+    if family == "sine":
+        return (
+            synth.Sine(classification_function=0, seed=seed),
+            synth.Sine(classification_function=2, seed=after),
+        )
+    if family == "mixed":
+        return (
+            synth.Mixed(classification_function=0, seed=seed),
+            synth.Mixed(classification_function=1, seed=after),
+        )
+    if family == "rbf":
+        return (
+            synth.RandomRBF(seed_model=seed, seed_sample=seed),
+            synth.RandomRBF(seed_model=after, seed_sample=after),
+        )
+    raise EvaluationError(f"unknown stream family {family!r}; families: {', '.join(FAMILIES)}")
+
+
+def make_stream(family: str, kind: Kind, seed: int, size: Size) -> Stream:
+    """One error stream of ``size.rows`` rows whose concept changes at its middle."""
+    from river.datasets import synth
+    from sklearn.tree import DecisionTreeClassifier
+
+    before, after = _concepts(family, seed)
+    change = size.train + size.rows // 2  # row of the generator's stream
+    total = size.train + size.rows
+    rows: Iterable[tuple[dict[str, Any], Any]]
+    if kind == "abrupt":
+        rows = itertools.chain(
+            itertools.islice(before, change), itertools.islice(after, total - change)
+        )
+        start = change
+    else:
+        # ConceptDriftStream counts rows from 1: the new concept's share is 1/2 at row
+        # ``position - 1`` (0-based). Its transition starts ``width // 2`` rows earlier.
+        mixed = synth.ConceptDriftStream(
+            before, after, position=change + 1, width=size.width, seed=seed
+        )
+        rows = itertools.islice(mixed, total)
+        start = change - size.width // 2
+    table = list(rows)
+    names = sorted(table[0][0])
+    features = np.array([[float(x[name]) for name in names] for x, _ in table])
+    labels = np.array([int(y) for _, y in table])
+    model = DecisionTreeClassifier(max_depth=8, random_state=seed)
+    model.fit(features[: size.train], labels[: size.train])
+    errors = (model.predict(features[size.train :]) != labels[size.train :]).astype(np.float64)
+    return Stream(family, kind, seed, errors, (start - size.train,))
+
+
+def make_streams(
+    size: Size, families: Sequence[str] = FAMILIES, kinds: Sequence[Kind] = KINDS
+) -> list[Stream]:
+    """Every family and kind with seeds ``1 .. size.seeds``."""
+    return [
+        make_stream(family, kind, seed, size)
+        for family in families
+        for kind in kinds
+        for seed in range(1, size.seeds + 1)
+    ]
+
+
+@dataclass
+class Tally:
+    """Detections of one detector scored against the known drifts of some streams."""
+
+    drifts: int = 0
+    detections: int = 0
+    false_alarms: int = 0
+    """Detections on stable rows (outside every drift's tolerance window)."""
+    stable_rows: int = 0
+    delays: list[int] = field(default_factory=list)
+
+    @property
+    def caught(self) -> int:
+        return len(self.delays)
+
+    def add(
+        self, detections: Sequence[int], drifts: Sequence[int], rows: int, tolerance: int
+    ) -> None:
+        """Score the detections (rows, increasing) of one stream of ``rows`` rows."""
+        ends = [*drifts[1:], rows]
+        inside = 0
+        covered = 0
+        for start, following in zip(drifts, ends, strict=True):
+            stop = min(start + tolerance, following, rows)
+            covered += stop - start
+            found = [row for row in detections if start <= row < stop]
+            inside += len(found)
+            if found:
+                self.delays.append(found[0] - start)
+        self.drifts += len(drifts)
+        self.detections += len(detections)
+        self.false_alarms += len(detections) - inside
+        self.stable_rows += rows - covered
+
+    def merge(self, other: Tally) -> Tally:
+        return Tally(
+            self.drifts + other.drifts,
+            self.detections + other.detections,
+            self.false_alarms + other.false_alarms,
+            self.stable_rows + other.stable_rows,
+            self.delays + other.delays,
+        )
+
+    def summary(self, tolerance: int) -> dict[str, Any]:
+        """The figures of the table, as plain numbers (None where there is nothing to average)."""
+        precision = self.caught / self.detections if self.detections else 0.0
+        recall = self.caught / self.drifts if self.drifts else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        missed = self.drifts - self.caught
+        normalised = (
+            (sum(delay / tolerance for delay in self.delays) + missed) / self.drifts
+            if self.drifts
+            else None
+        )
+        return {
+            "drifts": self.drifts,
+            "caught": self.caught,
+            "false_alarms": self.false_alarms,
+            "false_alarms_per_10k": (
+                round(1e4 * self.false_alarms / self.stable_rows, 2) if self.stable_rows else None
+            ),
+            "mean_delay": round(statistics.fmean(self.delays), 1) if self.delays else None,
+            "median_delay": float(statistics.median(self.delays)) if self.delays else None,
+            "f1": round(f1, 3),
+            "normalised_delay": None if normalised is None else round(normalised, 3),
+        }
+
+
+Runner = Callable[[FloatArray], IndexArray]
+
+
+def runner(name: str, parameters: dict[str, Any] | None = None) -> Runner:
+    """What detector ``name`` (or a baseline) flags on a whole stream, from a fresh state."""
+    if name == "always":
+        return lambda errors: np.arange(errors.size, dtype=np.int64)
+    if name == "never":
+        return lambda errors: np.empty(0, dtype=np.int64)
+    if name not in STREAM_DETECTORS:
+        known = ", ".join([*sorted(STREAM_DETECTORS), *BASELINES])
+        raise EvaluationError(f"unknown stream detector {name!r}; detectors: {known}")
+    chosen = ERROR_STREAM_PARAMETERS.get(name, {}) if parameters is None else parameters
+    build = STREAM_DETECTORS[name]
+    build(**chosen)  # refuse bad parameters before any stream is replayed
+    return lambda errors: build(**chosen).update_many(errors)
+
+
+def tally(run: Runner, streams: Iterable[Stream], tolerance: int) -> dict[str, Tally]:
+    """One tally per stream, by stream name."""
+    tallies = {}
+    for stream in streams:
+        one = Tally()
+        one.add(run(stream.errors).tolist(), stream.drifts, stream.errors.size, tolerance)
+        tallies[stream.name] = one
+    return tallies
+
+
+def pooled(tallies: Iterable[Tally]) -> Tally:
+    total = Tally()
+    for one in tallies:
+        total = total.merge(one)
+    return total
+
+
+def evaluate(
+    streams: Sequence[Stream],
+    detectors: Sequence[str],
+    tolerance: int,
+    parameters: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The table's figures per detector (and baseline), pooled over ``streams``."""
+    table = {}
+    for name in detectors:
+        run = runner(name, (parameters or {}).get(name))
+        table[name] = pooled(tally(run, streams, tolerance).values()).summary(tolerance)
+    return table
+
+
+def format_table(table: dict[str, dict[str, Any]]) -> list[str]:
+    """The table as aligned text lines."""
+    columns = [
+        ("detector", "{}"),
+        ("caught", "{}"),
+        ("FA/10k", "{}"),
+        ("mean delay", "{}"),
+        ("median delay", "{}"),
+        ("F1", "{}"),
+        ("norm. delay", "{}"),
+    ]
+    rows = [[name for name, _ in columns]]
+    for detector, figures in table.items():
+        rows.append(
+            [
+                detector,
+                f"{figures['caught']}/{figures['drifts']}",
+                _show(figures["false_alarms_per_10k"]),
+                _show(figures["mean_delay"]),
+                _show(figures["median_delay"]),
+                _show(figures["f1"]),
+                _show(figures["normalised_delay"]),
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return str(int(value)) if abs(value) >= 100 else f"{value:g}"
+    return str(value)
