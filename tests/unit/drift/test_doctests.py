@@ -10,6 +10,11 @@ import pytest
 MODULES = [
     "services.triage.drift.detectors.adwin",
     "services.triage.drift.detectors.cusum",
+    "services.triage.drift.detectors.eddm",
+    "services.triage.drift.detectors.ewma",
+    "services.triage.drift.detectors.fhddm",
+    "services.triage.drift.detectors.hddm_a",
+    "services.triage.drift.detectors.hddm_w",
     "services.triage.drift.detectors.jensen_shannon",
     "services.triage.drift.detectors.ks",
     "services.triage.drift.detectors.page_hinkley",

@@ -9,7 +9,7 @@ import pytest
 from numpy.typing import NDArray
 from river import drift as river_drift
 
-from services.triage.drift import ADWIN, CUSUM, PageHinkley
+from services.triage.drift import ADWIN, CUSUM, EDDM, FHDDM, HDDM_A, HDDM_W, EWMAChart, PageHinkley
 from services.triage.drift.detectors.adwin import bucket_counts, bucket_layout
 from services.triage.drift.detectors.base import Mode
 
@@ -177,3 +177,96 @@ def test_cusum_floors_the_spread_of_a_constant_warm_up() -> None:
     assert detector.level == (0.0, 0.1)
     # Each 0.2 is two floored deviations: the upper sum climbs 1.5 a value and passes 5 at 6.
     assert detector.update_many(np.array([0.0, 0.2, 0.2, 0.2, 0.2])).tolist() == [4]
+
+
+# --- HDDM_A, HDDM_W, EDDM, FHDDM: river's recurrences ------------------------------------------
+
+
+def error_stream(seed: int) -> Floats:
+    """0/1 errors whose rate changes every 3,000 values."""
+    rng = np.random.default_rng(seed)
+    parts = [rng.random(3_000) < rate for rate in rng.uniform(0.02, 0.6, 6)]
+    return np.concatenate(parts).astype(np.float64)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("two_sided", [False, True])
+def test_hddm_agrees_with_river(seed: int, two_sided: bool) -> None:
+    values = error_stream(seed)
+    for ours, theirs in [(HDDM_A, river_drift.binary.HDDMA), (HDDM_W, river_drift.binary.HDDMW)]:
+        expected = river_detections(theirs(two_sided_test=two_sided), values)
+        assert expected
+        assert ours(two_sided=two_sided).update_many(values).tolist() == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_eddm_agrees_with_river(seed: int) -> None:
+    values = error_stream(seed)
+    expected = river_detections(river_drift.binary.EDDM(), values)
+    assert expected
+    assert EDDM().update_many(values).tolist() == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fhddm_on_errors_is_river_on_successes(seed: int) -> None:
+    values = error_stream(seed)
+    expected = river_detections(river_drift.binary.FHDDM(), 1.0 - values)
+    assert expected
+    assert FHDDM().update_many(values).tolist() == expected
+
+
+def test_hddm_w_two_sided_flags_a_fall() -> None:
+    rng = np.random.default_rng(4)
+    falling = np.concatenate([rng.random(2_000) < 0.3, rng.random(2_000) < 0.05]).astype(float)
+    assert HDDM_W(drift_confidence=1e-5).update_many(falling).tolist() == []
+    assert HDDM_W(drift_confidence=1e-5, two_sided=True).update_many(falling).tolist() == [2082]
+
+
+def test_eddm_looks_only_at_errors() -> None:
+    detector = EDDM()
+    # Correct predictions move nothing but the clock: no detection, however many.
+    assert detector.update_many(np.zeros(10_000)).tolist() == []
+    with pytest.raises(ValueError, match="0/1"):
+        detector.update(0.5)
+
+
+def test_fhddm_waits_for_a_full_window() -> None:
+    # All correct, then all wrong: the first full window with errors above the bound.
+    values = np.concatenate([np.zeros(100), np.ones(100)])
+    (found,) = FHDDM().update_many(values).tolist()
+    assert FHDDM().epsilon == pytest.approx(0.2628, abs=1e-4)
+    assert found == 126  # the 27th error: 27 in the last 100 values, 0.27 > epsilon
+
+
+# --- EWMA chart --------------------------------------------------------------------------------
+
+
+def textbook_ewma(values: Floats, lambda_: float, threshold: float, start: int) -> int | None:
+    """Roberts' chart with the running mean and variance since the first value, as printed."""
+    for t in range(start, values.size + 1):
+        seen = values[:t]
+        z = seen[0]
+        for x in seen[1:].tolist():
+            z = (1 - lambda_) * z + lambda_ * x
+        sd = max(seen.std(), 1e-3) * np.sqrt(
+            lambda_ / (2 - lambda_) * (1 - (1 - lambda_) ** (2 * t))
+        )
+        if abs(z - seen.mean()) > threshold * sd:
+            return t - 1
+    return None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ewma_chart_is_the_textbook_chart(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = np.concatenate([rng.normal(0.0, 1.0, 200), rng.normal(1.5, 1.0, 100)])
+    found = EWMAChart(lambda_=0.2, threshold=3.0, min_instances=20).update_many(values).tolist()
+    assert found[:1] == [textbook_ewma(values, 0.2, 3.0, 20)]
+
+
+def test_ewma_chart_modes() -> None:
+    rng = np.random.default_rng(5)
+    falling = np.concatenate([rng.normal(10.0, 1.0, 300), rng.normal(8.0, 1.0, 300)])
+    assert EWMAChart(mode="up").update_many(falling).tolist() == []
+    assert EWMAChart(mode="down").update_many(falling).tolist() == [312]
+    assert EWMAChart(mode="up").update_many(-falling).tolist() == [312]

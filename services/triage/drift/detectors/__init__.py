@@ -9,6 +9,11 @@ from services.triage.drift.detectors.base import (
     StreamDetector,
 )
 from services.triage.drift.detectors.cusum import CUSUM
+from services.triage.drift.detectors.eddm import EDDM
+from services.triage.drift.detectors.ewma import EWMAChart
+from services.triage.drift.detectors.fhddm import FHDDM
+from services.triage.drift.detectors.hddm_a import HDDM_A
+from services.triage.drift.detectors.hddm_w import HDDM_W
 from services.triage.drift.detectors.jensen_shannon import JensenShannon
 from services.triage.drift.detectors.ks import KolmogorovSmirnov
 from services.triage.drift.detectors.page_hinkley import PageHinkley
@@ -18,9 +23,14 @@ from services.triage.drift.detectors.wasserstein import Wasserstein
 __all__ = [
     "ADWIN",
     "CUSUM",
+    "EDDM",
+    "FHDDM",
+    "HDDM_A",
+    "HDDM_W",
     "PSI",
     "DistributionDetector",
     "DistributionResult",
+    "EWMAChart",
     "Histogram",
     "HistogramDetector",
     "JensenShannon",

@@ -409,3 +409,24 @@ def first_rise(
         if rises[first]:
             return low + first, running[:, first]
     return None, lows_to_end[:, -1]
+
+
+class SequentialStreamDetector(StreamDetector):
+    """A stream detector whose ``update_many`` runs :meth:`_update` value by value.
+
+    For detectors whose state does not vectorise (sliding windows, cut points that move with the
+    data); the same loop backs ``update`` and ``update_many``, so both flag the same values.
+    """
+
+    def _scan(self, values: FloatArray, start: int) -> int | None:
+        for position, x in enumerate(values[start:].tolist(), start):
+            if self._update(x):
+                return position
+        return None
+
+
+def check_unit_interval(x: float) -> float:
+    """A value of a bounded performance stream (a 0/1 error, an error probability)."""
+    if not 0.0 <= x <= 1.0:
+        raise ValueError(f"this detector takes values in [0, 1] (e.g. 0/1 errors), got {x!r}")
+    return x
