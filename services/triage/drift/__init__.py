@@ -13,6 +13,7 @@ from services.triage.drift.detectors import (
     FHDDM,
     HDDM_A,
     HDDM_W,
+    KSWIN,
     PSI,
     DistributionDetector,
     DistributionResult,
@@ -23,6 +24,7 @@ from services.triage.drift.detectors import (
     KolmogorovSmirnov,
     PageHinkley,
     StreamDetector,
+    Vote,
     Wasserstein,
 )
 
@@ -43,6 +45,8 @@ STREAM_DETECTORS: dict[str, type[StreamDetector]] = {
     "eddm": EDDM,
     "fhddm": FHDDM,
     "ewma": EWMAChart,
+    "kswin": KSWIN,
+    "vote": Vote,
 }
 """Detectors that follow a stream value by value, by name."""
 
@@ -61,6 +65,7 @@ __all__ = [
     "FHDDM",
     "HDDM_A",
     "HDDM_W",
+    "KSWIN",
     "PSI",
     "STREAM_DETECTORS",
     "DistributionDetector",
@@ -72,5 +77,6 @@ __all__ = [
     "KolmogorovSmirnov",
     "PageHinkley",
     "StreamDetector",
+    "Vote",
     "Wasserstein",
 ]

@@ -18,6 +18,7 @@ from services.triage.drift import (
     FHDDM,
     HDDM_A,
     HDDM_W,
+    KSWIN,
     PSI,
     STREAM_DETECTORS,
     DistributionDetector,
@@ -27,6 +28,7 @@ from services.triage.drift import (
     KolmogorovSmirnov,
     PageHinkley,
     StreamDetector,
+    Vote,
     Wasserstein,
 )
 
@@ -78,6 +80,8 @@ STREAM_CASES: dict[str, Callable[[], StreamDetector]] = {
     "eddm": lambda: EDDM(warm_start=300, beta=0.8),
     "fhddm": lambda: FHDDM(window_size=200),
     "ewma": EWMAChart,
+    "kswin": KSWIN,
+    "vote": Vote,
 }
 
 # Detectors that take values in [0, 1] only (EDDM: 0 or 1).
@@ -98,6 +102,8 @@ EXPECTED_DETECTIONS = {
     "eddm": [5782],
     "fhddm": [5110],
     "ewma": [5055],
+    "kswin": [5043, 6759, 9245],
+    "vote": [5087],
 }
 
 BAD_PARAMETERS: list[tuple[str, dict[str, Any]]] = [
@@ -135,6 +141,13 @@ BAD_PARAMETERS: list[tuple[str, dict[str, Any]]] = [
     ("ewma", {"min_instances": 1}),
     ("ewma", {"min_std": -1.0}),
     ("ewma", {"mode": "sideways"}),
+    ("kswin", {"alpha": 0.0}),
+    ("kswin", {"stat_size": 1}),
+    ("kswin", {"window_size": 50, "stat_size": 30}),
+    ("kswin", {"seed": -1}),
+    ("vote", {"quorum": 0}),
+    ("vote", {"quorum": 4}),
+    ("vote", {"window": 0}),
 ]
 
 

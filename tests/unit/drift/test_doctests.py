@@ -17,8 +17,10 @@ MODULES = [
     "services.triage.drift.detectors.hddm_w",
     "services.triage.drift.detectors.jensen_shannon",
     "services.triage.drift.detectors.ks",
+    "services.triage.drift.detectors.kswin",
     "services.triage.drift.detectors.page_hinkley",
     "services.triage.drift.detectors.psi",
+    "services.triage.drift.detectors.vote",
     "services.triage.drift.detectors.wasserstein",
 ]
 

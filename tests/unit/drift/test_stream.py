@@ -9,7 +9,18 @@ import pytest
 from numpy.typing import NDArray
 from river import drift as river_drift
 
-from services.triage.drift import ADWIN, CUSUM, EDDM, FHDDM, HDDM_A, HDDM_W, EWMAChart, PageHinkley
+from services.triage.drift import (
+    ADWIN,
+    CUSUM,
+    EDDM,
+    FHDDM,
+    HDDM_A,
+    HDDM_W,
+    KSWIN,
+    EWMAChart,
+    PageHinkley,
+    Vote,
+)
 from services.triage.drift.detectors.adwin import bucket_counts, bucket_layout
 from services.triage.drift.detectors.base import Mode
 
@@ -270,3 +281,50 @@ def test_ewma_chart_modes() -> None:
     assert EWMAChart(mode="up").update_many(falling).tolist() == []
     assert EWMAChart(mode="down").update_many(falling).tolist() == [312]
     assert EWMAChart(mode="up").update_many(-falling).tolist() == [312]
+
+
+# --- KSWIN ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kswin_agrees_with_river(seed: int) -> None:
+    values = stream(seed)[:9_000] if seed % 3 else error_stream(seed)[:9_000]
+    reference: Any = river_drift.KSWIN
+    expected = river_detections(reference(seed=seed), values)
+    assert expected
+    assert KSWIN(seed=seed).update_many(values).tolist() == expected
+
+
+def test_kswin_waits_for_a_full_window() -> None:
+    jump = np.concatenate([np.zeros(60), np.ones(60)])
+    # The newest 30 values are all ones once 30 ones have arrived, but the window holds 100
+    # values only at the 100th: the first test runs there, with 40 ones among the newest 30.
+    assert KSWIN().update_many(jump).tolist() == [99]
+
+
+# --- Vote ----------------------------------------------------------------------------------------
+
+
+def test_vote_needs_its_quorum_within_the_window() -> None:
+    rng = np.random.default_rng(3)
+    values = np.concatenate([rng.random(3_000) < 0.1, rng.random(3_000) < 0.4]).astype(float)
+    alone = [
+        ADWIN().update_many(values).tolist(),
+        PageHinkley(mode="up").update_many(values).tolist(),
+        EWMAChart(threshold=3.5, mode="up").update_many(values).tolist(),
+    ]
+    assert alone == [[3103], [3121], [3008]]
+    # A quorum of k members: the k-th earliest member's detection, when they are close enough.
+    assert Vote(quorum=1).update_many(values).tolist() == [3008]
+    assert Vote().update_many(values).tolist() == [3103]
+    assert Vote(quorum=3, window=1_000).update_many(values).tolist() == [3121]
+    assert Vote(quorum=3, window=1).update_many(values).tolist() == []
+
+
+def test_vote_members_start_afresh_together() -> None:
+    vote = Vote(quorum=1, members=lambda: [PageHinkley(mode="up", threshold=5.0)])
+    jump = np.concatenate([np.zeros(100), np.ones(100)])
+    (found,) = vote.update_many(jump).tolist()
+    assert found == PageHinkley(mode="up", threshold=5.0).update_many(jump).tolist()[0]
+    vote.update(0.0)
+    assert not vote.drift_detected

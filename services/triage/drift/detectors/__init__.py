@@ -16,8 +16,10 @@ from services.triage.drift.detectors.hddm_a import HDDM_A
 from services.triage.drift.detectors.hddm_w import HDDM_W
 from services.triage.drift.detectors.jensen_shannon import JensenShannon
 from services.triage.drift.detectors.ks import KolmogorovSmirnov
+from services.triage.drift.detectors.kswin import KSWIN
 from services.triage.drift.detectors.page_hinkley import PageHinkley
 from services.triage.drift.detectors.psi import PSI
+from services.triage.drift.detectors.vote import Vote
 from services.triage.drift.detectors.wasserstein import Wasserstein
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "FHDDM",
     "HDDM_A",
     "HDDM_W",
+    "KSWIN",
     "PSI",
     "DistributionDetector",
     "DistributionResult",
@@ -37,5 +40,6 @@ __all__ = [
     "KolmogorovSmirnov",
     "PageHinkley",
     "StreamDetector",
+    "Vote",
     "Wasserstein",
 ]
