@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import hashlib
 import logging
 import os
 import pwd
@@ -33,6 +34,22 @@ class PgSpec:
         return f"postgresql+psycopg://vigie@{self.host}:{self.port}/vigie"
 
 
+def data_dir(spec: PgSpec = PgSpec()) -> Path:
+    """Where the server keeps its data: ``<home>/data``, or, run as root, a folder of the
+    ``postgres`` user's home named after ``<home>``.
+
+    As root the server runs as ``postgres``, which must reach its data directory; a clone under
+    a private folder (mode 0700, as a home directory is) is out of its reach, wherever the
+    clone sits. The ``postgres`` user's own home always is, and one folder per ``<home>`` keeps
+    two clones' servers apart.
+    """
+    home = spec.home.resolve()
+    if os.geteuid() != 0:
+        return home / "data"
+    digest = hashlib.sha256(str(home).encode()).hexdigest()[:16]
+    return Path(pwd.getpwnam("postgres").pw_dir) / "vigie" / f"{home.name}-{digest}" / "data"
+
+
 def _bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     if not found:
@@ -42,13 +59,13 @@ def _bin(name: str) -> str:
     return found[-1]
 
 
-def _as_postgres(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    # The server refuses to run as root; Debian's package provides the postgres user.
+def _as_postgres(cmd: list[str], *, cwd: Path) -> subprocess.CompletedProcess[str]:
+    # The server refuses to run as root; Debian's package provides the postgres user. Its tools
+    # change back to their working directory: it must be one that user reaches, never the
+    # caller's (a clone under a private folder is not).
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    result: subprocess.CompletedProcess[str] = subprocess.run(  # type: ignore[call-overload]
-        cmd, capture_output=True, text=True, check=False, **kwargs
-    )
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=cwd)
     return result
 
 
@@ -70,12 +87,12 @@ def start(spec: PgSpec = PgSpec(), *, timeout_s: float = 60) -> str:
     """Start the server if needed (initialising its data folder once); return its URL."""
     if _ready(spec):
         return spec.url
-    data = spec.home.resolve() / "data"
+    data = data_dir(spec)
     if not (data / "PG_VERSION").exists():
         data.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             user = pwd.getpwnam("postgres")
-            for path in (spec.home.resolve(), data):
+            for path in (data.parent, data):
                 os.chown(path, user.pw_uid, user.pw_gid)
         result = _as_postgres(
             [
@@ -88,7 +105,8 @@ def start(spec: PgSpec = PgSpec(), *, timeout_s: float = 60) -> str:
                 "-E",
                 "UTF8",
                 "--locale=C.UTF-8",
-            ]
+            ],
+            cwd=data,
         )
         if result.returncode != 0:
             raise PostgresStartError(f"initdb failed: {result.stderr[-2000:]}")
@@ -107,7 +125,8 @@ def start(spec: PgSpec = PgSpec(), *, timeout_s: float = 60) -> str:
             f"-p {spec.port} -c listen_addresses={spec.host} -k {data} "
             "-c fsync=on -c shared_buffers=256MB -c max_connections=200",
             "start",
-        ]
+        ],
+        cwd=data,
     )
     if result.returncode != 0 or not _ready(spec):
         tail = logfile.read_text(errors="replace")[-2000:] if logfile.exists() else ""
@@ -131,12 +150,13 @@ def start(spec: PgSpec = PgSpec(), *, timeout_s: float = 60) -> str:
 
 def stop(spec: PgSpec = PgSpec()) -> None:
     """Stop the server."""
-    data = spec.home.resolve() / "data"
+    data = data_dir(spec)
     if (data / "postmaster.pid").exists():
-        _as_postgres([_bin("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
+        _as_postgres([_bin("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], cwd=data)
 
 
 def wipe(spec: PgSpec = PgSpec()) -> None:
     """Delete the server's data (stopped first)."""
     stop(spec)
+    shutil.rmtree(data_dir(spec).parent, ignore_errors=True)  # as root, not under the home
     shutil.rmtree(spec.home, ignore_errors=True)
