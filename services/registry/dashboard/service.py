@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from services.registry.access import report_scope
+from services.registry.auth.models import Role
 from services.registry.auth.service import Principal
 from services.registry.cases.models import CasePublic
 from services.registry.cases.workflow import CaseFilter, list_cases
@@ -28,7 +29,8 @@ class Dashboard:
     by_severity: dict[str, list[int]]
     by_device: list[tuple[str, int]]
     total_reports: int
-    drift: list[DriftSignalPublic]
+    # None for a clinician: drift signals are about devices, not their own reports.
+    drift: list[DriftSignalPublic] | None
 
 
 def _week(day: date) -> date:
@@ -38,7 +40,11 @@ def _week(day: date) -> date:
 def build(
     session: Session, *, principal: Principal, key: bytes, today: date, weeks: int = 12
 ) -> Dashboard:
-    """Queue of open cases by deadline, weekly reports by severity, reports by device."""
+    """Queue of open cases by deadline, weekly reports by severity, reports by device.
+
+    Every figure is under the caller's report scope: a clinician sees the cases and reports
+    of their own reports only, as the API shows them, and no drift signals.
+    """
     queue = list_cases(
         session,
         principal=principal,
@@ -76,5 +82,7 @@ def build(
         by_severity=by_severity,
         by_device=[(str(n), int(c)) for n, c in devices],
         total_reports=int(total),
-        drift=list_drift(session, principal=principal, limit=20),
+        drift=None
+        if principal.role is Role.CLINICIAN
+        else list_drift(session, principal=principal, limit=20),
     )
