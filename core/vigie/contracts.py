@@ -144,6 +144,54 @@ class AiSuggestionCategory(StrEnum):
     OTHER = "other"
 
 
+class AiTask(StrEnum):
+    """What the AI was doing for the clinician when it went wrong."""
+
+    DETECTION = "detection"
+    DIAGNOSIS = "diagnosis"
+    TRIAGE = "triage"
+    DOSING = "dosing"
+    PREDICTION = "prediction"
+    GENERATION = "generation"
+    OTHER = "other"
+
+
+class ClinicianAction(StrEnum):
+    """What the clinician did with the AI's output: the use side of a device problem."""
+
+    FOLLOWED = "followed"
+    PARTLY_FOLLOWED = "partly_followed"
+    OVERRODE = "overrode"
+    DID_NOT_SEE = "did_not_see"
+
+
+class InputDataProblem(StrEnum):
+    """A problem with the data the AI was given, rather than with the model itself."""
+
+    MISSING = "missing"
+    WRONG = "wrong"
+    OUT_OF_INTENDED_POPULATION = "out_of_intended_population"
+
+
+class AgeBand(StrEnum):
+    """The patient's age, in bands wide enough not to single anyone out."""
+
+    UNDER_18 = "0-17"
+    FROM_18_TO_44 = "18-44"
+    FROM_45_TO_64 = "45-64"
+    FROM_65_TO_79 = "65-79"
+    FROM_80 = "80+"
+
+
+class PatientSex(StrEnum):
+    """The patient's administrative sex (FHIR AdministrativeGender)."""
+
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
 class Language(StrEnum):
     """Language of the free-text narrative."""
 
@@ -209,6 +257,50 @@ class DeviceRef(Part):
         folded = len(value.casefold())
         if folded > 200:
             raise ValueError(f"at most 200 characters once case-folded (here {folded})")
+        return value
+
+
+class AiInvolvement(Part):
+    """The AI part of a report: what the AI did, what it output, what the clinician did with
+    it, and the data it was given. Every field is optional: a reporter says what they know."""
+
+    task: AiTask | None = Field(default=None, description="Task the AI performed.")
+    output: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="What the AI output, as the clinician saw it (identifiers removed before "
+        "publication).",
+        examples=["No nodule detected."],
+    )
+    output_confidence: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Confidence the AI showed with its output, from 0 to 1, if it showed one.",
+    )
+    clinician_action: ClinicianAction | None = Field(
+        default=None, description="What the clinician did with the output."
+    )
+    patient_exposed: bool | None = Field(
+        default=None, description="The output reached the patient's care (acted on or not)."
+    )
+    input_data_problems: list[InputDataProblem] = Field(
+        default_factory=list,
+        max_length=len(InputDataProblem),
+        description="Problems with the data the AI was given, each at most once.",
+    )
+    patient_age_band: AgeBand | None = Field(
+        default=None, description="Age band of the patient (for bias signals; no birth date)."
+    )
+    patient_sex: PatientSex | None = Field(
+        default=None, description="Administrative sex of the patient (for bias signals)."
+    )
+
+    @field_validator("input_data_problems")
+    @classmethod
+    def _each_once(cls, value: list[InputDataProblem]) -> list[InputDataProblem]:
+        if len(set(value)) != len(value):
+            raise ValueError("each input data problem at most once")
         return value
 
 
@@ -377,6 +469,11 @@ class ReportSubmitted(Event):
         default=None,
         pattern=r"^[0-9a-f]{64}$",
         description="SHA-256 of the secret in the reporter's status link.",
+    )
+    ai: AiInvolvement | None = Field(
+        default=None,
+        description="The AI part of the report, structured; absent from reports that did "
+        "not give it.",
     )
 
 

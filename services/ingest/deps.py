@@ -116,8 +116,9 @@ class Submitter:
         return receipt
 
     async def _scrubbed(self, report: ReportCreate) -> ReportCreate:
-        """``report`` with the identifiers of its free text (narrative, establishment)
-        replaced, in a worker thread: the language model must not hold up the event loop."""
+        """``report`` with the identifiers of its free text (narrative, establishment, the AI's
+        output) replaced, in a worker thread: the language model must not hold up the event
+        loop."""
         key, version = self._key, self._settings.pseudonym_key_version
         language = report.language.value
 
@@ -128,6 +129,11 @@ class Submitter:
         narrative = await asyncio.to_thread(scrub, report.narrative)
         establishment = (
             await asyncio.to_thread(scrub, report.establishment) if report.establishment else None
+        )
+        ai_output = (
+            await asyncio.to_thread(scrub, report.ai.output)
+            if report.ai is not None and report.ai.output
+            else None
         )
         metrics.INGEST_SCRUB_SECONDS.observe(time.perf_counter() - started)
         errors = []
@@ -153,14 +159,29 @@ class Submitter:
                     "the establishment is longer than 200 characters once identifiers are replaced",
                 )
             )
+        if ai_output is not None and len(ai_output) > 2000:
+            errors.append(
+                (
+                    "ai.output",
+                    "the AI's output is longer than 2,000 characters once identifiers are replaced",
+                )
+            )
         if errors:
             raise RequestValidationError(
                 [
-                    {"type": "value_error", "loc": ("body", field), "msg": message, "input": None}
+                    {
+                        "type": "value_error",
+                        "loc": ("body", *field.split(".")),
+                        "msg": message,
+                        "input": None,
+                    }
                     for field, message in errors
                 ]
             )
-        return report.model_copy(update={"narrative": narrative, "establishment": establishment})
+        scrubbed: dict[str, object] = {"narrative": narrative, "establishment": establishment}
+        if report.ai is not None:
+            scrubbed["ai"] = report.ai.model_copy(update={"output": ai_output})
+        return report.model_copy(update=scrubbed)
 
     async def ready(self) -> bool:
         """Kafka answers metadata requests."""

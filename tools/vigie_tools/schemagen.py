@@ -12,9 +12,13 @@ from pydantic import BaseModel
 
 from vigie import topics
 from vigie.contracts import (
+    AgeBand,
+    AiInvolvement,
+    AiTask,
     Alert,
     AlertType,
     AuditCheckpoint,
+    ClinicianAction,
     DeviceRef,
     DriftDetected,
     DriftMonitorState,
@@ -22,6 +26,7 @@ from vigie.contracts import (
     FeatureSummary,
     Histogram,
     Language,
+    PatientSex,
     ReportedOutcome,
     ReporterRole,
     ReportKind,
@@ -64,6 +69,15 @@ def example_events() -> dict[str, list[BaseModel]]:
         "diagnostic retardé de quatre mois. IPP [ps1:5d41402abc4b2a76b9719d911017c592].",
         patient_pseudonym="ps1:5d41402abc4b2a76b9719d911017c592",
         status_token_hash="9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        ai=AiInvolvement(
+            task=AiTask.DETECTION,
+            output="Aucun nodule détecté.",
+            output_confidence=0.93,
+            clinician_action=ClinicianAction.FOLLOWED,
+            patient_exposed=True,
+            patient_age_band=AgeBand.FROM_65_TO_79,
+            patient_sex=PatientSex.FEMALE,
+        ),
     )
     triaged = triage_batch([report], classifier=None, key=b"example", policy=TriagePolicy())[0]
     triaged = triaged.model_copy(

@@ -9,8 +9,8 @@ triage uses, the rules a vigilance record cannot break:
   severity is never below it;
 - the legal reading (serious incident, obligations, deadline) follows from the report and the
   final severity (:func:`vigie.rules.deadlines.assess`);
-- the narrative is scrubbed (:func:`vigie.rules.privacy.scrub` changes nothing more); the
-  patient pseudonym's form is the contract's to check.
+- the narrative and the AI's output are scrubbed (:func:`vigie.rules.privacy.scrub` changes
+  nothing more); the patient pseudonym's form is the contract's to check.
 
 An event that breaks one is refused (dead-lettered with the reasons), never recorded. Device
 telemetry is held to the same standard: a window is accepted from a manufacturer's device topic
@@ -49,6 +49,9 @@ def triage_violations(event: ReportTriaged, *, key: bytes) -> list[str]:
         )
     if scrub(report.narrative, key=key) != report.narrative:
         problems.append("narrative carries identifiers that scrubbing removes")
+    output = report.ai.output if report.ai is not None else None
+    if output and scrub(output, key=key) != output:
+        problems.append("the AI's output carries identifiers that scrubbing removes")
     return problems
 
 

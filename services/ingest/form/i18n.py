@@ -37,7 +37,45 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "outcome.injury": "Blessure ou atteinte",
         "outcome.no_harm": "Aucun dommage",
         "outcome.unknown": "Inconnue",
+        "outcome.choose": "— Choisissez —",
+        "missing": "Ce champ est obligatoire.",
         "public_health_threat": "Menace grave pour la santé publique",
+        "ai": "Ce qu'a fait l'IA",
+        "ai_help": "Ces réponses permettent de compter les suggestions suivies, les tâches en "
+        "cause et les problèmes de données. Répondez à ce que vous savez.",
+        "ai_task": "Tâche de l'IA",
+        "ai_task.detection": "Détection",
+        "ai_task.diagnosis": "Aide au diagnostic",
+        "ai_task.triage": "Tri ou priorisation",
+        "ai_task.dosing": "Dosage",
+        "ai_task.prediction": "Prédiction (risque, évolution)",
+        "ai_task.generation": "Génération de texte ou d'image",
+        "ai_task.other": "Autre",
+        "ai_output": "Ce que l'IA a produit",
+        "ai_output_help": "Tel que vous l'avez vu, sans nom de patient.",
+        "ai_output_confidence": "Confiance affichée par l'IA (%), si elle en affichait une",
+        "ai_clinician_action": "Ce que le clinicien a fait de cette suggestion",
+        "ai_action.followed": "L'a suivie",
+        "ai_action.partly_followed": "L'a suivie en partie",
+        "ai_action.overrode": "Ne l'a pas suivie",
+        "ai_action.did_not_see": "Ne l'a pas vue",
+        "ai_patient_exposed": "La suggestion a-t-elle atteint la prise en charge du patient ?",
+        "yes": "Oui",
+        "no": "Non",
+        "unknown": "Je ne sais pas",
+        "ai_input": "Données fournies à l'IA",
+        "ai_input.missing": "Données manquantes",
+        "ai_input.wrong": "Données erronées",
+        "ai_input.out_of_intended_population": "Patient hors de la population prévue",
+        "ai_patient_age_band": "Tranche d'âge du patient",
+        "ai_patient_age_band.80+": "80 ans et plus",
+        "ai_patient_sex": "Sexe du patient",
+        "ai_patient_sex.female": "Féminin",
+        "ai_patient_sex.male": "Masculin",
+        "ai_patient_sex.other": "Autre",
+        "ai_patient_sex.unknown": "Inconnu",
+        "years": "ans",
+        "percent": "Un pourcentage entre 0 et 100.",
         "narrative": "Description de l'incident",
         "narrative_help": "Ce que l'IA a proposé, ce qui s'est passé, les conséquences.",
         "patient_identifier": "Identifiant patient local (IPP), facultatif",
@@ -89,7 +127,45 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "outcome.injury": "Injury",
         "outcome.no_harm": "No harm",
         "outcome.unknown": "Unknown",
+        "outcome.choose": "— Choose —",
+        "missing": "This field is required.",
         "public_health_threat": "Serious public health threat",
+        "ai": "What the AI did",
+        "ai_help": "These answers let the authority count followed suggestions, the tasks "
+        "involved and data problems. Answer what you know.",
+        "ai_task": "Task of the AI",
+        "ai_task.detection": "Detection",
+        "ai_task.diagnosis": "Diagnosis support",
+        "ai_task.triage": "Triage or prioritisation",
+        "ai_task.dosing": "Dosing",
+        "ai_task.prediction": "Prediction (risk, course)",
+        "ai_task.generation": "Text or image generation",
+        "ai_task.other": "Other",
+        "ai_output": "What the AI output",
+        "ai_output_help": "As you saw it, without the patient's name.",
+        "ai_output_confidence": "Confidence the AI showed (%), if it showed one",
+        "ai_clinician_action": "What the clinician did with the suggestion",
+        "ai_action.followed": "Followed it",
+        "ai_action.partly_followed": "Partly followed it",
+        "ai_action.overrode": "Overrode it",
+        "ai_action.did_not_see": "Did not see it",
+        "ai_patient_exposed": "Did the suggestion reach the patient's care?",
+        "yes": "Yes",
+        "no": "No",
+        "unknown": "I don't know",
+        "ai_input": "Data given to the AI",
+        "ai_input.missing": "Missing data",
+        "ai_input.wrong": "Wrong data",
+        "ai_input.out_of_intended_population": "Patient outside the intended population",
+        "ai_patient_age_band": "Patient's age band",
+        "ai_patient_age_band.80+": "80 and over",
+        "ai_patient_sex": "Patient's sex",
+        "ai_patient_sex.female": "Female",
+        "ai_patient_sex.male": "Male",
+        "ai_patient_sex.other": "Other",
+        "ai_patient_sex.unknown": "Unknown",
+        "years": "years",
+        "percent": "A percentage from 0 to 100.",
         "narrative": "Description of the incident",
         "narrative_help": "What the AI suggested, what happened, the consequences.",
         "patient_identifier": "Local patient identifier (MRN), optional",
@@ -115,11 +191,24 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
 
 
 def pick_language(query: str | None, accept_language: str | None) -> str:
-    """Language from ``?lang=``, else the browser's preference, else French."""
+    """Language from ``?lang=``, else the browser's preference by q-value, else French."""
     if query in LANGUAGES:
         return query
-    for part in (accept_language or "").split(","):
-        code = part.split(";")[0].strip()[:2].lower()
-        if code in LANGUAGES:
-            return code
-    return "fr"
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate((accept_language or "").split(",")):
+        code, *params = (p.strip() for p in part.split(";"))
+        language = code[:2].lower()
+        if language not in LANGUAGES or (len(code) > 2 and code[2] != "-"):
+            continue
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        # q=0 means "not acceptable"; among equal weights the first listed wins (RFC 9110).
+        if 0 < weight <= 1 and (best is None or (-weight, position) < (-best[0], best[1])):
+            best = (weight, position, language)
+    return best[2] if best else "fr"

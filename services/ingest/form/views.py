@@ -16,7 +16,17 @@ from services.ingest.reports.models import ReportCreate
 from services.ingest.reports.nonces import InvalidNonce
 from services.ingest.reports.views import NoncesDep, RateLimited, SubmitterDep
 from vigie import metrics
-from vigie.contracts import ReportedOutcome, ReporterRole, ReportKind, utcnow
+from vigie.contracts import (
+    AgeBand,
+    AiTask,
+    ClinicianAction,
+    InputDataProblem,
+    PatientSex,
+    ReportedOutcome,
+    ReporterRole,
+    ReportKind,
+    utcnow,
+)
 
 router = APIRouter(tags=["form"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -34,6 +44,11 @@ def _context(request: Request, lang: str, *, submission_id: str, **extra: Any) -
         "kinds": list(ReportKind),
         "roles": list(ReporterRole),
         "outcomes": list(ReportedOutcome),
+        "ai_tasks": list(AiTask),
+        "ai_actions": list(ClinicianAction),
+        "ai_inputs": list(InputDataProblem),
+        "age_bands": list(AgeBand),
+        "sexes": list(PatientSex),
         "today": utcnow().date().isoformat(),
         # A fresh submission nonce per displayed form, the idempotency key of its submission: a
         # double click records one report, and no one else can submit under it.
@@ -44,6 +59,49 @@ def _context(request: Request, lang: str, *, submission_id: str, **extra: Any) -
     }
 
 
+# The AI part's fields, by form field name and ``AiInvolvement`` field; each input data problem
+# is a checkbox of its own (``ai_input_<problem>``).
+_AI_FIELDS = {
+    f"ai_{name}": name
+    for name in (
+        "task",
+        "output",
+        "output_confidence",
+        "clinician_action",
+        "patient_exposed",
+        "patient_age_band",
+        "patient_sex",
+    )
+}
+_AI_INPUTS = {f"ai_input_{p.value}": p.value for p in InputDataProblem}
+
+
+def _percent(value: str) -> object:
+    """A percentage typed in the form as the contract's 0-1 confidence (as typed if not one)."""
+    try:
+        number = float(value.replace(",", ".").removesuffix("%"))
+    except ValueError:
+        return value
+    return number / 100 if 0 <= number <= 100 else value
+
+
+def _ai_part(data: dict[str, Any]) -> dict[str, Any] | None:
+    """Take the AI part's fields out of ``data``: the ``ai`` object of an inappropriate AI
+    suggestion, None for another kind (the form hides the part, whatever was typed in it)."""
+    given = {name: data.pop(name) for name in list(data) if name in _AI_FIELDS}
+    problems = [problem for name, problem in _AI_INPUTS.items() if data.pop(name, None) == "on"]
+    if data.get("kind") != ReportKind.INAPPROPRIATE_AI_SUGGESTION.value:
+        return None
+    ai: dict[str, Any] = {_AI_FIELDS[name]: value for name, value in given.items()}
+    if "output_confidence" in ai:
+        ai["output_confidence"] = _percent(ai["output_confidence"])
+    if "patient_exposed" in ai:
+        ai["patient_exposed"] = {"yes": True, "no": False}.get(ai["patient_exposed"])
+    if problems:
+        ai["input_data_problems"] = problems
+    return ai or None
+
+
 def form_to_report(fields: dict[str, str], lang: str) -> dict[str, Any]:
     """Map flat form fields onto the JSON shape of ``ReportCreate`` (empty means absent)."""
     # "lang" and the hidden "submission_id" (the idempotency key of the submission) are the
@@ -52,6 +110,9 @@ def form_to_report(fields: dict[str, str], lang: str) -> dict[str, Any]:
         k: v for k, v in fields.items() if v != "" and k not in ("lang", "submission_id")
     }
     data["device"] = {f: data.pop(f"device_{f}") for f in _DEVICE_FIELDS if f"device_{f}" in data}
+    ai = _ai_part(data)
+    if ai is not None:
+        data["ai"] = ai
     data["public_health_threat"] = fields.get("public_health_threat") == "on"
     data["language"] = fields.get("language") or lang
     return data
@@ -69,17 +130,24 @@ _SHOWN_FIELDS = frozenset(
         "outcome",
         "narrative",
         "patient_identifier",
+        *_AI_FIELDS,
     }
 )
 
 
-def field_errors(exc: ValidationError) -> dict[str, str]:
+def field_errors(exc: ValidationError, lang: str) -> dict[str, str]:
     """Validation errors keyed by form field name (``__all__`` for the rest, named)."""
     errors: dict[str, str] = {}
     general: list[str] = []
     for error in exc.errors():
         name = "_".join(str(p) for p in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
+        # A field left empty is the common error: say so in the form's language.
+        if error["type"] == "missing":
+            message = TEXTS[lang]["missing"]
+        elif name == "ai_output_confidence":
+            message = TEXTS[lang]["percent"]
+        else:
+            message = error["msg"].removeprefix("Value error, ")
         if name in _SHOWN_FIELDS:
             errors.setdefault(name, message)
         else:
@@ -120,7 +188,11 @@ async def submit_form(request: Request, submitter: SubmitterDep, nonces: NoncesD
             request,
             "form.html",
             _context(
-                request, language, submission_id=nonce, values=fields, errors=field_errors(exc)
+                request,
+                language,
+                submission_id=nonce,
+                values=fields,
+                errors=field_errors(exc, language),
             ),
             status_code=422,
         )

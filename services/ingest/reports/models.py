@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from vigie.contracts import (
     EARLIEST_DATE,
+    AiInvolvement,
     DeviceRef,
     Language,
     ReportedOutcome,
@@ -38,7 +39,23 @@ EXAMPLE_REPORT: dict[str, Any] = {
     "narrative": "Le logiciel n'a pas signalé un nodule de 9 mm visible sur le scanner; "
     "diagnostic de cancer retardé de quatre mois, hospitalisation.",
     "patient_identifier": "IPP 40012345",
+    "ai": {
+        "task": "detection",
+        "output": "Aucun nodule détecté.",
+        "output_confidence": 0.93,
+        "clinician_action": "followed",
+        "patient_exposed": True,
+        "input_data_problems": [],
+        "patient_age_band": "65-79",
+        "patient_sex": "female",
+    },
 }
+
+
+class AiInvolvementCreate(AiInvolvement):
+    """The AI part of a report as a reporter sends it (unknown fields refused)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ReportCreate(BaseModel):
@@ -67,6 +84,11 @@ class ReportCreate(BaseModel):
         max_length=64,
         description="Local patient identifier (IPP, record number). Pseudonymised before it "
         "leaves ingest; never stored or transmitted in clear.",
+    )
+    ai: AiInvolvementCreate | None = Field(
+        default=None,
+        description="What the AI did and what was done with it, for an inappropriate AI "
+        "suggestion above all (its output is de-identified like the narrative).",
     )
 
     @field_validator("establishment", "narrative", "patient_identifier")

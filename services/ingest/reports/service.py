@@ -11,7 +11,7 @@ import uuid
 from collections import OrderedDict
 
 from services.ingest.reports.models import Receipt, ReportCreate
-from vigie.contracts import ReportSubmitted, utcnow
+from vigie.contracts import AiInvolvement, ReportSubmitted, utcnow
 from vigie.rules.privacy import pseudonymise, scrub
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -94,9 +94,14 @@ def build_event(
     ``key`` is the pseudonym key of version ``pseudonym_version``; ``status_token`` is the
     secret of the reporter's status link, of which the event carries only the hash.
     """
-    data = form.model_dump(exclude={"patient_identifier", "narrative"})
+    data = form.model_dump(exclude={"patient_identifier", "narrative", "ai"})
+    ai = form.ai
+    if ai is not None and ai.output:
+        # Free text of the report like the narrative: scrubbed by the same rule.
+        ai = ai.model_copy(update={"output": scrub(ai.output, key=key, version=pseudonym_version)})
     return ReportSubmitted(
         **data,
+        ai=AiInvolvement.model_validate(ai.model_dump()) if ai is not None else None,
         report_id=report_id,
         reporter_ref=reporter_ref,
         tracking_number=tracking_number(report_id),

@@ -8,7 +8,8 @@ inserted there, no longer matches the newest digest (or has none).
 
 A digest covers every column of the rows involved, normalised so that SQLite and PostgreSQL
 give the same bytes (times in UTC to the microsecond, enumerations by value), except columns
-that change without an audited act (a token's last use).
+that change without an audited act (a token's last use) and columns a later release added,
+while they are null (:data:`ADDED_LATER`).
 """
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ from sqlmodel import Session, SQLModel, col, select
 
 from services.registry.auth.models import ApiToken
 from services.registry.cases.models import Case, CaseReport, MirReport
-from services.registry.reports.models import Report
+from services.registry.reports.models import AI_COLUMNS, Report
 
 # Columns left out of a digest: they change on their own, with nothing to audit.
 _UNAUDITED: dict[str, frozenset[str]] = {"api_token": frozenset({"last_used_at"})}
+# Nullable columns a release added to a table whose rows earlier releases had digested: left
+# out of a digest while null, so that the digests recorded before them still match the rows
+# (which read null there), and covered as soon as they hold a value.
+ADDED_LATER: dict[str, frozenset[str]] = {"report": frozenset(AI_COLUMNS)}
 # Cases digested per round of queries by :func:`case_digests` over many cases.
 _CHUNK = 500
 
@@ -50,7 +55,12 @@ def _value(value: Any) -> Any:
 def _columns(row: SQLModel) -> dict[str, Any]:
     table = row.__table__  # type: ignore[attr-defined]
     skipped = _UNAUDITED.get(table.name, frozenset())
-    return {c.key: _value(getattr(row, c.key)) for c in table.columns if c.key not in skipped}
+    later = ADDED_LATER.get(table.name, frozenset())
+    return {
+        c.key: _value(getattr(row, c.key))
+        for c in table.columns
+        if c.key not in skipped and not (c.key in later and getattr(row, c.key) is None)
+    }
 
 
 def _digest(content: object) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -11,13 +12,23 @@ from sqlmodel import Session, col, select
 from services.registry.cases.models import Case, CasePublic, CaseStatus, MirContent, MirReport
 from services.registry.errors import NotFound
 from services.registry.exports import csvsafe
-from services.registry.reports.models import Report
-from vigie.contracts import ReportedOutcome, ReportTriaged
+from services.registry.reports.models import AI_COLUMNS, Report
+from vigie.contracts import (
+    AgeBand,
+    AiInvolvement,
+    ClinicianAction,
+    ReportedOutcome,
+    ReporterRole,
+    ReportTriaged,
+)
 
 _SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
 _OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
 _VIGIE = "https://vigie.example.org/fhir/CodeSystem"
 _IMDRF = "https://www.imdrf.org/aet"
+_LOINC = "http://loinc.org"
+_GENDER = "http://hl7.org/fhir/administrative-gender"
+_UCUM = "http://unitsofmeasure.org"
 
 # FHIR R5 AdverseEvent.outcome codes (adverse-event-outcome) for the reported outcome.
 _FHIR_OUTCOME = {
@@ -38,6 +49,125 @@ def case_reports(session: Session, case: CasePublic) -> list[ReportTriaged]:
     if not reports:
         raise NotFound(str(case.case_id))
     return reports
+
+
+# Age bands as FHIR Ranges in years (the last band is open above).
+_AGE_YEARS: dict[AgeBand, tuple[int, int | None]] = {
+    AgeBand.UNDER_18: (0, 17),
+    AgeBand.FROM_18_TO_44: (18, 44),
+    AgeBand.FROM_45_TO_64: (45, 64),
+    AgeBand.FROM_65_TO_79: (65, 79),
+    AgeBand.FROM_80: (80, None),
+}
+
+_ACTION_TEXT = {
+    ClinicianAction.FOLLOWED: "Clinician followed the AI output",
+    ClinicianAction.PARTLY_FOLLOWED: "Clinician partly followed the AI output",
+    ClinicianAction.OVERRODE: "Clinician overrode the AI output",
+    ClinicianAction.DID_NOT_SEE: "Clinician did not see the AI output",
+}
+
+
+def _concept(system: str, code: str, text: str) -> dict[str, Any]:
+    return {"coding": [{"system": f"{_VIGIE}/{system}", "code": code}], "text": text}
+
+
+def _years(value: int) -> dict[str, Any]:
+    return {"value": value, "unit": "a", "system": _UCUM, "code": "a"}
+
+
+def _fhir_ai_part(
+    ai: AiInvolvement, *, device_ref: str, reporter_role: ReporterRole
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """The AI part of the index report as contained Observations and the AdverseEvent's
+    ``participant``, ``contributingFactor`` and ``supportingInfo`` elements."""
+    contained: list[dict[str, Any]] = []
+    elements: dict[str, list[dict[str, Any]]] = {}
+    if ai.task is not None:
+        # The device took part in the event by performing its task.
+        elements.setdefault("participant", []).append(
+            {
+                "function": _concept("ai-task", ai.task.value, f"AI task: {ai.task.value}"),
+                "actor": {"reference": device_ref},
+            }
+        )
+    if ai.clinician_action is not None:
+        action = _concept(
+            "clinician-action", ai.clinician_action.value, _ACTION_TEXT[ai.clinician_action]
+        )
+        elements.setdefault("participant", []).append(
+            {"function": action, "actor": {"display": reporter_role.value.replace("_", " ")}}
+        )
+        if ai.clinician_action in (ClinicianAction.FOLLOWED, ClinicianAction.PARTLY_FOLLOWED):
+            elements.setdefault("contributingFactor", []).append({"itemCodeableConcept": action})
+    for problem in ai.input_data_problems:
+        elements.setdefault("contributingFactor", []).append(
+            {
+                "itemCodeableConcept": _concept(
+                    "input-data-problem",
+                    problem.value,
+                    f"AI input data: {problem.value.replace('_', ' ')}",
+                )
+            }
+        )
+    if ai.output is not None or ai.output_confidence is not None:
+        output: dict[str, Any] = {
+            "resourceType": "Observation",
+            "id": "ai-output",
+            "status": "final",
+            "code": _concept(
+                "observation", "ai-output", "Output of the AI as the clinician saw it"
+            ),
+            "device": {"reference": device_ref},
+        }
+        if ai.output is not None:
+            output["valueString"] = ai.output
+        if ai.output_confidence is not None:
+            output["component"] = [
+                {
+                    "code": _concept(
+                        "observation", "ai-confidence", "Confidence shown with the output"
+                    ),
+                    "valueQuantity": {
+                        "value": round(ai.output_confidence * 100, 2),
+                        "unit": "%",
+                        "system": _UCUM,
+                        "code": "%",
+                    },
+                }
+            ]
+        contained.append(output)
+    if ai.patient_age_band is not None:
+        low, high = _AGE_YEARS[ai.patient_age_band]
+        age_range: dict[str, Any] = {"low": _years(low)}
+        if high is not None:
+            age_range["high"] = _years(high)
+        contained.append(
+            {
+                "resourceType": "Observation",
+                "id": "patient-age",
+                "status": "final",
+                "code": {"coding": [{"system": _LOINC, "code": "30525-0", "display": "Age"}]},
+                "valueRange": age_range,
+            }
+        )
+    if ai.patient_sex is not None:
+        contained.append(
+            {
+                "resourceType": "Observation",
+                "id": "patient-sex",
+                "status": "final",
+                "code": {"coding": [{"system": _LOINC, "code": "46098-0", "display": "Sex"}]},
+                "valueCodeableConcept": {
+                    "coding": [{"system": _GENDER, "code": ai.patient_sex.value}]
+                },
+            }
+        )
+    if contained:
+        elements["supportingInfo"] = [
+            {"itemReference": {"reference": f"#{c['id']}"}} for c in contained
+        ]
+    return contained, elements
 
 
 def fhir_adverse_event(case: CasePublic, reports: Sequence[ReportTriaged]) -> dict[str, Any]:
@@ -116,6 +246,14 @@ def fhir_adverse_event(case: CasePublic, reports: Sequence[ReportTriaged]) -> di
         "suspectEntity": [{"instanceReference": {"reference": f"#{device_id}"}}],
         "note": [{"text": r.report.narrative} for r in reports],
     }
+    if report.ai is not None:
+        contained, elements = _fhir_ai_part(
+            report.ai, device_ref=f"#{device_id}", reporter_role=report.reporter_role
+        )
+        resource["contained"].extend(contained)
+        resource.update(elements)
+        if report.ai.patient_exposed is False:
+            resource["actuality"] = "potential"  # the output never reached the patient
     if report.event_date:
         resource["occurrenceDateTime"] = report.event_date.isoformat()
     if resource["code"]["coding"] is None:
@@ -164,6 +302,7 @@ def mir_document(
                     "patient_outcome": r.report.outcome.value,
                     "triage_severity": r.triage.severity.value,
                     "narrative": r.report.narrative,
+                    "ai": r.report.ai.model_dump(mode="json") if r.report.ai else None,
                     "suggested_imdrf_codes": [c.model_dump() for c in r.triage.imdrf_codes],
                 }
                 for r in reports
@@ -185,7 +324,10 @@ def mir_document(
     }
 
 
-CASE_COLUMNS = (
+# The AI part of the case's index report (its first readable one); the AI's output is free
+# text, which the list leaves out as it does the narrative.
+_AI_COLUMNS = tuple(c for c in AI_COLUMNS if c != "ai_output")
+CASE_COLUMNS: tuple[str, ...] = (
     "case_id",
     "status",
     "severity",
@@ -200,17 +342,35 @@ CASE_COLUMNS = (
     "opened_at",
     "updated_at",
     "report_count",
+    *_AI_COLUMNS,
 )
 
 
-def cases_csv(cases: Iterable[CasePublic]) -> str:
-    """Cases as CSV (one line each)."""
+def index_reports(session: Session, cases: Iterable[CasePublic]) -> dict[uuid.UUID, Report]:
+    """The index report of each case, by case id: the first of the reports it lists, which are
+    those its reader may read."""
+    first = {c.report_ids[0]: c.case_id for c in cases if c.report_ids}
+    ids = list(first)
+    found: dict[uuid.UUID, Report] = {}
+    for start in range(0, len(ids), 500):  # bounded IN lists, whatever the number of cases
+        rows = session.exec(
+            select(Report).where(col(Report.report_id).in_(ids[start : start + 500]))
+        )
+        found.update({first[r.report_id]: r for r in rows})
+    return found
+
+
+def cases_csv(cases: Iterable[CasePublic], index: Mapping[uuid.UUID, Report]) -> str:
+    """Cases as CSV (one line each), with the AI part of each one's index report."""
     out = io.StringIO()
     writer = csvsafe.writer(out)  # no cell can start a formula
     writer.writerow(CASE_COLUMNS)
     for c in cases:
         data = c.model_dump(mode="json")
         data["report_count"] = len(c.report_ids)
+        report = index.get(c.case_id)
+        for column in _AI_COLUMNS:
+            data[column] = getattr(report, column) if report is not None else None
         writer.writerow(["" if data[k] is None else data[k] for k in CASE_COLUMNS])
     return out.getvalue()
 

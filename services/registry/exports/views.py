@@ -75,7 +75,7 @@ def cases_as_csv(
         rows.extend(page.items)
         offset = page.next_offset
     return Response(
-        service.cases_csv(rows),
+        service.cases_csv(rows, service.index_reports(session, rows)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="vigie-cases.csv"'},
     )

@@ -11,6 +11,18 @@ from sqlmodel import Field, SQLModel
 from services.registry.cases.models import CaseStatus
 from vigie.contracts import ReportedOutcome, ReporterRole, ReportKind, Severity, utcnow
 
+# The columns of the AI part of a report (``ReportSubmitted.ai``), in the contract's order.
+AI_COLUMNS = (
+    "ai_task",
+    "ai_output",
+    "ai_output_confidence",
+    "ai_clinician_action",
+    "ai_patient_exposed",
+    "ai_input_data_problems",
+    "patient_age_band",
+    "patient_sex",
+)
+
 
 class ReportBase(SQLModel):
     """Fields of a report that the API shows."""
@@ -38,6 +50,17 @@ class ReportBase(SQLModel):
     serious_incident: bool = False
     deadline: date | None = Field(default=None, index=True)
     narrative: str = Field(sa_column=Column(Text, nullable=False))
+    # The AI part of the report (``ReportSubmitted.ai``), one column per field so that signals
+    # and filters can count on them; null when the report did not say, or predates them.
+    ai_task: str | None = Field(default=None, max_length=40)
+    ai_output: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    ai_output_confidence: float | None = None
+    ai_clinician_action: str | None = Field(default=None, max_length=40)
+    ai_patient_exposed: bool | None = None
+    # Input data problems, comma-separated in the contract's order ("missing,wrong").
+    ai_input_data_problems: str | None = Field(default=None, max_length=200)
+    patient_age_band: str | None = Field(default=None, max_length=10)
+    patient_sex: str | None = Field(default=None, max_length=10)
     submitted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     recorded_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)

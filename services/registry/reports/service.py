@@ -25,6 +25,7 @@ from services.registry.db import insert_ignore
 from services.registry.devices.service import note_model_versions
 from services.registry.errors import InvalidValue, NotFound
 from services.registry.reports.models import (
+    AI_COLUMNS,
     Report,
     ReportPage,
     ReportPublic,
@@ -48,6 +49,23 @@ REPORT_ID_CONFLICT = "report_id_conflict"
 
 # Namespace of alert ids derived from case ids: a case's alert keeps its id across relays.
 _ALERT_NAMESPACE = uuid.UUID("0b6a3c1e-2f4d-4e8a-9c1b-5d7e9f2a4b6c")
+
+
+def _ai_columns(report: ReportSubmitted) -> dict[str, object]:
+    """The AI part of a report as the columns of its row (all null when it has none)."""
+    ai = report.ai
+    if ai is None:
+        return dict.fromkeys(AI_COLUMNS)
+    return {
+        "ai_task": ai.task.value if ai.task else None,
+        "ai_output": ai.output,
+        "ai_output_confidence": ai.output_confidence,
+        "ai_clinician_action": ai.clinician_action.value if ai.clinician_action else None,
+        "ai_patient_exposed": ai.patient_exposed,
+        "ai_input_data_problems": ",".join(p.value for p in ai.input_data_problems) or None,
+        "patient_age_band": ai.patient_age_band.value if ai.patient_age_band else None,
+        "patient_sex": ai.patient_sex.value if ai.patient_sex else None,
+    }
 
 
 def _row(event: ReportTriaged) -> dict[str, object]:
@@ -77,6 +95,7 @@ def _row(event: ReportTriaged) -> dict[str, object]:
         "serious_incident": regulatory.serious_incident,
         "deadline": regulatory.deadline,
         "narrative": report.narrative,
+        **_ai_columns(report),
         "submitted_at": report.occurred_at,
         "patient_pseudonym": report.patient_pseudonym,
         "reporter_ref": report.reporter_ref,

@@ -101,6 +101,15 @@ def decide(
     )
 
 
+def _scrubbed(report: ReportSubmitted, *, key: bytes) -> ReportSubmitted:
+    """``report`` with the patterns scrubbed again from its free text: the narrative and the
+    AI's output."""
+    update: dict[str, object] = {"narrative": scrub(report.narrative, key=key)}
+    if report.ai is not None and report.ai.output:
+        update["ai"] = report.ai.model_copy(update={"output": scrub(report.ai.output, key=key)})
+    return report.model_copy(update=update)
+
+
 def triage_batch(
     reports: Sequence[ReportSubmitted],
     *,
@@ -112,7 +121,7 @@ def triage_batch(
     # Only ingest's principal may write the reports topic, and ingest de-identifies the free
     # text with the language model (services.common.deid); the label, number and contact
     # patterns are applied again here, the check the registry repeats on the triaged topic.
-    clean = [r.model_copy(update={"narrative": scrub(r.narrative, key=key)}) for r in reports]
+    clean = [_scrubbed(r, key=key) for r in reports]
     predictions: Sequence[Prediction | None]
     if classifier is None or not clean:
         predictions = [None] * len(clean)
