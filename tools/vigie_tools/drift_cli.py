@@ -206,6 +206,9 @@ def evaluate(args: argparse.Namespace) -> int:
             drift_eval.runner(name)  # an unknown name fails before the streams are made
         streams = drift_eval.make_streams(size, args.family or drift_eval.FAMILIES)
         table = drift_eval.evaluate(streams, detectors, size.tolerance)
+        selection = None
+        if args.select:
+            selection = drift_eval.leave_one_family_out(streams, size.tolerance)
     except drift_eval.EvaluationError as exc:
         sys.stderr.write(f"vigie drift evaluate: {exc}\n")
         return EXIT_USAGE
@@ -215,16 +218,17 @@ def evaluate(args: argparse.Namespace) -> int:
     )
     for line in drift_eval.format_table(table):
         _out(line)
-    _out(
-        json.dumps(
-            {
-                "size": args.size,
-                "streams": [stream.name for stream in streams],
-                "tolerance": size.tolerance,
-                "detectors": table,
-            }
-        )
-    )
+    summary: dict[str, Any] = {
+        "size": args.size,
+        "streams": [stream.name for stream in streams],
+        "tolerance": size.tolerance,
+        "detectors": table,
+    }
+    if selection is not None:
+        for line in drift_eval.format_selection(selection):
+            _out(line)
+        summary["selection"] = asdict(selection)
+    _out(json.dumps(summary))
     return 0
 
 
@@ -293,5 +297,11 @@ def add_cli(subparsers: Any) -> None:
         action="append",
         metavar="NAME",
         help="detector or baseline (always, never) to score (repeatable; default: all)",
+    )
+    evaluate_parser.add_argument(
+        "--select",
+        action="store_true",
+        help="also choose a default by leaving one stream family out (tune on the others, "
+        "score on it), over the parameter grid of every detector",
     )
     evaluate_parser.set_defaults(func=evaluate)

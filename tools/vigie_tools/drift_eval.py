@@ -28,6 +28,7 @@ drift caught).
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import statistics
 from collections.abc import Callable, Iterable, Sequence
@@ -330,3 +331,165 @@ def _show(value: Any) -> str:
     if isinstance(value, float) and math.isfinite(value) and value == int(value):
         return str(int(value)) if abs(value) >= 100 else f"{value:g}"
     return str(value)
+
+
+# --- choosing the default: leave one stream family out --------------------------------------
+
+# The configurations the selection chooses among: each detector at its defaults and a few
+# settings around them (one-sided where the detector has a side: a falling error rate is no
+# warning). KSWIN costs a random draw and a test per value, so only its defaults are tried.
+GRID: dict[str, list[dict[str, Any]]] = {
+    "adwin": [{}, {"delta": 0.01}, {"delta": 0.05}],
+    "page_hinkley": [{"mode": "up", "threshold": t} for t in (10.0, 25.0, 50.0)],
+    "cusum": [{"batch": 25, "h": h} for h in (5.0, 8.0)],
+    "hddm_a": [{"drift_confidence": c} for c in (1e-3, 1e-4, 1e-5)],
+    "hddm_w": [{"drift_confidence": c} for c in (1e-3, 1e-5, 1e-7)],
+    "eddm": [{"warm_start": 300, "beta": b} for b in (0.8, 0.7)],
+    "fhddm": [{"window_size": w} for w in (100, 200, 400)],
+    "ewma": [{"mode": "up", "threshold": t} for t in (3.5, 4.0, 5.0)],
+    "kswin": [{}],
+    "vote": [{"window": w} for w in (100, 200, 400)],
+}
+
+REFERENCE = ("adwin", "{}")
+"""The detector the targets compare with: ADWIN at river's defaults."""
+
+
+def config_name(detector: str, parameters: dict[str, Any]) -> str:
+    return f"{detector} {json.dumps(parameters, sort_keys=True)}"
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One held-out family: what the other families chose, and how it did on this one."""
+
+    family: str
+    chosen: str
+    held_out: dict[str, Any]
+    reference: dict[str, Any]
+    targets: dict[str, bool]
+
+
+def choose(tallies: dict[str, dict[str, Tally]], streams: Iterable[str]) -> str:
+    """The configuration that catches most drifts of ``streams``, with no more false alarms per
+    10,000 stable rows than the reference there, then the lowest mean delay."""
+    names = list(streams)
+    pooled_on = {config: pooled(tallies[config][name] for name in names) for config in tallies}
+    reference = pooled_on[config_name(*_reference())]
+    ceiling = reference.false_alarms / reference.stable_rows
+
+    def rank(config: str) -> tuple[int, float, str]:
+        one = pooled_on[config]
+        delay = statistics.fmean(one.delays) if one.delays else math.inf
+        return (-one.caught, delay, config)
+
+    allowed = [
+        config for config, one in pooled_on.items() if one.false_alarms / one.stable_rows <= ceiling
+    ]
+    return min(allowed, key=rank)
+
+
+def _reference() -> tuple[str, dict[str, Any]]:
+    return REFERENCE[0], json.loads(REFERENCE[1])
+
+
+def targets(held_out: Tally, reference: Tally) -> dict[str, bool]:
+    """The issue's targets on a held-out family: every drift caught, false alarms no more than
+    the reference's, mean delay at most 0.6 times the reference's."""
+    ours = statistics.fmean(held_out.delays) if held_out.delays else math.inf
+    theirs = statistics.fmean(reference.delays) if reference.delays else math.inf
+    return {
+        "every_drift_caught": held_out.caught == held_out.drifts,
+        "false_alarms_at_most_reference": held_out.false_alarms * reference.stable_rows
+        <= reference.false_alarms * held_out.stable_rows,
+        "mean_delay_at_most_0.6_reference": ours <= 0.6 * theirs,
+    }
+
+
+@dataclass(frozen=True)
+class Selection:
+    folds: list[Fold]
+    default: str
+    held_out: dict[str, Any]
+    reference: dict[str, Any]
+    targets: dict[str, bool]
+
+
+def leave_one_family_out(
+    streams: Sequence[Stream],
+    tolerance: int,
+    grid: dict[str, list[dict[str, Any]]] | None = None,
+) -> Selection:
+    """For each family: choose on the other families, score on it. The default is the
+    configuration most folds chose (ties: the better pooled held-out normalised delay of the
+    folds that chose it), never the best on all families pooled."""
+    grid = GRID if grid is None else grid
+    tallies: dict[str, dict[str, Tally]] = {}
+    for detector, settings in grid.items():
+        for parameters in settings:
+            tallies[config_name(detector, parameters)] = tally(
+                runner(detector, parameters), streams, tolerance
+            )
+    reference_name = config_name(*_reference())
+    if reference_name not in tallies:
+        tallies[reference_name] = tally(runner(*_reference()), streams, tolerance)
+    families = sorted({stream.family for stream in streams}, key=FAMILIES.index)
+    folds = []
+    chosen_held_out: list[Tally] = []
+    reference_held_out: list[Tally] = []
+    for family in families:
+        inside = [stream.name for stream in streams if stream.family != family]
+        outside = [stream.name for stream in streams if stream.family == family]
+        chosen = choose(tallies, inside)
+        ours = pooled(tallies[chosen][name] for name in outside)
+        theirs = pooled(tallies[reference_name][name] for name in outside)
+        chosen_held_out.append(ours)
+        reference_held_out.append(theirs)
+        folds.append(
+            Fold(
+                family,
+                chosen,
+                ours.summary(tolerance),
+                theirs.summary(tolerance),
+                targets(ours, theirs),
+            )
+        )
+    votes: dict[str, list[Tally]] = {}
+    for fold, ours in zip(folds, chosen_held_out, strict=True):
+        votes.setdefault(fold.chosen, []).append(ours)
+    default = min(
+        votes,
+        key=lambda config: (
+            -len(votes[config]),
+            pooled(votes[config]).summary(tolerance)["normalised_delay"],
+            config,
+        ),
+    )
+    ours_all, theirs_all = pooled(chosen_held_out), pooled(reference_held_out)
+    return Selection(
+        folds,
+        default,
+        ours_all.summary(tolerance),
+        theirs_all.summary(tolerance),
+        targets(ours_all, theirs_all),
+    )
+
+
+def format_selection(selection: Selection) -> list[str]:
+    """The folds and the held-out totals as text lines."""
+    lines = ["held-out family  chosen on the other families  caught  FA/10k  mean delay  (adwin)"]
+    rows = [(fold.family, fold.chosen, fold.held_out, fold.reference) for fold in selection.folds]
+    rows.append(("all (pooled)", "each fold's choice", selection.held_out, selection.reference))
+    for family, chosen, ours, theirs in rows:
+        lines.append(
+            f"{family:<16} {chosen:<29} {ours['caught']}/{ours['drifts']:<4} "
+            f"{_show(ours['false_alarms_per_10k']):<7} {_show(ours['mean_delay']):<11} "
+            f"({theirs['caught']}/{theirs['drifts']}, {_show(theirs['false_alarms_per_10k'])}, "
+            f"{_show(theirs['mean_delay'])})"
+        )
+    met = ", ".join(
+        f"{name}: {'met' if ok else 'not met'}" for name, ok in selection.targets.items()
+    )
+    lines.append(f"targets on the held-out families: {met}")
+    lines.append(f"default (chosen by most folds): {selection.default}")
+    return lines

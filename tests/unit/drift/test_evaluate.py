@@ -146,3 +146,85 @@ def test_evaluate_command(capsys: pytest.CaptureFixture[str]) -> None:
 def test_evaluate_refuses_an_unknown_detector(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["drift", "evaluate", "--detector", "oracle"]) == 2
     assert "unknown stream detector 'oracle'" in capsys.readouterr().err
+
+
+# --- choosing the default by leaving one family out -------------------------------------------
+
+SMALL_GRID: dict[str, list[dict[str, Any]]] = {
+    "adwin": [{}, {"delta": 0.05}],
+    "hddm_a": [{"drift_confidence": 1e-4}],
+}
+
+
+def family_step(family: str, seed: int, low: float, high: float) -> Stream:
+    rng = np.random.default_rng(seed)
+    errors = np.concatenate([rng.random(3_000) < low, rng.random(3_000) < high]).astype(float)
+    return Stream(family, "abrupt", seed, errors, (3_000,))
+
+
+def test_choose_keeps_to_the_reference_false_alarm_rate() -> None:
+    def scored(detections: list[int]) -> Tally:
+        one = Tally()
+        one.add(detections, [5_000], rows=10_000, tolerance=1_000)
+        return one
+
+    tallies = {
+        "adwin {}": {"s": scored([5_300])},
+        "eager {}": {"s": scored([1_000, 5_010])},  # sooner, but a false alarm
+        "calm {}": {"s": scored([5_100])},
+        "late {}": {"s": scored([5_200])},
+    }
+    assert drift_eval.choose(tallies, ["s"]) == "calm {}"
+
+
+def test_targets_compare_with_the_reference() -> None:
+    ours, theirs = Tally(), Tally()
+    ours.add([5_050], [5_000], rows=10_000, tolerance=1_000)
+    theirs.add([2_000, 5_100], [5_000], rows=10_000, tolerance=1_000)
+    assert drift_eval.targets(ours, theirs) == {
+        "every_drift_caught": True,
+        "false_alarms_at_most_reference": True,
+        "mean_delay_at_most_0.6_reference": True,
+    }
+    assert drift_eval.targets(theirs, ours) == {
+        "every_drift_caught": True,
+        "false_alarms_at_most_reference": False,
+        "mean_delay_at_most_0.6_reference": False,
+    }
+
+
+def test_leave_one_family_out() -> None:
+    streams = [
+        family_step(family, seed, low, high)
+        for family, low, high in [("sea", 0.1, 0.3), ("sine", 0.05, 0.4), ("mixed", 0.2, 0.5)]
+        for seed in (1, 2)
+    ]
+    selection = drift_eval.leave_one_family_out(streams, 1_000, SMALL_GRID)
+    assert [fold.family for fold in selection.folds] == ["sea", "sine", "mixed"]
+    configs = {drift_eval.config_name(name, p) for name, ps in SMALL_GRID.items() for p in ps}
+    assert {fold.chosen for fold in selection.folds} <= configs
+    chosen = [fold.chosen for fold in selection.folds]
+    assert chosen.count(selection.default) == max(chosen.count(c) for c in chosen)
+    # Each fold is scored on its own family only: two streams, one drift each.
+    assert all(fold.held_out["drifts"] == 2 for fold in selection.folds)
+    assert selection.held_out["drifts"] == 6
+    assert selection.reference == drift_eval.evaluate(streams, ["adwin"], 1_000)["adwin"]
+    lines = drift_eval.format_selection(selection)
+    assert lines[-1] == f"default (chosen by most folds): {selection.default}"
+
+
+def test_evaluate_command_selects(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(drift_eval, "GRID", SMALL_GRID)
+    command = ["drift", "evaluate", "--family", "sine", "--family", "stagger", "--select"]
+    assert main([*command, "--detector", "adwin"]) == 0
+    summary = last_json(capsys)
+    selection = summary["selection"]
+    assert [fold["family"] for fold in selection["folds"]] == ["stagger", "sine"]
+    assert selection["reference"] == summary["detectors"]["adwin"]
+    assert set(selection["targets"]) == {
+        "every_drift_caught",
+        "false_alarms_at_most_reference",
+        "mean_delay_at_most_0.6_reference",
+    }
