@@ -284,7 +284,7 @@ def add_cli(subparsers: Any) -> None:
         "--size",
         choices=sorted(drift_eval.SIZES),
         default="small",
-        help="small: 28 streams of 4,000 rows, seconds; full: 140 of 20,000 (default: small)",
+        help="small: 28 streams of 4,000 rows, seconds; full: 70 of 10,000 (default: small)",
     )
     evaluate_parser.add_argument(
         "--family",
