@@ -24,7 +24,12 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from services.triage.drift import DETECTORS, STREAM_DETECTORS
+from services.triage.drift import (
+    DEFAULT_STREAM_DETECTOR,
+    DEFAULT_STREAM_PARAMETERS,
+    DETECTORS,
+    STREAM_DETECTORS,
+)
 from services.triage.drift.detectors.base import FloatArray
 from vigie_tools import drift_eval
 
@@ -150,6 +155,9 @@ def replay(args: argparse.Namespace) -> int:
     """Run ``vigie drift replay``; exit code 2 when the input cannot be replayed."""
     try:
         parameters = parse_parameters(args.param)
+        if args.detector is None:
+            args.detector = DEFAULT_STREAM_DETECTOR
+            parameters = {**DEFAULT_STREAM_PARAMETERS, **parameters}
         values = read_column(Path(args.file), args.column)
         summary: dict[str, Any] = {
             "detector": args.detector,
@@ -252,9 +260,11 @@ def add_cli(subparsers: Any) -> None:
     replay_parser.add_argument("--column", required=True, help="numeric column to watch")
     replay_parser.add_argument(
         "--detector",
-        default="adwin",
+        default=None,
         choices=sorted(DETECTORS),
-        help="stream detectors flag rows, distribution detectors flag windows (default: adwin)",
+        help="stream detectors flag rows, distribution detectors flag windows (default: "
+        f"{DEFAULT_STREAM_DETECTOR} with {DEFAULT_STREAM_PARAMETERS}, chosen by "
+        "'vigie drift evaluate --select')",
     )
     replay_parser.add_argument(
         "--window", type=_positive, default=500, help="rows per compared window (default: 500)"

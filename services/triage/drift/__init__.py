@@ -50,6 +50,12 @@ STREAM_DETECTORS: dict[str, type[StreamDetector]] = {
 }
 """Detectors that follow a stream value by value, by name."""
 
+DEFAULT_STREAM_DETECTOR = "page_hinkley"
+DEFAULT_STREAM_PARAMETERS: dict[str, str | float] = {"mode": "up", "threshold": 50.0}
+"""The stream detector ``vigie drift replay`` runs when none is named: the configuration most
+folds chose when ``vigie drift evaluate --size full --select`` left one stream family out
+(README, "Choosing the stream detector")."""
+
 DETECTORS: dict[str, type[DistributionDetector] | type[StreamDetector]] = {
     **DISTRIBUTION_DETECTORS,
     **STREAM_DETECTORS,
@@ -59,6 +65,8 @@ DETECTORS: dict[str, type[DistributionDetector] | type[StreamDetector]] = {
 __all__ = [
     "ADWIN",
     "CUSUM",
+    "DEFAULT_STREAM_DETECTOR",
+    "DEFAULT_STREAM_PARAMETERS",
     "DETECTORS",
     "DISTRIBUTION_DETECTORS",
     "EDDM",

@@ -52,13 +52,28 @@ def test_replay_stream_detector(
     path = write_csv(tmp_path / name, monitored())
     assert main(["drift", "replay", str(path), "--column", "error"]) == 0
     summary = last_json(capsys)
+    # The default: Page-Hinkley on a rise, chosen by ``vigie drift evaluate --select``.
     assert summary == {
-        "detector": "adwin",
+        "detector": "page_hinkley",
         "column": "error",
         "rows": 4_000,
-        "parameters": {},
-        "detections": [2079],
+        "parameters": {"mode": "up", "threshold": 50.0},
+        "detections": [2180],
     }
+
+
+def test_replay_default_parameters_give_way_to_given_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "errors.csv", monitored())
+    assert main(["drift", "replay", str(path), "--column", "error", "--param", "threshold=40"]) == 0
+    summary = last_json(capsys)
+    assert summary["parameters"] == {"mode": "up", "threshold": 40}
+    assert summary["detections"] == [2119]  # a lower threshold: sooner
+    # A named detector starts from its own defaults: ADWIN as river has it.
+    assert main(["drift", "replay", str(path), "--column", "error", "--detector", "adwin"]) == 0
+    summary = last_json(capsys)
+    assert (summary["parameters"], summary["detections"]) == ({}, [2079])
 
 
 @pytest.mark.parametrize(
