@@ -217,6 +217,9 @@ def evaluate(args: argparse.Namespace) -> int:
         selection = None
         if args.select:
             selection = drift_eval.leave_one_family_out(streams, size.tolerance)
+        window_size = drift_eval.WINDOW_SIZES[args.size]
+        windows = drift_eval.evaluate_windows(window_size) if args.windows else None
+        corrections = drift_eval.evaluate_corrections(window_size) if args.windows else None
     except drift_eval.EvaluationError as exc:
         sys.stderr.write(f"vigie drift evaluate: {exc}\n")
         return EXIT_USAGE
@@ -236,6 +239,11 @@ def evaluate(args: argparse.Namespace) -> int:
         for line in drift_eval.format_selection(selection):
             _out(line)
         summary["selection"] = asdict(selection)
+    if windows is not None and corrections is not None:
+        for line in drift_eval.format_windows(windows, corrections, window_size):
+            _out(line)
+        summary["windows"] = windows
+        summary["corrections"] = corrections
     _out(json.dumps(summary))
     return 0
 
@@ -313,5 +321,11 @@ def add_cli(subparsers: Any) -> None:
         action="store_true",
         help="also choose a default by leaving one stream family out (tune on the others, "
         "score on it), over the parameter grid of every detector",
+    )
+    evaluate_parser.add_argument(
+        "--windows",
+        action="store_true",
+        help="also score the distribution detectors on windows with mean shifts of known size, "
+        "and the multiple-testing corrections on windows of 20 features",
     )
     evaluate_parser.set_defaults(func=evaluate)

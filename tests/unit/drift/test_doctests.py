@@ -22,6 +22,7 @@ MODULES = [
     "services.triage.drift.detectors.psi",
     "services.triage.drift.detectors.vote",
     "services.triage.drift.detectors.wasserstein",
+    "services.triage.drift.multiple",
 ]
 
 

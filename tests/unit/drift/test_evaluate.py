@@ -228,3 +228,48 @@ def test_evaluate_command_selects(
         "false_alarms_at_most_reference",
         "mean_delay_at_most_0.6_reference",
     }
+
+
+# --- the distribution side ---------------------------------------------------------------------
+
+WINDOWS = drift_eval.WindowSize(seeds=10, reference=1_000, window=400, stable_windows=5)
+
+
+def test_window_evaluation() -> None:
+    table = drift_eval.evaluate_windows(WINDOWS)
+    assert set(table) == {"psi", "ks", "jensen_shannon", "wasserstein"}
+    # Jensen-Shannon's default threshold (0.1) is crossed by chance in 10% of windows of 400.
+    assert {
+        name: (f["false_alarm_rate"], f["smallest_shift_detected"]) for name, f in table.items()
+    } == {
+        "psi": (0.0, 0.8),
+        "ks": (0.0, 0.2),
+        "jensen_shannon": (0.1, 0.2),
+        "wasserstein": (0.0, 0.2),
+    }
+    for figures in table.values():
+        assert figures["detection_rate"]["1.2"] == 1.0
+        assert figures["detection_rate"][str(figures["smallest_shift_detected"])] >= 0.9
+
+
+def test_corrections_hold_the_false_alarms_of_many_features() -> None:
+    figures = drift_eval.evaluate_corrections(WINDOWS, shift=0.3)
+    # 20 features at 0.01 each: about 1 - 0.99**20 = 18% of windows flag some feature.
+    assert figures["none"]["false_alarm_rate"] > 0.1
+    for rule in ("bonferroni", "benjamini_hochberg"):
+        assert figures[rule]["false_alarm_rate"] <= 0.04
+        assert figures[rule]["detection_rate"] <= figures["none"]["detection_rate"]
+    assert (
+        figures["benjamini_hochberg"]["detection_rate"] >= figures["bonferroni"]["detection_rate"]
+    )
+
+
+def test_evaluate_command_windows(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(drift_eval.WINDOW_SIZES, "small", WINDOWS)
+    command = ["drift", "evaluate", "--family", "sine", "--detector", "never", "--windows"]
+    assert main(command) == 0
+    summary = last_json(capsys)
+    assert set(summary["windows"]) == {"psi", "ks", "jensen_shannon", "wasserstein"}
+    assert set(summary["corrections"]) == {"none", "bonferroni", "benjamini_hochberg"}
