@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, DateTime, Index
 from sqlmodel import Field, SQLModel
@@ -99,12 +100,28 @@ class DeviceTrend(SQLModel):
     flagged_weeks: list[str]
 
 
+class Breakdown(StrEnum):
+    """What disproportionality counts reports by, per device."""
+
+    CATEGORY = "category"
+    CLINICIAN_ACTION = "clinician_action"
+    AI_TASK = "ai_task"
+    PATIENT_AGE_BAND = "patient_age_band"
+    PATIENT_SEX = "patient_sex"
+
+
 class DisproportionalityRow(SQLModel):
     """One device and category against all other devices (PRR, chi-square, ROR)."""
 
     device_name: str
     manufacturer: str
-    category: str
+    category: str = Field(
+        description="The value counted: a problem category, or of the breakdown asked for "
+        "(e.g. the clinician's action: followed, overrode)."
+    )
+    breakdown: Breakdown = Field(
+        default=Breakdown.CATEGORY, description="What ``category`` is a value of (``by``)."
+    )
     reports: int
     device_reports: int
     category_reports: int

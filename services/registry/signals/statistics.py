@@ -16,6 +16,7 @@ from services.registry.signals import stats
 from services.registry.signals.access import scope
 from services.registry.signals.alerts import statistical_alert
 from services.registry.signals.models import (
+    Breakdown,
     DeviceTrend,
     DisproportionalityRow,
     StatisticalSignal,
@@ -23,6 +24,15 @@ from services.registry.signals.models import (
     TrendWeek,
 )
 from services.registry.subscriptions.service import raise_alert
+
+# The report column each breakdown counts by (null: the report does not say, not counted).
+_BREAKDOWN_COLUMNS = {
+    Breakdown.CATEGORY: col(Report.category),
+    Breakdown.CLINICIAN_ACTION: col(Report.ai_clinician_action),
+    Breakdown.AI_TASK: col(Report.ai_task),
+    Breakdown.PATIENT_AGE_BAND: col(Report.patient_age_band),
+    Breakdown.PATIENT_SEX: col(Report.patient_sex),
+}
 
 
 def _iso_week(day: date) -> str:
@@ -109,13 +119,20 @@ def _weekly_usage(session: Session, first: date) -> dict[tuple[str, str], dict[s
 
 
 def disproportionality(
-    session: Session, *, principal: Principal, flagged_only: bool = False
+    session: Session,
+    *,
+    principal: Principal,
+    flagged_only: bool = False,
+    by: Breakdown = Breakdown.CATEGORY,
 ) -> list[DisproportionalityRow]:
-    """PRR and ROR of each (device, category) against all other devices' reports.
+    """PRR and ROR of each (device, category) against all other devices' reports; ``by``
+    counts another property of the reports instead of the problem category (the clinician's
+    action on an AI suggestion: is "followed" disproportionate for one device?).
 
     The comparison is always against the whole database (a manufacturer's own reports alone
     would be no background), but a manufacturer sees only the rows of its own devices.
     """
+    dimension = _BREAKDOWN_COLUMNS[by]
     scope_key = None
     if principal.role is Role.MANUFACTURER and principal.manufacturer_key:
         scope_key = principal.manufacturer_key
@@ -125,9 +142,9 @@ def disproportionality(
         select(
             col(Report.manufacturer_key),
             col(Report.device_name),
-            col(Report.category),
+            dimension,
             func.count(),
-        ).group_by(col(Report.manufacturer_key), col(Report.device_name), col(Report.category))
+        ).group_by(col(Report.manufacturer_key), col(Report.device_name), dimension)
     ).all()
     device_totals: dict[tuple[str, str], int] = defaultdict(int)
     category_totals: dict[str, int] = defaultdict(int)
@@ -154,6 +171,7 @@ def disproportionality(
                 device_name=name,
                 manufacturer=manufacturers.get(key, key),
                 category=category,
+                breakdown=by,
                 reports=a,
                 device_reports=n_device,
                 category_reports=category_totals[category],

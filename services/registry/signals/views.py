@@ -9,7 +9,12 @@ from fastapi import APIRouter, Query
 
 from services.registry.deps import PrincipalDep, SessionDep
 from services.registry.signals import drift, statistics
-from services.registry.signals.models import DeviceTrend, DisproportionalityRow, DriftSignalPublic
+from services.registry.signals.models import (
+    Breakdown,
+    DeviceTrend,
+    DisproportionalityRow,
+    DriftSignalPublic,
+)
 from vigie.contracts import SignalSeverity
 
 router = APIRouter(prefix="/api/v1/signals", tags=["signals"])
@@ -58,8 +63,14 @@ def read_trends(
 
 @router.get("/disproportionality", response_model=list[DisproportionalityRow], responses=_READ)
 def read_disproportionality(
-    session: SessionDep, principal: PrincipalDep, flagged_only: bool = False
+    session: SessionDep,
+    principal: PrincipalDep,
+    flagged_only: bool = False,
+    by: Breakdown = Breakdown.CATEGORY,
 ) -> list[DisproportionalityRow]:
-    """PRR (chi-square) and ROR (95% CI) of each device's problem categories; flagged at
-    PRR >= 2, chi-square >= 4, N >= 3."""
-    return statistics.disproportionality(session, principal=principal, flagged_only=flagged_only)
+    """PRR (chi-square) and ROR (95% CI) of each device's problem categories, or of another
+    property of its reports (``by``: the clinician's action on an AI suggestion, the AI's
+    task, the patient's age band or sex); flagged at PRR >= 2, chi-square >= 4, N >= 3."""
+    return statistics.disproportionality(
+        session, principal=principal, flagged_only=flagged_only, by=by
+    )

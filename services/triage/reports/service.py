@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vigie.contracts import (
+    ClinicianAction,
     CodeSuggestion,
     ReportedOutcome,
     ReportKind,
@@ -54,6 +55,31 @@ class TriagePolicy:
     review_confidence: float = 0.6
 
 
+# What the clinician did that put the AI's output into the patient's care.
+_ACTED_ON = (ClinicianAction.FOLLOWED, ClinicianAction.PARTLY_FOLLOWED)
+
+
+def ai_evidence(report: ReportSubmitted) -> tuple[Severity, str] | None:
+    """What the AI part of a report says of its severity, with the reason, if anything.
+
+    An AI output that the clinician followed (wholly or in part) into the patient's care, in a
+    report whose outcome is unknown, is evidence of a serious incident: it counts as serious
+    until a reviewer says otherwise, as an injury does. With a known outcome the outcome is the
+    better evidence (and the floor).
+    """
+    ai = report.ai
+    if (
+        ai is None
+        or ai.clinician_action not in _ACTED_ON
+        or ai.patient_exposed is False
+        or report.outcome is not ReportedOutcome.UNKNOWN
+    ):
+        return None
+    return Severity.SERIOUS, (
+        "an AI suggestion was followed into the patient's care and the outcome is unknown"
+    )
+
+
 def decide(
     report: ReportSubmitted,
     prediction: Prediction | None,
@@ -70,16 +96,20 @@ def decide(
     reasons: list[str] = []
     if report.outcome is ReportedOutcome.UNKNOWN:
         reasons.append("outcome not reported")
+    evidence = ai_evidence(report)
+    if evidence is not None:
+        reasons.append(evidence[1])
+    floor = reported.worst(evidence[0]) if evidence is not None else reported
     if prediction is None:
         return TriageResult(
-            severity=reported,
+            severity=floor,
             reported_severity=reported,
             needs_review=bool(reasons),
             review_reasons=reasons,
             model_version=None,
         )
-    severity = reported.worst(prediction.severity)
-    if severity is not reported:
+    severity = floor.worst(prediction.severity)
+    if severity is not floor:
         reasons.append(
             f"narrative suggests {prediction.severity.value} but reported outcome is "
             f"{report.outcome.value}"
