@@ -85,7 +85,7 @@ def scrub(text: str, *, key: bytes, version: int = 1) -> str:
     # Compatibility forms (fullwidth digits, ligatures) folded and invisible format characters
     # (zero-width spaces, joiners, direction marks) removed first: an identifier written with
     # them is still an identifier, and must not slip past the patterns.
-    text = _visible(text)
+    text = visible(text)
     # Already-pseudonymised tokens are kept as they are, so scrubbing twice changes nothing.
     parts = _PSEUDONYM_TOKEN.split(text)
     tokens = _PSEUDONYM_TOKEN.findall(text)
@@ -99,7 +99,7 @@ def scrub(text: str, *, key: bytes, version: int = 1) -> str:
     return "".join(out)
 
 
-def _visible(text: str) -> str:
+def visible(text: str) -> str:
     """NFKC-normalised text without format characters (Unicode category Cf)."""
     folded = unicodedata.normalize("NFKC", text)
     return "".join(c for c in folded if unicodedata.category(c) != "Cf")

@@ -16,8 +16,6 @@ import logging
 import re
 import threading
 import time
-import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
@@ -33,7 +31,7 @@ from services.common.deid.patterns import (
     TELEPHONE,
     age_over_89,
 )
-from vigie.rules.privacy import pseudonymise
+from vigie.rules.privacy import pseudonymise, visible
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +74,6 @@ class Entity:
     entity: str
     score: float
     source: str
-
-
-def _visible(text: str) -> str:
-    """NFKC-normalised text without format characters (Unicode category Cf): an identifier
-    written with fullwidth digits or zero-width spaces is still an identifier."""
-    folded = unicodedata.normalize("NFKC", text)
-    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
 
 
 class Scrubber:
@@ -163,7 +154,7 @@ class Scrubber:
         >>> Scrubber().scrub("ROUSSEAU Thierry, IPP 40012345", key=b"k")  # doctest: +SKIP
         '[NOM], IPP [ps1:…]'
         """
-        text = _visible(text)
+        text = visible(text)
         out: list[str] = []
         cursor = 0
         for entity in self.entities(text, language=language):
@@ -176,12 +167,6 @@ class Scrubber:
             cursor = entity.end
         out.append(text[cursor:])
         return "".join(out)
-
-    def scrub_many(
-        self, texts: Sequence[str], *, key: bytes, language: str = "fr", version: int = 1
-    ) -> list[str]:
-        """:meth:`scrub` of each text."""
-        return [self.scrub(text, key=key, language=language, version=version) for text in texts]
 
 
 def _merge(spans: list[Entity]) -> list[Entity]:
