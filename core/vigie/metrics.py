@@ -88,3 +88,23 @@ DRIFT_SUPPRESSED = Counter(
 )
 # Outbox rows waiting to be published.
 OUTBOX_PENDING = Gauge("vigie_outbox_pending", "Outbox events not yet published")
+# Records a consumer group has yet to process: the partition's end offset minus the group's
+# committed offset, measured every 15 s by each consumer (vigie.lag).
+CONSUMER_LAG = Gauge(
+    "vigie_consumer_lag",
+    "Records between a consumer group's committed offset and the end of a partition",
+    ["service", "group", "topic", "partition"],
+)
+# A periodic job of a service (the registry's audit checkpoint, signal scan, deadline watch):
+# when it last ran to the end, and how often it should. A job that stays behind its period for
+# several periods is stuck or failing (its errors are in the log).
+JOB_LAST_SUCCESS = Gauge(
+    "vigie_job_last_success_timestamp_seconds",
+    "When a periodic job last completed (Unix time; the service's start before its first run)",
+    ["job"],
+)
+JOB_PERIOD = Gauge("vigie_job_period_seconds", "How often a periodic job runs", ["job"])
+# Open cases past their legal reporting deadline (the registry's case queue, any tenant).
+CASES_OVERDUE = Gauge(
+    "vigie_cases_overdue", "Cases whose legal reporting deadline has passed while their clock runs"
+)

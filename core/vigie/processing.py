@@ -34,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 from vigie import metrics
 from vigie.contracts import utcnow
 from vigie.kafka import JSON_HEADERS
+from vigie.lag import LAG_EVERY_S, LagWatch
 from vigie.topics import DLQ_SUFFIX
 
 log = logging.getLogger(__name__)
@@ -458,6 +459,7 @@ def subscribe(
     group_id: str,
     max_records: int,
     pattern: str | None = None,
+    lag_every_s: float = LAG_EVERY_S,
 ) -> None:
     """Register ``step`` as the batch subscriber of ``topic`` in ``group_id`` on ``router``
     (or of every topic matching the regular expression ``pattern``; ``topic`` then names
@@ -465,9 +467,12 @@ def subscribe(
 
     Reads from the start of the topic on a group's first run; commits offsets only when the
     step returned (``NACK_ON_ERROR``: an exception rewinds the batch for another attempt).
+    The consumer's lag is exported from its first batch on, every ``lag_every_s`` seconds.
     """
+    lag = LagWatch(service=step.service, group=group_id, every_s=lag_every_s)
 
     async def handle(records: Any, message: KafkaMessage, broker: KafkaBroker = Context()) -> None:
+        lag.watch(message.consumer)
         await step.process(raw_records(message), broker=broker, topic=topic, group_id=group_id)
 
     handle.__name__ = handle.__qualname__ = f"{step.service}_{step.event.__name__}_{group_id}"
