@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
+from typing import Any
 
+import uvicorn
+from fastapi import FastAPI
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from prometheus_client import start_http_server
 
+from services.common import ops
+from services.common.edges import SecurityHeaders
 from services.triage.drift import handlers as drift_handlers
 from services.triage.drift.monitor import DriftMonitor, MonitorPolicy
 from services.triage.drift.store import FileStore, KafkaStateStore, StateStore
@@ -86,6 +93,59 @@ def build_broker(
     return broker
 
 
+def health_app(broker: KafkaBroker, classifier: Classifier | None) -> FastAPI:
+    """``/healthz`` and ``/readyz`` of triage, which has no API of its own.
+
+    Ready once the model is loaded (it is before the broker starts, or triage refuses to
+    start) and every consumer is subscribed and running on a broker that answers.
+    """
+
+    async def ready() -> tuple[bool, dict[str, Any]]:
+        # By consumer group: each of triage's consumers has its own.
+        consumers = {str(getattr(sub, "group_id", sub)): sub.running for sub in broker.subscribers}
+        running = bool(consumers) and all(consumers.values())
+        kafka = running and await broker.ping(timeout=2.0)
+        model = classifier.version if classifier is not None else None
+        return kafka, {"model": model, "consumers": consumers, "kafka": kafka}
+
+    app = FastAPI(title="Vigie triage", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SecurityHeaders)
+    app.include_router(
+        ops.router(
+            ready,
+            ready_doc="The model is loaded and every consumer is subscribed, on a broker that "
+            "answers.",
+            not_ready_doc="A consumer is not running yet, or Kafka does not answer",
+        )
+    )
+    return app
+
+
+class HealthServer(uvicorn.Server):
+    """Uvicorn for the health endpoints, leaving SIGINT and SIGTERM to the FastStream
+    application, which stops this server when it stops."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run(app: FastStream, health: HealthServer | None) -> None:
+    """The consumers and, beside them on the same loop, the health listener."""
+    if health is None:
+        await app.run()
+        return
+    serving = asyncio.create_task(health.serve())
+    # A health listener that cannot start (its port taken) stops the service rather than
+    # leaving it unobservable.
+    serving.add_done_callback(lambda _: app.exit())
+    try:
+        await app.run()
+    finally:
+        health.should_exit = True
+        await serving
+
+
 def main() -> None:
     """Entry point of ``vigie serve triage``."""
     settings = TriageSettings()
@@ -107,11 +167,20 @@ def main() -> None:
         # Without its state the drift monitor would learn new references from drifted windows.
         log.critical("drift monitor state unavailable: %s", exc)
         raise SystemExit(f"vigie triage: drift monitor state unavailable: {exc}") from exc
-    app = FastStream(
-        build_broker(settings, classifier, monitor=monitor, self_watch=self_watch), logger=log
-    )
+    broker = build_broker(settings, classifier, monitor=monitor, self_watch=self_watch)
+    app = FastStream(broker, logger=log)
+    health = None
+    if settings.triage_health_port:
+        health = HealthServer(
+            uvicorn.Config(
+                health_app(broker, classifier),
+                host=settings.triage_health_host,
+                port=settings.triage_health_port,
+                log_config=None,
+            )
+        )
     try:
-        asyncio.run(app.run())
+        asyncio.run(run(app, health))
     finally:
         if self_watch is not None:
             self_watch.close()

@@ -11,12 +11,15 @@ from vigie.settings import CommonSettings
 class TriageSettings(CommonSettings):
     """Triage: consumer group, batch size, model and review threshold."""
 
-    listeners = (("triage_metrics_host", None),)
+    listeners = (("triage_metrics_host", None), ("triage_health_host", "triage_health_port"))
 
     triage_group_id: str = "vigie-triage"
     triage_max_records: int = 500
     triage_metrics_host: str = "127.0.0.1"
     triage_metrics_port: int = 8002
+    # /healthz and /readyz on a listener of their own (triage has no API; 0: none).
+    triage_health_host: str = "127.0.0.1"
+    triage_health_port: int = 8005
     # None means the artefact shipped with the project.
     triage_model_dir: Path | None = None
     # The shipped model is used by default. Without it (``false``) severity comes from the
