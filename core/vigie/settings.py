@@ -124,31 +124,98 @@ class CommonSettings(BaseSettings):
     # is refused when one of them is not on loopback.
     listeners: ClassVar[tuple[tuple[str, str | None], ...]] = ()
 
-    env: Literal["development", "test", "production"] = "development"
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    # Kafka credentials: SASL/SCRAM over TLS, the only protocol the platform's brokers offer.
-    # Either one client properties file (as written by `vigie kafka start` and
-    # `vigie kafka credentials`), or the settings one by one; settings given one by one win.
-    kafka_client_properties: Path | None = None
-    kafka_security_protocol: Literal["SASL_SSL"] | None = None
-    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] | None = None
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password_file: Path | None = None
-    kafka_ssl_ca_file: Path | None = None
-    # How long a one-off Kafka read (drift state, audit witness, training feedback) waits for
-    # the brokers before failing closed.
-    kafka_timeout_s: float = 10.0
-    # Copies of every partition and how many must hold a write before it is confirmed: 3 and 2
-    # on a three-broker cluster. Unset, the brokers' own defaults apply (`vigie kafka start`
-    # writes 1/1 for one node, 3/2 for three); topic creation refuses to make fewer copies.
-    kafka_replication_factor: int | None = Field(default=None, ge=1)
-    kafka_min_insync_replicas: int | None = Field(default=None, ge=1)
-    topic_namespace: str = ""
-    pseudonym_key: SecretStr = SecretStr(DEVELOPMENT_PSEUDONYM_KEY)
-    # Version of the pseudonym key, written in every pseudonym ("ps<version>:"). Raise it when
-    # VIGIE_PSEUDONYM_KEY changes: pseudonyms of the old key stay recognisable as such.
-    pseudonym_key_version: int = Field(default=1, ge=1, le=999)
-    log_level: str = "INFO"
+    env: Literal["development", "test", "production"] = Field(
+        default="development",
+        description=(
+            "Where the process runs: development, test or production (production refuses insecure"
+            " defaults)."
+        ),
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        description="Kafka brokers to connect to, host:port, comma-separated.",
+    )
+    kafka_client_properties: Path | None = Field(
+        default=None,
+        description=(
+            "Kafka client properties file (as written by `vigie kafka start` and `vigie kafka "
+            "credentials`): SASL/SCRAM over TLS, the only protocol the platform's brokers offer. "
+            "The settings given one by one below win over it."
+        ),
+    )
+    kafka_security_protocol: Literal["SASL_SSL"] | None = Field(
+        default=None,
+        description="Kafka security protocol; SASL_SSL is the only one the brokers offer.",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] | None = Field(
+        default=None,
+        description="SCRAM mechanism of the Kafka credentials.",
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None,
+        description="Kafka principal (SCRAM user name) of this process.",
+    )
+    kafka_sasl_password_file: Path | None = Field(
+        default=None,
+        description="File holding the Kafka principal's password (never the password itself).",
+    )
+    kafka_ssl_ca_file: Path | None = Field(
+        default=None,
+        description="CA certificate (PEM) the Kafka brokers' certificates are checked against.",
+    )
+    kafka_timeout_s: float = Field(
+        default=10.0,
+        description=(
+            "How long a one-off Kafka read (drift state, audit witness, training feedback) waits "
+            "for the brokers before failing closed."
+        ),
+    )
+    kafka_replication_factor: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Copies of every partition (3 on a three-broker cluster). Unset, the brokers' own "
+            "default applies (`vigie kafka start` writes 1 for one node, 3 for three); topic "
+            "creation refuses to make fewer copies."
+        ),
+    )
+    kafka_min_insync_replicas: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Copies that must hold a write before it is confirmed (2 on a three-broker cluster). "
+            "Unset, the brokers' own default applies."
+        ),
+    )
+    topic_namespace: str = Field(
+        default="",
+        description=(
+            "Prefix of every topic name (empty: the plain names), so that several platforms, or "
+            "tests, share one cluster."
+        ),
+    )
+    pseudonym_key: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_PSEUDONYM_KEY),
+        description=(
+            "Secret key of the pseudonyms and report ids (at least 32 characters). The "
+            "development default is public: refused in production and on any listener off "
+            "loopback."
+        ),
+    )
+    pseudonym_key_version: int = Field(
+        default=1,
+        ge=1,
+        le=999,
+        description=(
+            'Version of the pseudonym key, written in every pseudonym ("ps<version>:"). Raise it '
+            "when VIGIE_PSEUDONYM_KEY changes: pseudonyms of the old key stay recognisable as "
+            "such."
+        ),
+    )
+    log_level: str = Field(
+        default="INFO",
+        description="Logging level (DEBUG, INFO, WARNING, ERROR).",
+    )
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> CommonSettings:

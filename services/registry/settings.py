@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
+
 from vigie.settings import CommonSettings
 
 
@@ -12,35 +14,106 @@ class RegistrySettings(CommonSettings):
 
     listeners = (("registry_host", None), ("registry_metrics_host", "registry_metrics_port"))
 
-    database_url: str = "sqlite:///.vigie/registry.db"
-    registry_host: str = "127.0.0.1"
-    registry_port: int = 8001
-    # Prometheus metrics are served on their own listener, not on the public port (0: none).
-    registry_metrics_host: str = "127.0.0.1"
-    registry_metrics_port: int = 8004
-    # Request bodies (case updates, subscriptions, the dashboard's forms) are small.
-    registry_max_body_bytes: int = 64 * 1024
-    # How long a dashboard sign-in lasts (the server-side session behind its cookie).
-    dashboard_session_hours: float = 8.0
-    registry_group_id: str = "vigie-registry"
-    registry_max_records: int = 500
-    # The relay also wakes on every commit; the poll only bounds the delay after a restart.
-    outbox_poll_s: float = 1.0
-    outbox_batch: int = 500
-    # Published events keep their row (what was published, when) but lose their payload after
-    # this many days: it is on Kafka and in the registry's tables.
-    outbox_retention_days: float = 7.0
-    # Country of the authority running this registry (alerts not tied to a report carry it).
-    registry_country: str = "FR"
-    # Statistical signals (trends, disproportionality) are recomputed this often.
-    signals_scan_s: float = 300.0
-    # The audit chain's head is published on Kafka this often when it moved (a witness that
-    # `vigie audit verify` checks against: records newer than the last one can still vanish).
-    audit_checkpoint_s: float = 10.0
-    # Ed25519 private key (PEM, PKCS#8) that signs the checkpoints. Required in production; in
-    # development and tests one is made under .vigie/audit/ (mode 0600) when none is given.
-    audit_signing_key_file: Path | None = None
-    # The public keys `vigie audit verify` accepts checkpoints from: base64 of raw Ed25519
-    # keys, comma-separated (several during a rotation), and/or a file of them, one a line.
-    audit_verify_key: str = ""
-    audit_verify_key_file: Path | None = None
+    database_url: str = Field(
+        default="sqlite:///.vigie/registry.db",
+        description=(
+            "The registry's database (SQLAlchemy URL): SQLite by default, PostgreSQL in production."
+        ),
+    )
+    registry_host: str = Field(
+        default="127.0.0.1",
+        description="Address the registry's HTTP API and dashboard listen on.",
+    )
+    registry_port: int = Field(
+        default=8001,
+        description="Port of the registry's HTTP API and dashboard.",
+    )
+    registry_metrics_host: str = Field(
+        default="127.0.0.1",
+        description=(
+            "Address of the registry's Prometheus metrics listener, apart from the public port."
+        ),
+    )
+    registry_metrics_port: int = Field(
+        default=8004,
+        description="Port of the registry's Prometheus metrics listener (0: none).",
+    )
+    registry_max_body_bytes: int = Field(
+        default=64 * 1024,
+        description=(
+            "Largest request body the registry accepts (bytes): case updates, subscriptions and "
+            "the dashboard's forms are small."
+        ),
+    )
+    dashboard_session_hours: float = Field(
+        default=8.0,
+        description=(
+            "How long a dashboard sign-in lasts (the server-side session behind its cookie)."
+        ),
+    )
+    registry_group_id: str = Field(
+        default="vigie-registry",
+        description=(
+            "Consumer group of the registry (also the registry's name in audit checkpoints)."
+        ),
+    )
+    registry_max_records: int = Field(
+        default=500,
+        description="Most records the registry's consumers take in one batch.",
+    )
+    outbox_poll_s: float = Field(
+        default=1.0,
+        description=(
+            "The relay also wakes on every commit; the poll only bounds the delay after a restart."
+        ),
+    )
+    outbox_batch: int = Field(
+        default=500,
+        description="Most outbox events the relay publishes in one batch.",
+    )
+    outbox_retention_days: float = Field(
+        default=7.0,
+        description=(
+            "Published events keep their row (what was published, when) but lose their payload "
+            "after this many days: it is on Kafka and in the registry's tables."
+        ),
+    )
+    registry_country: str = Field(
+        default="FR",
+        description=(
+            "Country of the authority running this registry (alerts not tied to a report carry it)."
+        ),
+    )
+    signals_scan_s: float = Field(
+        default=300.0,
+        description="Statistical signals (trends, disproportionality) are recomputed this often.",
+    )
+    audit_checkpoint_s: float = Field(
+        default=10.0,
+        description=(
+            "The audit chain's head is published on Kafka this often when it moved (a witness "
+            "that `vigie audit verify` checks against: records newer than the last one can still "
+            "vanish)."
+        ),
+    )
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "Ed25519 private key (PEM, PKCS#8) that signs the checkpoints. Required in "
+            "production; in development and tests one is made under .vigie/audit/ (mode 0600) "
+            "when none is given."
+        ),
+    )
+    audit_verify_key: str = Field(
+        default="",
+        description=(
+            "The public keys `vigie audit verify` accepts checkpoints from: base64 of raw Ed25519"
+            " keys, comma-separated (several during a rotation)."
+        ),
+    )
+    audit_verify_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "A file of public keys `vigie audit verify` accepts checkpoints from, one a line."
+        ),
+    )

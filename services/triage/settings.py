@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
+
 from vigie.settings import CommonSettings
 
 
@@ -13,35 +15,113 @@ class TriageSettings(CommonSettings):
 
     listeners = (("triage_metrics_host", None), ("triage_health_host", "triage_health_port"))
 
-    triage_group_id: str = "vigie-triage"
-    triage_max_records: int = 500
-    triage_metrics_host: str = "127.0.0.1"
-    triage_metrics_port: int = 8002
-    # /healthz and /readyz on a listener of their own (triage has no API; 0: none).
-    triage_health_host: str = "127.0.0.1"
-    triage_health_port: int = 8005
-    # None means the artefact shipped with the project.
-    triage_model_dir: Path | None = None
-    # The shipped model is used by default. Without it (``false``) severity comes from the
-    # reported outcome only and every ReportTriaged says no model ran.
-    triage_use_model: bool = True
-    # Below this calibrated confidence a human confirms the triage.
-    triage_review_confidence: float = 0.6
+    triage_group_id: str = Field(
+        default="vigie-triage",
+        description="Consumer group of triage on the reports topic.",
+    )
+    triage_max_records: int = Field(
+        default=500,
+        description="Most reports triage takes in one batch.",
+    )
+    triage_metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address of triage's Prometheus metrics listener.",
+    )
+    triage_metrics_port: int = Field(
+        default=8002,
+        description="Port of triage's Prometheus metrics listener.",
+    )
+    triage_health_host: str = Field(
+        default="127.0.0.1",
+        description="Address of triage's /healthz and /readyz listener (triage has no API).",
+    )
+    triage_health_port: int = Field(
+        default=8005,
+        description="Port of triage's /healthz and /readyz listener (0: none).",
+    )
+    triage_model_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the triage model artefact; unset, the artefact shipped with the project."
+        ),
+    )
+    triage_use_model: bool = Field(
+        default=True,
+        description=(
+            "Whether triage uses its model (the shipped one by default). false: severity comes "
+            "from the reported outcome only and every ReportTriaged says no model ran."
+        ),
+    )
+    triage_review_confidence: float = Field(
+        default=0.6,
+        description="Below this calibrated confidence a human confirms the triage.",
+    )
 
-    # Drift monitor: its own consumer group on the telemetry topic.
-    drift_group_id: str = "vigie-drift"
-    drift_max_records: int = 200
-    drift_detector: str = "psi"
-    drift_stream_detector: str = "adwin"
-    # Without an explicit reference window, the first windows of a model version are its reference.
-    drift_reference_windows: int = 3
-    # A subject that drifted signals again only after this many windows back within threshold.
-    drift_rearm_windows: int = 3
-    # References and latches: on the compacted topic vigie.drift.state.v1 ("kafka"), which any
-    # triage instance can carry on from, or in a local folder ("file", a single instance).
-    drift_state_store: Literal["kafka", "file"] = "kafka"
-    drift_state_dir: Path = Path(".vigie/drift")
-    # The triage classifier reports telemetry on its own predictions, like any AI device.
-    triage_self_telemetry: bool = True
-    triage_self_window_reports: int = 200
-    triage_self_spool: Path = Path(".vigie/triage-telemetry.spool")
+    drift_group_id: str = Field(
+        default="vigie-drift",
+        description="Consumer group of the drift monitor on the telemetry topics.",
+    )
+    drift_max_records: int = Field(
+        default=200,
+        description="Most telemetry windows the drift monitor takes in one batch.",
+    )
+    drift_detector: str = Field(
+        default="psi",
+        description=(
+            "Distribution detector of the drift monitor (e.g. psi), compared with each subject's "
+            "reference window."
+        ),
+    )
+    drift_stream_detector: str = Field(
+        default="adwin",
+        description=(
+            "Stream detector of the drift monitor (e.g. adwin), on the stream of each subject's "
+            "windows."
+        ),
+    )
+    drift_reference_windows: int = Field(
+        default=3,
+        description=(
+            "Without an explicit reference window, the first windows of a model version are its "
+            "reference."
+        ),
+    )
+    drift_rearm_windows: int = Field(
+        default=3,
+        description=(
+            "A subject that drifted signals again only after this many windows back within "
+            "threshold."
+        ),
+    )
+    drift_state_store: Literal["kafka", "file"] = Field(
+        default="kafka",
+        description=(
+            'References and latches: on the compacted topic vigie.drift.state.v1 ("kafka"), which'
+            ' any triage instance can carry on from, or in a local folder ("file", a single '
+            "instance)."
+        ),
+    )
+    drift_state_dir: Path = Field(
+        default=Path(".vigie/drift"),
+        description=(
+            "Folder of the drift monitor's references and latches when "
+            "VIGIE_DRIFT_STATE_STORE=file."
+        ),
+    )
+    triage_self_telemetry: bool = Field(
+        default=True,
+        description=(
+            "Whether the triage classifier reports telemetry on its own predictions, like any AI "
+            "device."
+        ),
+    )
+    triage_self_window_reports: int = Field(
+        default=200,
+        description="Reports per telemetry window of the triage classifier's own telemetry.",
+    )
+    triage_self_spool: Path = Field(
+        default=Path(".vigie/triage-telemetry.spool"),
+        description=(
+            "Disk spool of the triage classifier's own telemetry, kept while Kafka is unreachable."
+        ),
+    )
