@@ -127,8 +127,8 @@ class CommonSettings(BaseSettings):
     env: Literal["development", "test", "production"] = Field(
         default="development",
         description=(
-            "Where the process runs: development, test or production (production refuses insecure"
-            " defaults)."
+            "Where the process runs: development, test or production. production refuses the "
+            "development pseudonym key and turns Swagger UI and ReDoc off."
         ),
     )
     kafka_bootstrap_servers: str = Field(
@@ -174,17 +174,18 @@ class CommonSettings(BaseSettings):
         default=None,
         ge=1,
         description=(
-            "Copies of every partition (3 on a three-broker cluster). Unset, the brokers' own "
-            "default applies (`vigie kafka start` writes 1 for one node, 3 for three); topic "
-            "creation refuses to make fewer copies."
+            "Copies of every partition (3 on a three-broker cluster); unset, the brokers' "
+            "default.replication.factor. Topic creation (vigie topics, device and subscription "
+            "topics) refuses when fewer brokers are up, and refuses existing topics with fewer "
+            "copies."
         ),
     )
     kafka_min_insync_replicas: int | None = Field(
         default=None,
         ge=1,
         description=(
-            "Copies that must hold a write before it is confirmed (2 on a three-broker cluster). "
-            "Unset, the brokers' own default applies."
+            "Copies that must hold a write before it is confirmed (2 on a three-broker cluster); "
+            "unset, the brokers' min.insync.replicas. Existing topics with less are refused."
         ),
     )
     topic_namespace: str = Field(
@@ -197,9 +198,11 @@ class CommonSettings(BaseSettings):
     pseudonym_key: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_PSEUDONYM_KEY),
         description=(
-            "Secret key of the pseudonyms and report ids (at least 32 characters). The "
-            "development default is public: refused in production and on any listener off "
-            "loopback."
+            "The deployment's secret (32 characters or more). Version 1 pseudonyms are HMACs "
+            "under it; the keys of report ids and submission nonces (and of pseudonyms from "
+            "version 2) are derived from it with HKDF-SHA256, one per use. The development "
+            "default is public: refused in production, and in any environment while a listener is"
+            " not on loopback."
         ),
     )
     pseudonym_key_version: int = Field(

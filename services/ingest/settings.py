@@ -67,7 +67,10 @@ class IngestSettings(CommonSettings):
     )
     ingest_metrics_host: str = Field(
         default="127.0.0.1",
-        description="Address of ingest's Prometheus metrics listener, apart from the public port.",
+        description=(
+            "Address of ingest's Prometheus metrics listener, apart from the public port (0.0.0.0"
+            " in a container, for Prometheus only)."
+        ),
     )
     ingest_metrics_port: int = Field(
         default=8003,

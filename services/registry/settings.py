@@ -17,7 +17,10 @@ class RegistrySettings(CommonSettings):
     database_url: str = Field(
         default="sqlite:///.vigie/registry.db",
         description=(
-            "The registry's database (SQLAlchemy URL): SQLite by default, PostgreSQL in production."
+            "The registry's database (SQLAlchemy URL; postgresql+psycopg://... in production). "
+            "SQLite runs WAL with synchronous=NORMAL: a power loss, not a crash, can undo its "
+            "last commits while their Kafka offsets stay committed, and those reports are then "
+            "missing until the topic is replayed."
         ),
     )
     registry_host: str = Field(
@@ -31,7 +34,8 @@ class RegistrySettings(CommonSettings):
     registry_metrics_host: str = Field(
         default="127.0.0.1",
         description=(
-            "Address of the registry's Prometheus metrics listener, apart from the public port."
+            "Address of the registry's Prometheus metrics listener, apart from the public port "
+            "(0.0.0.0 in a container, for Prometheus only)."
         ),
     )
     registry_metrics_port: int = Field(
@@ -99,21 +103,23 @@ class RegistrySettings(CommonSettings):
     audit_signing_key_file: Path | None = Field(
         default=None,
         description=(
-            "Ed25519 private key (PEM, PKCS#8) that signs the checkpoints. Required in "
-            "production; in development and tests one is made under .vigie/audit/ (mode 0600) "
-            "when none is given."
+            "Ed25519 private key (PEM, PKCS#8) that signs the audit checkpoints. Required in "
+            "production; outside production one is made once under .vigie/audit/ (mode 0600) when"
+            " none is given."
         ),
     )
     audit_verify_key: str = Field(
         default="",
         description=(
-            "The public keys `vigie audit verify` accepts checkpoints from: base64 of raw Ed25519"
-            " keys, comma-separated (several during a rotation)."
+            "The public keys vigie audit verify accepts checkpoints from: base64 of raw Ed25519 "
+            "keys, comma-separated (several during a rotation). Outside production, with none "
+            "given, the key made under .vigie/audit/."
         ),
     )
     audit_verify_key_file: Path | None = Field(
         default=None,
         description=(
-            "A file of public keys `vigie audit verify` accepts checkpoints from, one a line."
+            "A file of public keys vigie audit verify accepts checkpoints from, one a line (# "
+            "comments)."
         ),
     )

@@ -25,7 +25,10 @@ class TriageSettings(CommonSettings):
     )
     triage_metrics_host: str = Field(
         default="127.0.0.1",
-        description="Address of triage's Prometheus metrics listener.",
+        description=(
+            "Address of triage's Prometheus metrics listener (0.0.0.0 in a container, for "
+            "Prometheus only)."
+        ),
     )
     triage_metrics_port: int = Field(
         default=8002,
@@ -42,7 +45,8 @@ class TriageSettings(CommonSettings):
     triage_model_dir: Path | None = Field(
         default=None,
         description=(
-            "Folder of the triage model artefact; unset, the artefact shipped with the project."
+            "Folder of the triage model artefact (one built by vigie train --out); unset, the "
+            "artefact shipped with the project."
         ),
     )
     triage_use_model: bool = Field(
@@ -68,15 +72,14 @@ class TriageSettings(CommonSettings):
     drift_detector: str = Field(
         default="psi",
         description=(
-            "Distribution detector of the drift monitor (e.g. psi), compared with each subject's "
-            "reference window."
+            "Distribution detector of the drift monitor: psi, ks, jensen_shannon or wasserstein."
         ),
     )
     drift_stream_detector: str = Field(
         default="adwin",
         description=(
-            "Stream detector of the drift monitor (e.g. adwin), on the stream of each subject's "
-            "windows."
+            "Detector of the drift monitor on confirmed errors: adwin, page_hinkley, cusum, "
+            "hddm_a, hddm_w, eddm, fhddm, kswin, ewma or vote."
         ),
     )
     drift_reference_windows: int = Field(
