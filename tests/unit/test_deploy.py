@@ -19,10 +19,10 @@ from prometheus_client import Counter
 from services.ingest.settings import IngestSettings
 from services.registry.settings import RegistrySettings
 from services.triage.settings import TriageSettings
+from tests.support.kustomize import build
 from vigie import metrics
 from vigie.credentials import read_properties
-from vigie.kafka import topic_acls
-from vigie.settings import CommonSettings, TopicNames
+from vigie.settings import CommonSettings
 from vigie.topics import SERVICE_PRINCIPALS
 from vigie_tools.kafkaacl import ADMIN
 from vigie_tools.kafkatls import BROKER_DN, BROKER_PRINCIPAL
@@ -306,10 +306,6 @@ def _compose() -> dict[str, Any]:
     return doc  # type: ignore[no-any-return]
 
 
-def _kubernetes(path: Path) -> list[dict[str, Any]]:
-    return [d for d in load_yaml(path) if d]
-
-
 def _server_properties() -> dict[str, str]:
     return read_properties(COMPOSE / "kafka" / "server.properties")
 
@@ -492,132 +488,6 @@ def test_vigie_containers_are_hardened_in_compose() -> None:
         assert "no-new-privileges:true" in service["security_opt"], name
 
 
-# --- Kubernetes ----------------------------------------------------------------------------
-
-
-def _pods() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-    """Workload name -> (pod spec, its one container)."""
-    out = {}
-    for doc in _kubernetes(KUBERNETES / "vigie.yaml"):
-        if doc["kind"] in ("Deployment", "Job"):
-            spec = doc["spec"]["template"]["spec"]
-            (container,) = spec["containers"]
-            out[doc["metadata"]["name"]] = (spec, container)
-    return out
-
-
-def _config_maps() -> dict[str, dict[str, str]]:
-    return {
-        d["metadata"]["name"]: d["data"]
-        for d in _kubernetes(KUBERNETES / "vigie.yaml")
-        if d["kind"] == "ConfigMap"
-    }
-
-
-def _volume_at(spec: dict[str, Any], container: dict[str, Any], folder: str) -> dict[str, Any]:
-    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == folder]
-    assert mount.get("readOnly") is True, folder
-    (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
-    return volume  # type: ignore[no-any-return]
-
-
-def _kubernetes_principal(spec: dict[str, Any], container: dict[str, Any]) -> str:
-    env = {e["name"]: e["value"] for e in container["env"]}
-    props_path = PurePosixPath(env["VIGIE_KAFKA_CLIENT_PROPERTIES"])
-    config = _volume_at(spec, container, str(props_path.parent))["configMap"]
-    (item,) = config["items"]
-    assert item["path"] == props_path.name
-    text = _config_maps()[config["name"]][item["key"]]
-    props = dict(line.split("=", 1) for line in text.splitlines() if line)
-    assert props["security.protocol"] == "SASL_SSL"
-    assert props["sasl.mechanism"] == "SCRAM-SHA-512"
-    assert "sasl.password" not in props
-    assert props["bootstrap.servers"] == _config_maps()["vigie"]["VIGIE_KAFKA_BOOTSTRAP_SERVERS"]
-    ca = _volume_at(spec, container, str(PurePosixPath(props["ssl.ca.location"]).parent))
-    assert ca["configMap"]["name"] == "vigie-kafka-ca"
-    password_path = PurePosixPath(env["VIGIE_KAFKA_SASL_PASSWORD_FILE"])
-    secret = _volume_at(spec, container, str(password_path.parent))["secret"]
-    assert secret["defaultMode"] in (0o400, 0o600)
-    assert secret["secretName"] == props["sasl.username"], "the principal's own Secret"
-    return props["sasl.username"]
-
-
-def test_each_kubernetes_workload_connects_as_its_own_principal() -> None:
-    pods = _pods()
-    assert {name: _kubernetes_principal(*pods[name]) for name in SERVICES} == SERVICES
-    assert _kubernetes_principal(*pods["vigie-topics"]) == ADMIN
-    assert pods["vigie-topics"][1]["command"] == ["vigie", "topics"]
-    assert set(pods) == {*SERVICES, "vigie-topics"}
-
-
-def test_kubernetes_pods_run_non_root_on_read_only_file_systems() -> None:
-    for name, (spec, container) in _pods().items():
-        assert spec["securityContext"]["runAsNonRoot"] is True, name
-        assert spec["securityContext"]["runAsUser"] == 10001, name
-        assert spec["automountServiceAccountToken"] is False, name
-        context = container["securityContext"]
-        assert context["readOnlyRootFilesystem"] is True, name
-        assert context["allowPrivilegeEscalation"] is False, name
-        assert context["capabilities"]["drop"] == ["ALL"], name
-        assert "add" not in context["capabilities"], name
-
-
-def test_no_kafka_password_in_kubernetes_environments() -> None:
-    for name, (_, container) in _pods().items():
-        for entry in container.get("env", []):
-            assert "valueFrom" not in entry, name
-            if "PASSWORD" in entry["name"]:
-                assert entry["name"].endswith("_FILE"), name
-    for key in _config_maps()["vigie"]:
-        assert "PASSWORD" not in key and "SASL" not in key
-
-
-def _strimzi_acls() -> dict[str, set[tuple[str, str, str, str]]]:
-    users: dict[str, set[tuple[str, str, str, str]]] = {}
-    for doc in _kubernetes(KUBERNETES / "strimzi-users.yaml"):
-        assert doc["kind"] == "KafkaUser"
-        assert doc["spec"]["authentication"] == {"type": "scram-sha-512"}
-        assert doc["metadata"]["name"] not in users, "one KafkaUser per principal"
-        acls = users.setdefault(doc["metadata"]["name"], set())
-        authorization = doc["spec"].get("authorization")
-        if authorization is None:
-            continue
-        assert authorization["type"] == "simple"
-        for acl in authorization["acls"]:
-            resource = acl["resource"]
-            assert acl.get("host", "*") == "*"
-            for operation in acl["operations"]:
-                acls.add(
-                    (
-                        resource["type"],
-                        resource.get("name", "kafka-cluster"),
-                        resource.get("patternType", "literal"),
-                        operation,
-                    )
-                )
-    return users
-
-
-def test_strimzi_users_mirror_topic_acls() -> None:
-    words = {"IDEMPOTENT_WRITE": "IdempotentWrite"}
-    expected: dict[str, set[tuple[str, str, str, str]]] = {p: set() for p in SERVICE_PRINCIPALS}
-    for acl in topic_acls(TopicNames()):
-        pattern = acl.resource_pattern
-        operation = acl.operation.name
-        expected[acl.principal.removeprefix("User:")].add(
-            (
-                pattern.resource_type.name.lower(),
-                pattern.resource_name,
-                "prefix" if pattern.pattern_type.name == "PREFIXED" else "literal",
-                words.get(operation, operation.capitalize()),
-            )
-        )
-    users = _strimzi_acls()
-    # The operator is a super user (no ACL); every service has exactly topic_acls' ACLs.
-    assert users.pop(ADMIN) == set()
-    assert users == expected
-
-
 # --- every file ----------------------------------------------------------------------------
 
 
@@ -684,18 +554,27 @@ def test_metrics_are_scraped_from_their_own_ports_never_the_apis() -> None:
         for target in config["targets"]
     }
     assert targets == {f"{name}:{port}" for name, port in metrics_ports.items()}
-    for doc in _kubernetes(KUBERNETES / "vigie.yaml"):
-        name = doc["metadata"]["name"]
-        if doc["kind"] == "Deployment":
-            template = doc["spec"]["template"]
-            port = template["metadata"]["annotations"]["prometheus.io/port"]
-            assert port == str(metrics_ports[name]), name
-            (container,) = template["spec"]["containers"]
-            named = {p.get("name"): p["containerPort"] for p in container["ports"]}
-            assert named["metrics"] == metrics_ports[name], name
-        if doc["kind"] == "Service":
-            assert all(p["targetPort"] not in metrics_ports.values() for p in doc["spec"]["ports"])
-    # Listening beyond the container's loopback is what lets Prometheus reach them.
-    config = next(d for d in _kubernetes(KUBERNETES / "vigie.yaml") if d["kind"] == "ConfigMap")
-    for name in metrics_ports:
-        assert config["data"][f"VIGIE_{name.upper()}_METRICS_HOST"] == "0.0.0.0"
+    for overlay in ("dev", "prod"):
+        docs = build(KUBERNETES / "overlays" / overlay)
+        container_ports = {}
+        for doc in docs:
+            if doc["kind"] == "Deployment":
+                name = doc["metadata"]["name"]
+                template = doc["spec"]["template"]
+                port = template["metadata"]["annotations"]["prometheus.io/port"]
+                assert port == str(metrics_ports[name]), name
+                (container,) = template["spec"]["containers"]
+                named = {p.get("name"): p["containerPort"] for p in container["ports"]}
+                assert named["metrics"] == metrics_ports[name], name
+                container_ports[name] = named
+        for doc in docs:
+            if doc["kind"] == "Service":
+                named = container_ports[doc["spec"]["selector"]["app"]]
+                for p in doc["spec"]["ports"]:
+                    assert named.get(p["targetPort"], p["targetPort"]) not in metrics_ports.values()
+        # Listening beyond the container's loopback is what lets Prometheus reach them.
+        (config,) = [
+            d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "vigie"
+        ]
+        for name in metrics_ports:
+            assert config["data"][f"VIGIE_{name.upper()}_METRICS_HOST"] == "0.0.0.0"
