@@ -97,13 +97,14 @@ CONSUMER_LAG = Gauge(
 )
 # A periodic job of a service (the registry's audit checkpoint, signal scan, deadline watch):
 # when it last ran to the end, and how often it should. A job that stays behind its period for
-# several periods is stuck or failing (its errors are in the log).
+# several periods is stuck or failing (its errors are in the log). Labelled "task": "job" is the
+# label Prometheus gives every scraped target.
 JOB_LAST_SUCCESS = Gauge(
     "vigie_job_last_success_timestamp_seconds",
     "When a periodic job last completed (Unix time; the service's start before its first run)",
-    ["job"],
+    ["task"],
 )
-JOB_PERIOD = Gauge("vigie_job_period_seconds", "How often a periodic job runs", ["job"])
+JOB_PERIOD = Gauge("vigie_job_period_seconds", "How often a periodic job runs", ["task"])
 # Open cases past their legal reporting deadline (the registry's case queue, any tenant).
 CASES_OVERDUE = Gauge(
     "vigie_cases_overdue", "Cases whose legal reporting deadline has passed while their clock runs"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -14,11 +15,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services.registry.audit.witness import Signer, queue_checkpoint
+from services.registry.cases.workflow import count_overdue
 from services.registry.outbox import OutboxRelay
 from services.registry.settings import RegistrySettings
 from services.registry.signals.statistics import scan as scan_signals
+from vigie import metrics
+from vigie.contracts import utcnow
 
 log = logging.getLogger(__name__)
+
+# How often the count of overdue cases is refreshed for the metrics.
+DEADLINE_WATCH_S = 60.0
 
 
 def outbox_relay(engine: Engine, broker: KafkaBroker, settings: RegistrySettings) -> OutboxRelay:
@@ -62,8 +69,20 @@ def checkpoint_once(engine: Engine, settings: RegistrySettings, signer: Signer) 
     return 0 if checkpoint is None else 1
 
 
+def watch_deadlines_once(engine: Engine) -> int:
+    """Export how many cases are past their legal deadline; queues nothing."""
+    with Session(engine) as session:
+        metrics.CASES_OVERDUE.set(count_overdue(session, today=utcnow().date()))
+    return 0
+
+
 async def every(period_s: float, work: Callable[[], int], what: str, relay: OutboxRelay) -> None:
-    """Run ``work`` every ``period_s`` seconds; wake the relay when it queued events."""
+    """Run ``work`` every ``period_s`` seconds; wake the relay when it queued events. Its last
+    success is exported (``vigie_job_last_success_timestamp_seconds``), so a job that keeps
+    failing is seen."""
+    task = what.replace(" ", "_")
+    metrics.JOB_PERIOD.labels(task=task).set(period_s)
+    metrics.JOB_LAST_SUCCESS.labels(task=task).set(time.time())
     while True:
         await asyncio.sleep(period_s)
         try:
@@ -71,6 +90,7 @@ async def every(period_s: float, work: Callable[[], int], what: str, relay: Outb
         except Exception:  # retried at the next period; logged loudly
             log.exception("%s failed", what)
             continue
+        metrics.JOB_LAST_SUCCESS.labels(task=task).set(time.time())
         if queued:
             relay.notify()
 
@@ -98,6 +118,15 @@ def start(
                 relay,
             ),
             name="audit-checkpoint",
+        ),
+        asyncio.create_task(
+            every(
+                DEADLINE_WATCH_S,
+                lambda: watch_deadlines_once(engine),
+                "deadline watch",
+                relay,
+            ),
+            name="deadline-watch",
         ),
     ]
 

@@ -134,6 +134,16 @@ def days_left(deadline: date | None, status: CaseStatus, *, today: date) -> int 
     return (deadline - today).days
 
 
+def count_overdue(session: Session, *, today: date) -> int:
+    """Cases past their legal deadline while their clock runs, across every tenant."""
+    query = (
+        select(func.count())
+        .select_from(Case)
+        .where(col(Case.status).not_in(list(_CLOCK_STOPPED)), col(Case.deadline) < today)
+    )
+    return int(session.exec(query).one())
+
+
 def to_public(
     session: Session,
     cases: Sequence[Case],
