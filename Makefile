@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast test-unit lint schemas postgres browser bench clean
+.PHONY: install run test test-fast test-unit lint schemas postgres browser promtool bench clean
 
 PARTS := pyproject.toml core/pyproject.toml sdk/pyproject.toml tools/pyproject.toml
 
@@ -30,19 +30,26 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+# promtool from Debian's Prometheus package, for the checks of deploy/prometheus.
+promtool:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  echo "Installing promtool from Debian packages"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus; }
+
 run: install
 	$(PY) -m vigie_tools run
 
-test: install postgres browser
+test: install postgres browser promtool
 	$(PY) -m pytest
 
 # No broker, no PostgreSQL, no browser, nothing slow: under a minute, for every change.
 FAST := not kafka and not postgres and not browser and not slow
 
-test-fast: install
+test-fast: install promtool
 	$(PY) -m pytest -m "$(FAST)"
 
-test-unit: install
+test-unit: install promtool
 	$(PY) -m pytest tests/unit
 
 lint: install
