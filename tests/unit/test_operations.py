@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+import jsonschema
 import pytest
 import yaml
 from aiokafka import TopicPartition
@@ -32,6 +33,7 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 PROMETHEUS = DEPLOY / "prometheus"
 MONITORING = DEPLOY / "kubernetes" / "monitoring"
 RUNBOOK = DEPLOY / "RUNBOOK.md"
+COMPOSE_SPEC = Path(__file__).resolve().parents[1] / "data" / "compose-spec" / "compose-spec.json"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "vigie.json"
 # Series Prometheus makes itself for every target.
 PROMETHEUS_OWN = {"up"}
@@ -204,6 +206,32 @@ def test_promtool_unit_tests_fail_on_a_wrong_expectation(tmp_path: Path) -> None
     )
     assert done.returncode != 0
     assert "FAILED" in done.stdout + done.stderr
+
+
+# --- Compose -----------------------------------------------------------------------------------
+
+
+def _compose_validator() -> jsonschema.Draft7Validator:
+    schema = json.loads(COMPOSE_SPEC.read_text())
+    # The schema names draft 07 without the trailing "#" jsonschema looks for: said explicitly.
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+def test_the_compose_file_follows_the_compose_specification() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in _compose_validator().iter_errors(compose)
+    ]
+    assert not errors
+
+
+def test_the_compose_schema_refuses_what_compose_does_not_know() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())
+    name = next(iter(compose["services"]))
+    compose["services"][name]["restart_policy"] = "always"
+    assert not _compose_validator().is_valid(compose)
 
 
 # --- metrics of the registry's jobs and of consumers ------------------------------------------
