@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
-
-from vigie_tools import dlq, drift_cli, localkafka, model_cli, privacy_cli
+from types import ModuleType
 
 log = logging.getLogger(__name__)
 
 # Sub-commands contributed by other modules of the tools, each with an ``add_cli(subparsers)``.
-_PLUGINS = (localkafka, model_cli, drift_cli, dlq, privacy_cli)
+_PLUGINS = ("localkafka", "model_cli", "drift_cli", "dlq", "privacy_cli")
+
+
+def _plugins() -> list[ModuleType]:
+    """The plugin modules whose services' code this installation holds: a service's image
+    carries its own service's run-time code only (deploy/images), so the commands built on
+    another's, or on training and evaluation code, are left out there."""
+    found = []
+    for name in _PLUGINS:
+        try:
+            found.append(importlib.import_module(f"vigie_tools.{name}"))
+        except ModuleNotFoundError as exc:
+            if not (exc.name or "").startswith("services."):
+                raise
+    return found
 
 
 def _add_own_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_own_commands(sub)
-    for module in _PLUGINS:
+    for module in _plugins():
         module.add_cli(sub)
     return parser
 
