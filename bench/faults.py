@@ -63,6 +63,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from bench.common import machine, say
 from services.ingest.reports.service import tracking_number
+from services.registry.db import upgrade_url
 from services.triage.reports.service import TriagePolicy, triage_batch
 from vigie.contracts import (
     DeviceRef,
@@ -271,8 +272,10 @@ class Stack:
         proc.wait()
 
     def start(self) -> None:
-        """Topics, dead-letter topics and ACLs, then the three services, ready."""
+        """Topics, dead-letter topics and ACLs, the database migrated, then the three
+        services, ready."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        upgrade_url(self.database_url)
         self.ports = {service: free_port() for service in SERVICES}
         ensure_topics(self.settings)
         for service in SERVICES:

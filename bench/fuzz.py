@@ -49,6 +49,7 @@ from services.ingest.telemetry.service import TelemetryForwarder
 from services.registry.app import create_app as create_registry
 from services.registry.auth.models import Role
 from services.registry.auth.service import create_token
+from services.registry.db import upgrade_url
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
 from services.registry.signals.drift import record_drift
@@ -194,9 +195,9 @@ def fuzz(
 @contextmanager
 def applications(workdir: Path) -> Iterator[tuple[FastAPI, TestClient, FastAPI, TestClient]]:
     """The registry and ingest applications, served in process, ingest on an in-memory broker."""
-    registry = create_registry(
-        RegistrySettings(database_url=f"sqlite:///{workdir / 'registry.db'}"), consume=False
-    )
+    url = f"sqlite:///{workdir / 'registry.db'}"
+    upgrade_url(url)
+    registry = create_registry(RegistrySettings(database_url=url), consume=False)
     settings = IngestSettings(ingest_rate_limit="")
     identities = Identities(
         "http://registry",

@@ -25,6 +25,7 @@ from bench.common import finish, machine, percentile, say
 from services.registry.app import create_app
 from services.registry.auth.models import Role
 from services.registry.auth.service import create_token
+from services.registry.db import upgrade_url
 from services.registry.settings import RegistrySettings
 from tests.support.servers import serving
 from vigie_tools import localpg
@@ -177,6 +178,7 @@ def main() -> None:
     say(f"machine: {machine()}")
     localpg.start()
     url = fresh_database("bench_registry")
+    upgrade_url(url)
     app = create_app(RegistrySettings(database_url=url), consume=False)
     started = time.perf_counter()
     load(url, args.reports)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -31,21 +32,56 @@ def postgres_server() -> Iterator[str]:
         localpg.stop(spec)
 
 
+def _admin_dsn() -> str:
+    spec = localpg.PgSpec()
+    return f"host={spec.host} port={spec.port} user=vigie dbname=vigie"
+
+
+@contextmanager
+def _postgres_database(server: str, *, template: str | None = None) -> Iterator[str]:
+    """A new database on the test server (a copy of ``template`` if given), dropped after."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
+    try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str) -> Iterator[str]:
+    """Name of a PostgreSQL database migrated once to the latest revision, copied per test."""
+    from services.registry.db import upgrade_url
+
+    with _postgres_database(postgres_server) as url:
+        upgrade_url(url)
+        yield url.rsplit("/", 1)[1]
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty registry database on each of the two supported engines."""
+    """A fresh registry database at the latest migration, on each of the two engines."""
+    from tests.support.registry_db import migrated_sqlite
+
+    if request.param == "sqlite":
+        yield migrated_sqlite(tmp_path / "registry.db")
+        return
+    template: str = request.getfixturevalue("postgres_template")
+    with _postgres_database(request.getfixturevalue("postgres_server"), template=template) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database (no tables) on each of the two engines."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'registry.db'}"
         return
-    server: str = request.getfixturevalue("postgres_server")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    spec = localpg.PgSpec()
-    admin = f"host={spec.host} port={spec.port} user=vigie dbname=vigie"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield server.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +135,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         params = callspec.params if callspec is not None else {}
         if fixtures & KAFKA_FIXTURES:
             item.add_marker(pytest.mark.kafka)
-        if fixtures & POSTGRES_FIXTURES or params.get("database_url") == "postgres":
+        engines = (params.get("database_url"), params.get("empty_database_url"))
+        if fixtures & POSTGRES_FIXTURES or "postgres" in engines:
             item.add_marker(pytest.mark.postgres)
         if fixtures & BROWSER_FIXTURES or _drives_a_browser(getattr(item, "module", None)):
             item.add_marker(pytest.mark.browser)

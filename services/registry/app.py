@@ -22,7 +22,7 @@ from services.registry.audit.witness import load_signer, require_signer
 from services.registry.auth import views as auth_views
 from services.registry.cases import views as case_views
 from services.registry.dashboard import views as dashboard_views
-from services.registry.db import init_db, make_engine
+from services.registry.db import NotAtHead, make_engine, require_head
 from services.registry.devices import views as device_views
 from services.registry.devices.service import seed as seed_devices
 from services.registry.errors import install_error_handlers
@@ -44,7 +44,8 @@ STATIC = Path(__file__).parent / "static"
 def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     """The registry ASGI application; ``consume=False`` serves the API without Kafka."""
     engine = make_engine(settings.database_url)
-    init_db(engine)
+    # Migrations run before the registry (`vigie db upgrade`), never from it.
+    require_head(engine)
     with Session(engine) as session:
         seed_devices(session)
     # Without Kafka (consume=False: the API alone, e.g. to generate its OpenAPI document) there
@@ -151,8 +152,12 @@ def main() -> None:
     require_credentials(settings, "registry")
     require_signer(settings)
     serve_metrics(settings.registry_metrics_host, settings.registry_metrics_port)
+    try:
+        app = create_app(settings)
+    except NotAtHead as exc:
+        raise SystemExit(f"vigie registry: {exc}") from None
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.registry_host,
         port=settings.registry_port,
         log_config=None,

@@ -1,5 +1,5 @@
-"""Database of the registry (SQLite by default, PostgreSQL in production): engine, tables,
-sessions, and inserts that skip the rows already there."""
+"""Database of the registry (SQLite by default, PostgreSQL in production): engine, migrations
+(Alembic, in ``migrations/``), sessions, and inserts that skip the rows already there."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy.exc
-from sqlalchemy import DateTime, event, inspect, text
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, DateTime, event, inspect
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +79,9 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def init_db(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
-    # Import for the side effect of registering every table on the metadata.
+def import_models() -> None:
+    """Register every table of the registry on ``SQLModel.metadata``."""
+    # Imported for the side effect of defining the tables.
     from services.registry import outbox as _outbox  # noqa: F401
     from services.registry.audit import models as _audit  # noqa: F401
     from services.registry.auth import models as _auth  # noqa: F401
@@ -88,42 +92,99 @@ def init_db(engine: Engine) -> None:
     from services.registry.signals import models as _signals  # noqa: F401
     from services.registry.subscriptions import models as _subscriptions  # noqa: F401
 
-    SQLModel.metadata.create_all(engine)
-    add_missing_columns(engine)
+
+# The revision whose schema is exactly release 0.1.0's, which created its tables with
+# ``create_all`` and kept no revision: such a database is stamped here before upgrading.
+BASELINE = "0001"
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def add_missing_columns(engine: Engine) -> list[str]:
-    """Add the nullable columns a release added to tables an earlier release created; return
-    them as ``table.column``.
+class NotAtHead(RuntimeError):
+    """The database is not at the latest migration: ``vigie db upgrade`` brings it there."""
 
-    ``create_all`` creates missing tables but never alters one, so a database from an earlier
-    release would fail on its first query. Columns that may be null are added here, empty (rows
-    from before read as "not known then"); anything else needs a migration and stops the
-    registry at start, naming the column.
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration, in code: no ``alembic.ini``, nothing written next to the code.
+    ``migrations/env.py`` runs the revisions on ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head() -> str:
+    """The latest revision the code knows."""
+    revision = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert revision is not None
+    return revision
+
+
+def current(engine: Engine) -> str | None:
+    """The revision the database is at; None for an empty database or one never stamped."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _made_by_create_all(connection: Connection) -> bool:
+    """Tables of a release that kept no revision (0.1.0 and the code until migrations)."""
+    inspector = inspect(connection)
+    return not inspector.has_table("alembic_version") and inspector.has_table("report")
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the database to the latest revision, in one transaction; return (before, after).
+
+    A database that ``create_all`` made (no revision table) is first stamped at the baseline;
+    the revisions after it leave alone what such a database already has.
     """
-    inspector = inspect(engine)
-    added: list[str] = []
-    for table in SQLModel.metadata.sorted_tables:
-        if not inspector.has_table(table.name):
-            continue
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present:
-                continue
-            if not column.nullable or column.server_default is not None:
-                raise RuntimeError(
-                    f"the registry database lacks {table.name}.{column.name}, which cannot be "
-                    "added empty: this database needs a migration"
-                )
-            kind = column.type.compile(dialect=engine.dialect)
-            with engine.begin() as connection:
-                connection.execute(
-                    text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
-                )
-            added.append(f"{table.name}.{column.name}")
-    if added:
-        log.warning("columns added to an earlier release's tables", extra={"columns": added})
-    return added
+    sqlite_db = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite_db:
+            # Batch mode rebuilds a SQLite table by copying it: foreign keys are checked once,
+            # after the whole upgrade, as SQLite's own ALTER procedure does. The pragma is a
+            # no-op inside a transaction, hence before it begins.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                before = MigrationContext.configure(connection).get_current_revision()
+                config = _alembic_config(connection)
+                if before is None and _made_by_create_all(connection):
+                    command.stamp(config, BASELINE)
+                    before = BASELINE
+                command.upgrade(config, "head")
+                if sqlite_db:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"foreign keys broken by the upgrade: {broken[:5]}")
+                after = MigrationContext.configure(connection).get_current_revision()
+        finally:
+            if sqlite_db:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+    assert after is not None
+    if before != after:
+        log.info("registry database upgraded", extra={"from": before, "to": after})
+    return before, after
+
+
+def upgrade_url(url: str) -> tuple[str | None, str]:
+    """``upgrade`` on the database at ``url``, with an engine of its own, closed after."""
+    engine = make_engine(url)
+    try:
+        return upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def require_head(engine: Engine) -> None:
+    """Refuse a database that is not at the latest revision (the registry never alters it)."""
+    at, latest = current(engine), head()
+    if at != latest:
+        raise NotAtHead(
+            f"the registry database is at revision {at or 'none'}, the code needs {latest}: "
+            "run `vigie db upgrade` (with the same VIGIE_DATABASE_URL) before starting it"
+        )
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:

@@ -17,6 +17,7 @@ from services.registry.settings import RegistrySettings
 from services.registry.signals.drift import record_drift
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.factories import triaged
+from tests.support.registry_db import migrated_sqlite
 from tests.support.servers import serving
 from vigie.contracts import (
     DeviceRef,
@@ -28,7 +29,9 @@ from vigie.contracts import (
 
 
 def test_dashboard_shows_queue_and_plots_in_both_languages(tmp_path: Path) -> None:
-    app = create_app(RegistrySettings(database_url=f"sqlite:///{tmp_path / 'r.db'}"), consume=False)
+    app = create_app(
+        RegistrySettings(database_url=migrated_sqlite(tmp_path / "r.db")), consume=False
+    )
     today = utcnow().date()
     lung = DeviceRef(name="Veye Lung Nodules", manufacturer="Aidence", model_version="3")
     sepsis = DeviceRef(name="Sepsis Watch", manufacturer="Acme", model_version="2")

@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from services.registry.db import init_db, make_engine
+from services.registry.db import make_engine
 from services.registry.outbox import OutboxEvent
 from services.registry.reports import handlers as registry_reports
 from services.registry.reports.models import Report, ReportStatusToken
@@ -117,7 +117,6 @@ def registry_on(where: Where, database_url: str) -> tuple[RegistrySettings, Engi
         registry_group_id=f"{where.namespace}-registry",
     )
     engine = make_engine(database_url)
-    init_db(engine)
     return settings, engine
 
 
@@ -334,7 +333,6 @@ def test_drift_signals_flow_from_windows_to_the_registry(
     )
     topics = triage.topics
     engine = make_engine(database_url)
-    init_db(engine)
     monitor = DriftMonitor(MonitorPolicy(), store=FileStore(tmp_path / "drift"))
     broker = broker_for(triage, mode)
     broker.include_router(drift_handlers.router(triage, monitor))
@@ -399,7 +397,6 @@ def test_a_device_topic_vouches_for_its_manufacturer_only(
     if mode == "real":
         create_topics(triage.kafka_client, [(acme_topic, 1, {})], replication=triage.replication)
     engine = make_engine(database_url)
-    init_db(engine)
     broker = broker_for(triage, mode)
     broker.include_router(
         drift_handlers.router(triage, DriftMonitor(MonitorPolicy(), store=FileStore(tmp_path)))

@@ -31,6 +31,7 @@ from services.registry.exports.csvsafe import neutralise, writer
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
 from tests.support.factories import triaged
+from tests.support.registry_db import migrated_sqlite
 from vigie.contracts import DeviceRef, ReportedOutcome
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
@@ -39,7 +40,7 @@ PRODUCTION_KEY = "k" * 40
 
 def registry_app(tmp_path: Path, **settings: Any) -> FastAPI:
     return create_registry(
-        RegistrySettings(database_url=f"sqlite:///{tmp_path / 'r.db'}", **settings),
+        RegistrySettings(database_url=migrated_sqlite(tmp_path / "r.db"), **settings),
         consume=False,
     )
 

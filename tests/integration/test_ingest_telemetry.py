@@ -14,6 +14,7 @@ from services.registry.auth.models import Role
 from services.registry.auth.service import create_token
 from services.registry.settings import RegistrySettings
 from tests.support.kafka import drain, fresh_namespace, provision
+from tests.support.registry_db import migrated_sqlite
 from tests.support.servers import serving
 from vigie.contracts import DeviceRef, TelemetryWindow
 from vigie_sdk import HttpReporter, summarise_window
@@ -38,7 +39,7 @@ def test_http_reporter_through_ingest(kafka_bootstrap: str, tmp_path: Path) -> N
     )
     provision(settings)
     registry = create_registry(
-        RegistrySettings(database_url=f"sqlite:///{tmp_path / 'r.db'}"), consume=False
+        RegistrySettings(database_url=migrated_sqlite(tmp_path / "r.db")), consume=False
     )
     with serving(registry) as registry_url:
         with Session(registry.state.engine) as session:

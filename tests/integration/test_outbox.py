@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from services.registry.db import init_db, make_engine
+from services.registry.db import make_engine
 from services.registry.outbox import OutboxEvent, OutboxRelay, count_pending, enqueue, prune
 from services.registry.settings import RegistrySettings
 from tests.support.handlers import running
@@ -36,7 +36,6 @@ def test_two_registry_replicas_publish_each_event_once_in_commit_order(
     alerts = settings.topics.alerts
     # Two replicas: two engines (connection pools) on one database, two brokers, two relays.
     engines = [make_engine(database_url), make_engine(database_url)]
-    init_db(engines[0])
     with Session(engines[0]) as session:
         for n in range(EVENTS):
             enqueue(
@@ -94,7 +93,6 @@ def test_two_registry_replicas_publish_each_event_once_in_commit_order(
 
 def test_prune_drops_old_published_payloads_and_keeps_the_ledger(database_url: str) -> None:
     engine = make_engine(database_url)
-    init_db(engine)
     with Session(engine) as session:
         for name in ("old", "recent", "pending"):
             enqueue(session, event_id=name, topic="t", key=name, event_type="e", payload="{}")

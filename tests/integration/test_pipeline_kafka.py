@@ -24,6 +24,7 @@ from tests.support.kafka import (
     read_all,
 )
 from tests.support.pipeline import running_pipeline
+from tests.support.registry_db import migrated_sqlite
 from vigie.contracts import Alert, ReportedOutcome
 from vigie.settings import CommonSettings
 
@@ -74,7 +75,7 @@ def test_good_reports_recorded_once_bad_ones_dead_lettered(
         async with running_pipeline(
             bootstrap=kafka_bootstrap,
             namespace=namespace,
-            database_url=f"sqlite:///{tmp_path / 'r.db'}",
+            database_url=migrated_sqlite(tmp_path / "r.db"),
         ) as pipe:
             await pipe.wait_for(lambda: pipe.count_reports() >= 10_000, timeout_s=240)
             await asyncio.sleep(1.0)  # let any stray duplicate land before counting
@@ -121,7 +122,7 @@ def test_registry_dead_letters_bad_triaged_events(kafka_bootstrap: str, tmp_path
         async with running_pipeline(
             bootstrap=kafka_bootstrap,
             namespace=namespace,
-            database_url=f"sqlite:///{tmp_path / 'r.db'}",
+            database_url=migrated_sqlite(tmp_path / "r.db"),
         ) as pipe:
             await pipe.wait_for(lambda: pipe.count_reports() >= 1)
             return pipe.count_reports()
@@ -156,7 +157,7 @@ def test_subscriptions_receive_only_matching_alerts(kafka_bootstrap: str, tmp_pa
         async with running_pipeline(
             bootstrap=kafka_bootstrap,
             namespace=namespace,
-            database_url=f"sqlite:///{tmp_path / 'r.db'}",
+            database_url=migrated_sqlite(tmp_path / "r.db"),
         ) as pipe:
             with Session(pipe.engine) as session:
                 sub = subscriptions.create(
@@ -220,7 +221,7 @@ def test_clinicians_read_only_their_own_reports(kafka_bootstrap: str, tmp_path: 
         async with running_pipeline(
             bootstrap=kafka_bootstrap,
             namespace=namespace,
-            database_url=f"sqlite:///{tmp_path / 'r.db'}",
+            database_url=migrated_sqlite(tmp_path / "r.db"),
         ) as pipe:
             with Session(pipe.engine) as session:
                 alice = create_token(session, role=Role.CLINICIAN)

@@ -14,6 +14,7 @@ from services.registry.settings import RegistrySettings
 from tests.support.factories import triaged
 from tests.support.handlers import wait_until
 from tests.support.kafka import fresh_namespace, producer, provision
+from tests.support.registry_db import migrated_sqlite
 from tests.support.servers import forwarding, free_port
 
 
@@ -26,7 +27,7 @@ def test_the_api_serves_without_kafka_and_consuming_starts_when_it_answers(
         kafka_bootstrap_servers=f"127.0.0.1:{port}",
         topic_namespace=namespace,
         registry_group_id=f"{namespace}-registry",
-        database_url=f"sqlite:///{tmp_path / 'registry.db'}",
+        database_url=migrated_sqlite(tmp_path / "registry.db"),
     )
     provision(settings.model_copy(update={"kafka_bootstrap_servers": kafka_bootstrap}))
     report = triaged()

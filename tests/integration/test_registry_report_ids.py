@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from services.registry.db import init_db, make_engine
+from services.registry.db import make_engine
 from services.registry.errors import NotFound
 from services.registry.reports.models import Report, ReportStatusToken
 from services.registry.reports.service import (
@@ -50,7 +50,6 @@ def test_every_receipt_of_a_report_links_to_it_and_a_collision_is_refused(
     database_url: str,
 ) -> None:
     engine = make_engine(database_url)
-    init_db(engine)
     report_id = uuid.uuid4()
     first, retry = delivery(report_id, "token-a"), delivery(report_id, "token-b")
     collision = delivery(report_id, "token-c", narrative="Someone else's report, same id.")
@@ -84,7 +83,6 @@ def test_a_report_recorded_before_links_had_their_table_keeps_its_link(
     database_url: str,
 ) -> None:
     engine = make_engine(database_url)
-    init_db(engine)
     event = delivery(uuid.uuid4(), "old-token")
     with Session(engine) as session:
         record_triaged(session, [event], alerts_topic=ALERTS)

@@ -93,6 +93,17 @@ def _add_own_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     keygen.add_argument("--out", required=True, help="file for the private key (mode 0600)")
     keygen.set_defaults(func=commands.audit_keygen)
 
+    database = sub.add_parser("db", help="the registry database's migrations")
+    database_sub = database.add_subparsers(dest="db_command", required=True)
+    upgrade = database_sub.add_parser(
+        "upgrade", help="migrate VIGIE_DATABASE_URL to the latest revision (before the registry)"
+    )
+    upgrade.set_defaults(func=commands.db_upgrade)
+    current = database_sub.add_parser(
+        "current", help="the database's revision and the latest; exit 1 when behind"
+    )
+    current.set_defaults(func=commands.db_current)
+
     schemas = sub.add_parser("schemas", help="regenerate schemas/ from the code")
     schemas.add_argument("--check", action="store_true", help="fail if schemas/ is out of date")
     schemas.set_defaults(func=commands.schemas)

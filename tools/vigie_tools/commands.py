@@ -93,6 +93,16 @@ def start_services(
         if credentials and service in credentials:
             # A path, never the password itself: secrets stay out of argv and the environment.
             service_env["VIGIE_KAFKA_CLIENT_PROPERTIES"] = str(credentials[service])
+        if service == "registry":
+            # The registry refuses a database behind the code: bring it to the latest revision
+            # first (a no-op when it is there), as a deployment's migration step would.
+            subprocess.run(
+                [sys.executable, "-m", "vigie_tools", "db", "upgrade"],
+                env=service_env,
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+                check=True,
+            )
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "vigie_tools", "serve", service],
@@ -215,12 +225,43 @@ def tail_alerts(args: argparse.Namespace) -> int:
 
 
 def _registry_engine() -> Any:
-    from services.registry.db import init_db, make_engine
+    from services.registry.db import make_engine, require_head
     from services.registry.settings import RegistrySettings
 
     engine = make_engine(RegistrySettings().database_url)
-    init_db(engine)
+    require_head(engine)
     return engine
+
+
+def db_upgrade(args: argparse.Namespace) -> int:
+    """Bring the registry database (``VIGIE_DATABASE_URL``) to the latest migration."""
+    from services.registry.db import upgrade_url
+    from services.registry.settings import RegistrySettings
+
+    before, after = upgrade_url(RegistrySettings().database_url)
+    if before == after:
+        _out(f"at {after} (head): nothing to do")
+    else:
+        _out(f"upgraded from {before or 'an empty database'} to {after} (head)")
+    return 0
+
+
+def db_current(args: argparse.Namespace) -> int:
+    """Print the registry database's revision and the latest; exit 1 when they differ."""
+    from services.registry.db import current, head, make_engine
+    from services.registry.settings import RegistrySettings
+
+    engine = make_engine(RegistrySettings().database_url)
+    try:
+        at, latest = current(engine), head()
+    finally:
+        engine.dispose()
+    _out(f"current {at or 'none'}")
+    _out(f"head    {latest}")
+    if at != latest:
+        sys.stderr.write("vigie db: the database is behind the code; run `vigie db upgrade`\n")
+        return 1
+    return 0
 
 
 def create_token(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -331,12 +332,16 @@ def openapi_documents() -> dict[str, dict[str, Any]]:
     from services.ingest.app import create_app as create_ingest
     from services.ingest.settings import IngestSettings
     from services.registry.app import create_app as create_registry
+    from services.registry.db import upgrade_url
     from services.registry.settings import RegistrySettings
 
     ingest = create_ingest(IngestSettings()).openapi()
-    registry = create_registry(
-        RegistrySettings(database_url="sqlite:///:memory:"), consume=False
-    ).openapi()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/registry.db"
+        upgrade_url(url)
+        app = create_registry(RegistrySettings(database_url=url), consume=False)
+        registry = app.openapi()
+        app.state.engine.dispose()
     return {"ingest": ingest, "registry": registry}
 
 

@@ -1,0 +1,1 @@
+"""Alembic migrations of the registry database: ``env.py`` and one module per revision."""
