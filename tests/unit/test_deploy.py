@@ -19,6 +19,7 @@ from prometheus_client import Counter
 from services.ingest.settings import IngestSettings
 from services.registry.settings import RegistrySettings
 from services.triage.settings import TriageSettings
+from tests.support.images import ROOT, context_files, dockerfile, read_image
 from tests.support.kustomize import build
 from vigie import metrics
 from vigie.credentials import read_properties
@@ -413,7 +414,7 @@ def test_kafka_init_writes_one_volume_per_principal() -> None:
     match = re.search(r'^SERVICES="([^"]+)"$', init, re.M)
     assert match and tuple(match.group(1).split()) == SERVICE_PRINCIPALS
     principals = _init_principal_of_volume()
-    assert sorted(p for p in principals.values() if p not in ("ca", "trust")) == sorted(
+    assert sorted(p for p in principals.values() if p not in ("ca", "trust", "audit")) == sorted(
         [ADMIN, BROKER_PRINCIPAL, *SERVICE_PRINCIPALS]
     )
     assert len(set(principals)) == len(principals)
@@ -421,7 +422,8 @@ def test_kafka_init_writes_one_volume_per_principal() -> None:
     kafka_user = _compose()["services"]["kafka"]["user"].split(":")[0]
     assert f"BROKER_UID={kafka_user}" in init
     assert "CLIENT_UID=10001" in init
-    assert "USER 10001:10001" in (DEPLOY / "Dockerfile").read_text()
+    for name in SERVICES:
+        assert read_image(name).user == "10001:10001", name
     for mode in re.findall(r"put \S+ (0\d{3}) ", init):
         assert mode in ("0400", "0444"), mode
     # Public certificates only are 0444.
@@ -446,9 +448,11 @@ def test_each_compose_service_connects_as_its_own_principal() -> None:
             "/client.properties"
         )
         seen.add(principal)
-        # Its own secrets volume and the public CA: nothing of another principal.
+        # Its own secrets volume and the public CA (and the registry its audit signing key):
+        # nothing of another principal.
         owned = {s for s, _ in _mounts(service).values() if s in _init_principal_of_volume()}
-        assert {_init_principal_of_volume()[s] for s in owned} == {principal, "trust"}, name
+        expected = {principal, "trust"} | ({"audit"} if name == "registry" else set())
+        assert {_init_principal_of_volume()[s] for s in owned} == expected, name
     assert seen == set(SERVICE_PRINCIPALS)
 
 
@@ -481,11 +485,102 @@ def test_no_kafka_password_in_compose_environments() -> None:
 
 def test_vigie_containers_are_hardened_in_compose() -> None:
     services = _compose()["services"]
-    for name in ("topics", *SERVICES):
+    for name in ("topics", "registry-migrate", *SERVICES):
         service = services[name]
         assert service["read_only"] is True, name
         assert service["cap_drop"] == ["ALL"], name
         assert "no-new-privileges:true" in service["security_opt"], name
+
+
+# --- Compose: the images -------------------------------------------------------------------
+
+
+def test_each_service_runs_its_own_image() -> None:
+    services = _compose()["services"]
+    for name in SERVICES:
+        build = services[name]["build"]
+        assert (COMPOSE / build["context"] / build["dockerfile"]).resolve() == dockerfile(name)
+        image = read_image(name)
+        assert image.entrypoint == ["vigie"], name
+        assert image.cmd == ["serve", name] == services[name]["command"], name
+        # The builder's environment and this service's files only.
+        assert [c.destination for c in image.copies if c.stage] == ["/opt/vigie"], name
+    # The operator's one-shot steps run the registry's image (the `vigie` command, no service).
+    for step in ("topics", "registry-migrate"):
+        assert services[step]["image"] == services["registry"]["image"], step
+
+
+def test_runtime_images_carry_no_data_sets_training_code_or_tests() -> None:
+    for name in SERVICES:
+        files = context_files(read_image(name))
+        sources = {path.relative_to(ROOT).as_posix() for path in files.values()}
+        assert {s for s in sources if s.startswith("data/")} == {
+            "data/devices/fda_ai_devices.csv.gz"
+        }, name
+        assert not {s for s in sources if s.startswith(("tests/", "bench/", "deploy/"))}, name
+        assert not {s for s in sources if s.endswith(".pyc")}, name
+        for module in ("training.py", "dataset.py", "evaluation.py"):
+            assert not [s for s in sources if s.endswith("/" + module)], (name, module)
+        # A service's image holds no other service's code.
+        others = [f"services/{other}/" for other in SERVICES if other != name]
+        assert not [s for s in sources if s.startswith(tuple(others))], name
+
+
+def test_registry_starts_after_its_migrations() -> None:
+    services = _compose()["services"]
+    migrate = services["registry-migrate"]
+    assert migrate["command"] == ["db", "upgrade"]
+    assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert (
+        migrate["environment"]["VIGIE_DATABASE_URL"]
+        == (services["registry"]["environment"]["VIGIE_DATABASE_URL"])
+    )
+    assert services["registry"]["depends_on"]["registry-migrate"] == {
+        "condition": "service_completed_successfully"
+    }
+    # The registry in production needs its audit signing key, made once by kafka-init.
+    key = PurePosixPath(services["registry"]["environment"]["VIGIE_AUDIT_SIGNING_KEY_FILE"])
+    source, read_only = _mounts(services["registry"])[str(key.parent)]
+    assert read_only and _init_principal_of_volume()[source] == "audit"
+    init = (COMPOSE / "kafka-init" / "init.sh").read_text()
+    assert f"put /out/audit/{key.name} 0400" in init
+    assert "openssl genpkey -algorithm ed25519" in init
+
+
+def test_ingest_checks_tokens_at_the_registry_by_its_service_name() -> None:
+    compose = _compose()
+    url = compose["services"]["ingest"]["environment"]["VIGIE_REGISTRY_INTERNAL_URL"]
+    assert "registry_internal_url" in IngestSettings.model_fields
+    assert url == f"http://registry:{RegistrySettings().registry_port}"
+    assert compose["services"]["ingest"]["depends_on"]["registry"] == {
+        "condition": "service_healthy"
+    }
+
+
+def test_every_service_has_a_readiness_healthcheck() -> None:
+    services = _compose()["services"]
+    ports = {
+        "ingest": IngestSettings().ingest_port,
+        "registry": RegistrySettings().registry_port,
+        "triage": TriageSettings().triage_health_port,
+    }
+    for name, port in ports.items():
+        test = services[name]["healthcheck"]["test"]
+        assert test[0] == "CMD" and f"http://127.0.0.1:{port}/readyz" in test[-1], name
+
+
+def test_containers_write_only_to_the_volumes_their_image_declares() -> None:
+    services = _compose()["services"]
+    for name in SERVICES:
+        service = services[name]
+        writable = set(service["tmpfs"]) | {
+            target for target, (_, read_only) in _mounts(service).items() if not read_only
+        }
+        assert writable == set(read_image(name).volumes), name
+        # Where triage writes (its spool) is on its volume.
+        for key, value in read_image(name).env.items():
+            if key.startswith("VIGIE_") and value.startswith("/"):
+                assert any(value.startswith(v + "/") for v in writable), (name, key)
 
 
 # --- every file ----------------------------------------------------------------------------

@@ -10,6 +10,9 @@
 #   /out/vigie-admin     kafka-admin     admin.properties (the operator) and users/*.scram (the
 #                                        services' SCRAM credentials, for kafka-users)
 #   /out/vigie-<service> kafka-<service> client.properties of that service's principal
+#   /out/audit           audit-key       signing.pem: the registry's Ed25519 key that signs
+#                                        the audit chain's checkpoints (not Kafka's, but made
+#                                        once like the rest)
 #
 # Every secret file is 0400 and owned by the one user that reads it: 1000 (appuser of
 # apache/kafka) for the broker's, 10001 (deploy/Dockerfile) for the clients'. Passwords are
@@ -122,4 +125,12 @@ for principal in $SERVICES; do
     echo "SCRAM-SHA-512=iterations=$ITERATIONS,password=$password" | put "$scram" 0400 "$CLIENT_UID"
   fi
 done
+# --- the registry's audit signing key (VIGIE_AUDIT_SIGNING_KEY_FILE) -----------------------
+# Its public half is what `vigie audit verify` pins (VIGIE_AUDIT_VERIFY_KEY): see
+# deploy/README.md. Never replaced once made: checkpoints signed with it must stay verifiable.
+if [ ! -f /out/audit/signing.pem ]; then
+  echo "kafka-init: the registry's audit signing key (Ed25519)"
+  openssl genpkey -algorithm ed25519 -out "$work/signing.pem"
+  put /out/audit/signing.pem 0400 "$CLIENT_UID" <"$work/signing.pem"
+fi
 echo "kafka-init: done"
