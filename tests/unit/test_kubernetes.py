@@ -389,6 +389,28 @@ def test_each_workload_connects_as_its_own_principal(overlay: str) -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_file_setting_names_a_file_the_pod_mounts(overlay: str) -> None:
+    for name, pod in _pods(overlay).items():
+        for container in _containers(pod):
+            for entry in container.get("env", []):
+                if not entry["name"].endswith(("_FILE", "_PROPERTIES")):
+                    continue
+                path = PurePosixPath(entry["value"])
+                volume = _volume_at(pod, container, str(path.parent))
+                source = volume.get("secret") or volume["configMap"]
+                assert [item["path"] for item in source["items"]] == [path.name], (name, path)
+                if "secret" in volume:
+                    assert volume["secret"]["defaultMode"] == 0o400, (name, path)
+    # A production registry does not start without its audit signing key.
+    (registry,) = _pods(overlay)["registry"]["containers"]
+    env = {e["name"]: e["value"] for e in registry["env"]}
+    assert "audit_signing_key_file" in RegistrySettings.model_fields
+    key = PurePosixPath(env["VIGIE_AUDIT_SIGNING_KEY_FILE"])
+    volume = _volume_at(_pods(overlay)["registry"], registry, str(key.parent))
+    assert volume["secret"]["secretName"] == "vigie-audit-signing-key"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_no_kafka_password_in_environments(overlay: str) -> None:
     for name, pod in _pods(overlay).items():
         for container in _containers(pod):
