@@ -23,6 +23,7 @@ from kubernetes_validate.utils import SchemaNotFoundError
 from services.ingest.settings import IngestSettings
 from services.registry.settings import RegistrySettings
 from services.triage.settings import TriageSettings
+from tests.support.images import read_image
 from tests.support.kustomize import build
 from vigie.kafka import topic_acls
 from vigie.settings import TopicNames
@@ -317,6 +318,22 @@ def test_writable_only_where_the_services_write(overlay: str) -> None:
         assert ("/var/lib/vigie" in writable) == (name == "triage"), name
     spool = PurePosixPath(_config(overlay)["VIGIE_TRIAGE_SELF_SPOOL"])
     assert spool.parent == PurePosixPath("/var/lib/vigie")
+
+
+def test_pods_run_their_images_as_built() -> None:
+    """The image of each service (deploy/images) agrees with the pod that runs it: same user,
+    the `vigie` entrypoint, and exactly its declared volumes mounted writable."""
+    for overlay in OVERLAYS:
+        for name, pod in _pods(overlay).items():
+            image = read_image(name)
+            context = pod["securityContext"]
+            assert image.user == f"{context['runAsUser']}:{context['runAsGroup']}", name
+            assert image.entrypoint == ["vigie"], name
+            (container,) = pod["containers"]
+            assert image.cmd == container["args"], name
+            writable = {m["mountPath"] for m in container["volumeMounts"] if not m.get("readOnly")}
+            assert writable == set(image.volumes), name
+            assert image.env.get("VIGIE_ENV") == _config(overlay)["VIGIE_ENV"] == "production"
 
 
 def _service_port(overlay: str, url: str) -> int:
