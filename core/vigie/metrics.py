@@ -105,6 +105,10 @@ JOB_LAST_SUCCESS = Gauge(
     ["task"],
 )
 JOB_PERIOD = Gauge("vigie_job_period_seconds", "How often a periodic job runs", ["task"])
+# The service's last readiness answer (/readyz): 1 ready, 0 not (what it lacks is on the page).
+READY = Gauge(
+    "vigie_ready", "Whether the service's last readiness check passed (1) or not (0)", ["service"]
+)
 # Open cases past their legal reporting deadline (the registry's case queue, any tenant).
 CASES_OVERDUE = Gauge(
     "vigie_cases_overdue", "Cases whose legal reporting deadline has passed while their clock runs"

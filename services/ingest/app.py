@@ -92,7 +92,10 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
 
     app.include_router(
         ops.router(
-            ready, ready_doc="Kafka answers: reports can be accepted.", not_ready_doc="Kafka down"
+            ready,
+            ready_doc="Kafka answers: reports can be accepted.",
+            not_ready_doc="Kafka down",
+            service="ingest",
         )
     )
 

@@ -116,6 +116,7 @@ def health_app(broker: KafkaBroker, classifier: Classifier | None) -> FastAPI:
             ready_doc="The model is loaded and every consumer is subscribed, on a broker that "
             "answers.",
             not_ready_doc="A consumer is not running yet, or Kafka does not answer",
+            service=SERVICE,
         )
     )
     return app

@@ -17,10 +17,13 @@ import jsonschema
 import pytest
 import yaml
 from aiokafka import TopicPartition
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from prometheus_client.metrics import MetricWrapperBase
 from sqlmodel import Session, SQLModel, create_engine
 
+from services.common import ops
 from services.registry import jobs
 from services.registry.cases.models import Case, CaseStatus
 from services.registry.cases.workflow import count_overdue
@@ -107,6 +110,7 @@ def test_the_monitoring_kustomization_lists_every_manifest() -> None:
         "VigieOutboxBacklog",
         "VigieCasesOverdue",
         "VigieTriageNotRunning",
+        "VigieNotReady",
         "VigieAuditCheckpointStale",
     ],
 )
@@ -184,7 +188,7 @@ def test_promtool_accepts_the_configuration_and_the_rules() -> None:
 def test_promtool_unit_tests_of_the_alerts_pass() -> None:
     tests = yaml.safe_load((PROMETHEUS / "alerts.test.yml").read_text())
     tested = {t["alertname"] for case in tests["tests"] for t in case["alert_rule_test"]}
-    assert {"VigieConsumerLagGrowing", "VigieMessagesDeadLettered"} <= tested
+    assert {"VigieConsumerLagGrowing", "VigieMessagesDeadLettered", "VigieNotReady"} <= tested
     assert "SUCCESS" in _promtool("test", "rules", "alerts.test.yml")
 
 
@@ -336,3 +340,22 @@ def test_only_real_consumers_are_watched() -> None:
 
     asyncio.run(scenario())
     assert not watch._tasks
+
+
+def test_each_readiness_answer_is_exported() -> None:
+    answers = iter([(False, {"kafka": False}), (True, {"kafka": True})])
+
+    async def ready() -> tuple[bool, dict[str, Any]]:
+        return next(answers)
+
+    app = FastAPI()
+    app.include_router(ops.router(ready, ready_doc="", not_ready_doc="", service="unit-ready"))
+    client = TestClient(app)
+
+    def exported() -> float | None:
+        return REGISTRY.get_sample_value("vigie_ready", {"service": "unit-ready"})
+
+    assert client.get("/readyz").status_code == 503
+    assert exported() == 0
+    assert client.get("/readyz").status_code == 200
+    assert exported() == 1
