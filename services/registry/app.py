@@ -140,6 +140,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
             ready,
             ready_doc="The database answers (Kafka's state is shown, not required).",
             not_ready_doc="Not ready",
+            service="registry",
         )
     )
     return app

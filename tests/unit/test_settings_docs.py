@@ -24,7 +24,7 @@ def _every_setting() -> set[str]:
 
 def test_the_generated_files_are_up_to_date() -> None:
     stale = [str(path.relative_to(ROOT)) for path in opsdocs.stale()]
-    assert not stale, f"stale: {stale}; run `python -m vigie_tools.opsdocs`"
+    assert not stale, f"stale: {stale}; run `vigie docs`"
 
 
 def test_every_setting_has_a_description() -> None:

@@ -12,7 +12,7 @@ from types import ModuleType
 log = logging.getLogger(__name__)
 
 # Sub-commands contributed by other modules of the tools, each with an ``add_cli(subparsers)``.
-_PLUGINS = ("localkafka", "model_cli", "drift_cli", "dlq", "privacy_cli")
+_PLUGINS = ("localkafka", "model_cli", "drift_cli", "dlq", "privacy_cli", "opsdocs")
 
 
 def _plugins() -> list[ModuleType]:
