@@ -4,6 +4,7 @@ every old report reads back through the registry API."""
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from services.registry.app import create_app
 from services.registry.db import BASELINE, NotAtHead, current, head, make_engine
 from services.registry.settings import RegistrySettings
 from vigie_tools.cli import main
+from vigie_tools.commands import upgrade_registry_database
 
 DATA = Path(__file__).parents[1] / "data"
 ROWS = json.loads((DATA / "registry-0.1.0.rows.json").read_text(encoding="utf-8"))
@@ -66,6 +68,19 @@ def vigie(monkeypatch: pytest.MonkeyPatch, url: str, *args: str) -> int:
     # Restored after the test, whatever the command sets for operator commands.
     monkeypatch.delenv("VIGIE_KAFKA_CLIENT_PROPERTIES", raising=False)
     return main(list(args))
+
+
+def test_vigie_run_upgrades_a_0_1_0_database_before_starting_the_registry(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    build_release_0_1_0(empty_database_url)
+    env = {**os.environ, "VIGIE_DATABASE_URL": empty_database_url}
+    with (tmp_path / "registry.log").open("wb") as log:
+        upgrade_registry_database(env, log)  # what `vigie run` calls before the registry
+    assert f"to {head()} (head)" in (tmp_path / "registry.log").read_text()
+    engine = make_engine(empty_database_url)
+    assert current(engine) == head()
+    engine.dispose()
 
 
 def test_a_0_1_0_database_upgrades_and_every_report_reads_back(

@@ -13,7 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from vigie.settings import CommonSettings
 
@@ -80,6 +80,21 @@ def wait_http(url: str, *, timeout_s: float, procs: list[subprocess.Popen[bytes]
     raise TimeoutError(f"{url} did not become ready in {timeout_s:.0f} s")
 
 
+def upgrade_registry_database(env: dict[str, str], log: IO[bytes]) -> None:
+    """``vigie db upgrade`` with the registry's environment, logging to ``log``.
+
+    The registry refuses a database behind the code: `vigie run` brings it to the latest
+    revision first (nothing to do when it is there), as a deployment's migration step does.
+    """
+    subprocess.run(
+        [sys.executable, "-m", "vigie_tools", "db", "upgrade"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        check=True,
+    )
+
+
 def start_services(
     env: dict[str, str], log_dir: Path, *, credentials: dict[str, Path] | None = None
 ) -> list[subprocess.Popen[bytes]]:
@@ -94,15 +109,7 @@ def start_services(
             # A path, never the password itself: secrets stay out of argv and the environment.
             service_env["VIGIE_KAFKA_CLIENT_PROPERTIES"] = str(credentials[service])
         if service == "registry":
-            # The registry refuses a database behind the code: bring it to the latest revision
-            # first (a no-op when it is there), as a deployment's migration step would.
-            subprocess.run(
-                [sys.executable, "-m", "vigie_tools", "db", "upgrade"],
-                env=service_env,
-                stdout=logfile,
-                stderr=subprocess.STDOUT,
-                check=True,
-            )
+            upgrade_registry_database(service_env, logfile)
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "vigie_tools", "serve", service],
