@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import Field
 
 from services.registry.cases import workflow as cases
 from services.registry.cases.mir import require_mir_reader
 from services.registry.deps import PrincipalDep, SessionDep, SettingsDep
-from services.registry.exports import service
+from services.registry.exports import changes, service
+from services.registry.exports.models import (
+    CaseChangePage,
+    ChangeKind,
+    ReportChangePage,
+)
 from vigie.contracts import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
@@ -79,3 +85,56 @@ def cases_as_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="vigie-cases.csv"'},
     )
+
+
+_CHANGE_ERRORS: dict[int | str, dict[str, str]] = {
+    400: {"description": "``since`` is not a cursor of this feed (the field is named)"},
+    401: {"description": "No valid API token"},
+    403: {"description": "The caller's role may not read cases or reports"},
+}
+ChangePage = Annotated[CaseChangePage | ReportChangePage, Field(discriminator="kind")]
+
+
+@router.get("/exports/changes", response_model=ChangePage, responses=_CHANGE_ERRORS)
+def changes_since(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    kind: ChangeKind = ChangeKind.CASES,
+    since: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="The ``next_cursor`` (or an item's ``cursor``) of an earlier page; "
+            "none to start from the first change.",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> CaseChangePage | ReportChangePage:
+    """Cases or reports the caller may read that changed since a cursor, oldest change first,
+    each as it stands now: the incremental export. Follow ``next_cursor`` while ``has_more``;
+    keep the last cursor to resume after a stop, and poll from it for later changes. An item
+    changed again while a client pages comes again, later; none is skipped. The same scope as
+    the case and report APIs: a manufacturer sees its own devices' items, a clinician its own."""
+    try:
+        if kind is ChangeKind.CASES:
+            return changes.case_changes(
+                session,
+                principal=principal,
+                key=settings.pseudonym_key_bytes,
+                since=since,
+                limit=limit,
+                today=utcnow().date(),
+            )
+        return changes.report_changes(
+            session,
+            principal=principal,
+            key=settings.pseudonym_key_bytes,
+            since=since,
+            limit=limit,
+        )
+    except changes.BadCursor as exc:
+        raise HTTPException(
+            status_code=400,
+            detail=[{"loc": ["query", "since"], "msg": str(exc), "type": "cursor"}],
+        ) from exc
