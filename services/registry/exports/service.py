@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from services.registry.cases.models import Case, CasePublic, CaseStatus, MirContent, MirReport
 from services.registry.errors import NotFound
-from services.registry.exports import csvsafe
+from services.registry.exports import csvsafe, imdrf
 from services.registry.reports.models import AI_COLUMNS, Report
 from vigie.contracts import (
     AgeBand,
@@ -25,7 +25,7 @@ from vigie.contracts import (
 _SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
 _OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
 _VIGIE = "https://vigie.example.org/fhir/CodeSystem"
-_IMDRF = "https://www.imdrf.org/aet"
+_IMDRF = imdrf.SYSTEM
 _LOINC = "http://loinc.org"
 _GENDER = "http://hl7.org/fhir/administrative-gender"
 _UCUM = "http://unitsofmeasure.org"
@@ -170,12 +170,32 @@ def _fhir_ai_part(
     return contained, elements
 
 
+def _stated_problems(event: ReportTriaged) -> list[imdrf.Term]:
+    return imdrf.device_problems(event.report.kind)
+
+
+def _stated_impacts(event: ReportTriaged) -> list[imdrf.Term]:
+    report = event.report
+    exposed = report.ai.patient_exposed if report.ai is not None else None
+    return imdrf.health_impacts(report.kind, report.outcome, patient_exposed=exposed)
+
+
+def _listed(terms: Sequence[imdrf.Term]) -> list[dict[str, str]]:
+    return [{"code": t.code, "term": t.term} for t in terms]
+
+
 def fhir_adverse_event(case: CasePublic, reports: Sequence[ReportTriaged]) -> dict[str, Any]:
     """The case as a FHIR R5 AdverseEvent resource (JSON), its first report as the index one."""
     first = reports[0]
     report = first.report
     device_id = "device-1"
-    codes = [c for r in reports for c in r.triage.imdrf_codes]
+    # Annex A terms the reports state, then those triage suggested, each code once.
+    codes: dict[str, str] = {}
+    for r in reports:
+        for t in _stated_problems(r):
+            codes.setdefault(t.code, t.term)
+        for c in r.triage.imdrf_codes:
+            codes.setdefault(c.code, c.term)
     status = (
         "completed"
         if case.status in (CaseStatus.CLOSED, CaseStatus.REPORTED_TO_AUTHORITY)
@@ -216,7 +236,9 @@ def fhir_adverse_event(case: CasePublic, reports: Sequence[ReportTriaged]) -> di
             }
         ],
         "code": {
-            "coding": [{"system": _IMDRF, "code": c.code, "display": c.term} for c in codes]
+            "coding": [
+                {"system": _IMDRF, "code": code, "display": term} for code, term in codes.items()
+            ]
             or None,
             "text": case.category or report.kind.value.replace("_", " "),
         },
@@ -239,7 +261,11 @@ def fhir_adverse_event(case: CasePublic, reports: Sequence[ReportTriaged]) -> di
                         "system": _OUTCOME,
                         "code": _FHIR_OUTCOME[report.outcome][0],
                         "display": _FHIR_OUTCOME[report.outcome][1],
-                    }
+                    },
+                    *(
+                        {"system": _IMDRF, "code": t.code, "display": t.term}
+                        for t in _stated_impacts(first)
+                    ),
                 ]
             }
         ],
@@ -304,6 +330,9 @@ def mir_document(
                     "narrative": r.report.narrative,
                     "ai": r.report.ai.model_dump(mode="json") if r.report.ai else None,
                     "suggested_imdrf_codes": [c.model_dump() for c in r.triage.imdrf_codes],
+                    # What the report itself states, coded (IMDRF/AE WG/N43 Annexes A and F).
+                    "stated_imdrf_device_problem_codes": _listed(_stated_problems(r)),
+                    "stated_imdrf_health_impact_codes": _listed(_stated_impacts(r)),
                 }
                 for r in reports
             ],
@@ -343,6 +372,9 @@ CASE_COLUMNS: tuple[str, ...] = (
     "updated_at",
     "report_count",
     *_AI_COLUMNS,
+    # IMDRF codes the index report states (Annex A device problem, Annex F health impact).
+    "imdrf_device_problem_codes",
+    "imdrf_health_impact_codes",
 )
 
 
@@ -371,6 +403,15 @@ def cases_csv(cases: Iterable[CasePublic], index: Mapping[uuid.UUID, Report]) ->
         report = index.get(c.case_id)
         for column in _AI_COLUMNS:
             data[column] = getattr(report, column) if report is not None else None
+        if report is not None:
+            data["imdrf_device_problem_codes"] = imdrf.codes(imdrf.device_problems(report.kind))
+            data["imdrf_health_impact_codes"] = imdrf.codes(
+                imdrf.health_impacts(
+                    report.kind, report.outcome, patient_exposed=report.ai_patient_exposed
+                )
+            )
+        else:
+            data["imdrf_device_problem_codes"] = data["imdrf_health_impact_codes"] = None
         writer.writerow(["" if data[k] is None else data[k] for k in CASE_COLUMNS])
     return out.getvalue()
 
