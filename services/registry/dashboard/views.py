@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from services.registry.dashboard import charts, sessions
-from services.registry.dashboard.service import build
+from services.registry.dashboard.service import Ratio, Signals, build
 from services.registry.deps import SessionDep, SettingsDep
 from services.registry.errors import AccessDenied
 from vigie.contracts import utcnow
@@ -46,6 +46,34 @@ TEXTS: dict[str, dict[str, Any]] = {
         "subject": "Ce qui a dérivé",
         "statistic": "Statistique / seuil",
         "window": "Fenêtre",
+        "trends": "Tendances : déclarations observées et attendues par semaine",
+        "trend_of": "Tendance de {device} ({manufacturer})",
+        "trend_desc": "Barres : déclarations de la semaine, en rouge les hausses significatives ; "
+        "ligne pointillée : déclarations attendues d'après les semaines précédentes.",
+        "observed": "observées",
+        "expected": "attendues",
+        "flagged": "hausse significative",
+        "no_trend": "Aucune déclaration sur la période.",
+        "disprop": "Disproportionnalité par catégorie de problème (PRR et ROR, IC 95 %)",
+        "disprop_desc": "Pour chaque dispositif et catégorie : PRR (carré) et ROR (rond) avec "
+        "leur intervalle de confiance à 95 %, échelle logarithmique ; 1 (pointillé) : pas de "
+        "disproportion. Les signaux en gras.",
+        "actions": "Disproportionnalité par action du clinicien sur la suggestion de l'IA",
+        "no_ratio": "Pas assez de déclarations.",
+        "drift_time": "Signaux de dérive dans le temps",
+        "drift_time_desc": "Un point par signal, à la fin de sa fenêtre : statistique rapportée "
+        "au seuil (1, en pointillé, est le seuil), couleur selon la gravité.",
+        "table": "Données du graphique",
+        "week": "Semaine",
+        "value": "Valeur",
+        "n": "N",
+        "prr": "PRR",
+        "ror": "ROR",
+        "ci": "IC 95 %",
+        "signal": "Signal",
+        "yes": "oui",
+        "ratio": "Statistique / seuil",
+        "at": "Fin de fenêtre",
         "labels": {
             "death": "décès",
             "serious": "grave",
@@ -62,6 +90,10 @@ TEXTS: dict[str, dict[str, Any]] = {
             "closed": "clos",
             "score": "sorties du modèle",
             "error_rate": "taux d'erreur",
+            "followed": "suivie",
+            "partly_followed": "suivie en partie",
+            "overrode": "écartée",
+            "did_not_see": "non vue",
         },
     },
     "en": {
@@ -90,12 +122,42 @@ TEXTS: dict[str, dict[str, Any]] = {
         "subject": "What drifted",
         "statistic": "Statistic / threshold",
         "window": "Window",
+        "trends": "Trends: observed and expected reports per week",
+        "trend_of": "Trend of {device} ({manufacturer})",
+        "trend_desc": "Bars: the week's reports, significant increases in red; dashed line: "
+        "reports expected from the weeks before.",
+        "observed": "observed",
+        "expected": "expected",
+        "flagged": "significant increase",
+        "no_trend": "No report in the period.",
+        "disprop": "Disproportionality by problem category (PRR and ROR, 95% CI)",
+        "disprop_desc": "For each device and category: PRR (square) and ROR (circle) with their "
+        "95% confidence intervals, log scale; 1 (dashed): no disproportion. Signals in bold.",
+        "actions": "Disproportionality by the clinician's action on the AI suggestion",
+        "no_ratio": "Not enough reports.",
+        "drift_time": "Drift signals over time",
+        "drift_time_desc": "One dot per signal at the end of its window: statistic over "
+        "threshold (1, dashed, is the threshold), coloured by severity.",
+        "table": "Chart data",
+        "week": "Week",
+        "value": "Value",
+        "n": "N",
+        "prr": "PRR",
+        "ror": "ROR",
+        "ci": "95% CI",
+        "signal": "Signal",
+        "yes": "yes",
+        "ratio": "Statistic / threshold",
+        "at": "Window end",
         "labels": {
             "under_assessment": "under assessment",
             "awaiting_manufacturer": "awaiting manufacturer",
             "reported_to_authority": "reported to authority",
             "score": "model outputs",
             "error_rate": "error rate",
+            "partly_followed": "partly followed",
+            "overrode": "overrode",
+            "did_not_see": "did not see",
         },
     },
 }
@@ -120,6 +182,66 @@ def _sign_in(request: Request, context: dict[str, Any], *, error: bool, status: 
     )
     _cookie(response, sessions.LOGIN_COOKIE, nonce, max_age=3600)
     return response
+
+
+def _forest(chart_id: str, rows: list[Ratio], t: dict[str, Any], title: str) -> str:
+    labels = t["labels"]
+    return charts.forest(
+        chart_id,
+        [
+            charts.ForestRow(
+                label=f"{r.device_name} · {labels.get(r.value, r.value)}",
+                prr=r.prr,
+                prr_ci=r.prr_ci,
+                ror=r.ror,
+                ror_ci=r.ror_ci,
+                flagged=r.flagged,
+            )
+            for r in rows
+        ],
+        title=title,
+        desc=t["disprop_desc"],
+        legend=(t["prr"], t["ror"]),
+    )
+
+
+def signal_plots(signals: Signals, t: dict[str, Any]) -> dict[str, Any]:
+    """The SVG of each signal plot, in the page's language."""
+    labels = t["labels"]
+    return {
+        "trends": [
+            charts.observed_expected(
+                f"trend-{i}",
+                [w.week for w in trend.weeks],
+                [w.reports for w in trend.weeks],
+                [w.expected for w in trend.weeks],
+                [w.flagged for w in trend.weeks],
+                title=t["trend_of"].format(
+                    device=trend.device_name, manufacturer=trend.manufacturer
+                ),
+                desc=t["trend_desc"],
+                legend=(t["observed"], t["expected"], t["flagged"]),
+            )
+            for i, trend in enumerate(signals.trends)
+        ],
+        "categories": _forest("disprop-chart-svg", signals.by_category, t, t["disprop"]),
+        "actions": _forest("actions-chart-svg", signals.by_action, t, t["actions"]),
+        "drift": charts.drift_timeline(
+            "drift-time-svg",
+            [
+                charts.DriftPoint(
+                    at=s.window_end,
+                    ratio=s.statistic / s.threshold if s.threshold else 0.0,
+                    severity=s.severity.value,
+                    label=f"{s.device_name} {s.model_version} · {s.detector}",
+                )
+                for s in signals.drift
+            ],
+            title=t["drift_time"],
+            desc=t["drift_time_desc"],
+            legend={v: labels.get(v, v) for v in ("high", "medium", "low")},
+        ),
+    }
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -154,6 +276,7 @@ def dashboard(
             "csrf": signed_in.csrf_token,
             "weekly_svg": charts.stacked_bars(data.weeks, data.by_severity, title=t["weekly"]),
             "devices_svg": charts.horizontal_bars(data.by_device, title=t["devices"]),
+            "plots": signal_plots(data.signals, t) if data.signals is not None else None,
         },
     )
 
