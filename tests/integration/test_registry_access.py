@@ -163,6 +163,7 @@ READS = {
     "/api/v1/cases/{case_id}/fhir",
     "/api/v1/cases/{case_id}/mir",
     "/api/v1/exports/cases.csv",
+    "/api/v1/exports/changes",
     "/api/v1/devices",
     "/api/v1/devices/{device_id}",
     "/api/v1/subscriptions",
