@@ -130,7 +130,7 @@ def test_a_regulator_sees_every_plot_with_its_data(
     # Disproportionality by category: each device's own category stands out.
     _svg(page, "disprop-chart-svg")
     by_category = {(r[0], r[1]): r for r in _rows(page, "disprop-table")}
-    lung = by_category[("Lung Nodule AI (Acme)", "missed_finding")]
+    lung = by_category[("Lung Nodule AI (Acme)", "missed finding")]
     assert lung[2] == "17" and lung[7] == "yes"
     low, high = (float(x) for x in lung[4].split("–"))
     assert low < float(lung[3]) < high

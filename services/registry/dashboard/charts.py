@@ -208,8 +208,7 @@ def forest(
     while tick <= high * 1.0001:
         x = _log_x(tick, low, high, left, right)
         parts.append(
-            f'<text x="{x:.1f}" y="{axis + 14}" font-size="10" text-anchor="middle">'
-            f"{_number(tick)}</text>"
+            f'<text x="{x:.1f}" y="{axis + 14}" font-size="10" text-anchor="middle">{tick:g}</text>'
         )
         tick *= 10
     for i, row in enumerate(rows):
@@ -295,7 +294,9 @@ def drift_timeline(
             f'<text x="4" y="{y_of(1.0) + 4:.1f}" font-size="11">1</text>'
         )
         for p in sorted(points, key=lambda p: p.at):
-            x = left + (p.at - start).total_seconds() / span * (right - left)
+            # Signals all of one moment stand in the middle rather than on the axis.
+            elapsed = (p.at - start).total_seconds()
+            x = left + (elapsed / span if end > start else 0.5) * (right - left)
             parts.append(
                 f'<circle cx="{x:.1f}" cy="{y_of(p.ratio):.1f}" r="5" '
                 f'fill="{SEVERITY_COLOUR.get(p.severity, OBSERVED)}"><title>'

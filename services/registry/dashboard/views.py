@@ -94,6 +94,12 @@ TEXTS: dict[str, dict[str, Any]] = {
             "partly_followed": "suivie en partie",
             "overrode": "écartée",
             "did_not_see": "non vue",
+            "missed_finding": "anomalie manquée",
+            "false_or_misleading_output": "résultat faux ou trompeur",
+            "unsafe_recommendation": "recommandation dangereuse",
+            "bias_against_group": "biais envers un groupe",
+            "over_reliance": "confiance excessive",
+            "privacy_or_security": "confidentialité ou sécurité",
         },
     },
     "en": {
@@ -158,6 +164,12 @@ TEXTS: dict[str, dict[str, Any]] = {
             "partly_followed": "partly followed",
             "overrode": "overrode",
             "did_not_see": "did not see",
+            "missed_finding": "missed finding",
+            "false_or_misleading_output": "false or misleading output",
+            "unsafe_recommendation": "unsafe recommendation",
+            "bias_against_group": "bias against a group",
+            "over_reliance": "over-reliance",
+            "privacy_or_security": "privacy or security",
         },
     },
 }
@@ -190,7 +202,7 @@ def _forest(chart_id: str, rows: list[Ratio], t: dict[str, Any], title: str) -> 
         chart_id,
         [
             charts.ForestRow(
-                label=f"{r.device_name} · {labels.get(r.value, r.value)}",
+                label=f"{r.device_name} · {labels.get(r.value, r.value.replace('_', ' '))}",
                 prr=r.prr,
                 prr_ci=r.prr_ci,
                 ror=r.ror,
