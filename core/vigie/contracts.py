@@ -248,6 +248,15 @@ class DeviceRef(Part):
     software_version: str | None = Field(
         default=None, max_length=100, description="Version of the device software, if distinct."
     )
+    catalogue_id: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Id of the device in the registry's catalogue when the reporter chose it "
+        "there (name and manufacturer then spelled as the catalogue spells them); absent when "
+        "the device was typed freely.",
+        examples=["DEV_00001"],
+    )
 
     @field_validator("manufacturer")
     @classmethod

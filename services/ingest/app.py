@@ -22,6 +22,8 @@ from services.common.edges import (
     serve_metrics,
 )
 from services.ingest.deps import Submitter, submission_nonces
+from services.ingest.devices import views as device_views
+from services.ingest.devices.service import ModelVersions
 from services.ingest.errors import install_error_handlers
 from services.ingest.form import views as form_views
 from services.ingest.identity import Identities
@@ -85,6 +87,9 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
     app.include_router(report_views.router)
     app.include_router(form_views.router)
     app.include_router(telemetry_views.router)
+    # The form's device typeahead: the catalogue in memory, the registry's versions once a minute.
+    app.state.model_versions = ModelVersions(settings.registry_internal_url)
+    app.include_router(device_views.router)
 
     async def ready() -> tuple[bool, dict[str, Any]]:
         ok = await app.state.submitter.ready()

@@ -165,6 +165,7 @@ READS = {
     "/api/v1/exports/cases.csv",
     "/api/v1/exports/changes",
     "/api/v1/devices",
+    "/api/v1/devices/catalogue/model-versions",
     "/api/v1/devices/{device_id}",
     "/api/v1/subscriptions",
     "/api/v1/subscriptions/{sub_id}/deliveries",

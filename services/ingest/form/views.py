@@ -10,7 +10,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
+from services.ingest.devices.service import Catalogue, Entry, fold
+from services.ingest.devices.views import CatalogueDep, catalogue
 from services.ingest.errors import KafkaUnavailable
+from services.ingest.form.dates import MONTHS, long_date, long_datetime
 from services.ingest.form.i18n import TEXTS, pick_language
 from services.ingest.reports.models import ReportCreate
 from services.ingest.reports.nonces import InvalidNonce
@@ -30,9 +33,11 @@ from vigie.contracts import (
 
 router = APIRouter(tags=["form"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.filters["long_date"] = long_date
+templates.env.filters["long_datetime"] = long_datetime
 STATIC = Path(__file__).parent / "static"
 
-_DEVICE_FIELDS = ("name", "manufacturer", "model_version", "udi_di")
+_DEVICE_FIELDS = ("name", "manufacturer", "model_version", "udi_di", "catalogue_id")
 
 
 def _context(request: Request, lang: str, *, submission_id: str, **extra: Any) -> dict[str, Any]:
@@ -50,6 +55,8 @@ def _context(request: Request, lang: str, *, submission_id: str, **extra: Any) -
         "age_bands": list(AgeBand),
         "sexes": list(PatientSex),
         "today": utcnow().date().isoformat(),
+        "months": MONTHS[lang],
+        "catalogue_entry": None,
         # A fresh submission nonce per displayed form, the idempotency key of its submission: a
         # double click records one report, and no one else can submit under it.
         "submission_id": submission_id,
@@ -102,8 +109,28 @@ def _ai_part(data: dict[str, Any]) -> dict[str, Any] | None:
     return ai or None
 
 
-def form_to_report(fields: dict[str, str], lang: str) -> dict[str, Any]:
-    """Map flat form fields onto the JSON shape of ``ReportCreate`` (empty means absent)."""
+def catalogue_entry(fields: dict[str, str], found_in: Catalogue) -> Entry | None:
+    """The catalogue device the form names: the one chosen in the typeahead if the name and
+    manufacturer still read as the catalogue spells them (a reporter may have typed over them),
+    else the one spelled exactly so; None for a device typed freely."""
+    name, manufacturer = fields.get("device_name", ""), fields.get("device_manufacturer", "")
+    spelled = found_in.find(name=name, manufacturer=manufacturer)
+    chosen = found_in.get(fields.get("device_catalogue_id", ""))
+    if chosen is not None and (chosen.name_key, chosen.manufacturer_key) == (
+        fold(name),
+        fold(manufacturer),
+    ):
+        return chosen
+    return spelled
+
+
+def form_to_report(
+    fields: dict[str, str], lang: str, *, found_in: Catalogue | None = None
+) -> dict[str, Any]:
+    """Map flat form fields onto the JSON shape of ``ReportCreate`` (empty means absent); the
+    device carries its catalogue id when it is a catalogue device (see :func:`catalogue_entry`)."""
+    entry = catalogue_entry(fields, found_in or catalogue())
+    fields = {**fields, "device_catalogue_id": entry.catalogue_id if entry else ""}
     # "lang" and the hidden "submission_id" (the idempotency key of the submission) are the
     # form's own fields, not the report's.
     data: dict[str, Any] = {
@@ -173,15 +200,18 @@ async def show_form(
 
 
 @router.post("/", response_class=HTMLResponse, dependencies=[RateLimited])
-async def submit_form(request: Request, submitter: SubmitterDep, nonces: NoncesDep) -> HTMLResponse:
+async def submit_form(
+    request: Request, submitter: SubmitterDep, nonces: NoncesDep, found_in: CatalogueDep
+) -> HTMLResponse:
     """Validate the form; show it again with errors, or the confirmation with the receipt."""
     raw = await request.form()
     fields = {k: v for k, v in raw.items() if isinstance(v, str)}
     language = pick_language(fields.get("lang"), None)
     # Shown again with errors, the form keeps its nonce: it is still the same submission.
     nonce = fields.get("submission_id") or nonces.issue()[0]
+    entry = catalogue_entry(fields, found_in)
     try:
-        report = ReportCreate.model_validate(form_to_report(fields, language))
+        report = ReportCreate.model_validate(form_to_report(fields, language, found_in=found_in))
     except ValidationError as exc:
         metrics.REPORTS_REFUSED.labels(reason="validation").inc()
         return templates.TemplateResponse(
@@ -193,6 +223,7 @@ async def submit_form(request: Request, submitter: SubmitterDep, nonces: NoncesD
                 submission_id=nonce,
                 values=fields,
                 errors=field_errors(exc, language),
+                catalogue_entry=entry,
             ),
             status_code=422,
         )
@@ -212,12 +243,26 @@ async def submit_form(request: Request, submitter: SubmitterDep, nonces: NoncesD
         return templates.TemplateResponse(
             request,
             "confirmation.html",
-            _context(request, language, submission_id=nonce, receipt=receipt),
+            _context(
+                request,
+                language,
+                submission_id=nonce,
+                receipt=receipt,
+                report=report,
+                catalogue_entry=entry,
+            ),
             status_code=202,
         )
     return templates.TemplateResponse(
         request,
         "form.html",
-        _context(request, language, submission_id=nonce, values=fields, errors={"__all__": error}),
+        _context(
+            request,
+            language,
+            submission_id=nonce,
+            values=fields,
+            errors={"__all__": error},
+            catalogue_entry=entry,
+        ),
         status_code=status_code,
     )

@@ -1,4 +1,5 @@
-"""Registry API of the device catalogue (readable by every authenticated role)."""
+"""Registry API of the device catalogue (readable by every authenticated role; the catalogue
+devices' model versions by anyone)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.registry.deps import PrincipalDep, SessionDep
-from services.registry.devices import service
+from services.registry.devices import catalogue, service
+from services.registry.devices.catalogue import CatalogueVersions
 from services.registry.devices.models import DevicePage, DevicePublic
 from services.registry.paging import MAX_OFFSET
 
@@ -25,6 +27,17 @@ def list_devices(
 ) -> DevicePage:
     """Search the catalogue by name or manufacturer."""
     return service.search(session, q=q, manufacturer=manufacturer, limit=limit, offset=offset)
+
+
+@router.get("/catalogue/model-versions", response_model=CatalogueVersions)
+def catalogue_model_versions(session: SessionDep) -> CatalogueVersions:
+    """The AI model versions each catalogue device's own telemetry declared, for the report
+    form's typeahead (which ingest serves without a token).
+
+    Public: the catalogue is public data, and the versions come from the devices' telemetry
+    only, never from reports, so the answer says nothing of who reported what.
+    """
+    return catalogue.model_versions(session)
 
 
 @router.get(

@@ -1,0 +1,1 @@
+"""The device catalogue as the report form's typeahead searches it."""
