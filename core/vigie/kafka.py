@@ -146,7 +146,12 @@ def _cluster_replication(admin: KafkaAdminClient, brokers: list[dict[str, Any]])
     found = admin.describe_configs(
         [ConfigResource(ConfigResourceType.BROKER, broker)], config_filter="all"
     )
-    configs = found["broker"][broker]
+    configs = found.get("broker", {}).get(broker)
+    if not configs:  # kafka-python drops a per-resource error: say what is missing
+        raise PermissionError(
+            f"cannot read broker {broker}'s replication defaults: the principal needs "
+            "DescribeConfigs on the cluster"
+        )
     return Replication(
         int(configs["default.replication.factor"]["value"]),
         int(configs["min.insync.replicas"]["value"]),
@@ -175,7 +180,11 @@ def _replication_shortfalls(
     resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
     configs = admin.describe_configs(resources, config_filter="all").get("topic", {})
     for name in names:
-        value = int(configs.get(name, {}).get("min.insync.replicas", {}).get("value", 0))
+        if name not in configs:  # kafka-python drops a per-resource error: say what is missing
+            raise PermissionError(
+                f"cannot read the settings of topic {name}: the principal needs DescribeConfigs"
+            )
+        value = int(configs[name].get("min.insync.replicas", {}).get("value", 0))
         if value < min_insync:
             problems.append(f"{name}: min.insync.replicas {value} < {min_insync}")
     return problems
@@ -199,7 +208,9 @@ def create_topics(
     admin = make_admin(client, timeout_s=timeout_s)
     try:
         brokers = admin.describe_cluster()["brokers"]
-        defaults = _cluster_replication(admin, brokers)
+        defaults = replication
+        if replication.factor is None or replication.min_insync is None:
+            defaults = _cluster_replication(admin, brokers)
         factor = replication.factor or defaults.factor or 1
         min_insync = replication.min_insync or defaults.min_insync or 1
         existing = set(admin.list_topics())
@@ -280,9 +291,18 @@ def topic_acls(topics: TopicNames) -> list[ACL]:
     for principal in TELEMETRY.readers:
         allow(principal, ACLOperation.READ, ResourceType.TOPIC, devices, prefixed)
         allow(principal, ACLOperation.DESCRIBE, ResourceType.TOPIC, devices, prefixed)
+    # The outbox relay creates them when it first publishes to one, and a restarted relay
+    # checks the existing ones: both read replication settings (the brokers' defaults, the
+    # topic's min.insync.replicas), hence DescribeConfigs on the cluster and on the prefix.
     subscriptions = topics.alerts + ".sub."
-    for op in (ACLOperation.CREATE, ACLOperation.WRITE, ACLOperation.DESCRIBE):
+    for op in (
+        ACLOperation.CREATE,
+        ACLOperation.WRITE,
+        ACLOperation.DESCRIBE,
+        ACLOperation.DESCRIBE_CONFIGS,
+    ):
         allow(REGISTRY, op, ResourceType.TOPIC, subscriptions, prefixed)
+    allow(REGISTRY, ACLOperation.DESCRIBE_CONFIGS, ResourceType.CLUSTER, "kafka-cluster", literal)
     for principal, prefixes in GROUP_PREFIXES.items():
         for prefix in prefixes:
             allow(principal, ACLOperation.READ, ResourceType.GROUP, prefix, prefixed)

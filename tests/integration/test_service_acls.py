@@ -17,8 +17,9 @@ from kafka.errors import (
 
 from tests.support.kafka import client_kwargs, fresh_namespace, provision
 from vigie.credentials import KafkaClientConfig
-from vigie.settings import CommonSettings
-from vigie.topics import ALL, DLQ_SUFFIX, SERVICE_PRINCIPALS
+from vigie.kafka import create_topics
+from vigie.settings import CommonSettings, Replication
+from vigie.topics import ALERTS, ALL, DLQ_SUFFIX, REGISTRY, SERVICE_PRINCIPALS
 from vigie_tools import localkafka
 
 pytestmark = pytest.mark.kafka
@@ -111,3 +112,31 @@ def test_a_consumer_group_belongs_to_its_principal(kafka_bootstrap: str) -> None
         consumer.close()
     # Ingest reads nothing at all.
     assert not _can_read(ingest, settings.topics.reports)
+
+
+def test_the_registry_creates_and_checks_subscription_topics_as_itself(
+    kafka_bootstrap: str,
+) -> None:
+    """The outbox relay creates a subscription topic the first time it publishes to it, and
+    after a restart checks the existing one, as the registry's own principal: both need the
+    brokers' replication defaults and the topic's settings (DescribeConfigs), or the relay
+    would retry its oldest batch for ever and publish nothing behind it."""
+    settings = CommonSettings(
+        kafka_bootstrap_servers=kafka_bootstrap, topic_namespace=fresh_namespace()
+    )
+    provision(settings)
+    path = localkafka.client_properties(localkafka.ClusterSpec(), REGISTRY)
+    registry = KafkaClientConfig.from_properties(path, bootstrap_servers=kafka_bootstrap)
+    topic = f"{settings.topics.alerts}.sub.ansm"
+    wanted = [(topic, 1, dict(ALERTS.config))]
+    assert create_topics(registry, wanted, replication=Replication(None, None)) == [topic]
+    # A restarted relay does not know it made the topic: it checks it instead.
+    assert create_topics(registry, wanted, replication=Replication(None, None)) == []
+    assert _can_write(registry.kafka_python(), topic)
+    # Nobody else may make one.
+    ingest = KafkaClientConfig.from_properties(
+        localkafka.client_properties(localkafka.ClusterSpec(), "vigie-ingest"),
+        bootstrap_servers=kafka_bootstrap,
+    )
+    with pytest.raises(TopicAuthorizationFailedError):
+        create_topics(ingest, [(f"{topic}-x", 1, {})], replication=Replication(1, 1))

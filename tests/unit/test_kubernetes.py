@@ -467,7 +467,7 @@ def _strimzi_acls(overlay: str) -> dict[str, set[tuple[str, str, str, str]]]:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_strimzi_users_mirror_topic_acls(overlay: str) -> None:
-    words = {"IDEMPOTENT_WRITE": "IdempotentWrite"}
+    words = {"IDEMPOTENT_WRITE": "IdempotentWrite", "DESCRIBE_CONFIGS": "DescribeConfigs"}
     expected: dict[str, set[tuple[str, str, str, str]]] = {p: set() for p in SERVICE_PRINCIPALS}
     for acl in topic_acls(TopicNames()):
         pattern = acl.resource_pattern
