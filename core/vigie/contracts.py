@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # "ps<version>:" and 32 hex digits: the version is the pseudonym key's (1 to 999), so the key
 # can rotate and a pseudonym still says which key made it.
@@ -484,6 +484,52 @@ class ReportSubmitted(Event):
         description="The AI part of the report, structured; absent from reports that did "
         "not give it.",
     )
+
+
+class ReportFollowedUp(Event):
+    """A reporter added information to a report already sent, through its status link: text,
+    and the patient's outcome if it changed (e.g. the patient died later)."""
+
+    followup_id: uuid.UUID = Field(
+        description="Id of the follow-up, derived from the report, the body and the "
+        "Idempotency-Key: a retry is the same follow-up; the registry records it once."
+    )
+    report_id: uuid.UUID = Field(description="The report the follow-up adds to.")
+    tracking_number: str = Field(
+        pattern=r"^VG-[0-9A-Z]{4}-[0-9A-Z]{4}$",
+        description="Tracking number of that report.",
+        examples=["VG-7K2D-9QXM"],
+    )
+    status_token_hash: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the status link's secret the follow-up came through (ingest "
+        "checked it with the registry; the secret itself never travels).",
+    )
+    language: Language
+    text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=5000,
+        description="What the reporter adds, in their words (identifiers removed before "
+        "publication).",
+    )
+    outcome: ReportedOutcome | None = Field(
+        default=None,
+        description="The patient's outcome as it is now, when it changed since the report.",
+    )
+    awareness_date: date | None = Field(
+        default=None,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description="Day the reporter learned of the new outcome: a worse outcome's legal "
+        "clock starts then (the day the follow-up was sent, when absent).",
+    )
+
+    @model_validator(mode="after")
+    def _says_something(self) -> ReportFollowedUp:
+        if self.text is None and self.outcome is None:
+            raise ValueError("a follow-up carries text, an outcome or both")
+        return self
 
 
 class ReportTriaged(Event):

@@ -23,6 +23,7 @@ from vigie.topics import (
     ALERTS,
     AUDIT_CHECKPOINTS,
     DRIFT_STATE,
+    REPORT_FOLLOWUPS,
     REPORTS,
     REPORTS_TRIAGED,
     SIGNALS,
@@ -88,6 +89,10 @@ class TopicNames:
     @property
     def reports_triaged(self) -> str:
         return self.name(REPORTS_TRIAGED)
+
+    @property
+    def report_followups(self) -> str:
+        return self.name(REPORT_FOLLOWUPS)
 
     @property
     def telemetry(self) -> str:

@@ -12,6 +12,7 @@ from vigie.contracts import (
     AuditCheckpoint,
     DriftDetected,
     DriftMonitorState,
+    ReportFollowedUp,
     ReportSubmitted,
     ReportTriaged,
     TelemetryWindow,
@@ -72,6 +73,15 @@ REPORTS_TRIAGED = TopicSpec(
     "Reports with severity, category, codes and legal deadline from triage; key: report_id.",
     config=_KEEP,
     writers=(TRIAGE,),
+    readers=(REGISTRY,),
+)
+REPORT_FOLLOWUPS = TopicSpec(
+    "vigie.reports.followups.v1",
+    ReportFollowedUp,
+    "Information reporters add to their reports through the status link (text scrubbed, the "
+    "outcome if it changed); key: report_id.",
+    config=_KEEP,
+    writers=(INGEST,),
     readers=(REGISTRY,),
 )
 TELEMETRY = TopicSpec(
@@ -139,6 +149,7 @@ DRIFT_STATE = TopicSpec(
 ALL: tuple[TopicSpec, ...] = (
     REPORTS,
     REPORTS_TRIAGED,
+    REPORT_FOLLOWUPS,
     TELEMETRY,
     SIGNALS,
     ALERTS,

@@ -25,6 +25,8 @@ from services.ingest.deps import Submitter, submission_nonces
 from services.ingest.devices import views as device_views
 from services.ingest.devices.service import ModelVersions
 from services.ingest.errors import install_error_handlers
+from services.ingest.followups import views as followup_views
+from services.ingest.followups.service import FollowUps, StatusLinks
 from services.ingest.form import views as form_views
 from services.ingest.identity import Identities
 from services.ingest.reports import views as report_views
@@ -52,10 +54,13 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
         resolver = identities or Identities(settings.registry_internal_url)
         app.state.submitter = Submitter(settings, broker, resolver, scrubber)
         app.state.telemetry_forwarder = TelemetryForwarder(settings, broker, resolver)
+        links = StatusLinks(settings.registry_internal_url)
+        app.state.followups = FollowUps(settings, broker, links, scrubber)
         try:
             yield
         finally:
             await resolver.close()
+            await links.close()
             await broker.stop()
 
     app = FastAPI(
@@ -90,6 +95,7 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
     # The form's device typeahead: the catalogue in memory, the registry's versions once a minute.
     app.state.model_versions = ModelVersions(settings.registry_internal_url)
     app.include_router(device_views.router)
+    app.include_router(followup_views.router)
 
     async def ready() -> tuple[bool, dict[str, Any]]:
         ok = await app.state.submitter.ready()

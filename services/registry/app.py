@@ -27,6 +27,8 @@ from services.registry.devices import views as device_views
 from services.registry.devices.service import seed as seed_devices
 from services.registry.errors import install_error_handlers
 from services.registry.exports import views as export_views
+from services.registry.followups import handlers as followup_handlers
+from services.registry.followups import views as followup_views
 from services.registry.reports import handlers as report_handlers
 from services.registry.reports import views as report_views
 from services.registry.settings import RegistrySettings
@@ -58,6 +60,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
         # Offsets are committed only after the database commit (see vigie.processing).
         broker.include_router(report_handlers.router(settings, engine, on_commit=relay.notify))
         broker.include_router(signal_handlers.router(settings, engine, on_commit=relay.notify))
+        broker.include_router(followup_handlers.router(settings, engine, on_commit=relay.notify))
 
     tasks: list[asyncio.Task[None]] = []
 
@@ -135,6 +138,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     app.include_router(dashboard_views.router)
     app.include_router(signal_views.router)
     app.include_router(status_views.router)
+    app.include_router(followup_views.router)
     app.include_router(
         ops.router(
             ready,

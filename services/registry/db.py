@@ -88,6 +88,7 @@ def import_models() -> None:
     from services.registry.cases import models as _cases  # noqa: F401
     from services.registry.dashboard import models as _dashboard  # noqa: F401
     from services.registry.devices import models as _devices  # noqa: F401
+    from services.registry.followups import models as _followups  # noqa: F401
     from services.registry.reports import models as _reports  # noqa: F401
     from services.registry.signals import models as _signals  # noqa: F401
     from services.registry.subscriptions import models as _subscriptions  # noqa: F401

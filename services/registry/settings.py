@@ -55,6 +55,11 @@ class RegistrySettings(CommonSettings):
             "How long a dashboard sign-in lasts (the server-side session behind its cookie)."
         ),
     )
+    ingest_public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where reporters send follow-ups (ingest's public address): the status page "
+        "links to its follow-up form.",
+    )
     registry_group_id: str = Field(
         default="vigie-registry",
         description=(

@@ -54,6 +54,8 @@ def test_a_database_from_between_releases_upgrades_to_the_models(empty_database_
         connection.execute(text('ALTER TABLE "audit_record" DROP COLUMN "state_digest"'))
         connection.execute(text('ALTER TABLE "report" DROP COLUMN "patient_sex"'))
         connection.execute(text('DROP INDEX "ix_case_opened"'))
+        # Tables of revisions after 0002 came with migrations: that code never made them.
+        connection.execute(text('DROP TABLE "report_followup"'))
     engine.dispose()
 
     assert upgrade_url(empty_database_url) == (BASELINE, head())

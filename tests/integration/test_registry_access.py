@@ -18,10 +18,11 @@ from sqlmodel import Session, select
 from services.registry.app import create_app
 from services.registry.auth.models import ApiToken, Role
 from services.registry.auth.service import create_token, hash_token
+from services.registry.followups.service import record_followups
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
 from tests.support.factories import triaged
-from vigie.contracts import DeviceRef, ReportedOutcome
+from vigie.contracts import DeviceRef, ReportedOutcome, ReportFollowedUp
 
 ALERTS = "vigie.alerts.v1"
 PARTIES = (
@@ -41,6 +42,7 @@ MARKERS = {
     "GLOBEX-NARRATIVE-91c2": SUPERVISORS | {"globex", "clinician_globex"},
     "GLOBEX-TRACKING": SUPERVISORS | {"globex", "clinician_globex"},
     "GLOBEX-PATIENT": SUPERVISORS | {"globex", "clinician_globex"},
+    "GLOBEX-FOLLOWUP-4b8e": SUPERVISORS | {"globex", "clinician_globex"},
     "ACME-MIR-CONTENT-5d1e": SUPERVISORS | {"acme"},
     "REGULATOR-REASON-c0d3": SUPERVISORS,
     "REGULATOR-TOKEN-ID": SUPERVISORS,
@@ -92,9 +94,26 @@ def world(database_url: str) -> Iterator[World]:
             reporter_ref=who["clinician_globex"]["reporter_ref"],
             tracking_number="VG-GGGG-0002",
             patient_pseudonym="ps1:" + "9e" * 16,
+            status_token_hash="4b" * 32,
         )
         with Session(engine) as session:
             record_triaged(session, [acme, globex], alerts_topic=ALERTS)
+            # The globex reporter's follow-up: it goes where the globex report goes, no further.
+            followed_up = record_followups(
+                session,
+                [
+                    ReportFollowedUp(
+                        followup_id=uuid.uuid4(),
+                        report_id=globex.report.report_id,
+                        tracking_number=globex.report.tracking_number,
+                        status_token_hash="4b" * 32,
+                        language="en",
+                        text="GLOBEX-FOLLOWUP-4b8e: the lesion was excised.",
+                    )
+                ],
+                alerts_topic=ALERTS,
+            )
+            assert followed_up.inserted == 1
         reports = client.get("/api/v1/reports", headers=headers["regulator"]).json()["items"]
         case_of = {r["report_id"]: r["case_id"] for r in reports}
         acme_case = case_of[str(acme.report.report_id)]
@@ -160,6 +179,7 @@ READS = {
     "/api/v1/cases/{case_id}",
     "/api/v1/cases/{case_id}/mir-reports",
     "/api/v1/cases/{case_id}/audit",
+    "/api/v1/cases/{case_id}/follow-ups",
     "/api/v1/cases/{case_id}/fhir",
     "/api/v1/cases/{case_id}/mir",
     "/api/v1/exports/cases.csv",
@@ -187,6 +207,8 @@ WRITES = {
     ("post", "/api/v1/cases/{case_id}/merge"): SUPERVISORS,
     ("post", "/api/v1/subscriptions"): SUPERVISORS | {"acme", "globex"},
     ("delete", "/api/v1/subscriptions/{sub_id}"): SUPERVISORS,
+    # Authorised by the status link's secret in its body, whoever calls.
+    ("post", "/api/v1/status-links/check"): set(PARTIES),
 }
 
 

@@ -192,6 +192,8 @@ def test_reports_recorded_before_the_ai_columns_still_verify(database_url: str) 
             connection.execute(text(f'ALTER TABLE "report" DROP COLUMN "{column}"'))
         # Made by create_all, as releases before migrations made it: no revision recorded.
         connection.execute(text("DROP TABLE alembic_version"))
+        # Nor the tables of the revisions that came with migrations.
+        connection.execute(text('DROP TABLE "report_followup"'))
     engine.dispose()
     engine = make_engine(database_url)
     upgrade(engine)  # stamped at 0.1.0's revision, then the columns added back, empty

@@ -30,6 +30,7 @@ from vigie.contracts import (
     PatientSex,
     ReportedOutcome,
     ReporterRole,
+    ReportFollowedUp,
     ReportKind,
     ReportSubmitted,
     Severity,
@@ -117,6 +118,21 @@ def example_events() -> dict[str, list[BaseModel]]:
     return {
         topics.REPORTS.name: [report],
         topics.REPORTS_TRIAGED.name: [triaged],
+        topics.REPORT_FOLLOWUPS.name: [
+            ReportFollowedUp(
+                event_id=uuid.UUID("00000000-0000-4000-8000-000000000009"),
+                occurred_at=_AT,
+                followup_id=uuid.UUID("00000000-0000-8000-8000-0000000000f1"),
+                report_id=report.report_id,
+                tracking_number=report.tracking_number,
+                status_token_hash=report.status_token_hash or "",
+                language=Language.FR,
+                text="La patiente est décédée le 24 novembre ; IPP "
+                "[ps1:5d41402abc4b2a76b9719d911017c592].",
+                outcome=ReportedOutcome.DEATH,
+                awareness_date=date(2026, 11, 25),
+            )
+        ],
         topics.TELEMETRY.name: [telemetry],
         topics.SIGNALS.name: [
             DriftDetected(

@@ -44,6 +44,11 @@ SEVERITY_OF_OUTCOME = {
 }
 
 
+def worse_outcome(first: ReportedOutcome, second: ReportedOutcome) -> ReportedOutcome:
+    """The worse of two reported outcomes (death first, no harm last)."""
+    return min(first, second, key=_OUTCOME_RANK.index)
+
+
 def reading(outcome: ReportedOutcome, severity: Severity) -> ReportedOutcome:
     """The worse of the reported outcome and the outcome implied by the triage severity."""
     if severity.rank >= SEVERITY_OF_OUTCOME[outcome].rank:

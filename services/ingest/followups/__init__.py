@@ -1,0 +1,1 @@
+"""Follow-ups: what a reporter adds to a report already sent, through its status link."""

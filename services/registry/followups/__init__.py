@@ -1,0 +1,1 @@
+"""Reporters' follow-ups: information added to a report after it was sent."""
