@@ -4,6 +4,7 @@ while a client pages, resuming, scoping, and refused cursors."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,10 +17,11 @@ from services.registry.auth.models import Role
 from services.registry.auth.service import create_token
 from services.registry.exports.changes import Position, encode_cursor
 from services.registry.exports.models import ChangeKind
+from services.registry.followups.service import record_followups
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
 from tests.support.factories import triaged
-from vigie.contracts import DeviceRef, ReportTriaged
+from vigie.contracts import DeviceRef, ReportedOutcome, ReportFollowedUp, ReportTriaged
 
 ALERTS = "vigie.alerts.v1"
 ACME = DeviceRef(name="Lung", manufacturer="Acme", model_version="1")
@@ -254,3 +256,40 @@ def test_a_cursor_not_of_this_feed_is_refused_with_the_field_named(
             client.get("/api/v1/exports/changes", params=params, headers=regulator).status_code
             == 422
         )
+
+
+def test_a_reporters_follow_up_brings_the_case_and_its_report_again(client: TestClient) -> None:
+    first = triaged(
+        device=ACME,
+        outcome=ReportedOutcome.INJURY,
+        tracking_number="VG-FUFU-0001",
+        status_token_hash="5c" * 32,
+    )
+    other = triaged(device=ACME)
+    _record(client, [first, other])
+    regulator = _headers(client, Role.REGULATOR)
+    _, cases_cursor = _drain(client, regulator, "cases", None, 10)
+    _, reports_cursor = _drain(client, regulator, "reports", None, 10)
+    with _session(client) as session:
+        done = record_followups(
+            session,
+            [
+                ReportFollowedUp(
+                    followup_id=uuid.uuid4(),
+                    report_id=first.report.report_id,
+                    tracking_number="VG-FUFU-0001",
+                    status_token_hash="5c" * 32,
+                    language="en",
+                    outcome=ReportedOutcome.DEATH,
+                )
+            ],
+            alerts_topic=ALERTS,
+        )
+    assert done.inserted == 1
+    body = _page(client, regulator, "cases", cases_cursor, 10)
+    [changed] = body["items"]
+    assert changed["case"]["report_ids"] == [str(first.report.report_id)]
+    assert changed["case"]["severity"] == "death"
+    assert _drain(client, regulator, "reports", reports_cursor, 10)[0] == [
+        str(first.report.report_id)
+    ]
