@@ -4,6 +4,7 @@ versions it offers, and what the form sends of the device."""
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -210,3 +211,39 @@ def test_dates_are_written_in_the_pages_language(lang: str, day: str, moment: st
     shown = client.post("/", data={**FORM, "outcome": "", "lang": lang}).text
     assert f'<span class="date">{day}</span>' in shown  # the awareness date typed
     assert "2026-11-01" not in re.sub(r'value="[^"]*"|max="[^"]*"', "", shown)
+
+
+@pytest.mark.parametrize(
+    ("lang", "future", "after"),
+    [
+        (
+            "fr",
+            "Cette date est dans le futur : au plus tard aujourd'hui, le {today}.",
+            "L'incident ne peut pas être postérieur à la date de connaissance.",
+        ),
+        (
+            "en",
+            "This date is in the future: today, {today}, at the latest.",
+            "The incident cannot be later than the date you became aware of it.",
+        ),
+    ],
+)
+def test_date_errors_name_their_field_in_the_pages_language(
+    lang: str, future: str, after: str
+) -> None:
+    client = client_with(FakeRegistry())
+    today = datetime.now(UTC).date()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+
+    def error_of(field: str, **fields: str) -> str:
+        page = client.post("/", data={**FORM, **fields, "lang": lang})
+        assert page.status_code == 422
+        found = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>', page.text)
+        assert found is not None, page.text
+        assert f'aria-describedby="{field}-help {field}-error" aria-invalid="true"' in page.text
+        return html.unescape(found[1])
+
+    expected = future.format(today=long_date(today, lang))
+    assert error_of("awareness_date", awareness_date=tomorrow) == expected
+    assert error_of("event_date", event_date=tomorrow) == expected
+    assert error_of("event_date", event_date="2026-11-02", awareness_date="2026-11-01") == after

@@ -162,6 +162,14 @@ _SHOWN_FIELDS = frozenset(
 )
 
 
+# The messages of ReportCreate's checks across dates, by the field each is about.
+_DATE_ERRORS = {
+    "awareness_date cannot be in the future": ("awareness_date", "future"),
+    "event_date cannot be in the future": ("event_date", "future"),
+    "event_date cannot be after awareness_date": ("event_date", "after_awareness"),
+}
+
+
 def field_errors(exc: ValidationError, lang: str) -> dict[str, str]:
     """Validation errors keyed by form field name (``__all__`` for the rest, named)."""
     errors: dict[str, str] = {}
@@ -175,6 +183,11 @@ def field_errors(exc: ValidationError, lang: str) -> dict[str, str]:
             message = TEXTS[lang]["percent"]
         else:
             message = error["msg"].removeprefix("Value error, ")
+        # The report's own checks of its dates: next to the field, in the page's language.
+        if not name and message in _DATE_ERRORS:
+            name, key = _DATE_ERRORS[message]
+            today = long_date(utcnow().date(), lang)
+            message = TEXTS[lang][key].format(today=today)
         if name in _SHOWN_FIELDS:
             errors.setdefault(name, message)
         else:
