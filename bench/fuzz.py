@@ -43,6 +43,7 @@ from bench.common import finish, machine, say
 from services.common.deid import load_scrubber
 from services.ingest.app import create_app as create_ingest
 from services.ingest.deps import Submitter
+from services.ingest.followups.service import FollowUps, StatusLinks
 from services.ingest.identity import Identities
 from services.ingest.settings import IngestSettings
 from services.ingest.telemetry.service import TelemetryForwarder
@@ -206,12 +207,20 @@ def applications(workdir: Path) -> Iterator[tuple[FastAPI, TestClient, FastAPI, 
         ),
     )
     ingest = create_ingest(settings, identities=identities)
+    links = StatusLinks(
+        "http://registry",
+        client=httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=registry), base_url="http://registry"
+        ),
+    )
 
     @asynccontextmanager
     async def in_memory_kafka(app: FastAPI) -> AsyncIterator[None]:
         async with TestKafkaBroker(KafkaBroker()) as broker:
-            app.state.submitter = Submitter(settings, broker, identities, load_scrubber())
+            scrubber = load_scrubber()
+            app.state.submitter = Submitter(settings, broker, identities, scrubber)
             app.state.telemetry_forwarder = TelemetryForwarder(settings, broker, identities)
+            app.state.followups = FollowUps(settings, broker, links, scrubber)
             yield
 
     ingest.router.lifespan_context = in_memory_kafka
