@@ -354,4 +354,21 @@ def test_an_ai_suggestion_reported_by_keyboard_in_both_languages(platform: dict[
         row.wait_for(state="attached")
         # The row is in the chart's data table, folded under its <details>: read, not seen.
         assert row.locator("td").nth(2).text_content() == "2"
+
+        # Without the script the device is a plain text field, and one typed as the catalogue
+        # spells it is still the catalogue's.
+        page = browser.new_page(locale="en-GB", java_script_enabled=False)
+        page.goto(f"{INGEST}/")
+        device = page.get_by_label(PAGES["en"]["device"], exact=True)
+        assert device.get_attribute("role") is None
+        page.get_by_label("Adverse event").check()
+        page.get_by_label("You are *", exact=True).select_option("nurse")
+        device.fill("tempus ECG-AF")
+        page.get_by_label("Manufacturer *", exact=True).fill("Tempus Labs, Inc.")
+        page.get_by_label("AI model version *", exact=True).fill("1.2")
+        page.get_by_label("Outcome for the patient *", exact=True).select_option("no_harm")
+        page.get_by_label("Description of the incident *", exact=True).fill(PAGES["en"]["text"])
+        page.get_by_role("button", name="Submit the report").click()
+        assert page.locator("#tracking-number").inner_text(timeout=30_000).startswith("VG-")
+        assert page.locator("#sent-device-source").inner_text() == "(In the catalogue, FDA K233549)"
         browser.close()

@@ -165,7 +165,7 @@
 
   input.addEventListener("input", () => {
     forget();
-    note.textContent = t.tFree;
+    note.textContent = input.value.trim() ? t.tFree : "";
     clearTimeout(timer);
     timer = setTimeout(search, 150);
   });
