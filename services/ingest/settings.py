@@ -61,8 +61,9 @@ class IngestSettings(CommonSettings):
         default="20/minute;200/hour",
         description=(
             "Submissions (form and REST) per client address, moving windows in `limits` notation;"
-            " empty means no limit. Behind a proxy, uvicorn's --forwarded-allow-ips gives the "
-            "address."
+            " empty means no limit. Behind a proxy, the address is X-Forwarded-For's when the"
+            " proxy is listed in uvicorn's FORWARDED_ALLOW_IPS environment variable (as the"
+            " Kubernetes manifests set it)."
         ),
     )
     ingest_metrics_host: str = Field(

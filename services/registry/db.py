@@ -178,9 +178,21 @@ def upgrade_url(url: str) -> tuple[str | None, str]:
         engine.dispose()
 
 
+def _known(revision: str) -> bool:
+    """Whether ``revision`` is one of this code's migrations."""
+    script = ScriptDirectory.from_config(_alembic_config())
+    return any(r.revision == revision for r in script.walk_revisions())
+
+
 def require_head(engine: Engine) -> None:
     """Refuse a database that is not at the latest revision (the registry never alters it)."""
     at, latest = current(engine), head()
+    if at is not None and at != latest and not _known(at):
+        raise NotAtHead(
+            f"the registry database is at revision {at}, which this code does not know: it was"
+            f" upgraded by a later release (this code needs {latest}); run that release, or"
+            " restore the backup taken before its upgrade"
+        )
     if at != latest:
         raise NotAtHead(
             f"the registry database is at revision {at or 'none'}, the code needs {latest}: "

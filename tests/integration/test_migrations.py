@@ -78,3 +78,16 @@ def test_the_registry_refuses_a_database_behind_the_code(empty_database_url: str
         create_app(settings, consume=False)
     assert current(engine) == BASELINE
     engine.dispose()
+
+
+def test_the_registry_refuses_a_database_ahead_of_the_code(empty_database_url: str) -> None:
+    """An older release restarted on a database a later one upgraded (a rollback, an old pod
+    during a rollout) says so, rather than asking for an upgrade that cannot help."""
+    upgrade_url(empty_database_url)
+    engine = make_engine(empty_database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'f00dface0099'"))
+    settings = RegistrySettings(database_url=empty_database_url)
+    with pytest.raises(NotAtHead, match=r"f00dface0099, which this code does not know.*backup"):
+        create_app(settings, consume=False)
+    engine.dispose()

@@ -478,7 +478,8 @@ def test_no_kafka_password_in_compose_environments() -> None:
     ]
     for env in environments:
         for key, value in env.items():
-            if "PASSWORD" in key and key != "POSTGRES_PASSWORD":  # PostgreSQL's, not Kafka's
+            # PostgreSQL's and Grafana's, given by the operator at `docker compose up`.
+            if "PASSWORD" in key and key not in ("POSTGRES_PASSWORD", "GF_SECURITY_ADMIN_PASSWORD"):
                 assert key.endswith("_FILE"), key
             assert "sasl.password" not in str(value).lower() and "scram" not in str(value).lower()
 
@@ -673,3 +674,15 @@ def test_metrics_are_scraped_from_their_own_ports_never_the_apis() -> None:
         ]
         for name in metrics_ports:
             assert config["data"][f"VIGIE_{name.upper()}_METRICS_HOST"] == "0.0.0.0"
+
+
+def test_only_the_registry_receives_the_database_credentials() -> None:
+    """Ingest faces the Internet and triage has no database: neither gets its password."""
+    compose = _compose()
+    assert "VIGIE_DATABASE_URL" not in compose["x-vigie-env"]
+    holders = {
+        name
+        for name, service in compose["services"].items()
+        if any("DATABASE_URL" in key for key in (service.get("environment") or {}))
+    }
+    assert holders == {"registry", "registry-migrate"}

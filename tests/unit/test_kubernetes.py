@@ -9,6 +9,7 @@ defines them.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -651,3 +652,28 @@ def test_prod_ingress_serves_both_apis_over_tls_only() -> None:
     registry_host = urlsplit(_config("prod")["VIGIE_REGISTRY_PUBLIC_URL"]).hostname
     assert backends.pop(registry_host) == RegistrySettings().registry_port
     assert list(backends.values()) == [IngestSettings().ingest_port]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_the_registry_mounts_the_database_secret(overlay: str) -> None:
+    """The database's URL and password are in a Secret of their own that the registry's pods
+    alone read (its init container included); the shared Secret holds the pseudonym key."""
+    readers = set()
+    for name, pod in _pods(overlay).items():
+        for container in _containers(pod):
+            sources = container.get("envFrom", [])
+            if {"secretRef": {"name": "vigie-database"}} in sources:
+                readers.add((name, container["name"]))
+    assert readers == {("registry", "migrate"), ("registry", "registry")}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_ingest_reads_client_addresses_from_private_proxies_only(overlay: str) -> None:
+    """The rate limit is per client: behind the Ingress, uvicorn must take the address from
+    X-Forwarded-For, trusting the pod network's proxies but never any sender ("*")."""
+    (container,) = _containers(_pods(overlay)["ingest"])
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    trusted = env["FORWARDED_ALLOW_IPS"].split(",")
+    assert "*" not in trusted
+    for network in trusted:
+        assert ipaddress.ip_network(network).is_private, network
