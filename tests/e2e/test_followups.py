@@ -59,6 +59,7 @@ def test_a_follow_up_reporting_a_death_re_times_the_case_to_ten_days(
     form = httpx.get(html.unescape(link[1]), timeout=10)
     assert form.status_code == 200, form.text
     assert receipt["tracking_number"] in form.text
+    assert ">Décès</option>" in form.text  # the outcomes as the report form names them
     submission_id = re.search(r'name="submission_id" value="([^"]+)"', form.text)
     assert submission_id
 
@@ -82,6 +83,7 @@ def test_a_follow_up_reporting_a_death_re_times_the_case_to_ten_days(
     assert answered.status_code == 202, answered.text
     assert not [s for s in SECRETS if s in answered.text]
     assert "réanimation" in answered.text
+    assert 'id="sent-outcome">Décès<' in answered.text
     # Sent twice (a double click): one follow-up.
     assert httpx.post(f"{INGEST}/follow-up", data=fields, timeout=60).status_code == 202
 

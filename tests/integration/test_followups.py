@@ -206,6 +206,7 @@ def test_the_case_api_and_the_status_page_show_the_follow_up(
     page = client.get(f"/status/{TOKEN}?lang=en")
     assert page.status_code == 200
     assert 'id="followups"' in page.text and "The patient died two days later." in page.text
+    assert '<span class="outcome">Death</span>' in page.text
     assert f'href="http://127.0.0.1:8000/follow-up/{TOKEN}?lang=en"' in page.text
 
     checked = client.post("/api/v1/status-links/check", json={"token": TOKEN})

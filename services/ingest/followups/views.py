@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from services.ingest.errors import KafkaUnavailable, RegistryUnavailable
 from services.ingest.followups.models import FollowUpCreate, FollowUpReceipt
 from services.ingest.followups.service import FollowUps, InvalidFollowUp, UnknownStatusLink
+from services.ingest.form.i18n import TEXTS as FORM_TEXTS
 from services.ingest.reports.views import RateLimited
 from vigie.contracts import ReportedOutcome, utcnow
 
@@ -127,6 +128,7 @@ def _context(lang: str, token: str, **extra: Any) -> dict[str, Any]:
         "t": _TEXTS[lang],
         "token": token,
         "outcomes": list(ReportedOutcome),
+        "outcome_labels": _outcome_labels(lang),
         "today": utcnow().date().isoformat(),
         "errors": {},
         "fields": {},
@@ -134,6 +136,11 @@ def _context(lang: str, token: str, **extra: Any) -> dict[str, Any]:
         "submission_id": secrets.token_urlsafe(16),
         **extra,
     }
+
+
+def _outcome_labels(lang: str) -> dict[str, str]:
+    """The outcomes as the report form names them, in ``lang``."""
+    return {o.value: FORM_TEXTS[lang][f"outcome.{o.value}"] for o in ReportedOutcome}
 
 
 def _lang(value: str | None) -> str:
@@ -198,6 +205,11 @@ async def submit_followup_form(request: Request, followups: FollowUpsDep) -> HTM
     return templates.TemplateResponse(
         request,
         "followup_sent.html",
-        {"lang": language, "t": _TEXTS[language], "receipt": receipt},
+        {
+            "lang": language,
+            "t": _TEXTS[language],
+            "receipt": receipt,
+            "outcome_labels": _outcome_labels(language),
+        },
         status_code=status.HTTP_202_ACCEPTED,
     )
