@@ -42,16 +42,12 @@ def long_date(value: date | str | None, lang: str) -> str:
     "1er" for the first of a month in French. Text that is not a date is returned as it is."""
     if value is None or value == "":
         return ""
-    if isinstance(value, str):
-        try:
-            day_of = date.fromisoformat(value)
-        except ValueError:
-            return value
-    else:
-        day_of = value
-    value = day_of
-    day = "1er" if lang == "fr" and value.day == 1 else str(value.day)
-    return f"{day} {MONTHS[lang][value.month - 1]} {value.year}"
+    try:
+        when = date.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        return str(value)
+    day = "1er" if lang == "fr" and when.day == 1 else str(when.day)
+    return f"{day} {MONTHS[lang][when.month - 1]} {when.year}"
 
 
 def long_datetime(value: datetime, lang: str) -> str:
