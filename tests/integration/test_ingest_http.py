@@ -296,3 +296,33 @@ def test_operations_endpoints(ingest: tuple[TestClient, IngestSettings]) -> None
     # Metrics have a listener of their own (VIGIE_INGEST_METRICS_PORT), not the public port.
     assert client.get("/metrics").status_code == 404
     assert "vigie_reports_accepted_total" in generate_latest().decode()
+
+
+def test_a_catalogue_id_is_kept_only_when_the_catalogue_agrees(
+    ingest: tuple[TestClient, IngestSettings],
+) -> None:
+    """An API client may not pass a device of its own for a catalogue device: the id it
+    claims is dropped unless the name and manufacturer are that entry's; a device spelled as
+    the catalogue spells it gets its id."""
+    client, settings = ingest
+    catalogue = "Tempus ECG-AF", "Tempus Labs, Inc."
+    sent = [
+        ({"name": "My own AI", "manufacturer": "Acme", "catalogue_id": "DEV_00001"}, None),
+        ({"name": catalogue[0], "manufacturer": catalogue[1]}, "DEV_00001"),
+        (
+            {"name": catalogue[0], "manufacturer": catalogue[1], "catalogue_id": "DEV_00002"},
+            "DEV_00001",
+        ),
+    ]
+    for device, _ in sent:
+        body = {**EXAMPLE_REPORT, "device": {**EXAMPLE_REPORT["device"], **device}}
+        response = client.post("/api/v1/reports", json=body)
+        assert response.status_code == 202, response.text
+    records = drain(
+        settings.kafka_bootstrap_servers, settings.topics.reports, until=lambda r: len(r) >= 3
+    )
+    published = {
+        (e.device.name, e.device.catalogue_id)
+        for e in (ReportSubmitted.model_validate_json(r.value) for r in records)
+    }
+    assert published == {(d["name"], expected) for d, expected in sent}

@@ -94,6 +94,18 @@ class Catalogue:
         """The device of this id, if the catalogue has it."""
         return self._by_id.get(catalogue_id)
 
+    def resolve(self, *, catalogue_id: str | None, name: str, manufacturer: str) -> Entry | None:
+        """The catalogue device a report names: the one of ``catalogue_id`` if the name and
+        manufacturer read as the catalogue spells them (a client may claim any id), else the
+        one spelled exactly so; None for a device the catalogue does not have."""
+        chosen = self.get(catalogue_id) if catalogue_id else None
+        if chosen is not None and (chosen.name_key, chosen.manufacturer_key) == (
+            fold(name),
+            fold(manufacturer),
+        ):
+            return chosen
+        return self.find(name=name, manufacturer=manufacturer)
+
     def find(self, *, name: str, manufacturer: str) -> Entry | None:
         """The device spelled so (case, accents and spacing aside), if the catalogue has it."""
         return self._by_name.get((fold(name), fold(manufacturer)))

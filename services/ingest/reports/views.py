@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from services.common.edges import RateLimit, StrictBearer
 from services.ingest.deps import Submitter
+from services.ingest.devices.views import catalogue
 from services.ingest.reports.models import Receipt, ReportCreate, SubmissionNonce
 from services.ingest.reports.nonces import SubmissionNonces
 
@@ -74,6 +75,17 @@ async def submit_report(
     they were sent on, identifiers replaced.
     """
     token = credentials.credentials if credentials else None
+    # `device.catalogue_id` says the device is the catalogue's: kept only when the catalogue
+    # agrees, as the form does, never taken on a client's word.
+    entry = catalogue().resolve(
+        catalogue_id=report.device.catalogue_id,
+        name=report.device.name,
+        manufacturer=report.device.manufacturer,
+    )
+    found = entry.catalogue_id if entry else None
+    if found != report.device.catalogue_id:
+        device = report.device.model_copy(update={"catalogue_id": found})
+        report = report.model_copy(update={"device": device})
     return await submitter.submit(report, idempotency_key=idempotency_key, token=token)
 
 
