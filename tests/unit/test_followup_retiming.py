@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from services.registry.followups.retiming import clock_start, retime
-from tests.support.factories import report
-from vigie.contracts import Framework, ReportedOutcome, ReportKind, Severity
+import pytest
+
+from services.registry.followups.retiming import as_it_stands, clock_start, retime
+from tests.support.factories import report, triaged
+from vigie.contracts import (
+    AiInvolvement,
+    AiTask,
+    ClinicianAction,
+    Framework,
+    ReportedOutcome,
+    ReportKind,
+    ReportSubmitted,
+    Severity,
+)
 from vigie.rules.deadlines import assess
+from vigie.rules.evidence import ai_evidence
 
 AWARE = date(2026, 3, 1)
 
@@ -135,8 +147,9 @@ def test_the_clock_never_starts_before_the_incident_was_known() -> None:
     assert after.deadline == AWARE + timedelta(days=10)
 
 
-def test_a_near_miss_that_might_have_killed_keeps_its_fifteen_days() -> None:
-    """The rules decide, not the follow-up: a near miss stays a near miss (MDR Art. 87(3))."""
+def test_a_near_miss_whose_patient_died_is_an_adverse_event_timed_to_ten_days() -> None:
+    """The event did reach the patient: not "might have led to death" (MDR Art. 87(3), 15 days)
+    but a death (Art. 87(5), 10 days)."""
     near = report(kind=ReportKind.NEAR_MISS, outcome=ReportedOutcome.NO_HARM, awareness_date=AWARE)
     after = retime(
         near,
@@ -147,4 +160,107 @@ def test_a_near_miss_that_might_have_killed_keeps_its_fifteen_days() -> None:
         outcome=ReportedOutcome.DEATH,
         aware_on=AWARE,
     )
-    assert after.deadline == AWARE + timedelta(days=15)
+    assert after.severity is Severity.DEATH and after.serious_incident
+    assert after.deadline == AWARE + timedelta(days=10)
+    assert after.assessment is not None
+    mdr = [o for o in after.assessment.obligations if o.framework is Framework.EU_MDR]
+    assert [(o.article, o.days, o.reason) for o in mdr] == [("Art. 87(5)", 10, "death")]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "kind"),
+    [
+        (ReportedOutcome.DEATH, ReportKind.ADVERSE_EVENT),
+        (ReportedOutcome.SERIOUS_DETERIORATION, ReportKind.ADVERSE_EVENT),
+        (ReportedOutcome.INJURY, ReportKind.ADVERSE_EVENT),
+        (ReportedOutcome.UNKNOWN, ReportKind.NEAR_MISS),
+        (ReportedOutcome.NO_HARM, ReportKind.NEAR_MISS),
+    ],
+)
+def test_a_near_miss_is_re_read_only_when_a_follow_up_says_the_patient_was_harmed(
+    outcome: ReportedOutcome, kind: ReportKind
+) -> None:
+    near = report(kind=ReportKind.NEAR_MISS, outcome=ReportedOutcome.NO_HARM)
+    stands = as_it_stands(near, outcome)
+    assert (stands.kind, stands.outcome) == (kind, outcome)
+    assert as_it_stands(near, None) == near
+    # Other kinds keep theirs.
+    ai = report(kind=ReportKind.INAPPROPRIATE_AI_SUGGESTION, outcome=ReportedOutcome.NO_HARM)
+    assert as_it_stands(ai, outcome).kind is ReportKind.INAPPROPRIATE_AI_SUGGESTION
+
+
+def test_an_injury_after_a_near_miss_is_a_fifteen_day_injury_not_a_potential_one() -> None:
+    near = report(kind=ReportKind.NEAR_MISS, outcome=ReportedOutcome.NO_HARM, awareness_date=AWARE)
+    after = retime(
+        near,
+        known=ReportedOutcome.NO_HARM,
+        severity=Severity.MALFUNCTION,
+        serious_incident=False,
+        deadline=None,
+        outcome=ReportedOutcome.INJURY,
+        aware_on=AWARE,
+    )
+    assert after.assessment is not None
+    mdr = [o for o in after.assessment.obligations if o.framework is Framework.EU_MDR]
+    assert [o.reason for o in mdr] == ["injury: serious incident until assessed otherwise"]
+
+
+def _followed_ai(action: ClinicianAction, *, exposed: bool | None = True) -> ReportSubmitted:
+    return report(
+        kind=ReportKind.INAPPROPRIATE_AI_SUGGESTION,
+        outcome=ReportedOutcome.NO_HARM,
+        awareness_date=AWARE,
+        ai=AiInvolvement(task=AiTask.DOSING, clinician_action=action, patient_exposed=exposed),
+    )
+
+
+def test_an_outcome_now_unknown_after_a_followed_ai_output_is_serious_as_triage_says() -> None:
+    """Triage's rule for a new report (a followed AI output with an unknown outcome counts as
+    serious) applies to the report a follow-up changed: same severity, same deadline."""
+    followed = _followed_ai(ClinicianAction.FOLLOWED)
+    after = retime(
+        followed,
+        known=ReportedOutcome.NO_HARM,
+        severity=Severity.MALFUNCTION,
+        serious_incident=False,
+        deadline=None,
+        outcome=ReportedOutcome.UNKNOWN,
+        aware_on=AWARE,
+    )
+    fresh = triaged(
+        kind=ReportKind.INAPPROPRIATE_AI_SUGGESTION,
+        outcome=ReportedOutcome.UNKNOWN,
+        awareness_date=AWARE,
+        ai=followed.ai,
+    )
+    assert ai_evidence(as_it_stands(followed, ReportedOutcome.UNKNOWN)) is not None
+    assert after.severity is fresh.triage.severity is Severity.SERIOUS
+    assert after.serious_incident and fresh.regulatory.serious_incident
+    assert after.deadline == fresh.regulatory.deadline == AWARE + timedelta(days=10)
+
+
+@pytest.mark.parametrize(
+    ("action", "exposed"),
+    [(ClinicianAction.OVERRODE, True), (ClinicianAction.FOLLOWED, False)],
+)
+def test_an_outcome_now_unknown_is_not_serious_when_the_ai_output_did_not_reach_care(
+    action: ClinicianAction, exposed: bool
+) -> None:
+    ai = _followed_ai(action, exposed=exposed)
+    after = retime(
+        ai,
+        known=ReportedOutcome.NO_HARM,
+        severity=Severity.MALFUNCTION,
+        serious_incident=False,
+        deadline=None,
+        outcome=ReportedOutcome.UNKNOWN,
+        aware_on=AWARE,
+    )
+    fresh = triaged(
+        kind=ReportKind.INAPPROPRIATE_AI_SUGGESTION,
+        outcome=ReportedOutcome.UNKNOWN,
+        awareness_date=AWARE,
+        ai=ai.ai,
+    )
+    assert after.severity is Severity.MALFUNCTION and fresh.triage.severity is Severity.OTHER
+    assert not after.serious_incident and after.deadline is None

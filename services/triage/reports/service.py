@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vigie.contracts import (
-    ClinicianAction,
     CodeSuggestion,
     ReportedOutcome,
     ReportKind,
@@ -17,6 +16,7 @@ from vigie.contracts import (
     TriageResult,
 )
 from vigie.rules.deadlines import SEVERITY_OF_OUTCOME, assess
+from vigie.rules.evidence import ai_evidence
 from vigie.rules.privacy import scrub
 
 
@@ -53,31 +53,6 @@ class TriagePolicy:
     """Knobs of the safety rules."""
 
     review_confidence: float = 0.6
-
-
-# What the clinician did that put the AI's output into the patient's care.
-_ACTED_ON = (ClinicianAction.FOLLOWED, ClinicianAction.PARTLY_FOLLOWED)
-
-
-def ai_evidence(report: ReportSubmitted) -> tuple[Severity, str] | None:
-    """What the AI part of a report says of its severity, with the reason, if anything.
-
-    An AI output that the clinician followed (wholly or in part) into the patient's care, in a
-    report whose outcome is unknown, is evidence of a serious incident: it counts as serious
-    until a reviewer says otherwise, as an injury does. With a known outcome the outcome is the
-    better evidence (and the floor).
-    """
-    ai = report.ai
-    if (
-        ai is None
-        or ai.clinician_action not in _ACTED_ON
-        or ai.patient_exposed is False
-        or report.outcome is not ReportedOutcome.UNKNOWN
-    ):
-        return None
-    return Severity.SERIOUS, (
-        "an AI suggestion was followed into the patient's care and the outcome is unknown"
-    )
 
 
 def decide(
