@@ -41,7 +41,7 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     S.CLOSED: frozenset({S.UNDER_ASSESSMENT}),
 }
 # Once reported or closed, the legal reporting deadline no longer runs.
-_CLOCK_STOPPED = (S.REPORTED_TO_AUTHORITY, S.CLOSED)
+CLOCK_STOPPED = (S.REPORTED_TO_AUTHORITY, S.CLOSED)
 # Roles that steer cases: change their status, link, merge, review triage.
 SUPERVISORS = (Role.REGULATOR, Role.ADMIN)
 
@@ -129,7 +129,7 @@ def load_case(session: Session, case_id: uuid.UUID, principal: Principal, key: b
 
 def days_left(deadline: date | None, status: CaseStatus, *, today: date) -> int | None:
     """Days before the legal deadline (negative once overdue); None when no clock runs."""
-    if deadline is None or status in _CLOCK_STOPPED:
+    if deadline is None or status in CLOCK_STOPPED:
         return None
     return (deadline - today).days
 
@@ -139,7 +139,7 @@ def count_overdue(session: Session, *, today: date) -> int:
     query = (
         select(func.count())
         .select_from(Case)
-        .where(col(Case.status).not_in(list(_CLOCK_STOPPED)), col(Case.deadline) < today)
+        .where(col(Case.status).not_in(list(CLOCK_STOPPED)), col(Case.deadline) < today)
     )
     return int(session.exec(query).one())
 
@@ -238,7 +238,7 @@ def list_cases(
     # Overdue cases are the running ones with the earliest deadlines, so "overdue first, then by
     # deadline" is one index walk over running cases; the cases without a running clock follow.
     # Two queries rather than one ORDER BY on an expression, which no index can serve.
-    running = [col(Case.status).not_in(list(_CLOCK_STOPPED)), col(Case.deadline).is_not(None)]
+    running = [col(Case.status).not_in(list(CLOCK_STOPPED)), col(Case.deadline).is_not(None)]
     first = (
         select(Case)
         .where(*conditions, *running)

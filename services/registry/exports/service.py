@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -12,6 +14,8 @@ from sqlmodel import Session, col, select
 from services.registry.cases.models import Case, CasePublic, CaseStatus, MirContent, MirReport
 from services.registry.errors import NotFound
 from services.registry.exports import csvsafe, imdrf
+from services.registry.followups.retiming import as_it_stands, kind_as_it_stands
+from services.registry.followups.service import followed_up_outcomes, followups_of
 from services.registry.reports.models import AI_COLUMNS, Report
 from vigie.contracts import (
     AgeBand,
@@ -19,8 +23,10 @@ from vigie.contracts import (
     ClinicianAction,
     ReportedOutcome,
     ReporterRole,
+    ReportKind,
     ReportTriaged,
 )
+from vigie.rules.deadlines import worse_outcome
 
 _SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
 _OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
@@ -40,12 +46,70 @@ _FHIR_OUTCOME = {
 }
 
 
-def case_reports(session: Session, case: CasePublic) -> list[ReportTriaged]:
-    """The triaged events of a case's reports as recorded: those ``case`` lists, which are the
-    ones its reader may read (see ``workflow.get_case``). None readable is "no such case"."""
+@dataclass(frozen=True)
+class FollowUpNote:
+    """A reporter's follow-up of a report as the exports give it: its text as stored (scrubbed
+    by ingest), the outcome it states and when it was sent and learned of."""
+
+    received_at: datetime
+    outcome: ReportedOutcome | None
+    awareness_date: date | None
+    text: str | None
+
+    def note(self, tracking_number: str) -> str:
+        """The follow-up as one line of text."""
+        said = []
+        if self.outcome is not None:
+            said.append(f"outcome now: {self.outcome.value.replace('_', ' ')}")
+        if self.awareness_date is not None:
+            said.append(f"learned of on {self.awareness_date.isoformat()}")
+        head = f"Follow-up of report {tracking_number}"
+        if said:
+            head += f" ({'; '.join(said)})"
+        return f"{head}: {self.text}" if self.text else head
+
+
+class StandingReport(ReportTriaged):
+    """A report as it now stands: its outcome the worst stated (its own or a follow-up's; see
+    :func:`services.registry.followups.retiming.as_it_stands`), with its follow-ups."""
+
+    submitted_outcome: ReportedOutcome
+    submitted_kind: ReportKind
+    followups: tuple[FollowUpNote, ...] = ()
+
+
+def standing(event: ReportTriaged, followups: Sequence[FollowUpNote] = ()) -> StandingReport:
+    """``event`` with its report as its ``followups`` leave it."""
+    worst: ReportedOutcome | None = None
+    for f in followups:
+        if f.outcome is not None:
+            worst = f.outcome if worst is None else worse_outcome(worst, f.outcome)
+    return StandingReport.model_construct(
+        **{name: getattr(event, name) for name in ReportTriaged.model_fields if name != "report"},
+        report=as_it_stands(event.report, worst),
+        submitted_outcome=event.report.outcome,
+        submitted_kind=event.report.kind,
+        followups=tuple(followups),
+    )
+
+
+def case_reports(session: Session, case: CasePublic) -> list[StandingReport]:
+    """The triaged events of a case's reports as they now stand (their follow-ups' outcomes
+    taken into account): those ``case`` lists, which are the ones its reader may read (see
+    ``workflow.get_case``). None readable is "no such case"."""
     rows = session.exec(select(Report).where(col(Report.report_id).in_(case.report_ids)))
     by_id = {r.report_id: ReportTriaged.model_validate_json(r.payload) for r in rows}
-    reports = [by_id[i] for i in case.report_ids if i in by_id]
+    notes: dict[uuid.UUID, list[FollowUpNote]] = {}
+    for f in followups_of(session, list(by_id)):
+        notes.setdefault(f.report_id, []).append(
+            FollowUpNote(
+                received_at=f.submitted_at,
+                outcome=ReportedOutcome(f.outcome) if f.outcome else None,
+                awareness_date=f.awareness_date,
+                text=f.text,
+            )
+        )
+    reports = [standing(by_id[i], notes.get(i, ())) for i in case.report_ids if i in by_id]
     if not reports:
         raise NotFound(str(case.case_id))
     return reports
@@ -184,8 +248,22 @@ def _listed(terms: Sequence[imdrf.Term]) -> list[dict[str, str]]:
     return [{"code": t.code, "term": t.term} for t in terms]
 
 
+def _notes(reports: Sequence[ReportTriaged]) -> list[dict[str, Any]]:
+    """Each report's narrative, then its follow-ups (as stored: scrubbed) with when each was
+    received."""
+    notes: list[dict[str, Any]] = []
+    for r in reports:
+        notes.append({"text": r.report.narrative})
+        for f in r.followups if isinstance(r, StandingReport) else ():
+            notes.append(
+                {"time": f.received_at.isoformat(), "text": f.note(r.report.tracking_number)}
+            )
+    return notes
+
+
 def fhir_adverse_event(case: CasePublic, reports: Sequence[ReportTriaged]) -> dict[str, Any]:
-    """The case as a FHIR R5 AdverseEvent resource (JSON), its first report as the index one."""
+    """The case as a FHIR R5 AdverseEvent resource (JSON), its first report as the index one;
+    ``reports`` as they now stand (:func:`case_reports`) give the outcome follow-ups stated."""
     first = reports[0]
     report = first.report
     device_id = "device-1"
@@ -270,7 +348,7 @@ def fhir_adverse_event(case: CasePublic, reports: Sequence[ReportTriaged]) -> di
             }
         ],
         "suspectEntity": [{"instanceReference": {"reference": f"#{device_id}"}}],
-        "note": [{"text": r.report.narrative} for r in reports],
+        "note": _notes(reports),
     }
     if report.ai is not None:
         contained, elements = _fhir_ai_part(
@@ -325,7 +403,19 @@ def mir_document(
                     "kind": r.report.kind.value,
                     "event_date": r.report.event_date.isoformat() if r.report.event_date else None,
                     "awareness_date": r.report.awareness_date.isoformat(),
+                    # The worst outcome stated, the report's or a follow-up's.
                     "patient_outcome": r.report.outcome.value,
+                    "follow_ups": [
+                        {
+                            "received_at": f.received_at.isoformat(),
+                            "outcome": f.outcome.value if f.outcome else None,
+                            "awareness_date": (
+                                f.awareness_date.isoformat() if f.awareness_date else None
+                            ),
+                            "text": f.text,
+                        }
+                        for f in (r.followups if isinstance(r, StandingReport) else ())
+                    ],
                     "triage_severity": r.triage.severity.value,
                     "narrative": r.report.narrative,
                     "ai": r.report.ai.model_dump(mode="json") if r.report.ai else None,
@@ -378,36 +468,60 @@ CASE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def index_reports(session: Session, cases: Iterable[CasePublic]) -> dict[uuid.UUID, Report]:
+@dataclass(frozen=True)
+class IndexReport:
+    """A case's index report as its CSV line gives it: the row, and its outcome and kind as
+    they now stand (its follow-ups' outcomes taken into account)."""
+
+    row: Report
+    outcome: ReportedOutcome
+    kind: ReportKind
+
+
+def index_reports(session: Session, cases: Iterable[CasePublic]) -> dict[uuid.UUID, IndexReport]:
     """The index report of each case, by case id: the first of the reports it lists, which are
     those its reader may read."""
     first = {c.report_ids[0]: c.case_id for c in cases if c.report_ids}
     ids = list(first)
-    found: dict[uuid.UUID, Report] = {}
+    rows: list[Report] = []
     for start in range(0, len(ids), 500):  # bounded IN lists, whatever the number of cases
-        rows = session.exec(
-            select(Report).where(col(Report.report_id).in_(ids[start : start + 500]))
+        rows.extend(
+            session.exec(select(Report).where(col(Report.report_id).in_(ids[start : start + 500])))
         )
-        found.update({first[r.report_id]: r for r in rows})
+    followed = followed_up_outcomes(session, [r.report_id for r in rows])
+    found: dict[uuid.UUID, IndexReport] = {}
+    for r in rows:
+        outcome, kind = ReportedOutcome(r.outcome), ReportKind(r.kind)
+        later = followed.get(r.report_id)
+        if later is not None:
+            outcome = worse_outcome(outcome, later)
+            kind = kind_as_it_stands(kind, later)
+        found[first[r.report_id]] = IndexReport(r, outcome, kind)
     return found
 
 
-def cases_csv(cases: Iterable[CasePublic], index: Mapping[uuid.UUID, Report]) -> str:
-    """Cases as CSV (one line each), with the AI part of each one's index report."""
+def cases_csv(cases: Iterable[CasePublic], index: Mapping[uuid.UUID, IndexReport]) -> str:
+    """Cases as CSV (one line each), with the AI part of each one's index report and the
+    IMDRF codes of its outcome as it now stands."""
     out = io.StringIO()
     writer = csvsafe.writer(out)  # no cell can start a formula
     writer.writerow(CASE_COLUMNS)
     for c in cases:
         data = c.model_dump(mode="json")
         data["report_count"] = len(c.report_ids)
-        report = index.get(c.case_id)
+        index_report = index.get(c.case_id)
+        report = index_report.row if index_report is not None else None
         for column in _AI_COLUMNS:
             data[column] = getattr(report, column) if report is not None else None
-        if report is not None:
-            data["imdrf_device_problem_codes"] = imdrf.codes(imdrf.device_problems(report.kind))
+        if index_report is not None:
+            data["imdrf_device_problem_codes"] = imdrf.codes(
+                imdrf.device_problems(index_report.kind)
+            )
             data["imdrf_health_impact_codes"] = imdrf.codes(
                 imdrf.health_impacts(
-                    report.kind, report.outcome, patient_exposed=report.ai_patient_exposed
+                    index_report.kind,
+                    index_report.outcome,
+                    patient_exposed=index_report.row.ai_patient_exposed,
                 )
             )
         else:

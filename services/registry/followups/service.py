@@ -14,8 +14,8 @@ from services.registry.access import readable_reports
 from services.registry.audit.service import append
 from services.registry.auth.service import Principal
 from services.registry.cases.links import primary_cases
-from services.registry.cases.models import Case, CaseReport
-from services.registry.cases.workflow import load_case
+from services.registry.cases.models import Case, CaseReport, CaseStatus
+from services.registry.cases.workflow import CLOCK_STOPPED, TRANSITIONS, load_case
 from services.registry.errors import NotFound
 from services.registry.followups.models import FollowUp, FollowUpPublic, FollowUpReceived
 from services.registry.followups.retiming import clock_start, retime
@@ -78,16 +78,46 @@ def report_for_link(session: Session, token_hash: str) -> Report | None:
 
 def _known_outcome(session: Session, report: ReportSubmitted) -> ReportedOutcome:
     """The worst outcome stated so far: the report's, or a recorded follow-up's."""
-    known = report.outcome
-    stated = session.exec(
-        select(FollowUp.outcome).where(
-            col(FollowUp.report_id) == report.report_id, col(FollowUp.outcome).is_not(None)
+    followed_up = followed_up_outcomes(session, [report.report_id]).get(report.report_id)
+    return report.outcome if followed_up is None else worse_outcome(report.outcome, followed_up)
+
+
+def followed_up_outcomes(
+    session: Session, report_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ReportedOutcome]:
+    """The worst outcome the recorded follow-ups of each report state, for the reports whose
+    follow-ups state one."""
+    worst: dict[uuid.UUID, ReportedOutcome] = {}
+    ids = list(dict.fromkeys(report_ids))
+    for start in range(0, len(ids), 500):  # bounded IN lists, whatever the number of reports
+        stated = session.exec(
+            select(FollowUp.report_id, FollowUp.outcome).where(
+                col(FollowUp.report_id).in_(ids[start : start + 500]),
+                col(FollowUp.outcome).is_not(None),
+            )
         )
-    )
-    for outcome in stated:
-        if outcome is not None:
-            known = worse_outcome(known, ReportedOutcome(outcome))
-    return known
+        for report_id, outcome in stated:
+            if outcome is None:
+                continue
+            known = worst.get(report_id)
+            stated_outcome = ReportedOutcome(outcome)
+            worst[report_id] = (
+                stated_outcome if known is None else worse_outcome(known, stated_outcome)
+            )
+    return worst
+
+
+def followups_of(session: Session, report_ids: Sequence[uuid.UUID]) -> list[FollowUp]:
+    """The recorded follow-ups of the reports (texts as stored: scrubbed), oldest first."""
+    ids = list(dict.fromkeys(report_ids))
+    rows: list[FollowUp] = []
+    for start in range(0, len(ids), 500):
+        rows.extend(
+            session.exec(
+                select(FollowUp).where(col(FollowUp.report_id).in_(ids[start : start + 500]))
+            )
+        )
+    return sorted(rows, key=lambda f: (f.submitted_at, str(f.followup_id)))
 
 
 def record_followups(
@@ -235,6 +265,8 @@ def _apply(
         action="follow_up_received",
         detail=detail,
     )
+    if after.worsened and case.status in CLOCK_STOPPED:
+        _reopen(session, case, event)
     became_serious = after.serious_incident and not serious
     became_death = after.severity is Severity.DEATH and severity is not Severity.DEATH
     if not (became_serious or became_death):
@@ -247,6 +279,29 @@ def _apply(
         subscriptions=subscriptions,
     )
     return changed, True
+
+
+# Where a case whose clock stopped goes back when a follow-up brings a worse outcome.
+_REASSESS = CaseStatus.UNDER_ASSESSMENT
+
+
+def _reopen(session: Session, case: Case, event: ReportFollowedUp) -> None:
+    """Move a reported or closed case back to assessment: a worse outcome is new information the
+    authority must get, and its deadline runs only while the case is open (caller commits)."""
+    before = case.status
+    if _REASSESS not in TRANSITIONS[before]:  # pragma: no cover - the workflow allows it
+        raise AssertionError(f"the workflow cannot go from {before.value} to {_REASSESS.value}")
+    outcome = event.outcome.value.replace("_", " ") if event.outcome else "unknown"
+    reason = f"follow-up {event.followup_id} states a worse outcome ({outcome})"
+    case.status, case.status_reason = _REASSESS, reason
+    session.add(case)
+    append(
+        session,
+        case_id=case.case_id,
+        actor="system",
+        action="status_changed",
+        detail={"from": before.value, "to": _REASSESS.value, "reason": reason},
+    )
 
 
 def _alert(
