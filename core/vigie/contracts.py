@@ -32,8 +32,9 @@ LATEST_DATE = date(2199, 12, 31)
 
 
 # Control characters no text of a report needs (tab, line feed and carriage return are kept):
-# PostgreSQL refuses NUL in text, and the others only hide text from a reader.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# PostgreSQL refuses NUL in text, and the others only hide text from a reader. Lone UTF-16
+# surrogates (JSON's "\ud800") are no characters at all: no encoding can write them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def no_control_characters(value: object) -> object:

@@ -28,18 +28,19 @@ class _JsonFormatter(logging.Formatter):
 
 
 class _RedactSecrets(logging.Filter):
-    """Keep reporters' status-link secrets out of access logs."""
+    """Keep reporters' status-link secrets out of access logs (the registry's status page and
+    ingest's follow-up form carry them in their path)."""
 
-    _STATUS = re.compile(r"/status/[^\s\"?]+")
+    _STATUS = re.compile(r"/(status|follow-up)/[^\s\"?]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args and isinstance(record.args, tuple):
             record.args = tuple(
-                self._STATUS.sub("/status/<redacted>", a) if isinstance(a, str) else a
+                self._STATUS.sub(r"/\1/<redacted>", a) if isinstance(a, str) else a
                 for a in record.args
             )
         elif isinstance(record.msg, str):
-            record.msg = self._STATUS.sub("/status/<redacted>", record.msg)
+            record.msg = self._STATUS.sub(r"/\1/<redacted>", record.msg)
         return True
 
 

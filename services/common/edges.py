@@ -8,8 +8,12 @@ import math
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
-from fastapi import HTTPException, Request, status
+from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
@@ -214,3 +218,22 @@ def serve_metrics(host: str, port: int) -> None:
     """Prometheus metrics on their own listener, apart from the public API (port 0: none)."""
     if port:
         start_http_server(port, addr=host)
+
+
+class AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: a field error echoes the input, and a lone
+    surrogate sent as "\\ud800" cannot be written as UTF-8 but can be escaped back."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+async def field_errors(request: Request, exc: Exception) -> Response:
+    """422 with the field errors, as FastAPI answers them, whatever text they echo."""
+    assert isinstance(exc, RequestValidationError)
+    return AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
+
+def install_field_errors(app: FastAPI) -> None:
+    """Answer request validation errors with :func:`field_errors`."""
+    app.add_exception_handler(RequestValidationError, field_errors)

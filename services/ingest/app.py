@@ -19,6 +19,7 @@ from services.common.edges import (
     RateLimit,
     SecurityHeaders,
     docs_enabled,
+    install_field_errors,
     serve_metrics,
 )
 from services.ingest.deps import Submitter, submission_nonces
@@ -84,6 +85,7 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
         on_refused=metrics.REPORTS_REFUSED.labels(reason="too_large").inc,
     )
     app.add_middleware(SecurityHeaders)
+    install_field_errors(app)
     app.state.rate_limit = RateLimit(settings.ingest_rate_limit)
     # Needs no Kafka: the form is shown (with its nonce) while the broker starts.
     app.state.nonces = submission_nonces(settings)

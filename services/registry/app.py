@@ -16,7 +16,13 @@ from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session, text
 
 from services.common import ops
-from services.common.edges import BodyLimit, SecurityHeaders, docs_enabled, serve_metrics
+from services.common.edges import (
+    BodyLimit,
+    SecurityHeaders,
+    docs_enabled,
+    install_field_errors,
+    serve_metrics,
+)
 from services.registry import jobs
 from services.registry.audit.witness import load_signer, require_signer
 from services.registry.auth import views as auth_views
@@ -124,6 +130,7 @@ def create_app(settings: RegistrySettings, *, consume: bool = True) -> FastAPI:
     )
     app.add_middleware(BodyLimit, limit_for=lambda _path: settings.registry_max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    install_field_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.settings = settings
     app.state.engine = engine

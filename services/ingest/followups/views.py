@@ -159,6 +159,9 @@ async def show_followup_form(
         return templates.TemplateResponse(
             request, "followup.html", _context(language, token, unknown=True), status_code=404
         )
+    except RegistryUnavailable:
+        context = _context(language, token, errors={"form": _TEXTS[language]["unavailable"]})
+        return templates.TemplateResponse(request, "followup.html", context, status_code=503)
     return templates.TemplateResponse(
         request, "followup.html", _context(language, token, tracking=linked.tracking_number)
     )

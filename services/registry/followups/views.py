@@ -8,12 +8,13 @@ import uuid
 from datetime import date
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from services.registry.deps import PrincipalDep, SessionDep, SettingsDep
 from services.registry.errors import NotFound
 from services.registry.followups import service
 from services.registry.followups.models import FollowUpPublic
+from vigie.contracts import no_control_characters
 
 router = APIRouter(tags=["follow-ups"])
 
@@ -22,6 +23,11 @@ class StatusLinkCheck(BaseModel):
     """A status link's secret, sent in the body so that it stays out of URLs and their logs."""
 
     token: str = Field(min_length=1, max_length=200)
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        return no_control_characters(value)
 
 
 class StatusLinkReport(BaseModel):
@@ -60,7 +66,9 @@ def case_followups(
 def check_status_link(body: StatusLinkCheck, session: SessionDep) -> StatusLinkReport:
     """The report a status link belongs to: ingest asks before it accepts a follow-up.
 
-    Says no more than the status page itself does to whoever holds the link."""
+    Answers whoever holds the link with the report's id, tracking number and awareness date
+    (the reporter's own entry, against which a follow-up's date is checked); a link is 256
+    random bits, so guessing one is out of reach."""
     token_hash = hashlib.sha256(body.token.encode()).hexdigest()
     report = service.report_for_link(session, token_hash)
     if report is None:
