@@ -30,10 +30,10 @@ from services.registry.cases.workflow import count_overdue
 from services.registry.followups.service import record_followups
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
+from tests.support import factories
 from tests.support.factories import triaged
 from vigie.contracts import (
     DeviceRef,
-    Language,
     ReportedOutcome,
     ReportFollowedUp,
     ReportKind,
@@ -59,17 +59,7 @@ def reported(**overrides: object) -> ReportTriaged:
 
 
 def followup(report: ReportTriaged, **overrides: object) -> ReportFollowedUp:
-    data: dict[str, object] = {
-        "followup_id": uuid.uuid4(),
-        "report_id": report.report.report_id,
-        "tracking_number": report.report.tracking_number,
-        "status_token_hash": TOKEN_HASH,
-        "language": Language.EN,
-        "text": DIED,
-        "outcome": ReportedOutcome.DEATH,
-    }
-    data.update(overrides)
-    return ReportFollowedUp.model_validate(data)
+    return factories.followup(report, TOKEN_HASH, **overrides)
 
 
 @dataclass

@@ -36,13 +36,13 @@ from services.registry.followups.service import (
 from services.registry.outbox import OutboxEvent
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
+from tests.support import factories
 from tests.support.factories import triaged
 from tests.support.handlers import MODES, Sink, broker_for, running, wait_until
 from tests.support.kafka import fresh_namespace, provision, read_all
 from tests.support.servers import serving
 from vigie.contracts import (
     DeviceRef,
-    Language,
     ReportedOutcome,
     ReportFollowedUp,
     ReportTriaged,
@@ -69,17 +69,7 @@ def injury_report(**overrides: object) -> ReportTriaged:
 
 
 def followup(report: ReportTriaged, **overrides: object) -> ReportFollowedUp:
-    data: dict[str, object] = {
-        "followup_id": uuid.uuid4(),
-        "report_id": report.report.report_id,
-        "tracking_number": report.report.tracking_number,
-        "status_token_hash": TOKEN_HASH,
-        "language": Language.EN,
-        "text": "The patient died two days later.",
-        "outcome": ReportedOutcome.DEATH,
-    }
-    data.update(overrides)
-    return ReportFollowedUp.model_validate(data)
+    return factories.followup(report, TOKEN_HASH, **overrides)
 
 
 def test_a_death_re_times_the_case_once_audits_and_alerts(database_url: str) -> None:

@@ -12,6 +12,7 @@ from vigie.contracts import (
     Language,
     ReportedOutcome,
     ReporterRole,
+    ReportFollowedUp,
     ReportKind,
     ReportSubmitted,
     ReportTriaged,
@@ -62,3 +63,19 @@ def drift_signal(device: DeviceRef, **overrides: object) -> DriftDetected:
     }
     data.update(overrides)
     return DriftDetected.model_validate(data)
+
+
+def followup(report: ReportTriaged, token_hash: str, **overrides: object) -> ReportFollowedUp:
+    """A reporter's follow-up of ``report`` through its status link (``token_hash``, the
+    SHA-256 of the link's secret): the patient died."""
+    data: dict[str, object] = {
+        "followup_id": uuid.uuid4(),
+        "report_id": report.report.report_id,
+        "tracking_number": report.report.tracking_number,
+        "status_token_hash": token_hash,
+        "language": Language.EN,
+        "text": "The patient died two days later.",
+        "outcome": ReportedOutcome.DEATH,
+    }
+    data.update(overrides)
+    return ReportFollowedUp.model_validate(data)
