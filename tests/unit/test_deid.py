@@ -91,6 +91,54 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
     assert scrubber.scrub(text, key=KEY) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "gone"),
+    [
+        # Dictated dates: whole number words ("nineteen", not "nine" then "teen").
+        ("date of birth march third nineteen thirty two medical", "en", "nineteen thirty two"),
+        ("née le vingt-deux juillet mille neuf cent cinquante-trois,", "fr", "cinquante-trois"),
+        # A header that names the date of birth among other fields.
+        ("Name/DOB: Jamal Washington / 04-11-1931", "en", "04-11-1931"),
+        # A post-office box and a CEDEX with its number.
+        ("Centre du Parc\nBP 50231 – 44002 Nantes CEDEX 1\n", "fr", "CEDEX 1"),
+        # The age after a name, behind the bed number.
+        ("mr tomos llewellyn (bed 3, 96) warfarin", "en", "96"),
+        # Messages signed with a first name.
+        ("held + vit K. will datix - ffion", "en", "ffion"),
+        ("Rappelle-moi au 06 39 98 41 07. Merci, Clém", "fr", "Clém"),
+        ("pls call if any change. stacey RN", "en", "stacey"),
+        # A relative named in lower case, reached at a number.
+        ("prévenir la fille aïssatou au 06 39 98 22 70.", "fr", "aïssatou"),
+        # A record number asked for and given on the next line of a chat.
+        ("[09:43] Karim : IPP ?\n[09:44] Lucie : 71100482, scanner du 11/02", "fr", "71100482"),
+        # The patient named right before the date of birth.
+        ("Pt Bích Ngọc Trương, DOB Jan 9, 1935.", "en", "Trương"),
+    ],
+)
+def test_identifiers_written_without_the_usual_cues(
+    scrubber: Scrubber, text: str, language: str, gone: str
+) -> None:
+    assert gone not in scrubber.scrub(text, key=KEY, language=language)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Discharged without a beta-blocker.",
+        "Seen at Hôpital Bichat-Claude-Bernard.",
+        "The ward was told - ok",
+        "No alert raised - Aidoc",
+        "PAIN AND DYSPAREUNIA. (B)(4) - DYSPAREUNIA.",
+        "PATIENT SEX, AGE, HEIGHT UNKNOWN. PATIENT REQUIRED REVISION SURGERY 15 YEARS LATER.",
+        "La fille de la patiente a appelé.",
+    ],
+)
+def test_sentence_ends_and_capitals_are_not_taken_for_signatures(
+    scrubber: Scrubber, text: str
+) -> None:
+    assert scrubber.scrub(text, key=KEY, language="en") == text
+
+
 def test_scrubbing_twice_changes_nothing_more(scrubber: Scrubber) -> None:
     text = "M. ROUSSEAU Thierry, IPP 40012345, tél. 06 12 34 56 78, né le 03/03/1947."
     once = scrubber.scrub(text, key=KEY)

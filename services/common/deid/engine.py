@@ -186,7 +186,8 @@ def _merge(spans: list[Entity]) -> list[Entity]:
 
 
 _AGE_AFTER_NAME = re.compile(
-    r"\s*[,(]\s*(?P<id>\d{2,3}(?:\s*(?:ans|a|y/?o|yo|yrs?|years?|[MFHmf]))?)\s*[,);.]"
+    r"\s*[,(]\s*(?:(?i:bed|lit|ch(?:ambre)?|room|rm|box|bay|cubicle)\.?\s*\d{1,3}[A-Za-z]?\s*[,;]\s*)?"
+    r"(?P<id>\d{2,3}(?:\s*(?:ans|a|y/?o|yo|yrs?|years?|[MFHmf]))?)\s*[,);.]"
 )
 # Words an address line may hold besides capitalised ones and numbers.
 _ADDRESS_WORDS = re.compile(

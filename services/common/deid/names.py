@@ -445,6 +445,13 @@ _LABELLED = re.compile(
     rf"\s*[:\-=]\s*[\"«“]?\s*(?P<id>{NAME_WORD}(?:(?:,\s|[ ,])(?:{PARTICLE} )?{NAME_WORD}){{0,3}}|"
     r"[a-zà-ÿ][a-zà-ÿ'’\-]+(?: [a-zà-ÿ][a-zà-ÿ'’\-]+){1,2})"
 )
+# "Pt Bích Ngọc Trương, DOB …", "patiente Fatou Sarr née le …": the patient named before
+# their date of birth or age.
+_PATIENT_BEFORE_BIRTH = re.compile(
+    rf"\b(?i:pt|patient|patiente)\s+(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,3}})"
+    r"(?![\w'’\-])(?=\s*,?\s*(?i:DOB\b|DDN\b|n[ée]e?\b|born\b|aged\b|[âa]g[ée]e?\b|date\s+of\s+birth|"
+    r"date\s+de\s+naissance|\d{1,3}\s*(?:ans|yo|y/o|years?)\b))"
+)
 # "SOW ép. DIOP Aminata", "MARTIN née DURAND": a married and a birth name.
 _MARRIED = re.compile(
     rf"(?<![\w])(?P<id>{NAME_WORD}\s+(?:ép\.|épouse|epouse|veuve|vve|née|nee|n[ée]e)\s+{NAME_WORD}"
@@ -478,6 +485,25 @@ _RELATION = re.compile(
     r"[a-zà-ÿ]+(?:\s+[a-zà-ÿ]+)?)"
 )
 _WORD = re.compile(r"[\w'’\-]+")
+# A relative's number or address right after their name.
+_CONTACT_AFTER = re.compile(
+    r"\s*(?:,\s*)?(?:(?i:au|at|on|tel|tél|t[ée]l[ée]phone|ph|mob|:)\s*)?[+(]?\d"
+)
+# A message signed with a first name: after a dash, after thanks, or with the signer's role.
+_ROLE = r"(?:RN|IDE|IBODE|IADE|MD|CNS|HCA|NP|PA|SF|AS|DR|Dr|FY1|FY2|SHO|SpR|interne|pharma)"
+_SIGNATURE = re.compile(
+    r"(?:(?<!\S)[\-–—]\s*|(?i:merci|thanks|thank\s+you|thx|cheers|cordialement|regards|bises|bonne\s+"
+    r"journ[ée]e|a\+|à\s+\+)\s*[,!.]?\s*\n?\s*|(?<=[.!?\n])\s*(?=[\w'’\-]+\s+" + _ROLE + r"\b))"
+    r"(?P<id>[^\W\d_][\w'’\-]{1,19})(?:\s+" + _ROLE + r"\b\.?)?\s*[.!]?\s*$"
+)
+# Words that end messages without signing them.
+_SIGN_OFF_WORDS = frozenset(
+    [
+        *("ok", "okay", "merci", "thanks", "thx", "cheers", "urgent", "fin", "end", "stop"),
+        *("rien", "none", "nil", "voilà", "voila", "svp", "pls", "please", "asap", "bye"),
+        *("ciao", "ras", "nad", "nkda", "nka", "tbc", "tbd", "etc"),
+    ]
+)
 # "grade C. Pancreatic", "vitamine D. Le": a letter and a dot that are not an initial.
 _NOT_INITIALS = re.compile(
     r"(?i)(?:\d\s*|\b(?:grade|stade|type|stage|class|classe|groupe?|vitamine?|h[ée]patite|hepatitis|"
@@ -626,9 +652,22 @@ class NameFinder:
             found.extend(self._trimmed(text, *match.span("id"), 0.8, "label", strict=False))
         for match in _RELATION.finditer(text):
             first = match.group("id").split()[0]
+            if (
+                first.islower()
+                and not self._given(first, broad=True)
+                and not self._reached_at(text, match.start("id"), first)
+            ):
+                continue
             if first.islower() and not self._given(first, broad=True):
+                start = match.start("id")
+                found.append(Found(start, start + len(first), "NOM", 0.7, "relation-reached"))
                 continue
             found.extend(self._trimmed(text, *match.span("id"), 0.75, "relation", strict=False))
+        for match in _PATIENT_BEFORE_BIRTH.finditer(text):
+            words = match.group("id").split()
+            # Capitals are left to the rules that read them ("PATIENT REQUIRED REVISION").
+            if not any(self._plain_word(w) or w.isupper() for w in words):
+                found.extend(self._trimmed(text, *match.span("id"), 0.75, "patient", strict=False))
         for match in _MARRIED.finditer(text):
             found.extend(self._trimmed(text, *match.span("id"), 0.8, "married", strict=False))
         for match in _UPPER_UPPER.finditer(text):
@@ -655,12 +694,41 @@ class NameFinder:
                 continue
             found.extend(self._trimmed(text, *match.span("id"), 0.7, "initials", strict=True))
         found.extend(self._gazetteer(text))
+        found.extend(self._signature(text))
         for start, end in person_spans:
             for candidate in self._trimmed(text, start, end, 0.6, "ner", strict=True):
                 if self._lone_word_doubtful(text, candidate) or self._shouted(text, candidate):
                     continue
                 found.append(candidate)
         return found
+
+    def _plain_word(self, word: str) -> bool:
+        """A word of the language or of the clinic rather than a name."""
+        return (
+            word.lower() in _STOP_WORDS
+            or _not_name(word)
+            or self.lexicon.is_clinical_word(word)
+            or self.lexicon.names_a_device(word)
+            or word.lower() in _SIGN_OFF_WORDS
+        )
+
+    def _reached_at(self, text: str, start: int, word: str) -> bool:
+        """A relative named in lower case and reached at a number right after ("la fille
+        aïssatou au 06 39…", "daughter aroha 0491 570 156"): a name outside the lists."""
+        if len(word) < 3 or not word.isalpha() or self._plain_word(word):
+            return False
+        return _CONTACT_AFTER.match(text, start + len(word)) is not None
+
+    def _signature(self, text: str) -> Iterator[Found]:
+        """The writer's first name signing a message ("… will datix - ffion", "Merci, Clém",
+        "stacey RN"): one word, not a word of the language, at the very end."""
+        match = _SIGNATURE.search(text)
+        if match is None:
+            return
+        word = match.group("id")
+        if self._plain_word(word) or word.isupper():
+            return  # capitals end reports ("(B)(4) - DYSPAREUNIA."), not signatures
+        yield Found(*match.span("id"), "NOM", 0.6, "signature")
 
     def _given(self, word: str, *, broad: bool = False) -> bool:
         """A given name, or a compound of given names ("marie-claude"); ``broad`` also takes

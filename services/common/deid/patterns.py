@@ -89,7 +89,9 @@ _NUMBER_WORD = (
     r"fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|\w+teenth|twentieth|thirtieth|"
     r"twenty-\w+|thirty-\w+|of|double|triple)"
 )
-SPOKEN = rf"(?:{_NUMBER_WORD}|{_MONTH})(?:[\s\-]+(?:{_NUMBER_WORD}|{_MONTH})){{2,16}}"
+# Whole words only: "nine" is not the start of "nineteen", nor "cinq" of "cinquante".
+_SPOKEN_WORD = rf"(?:{_NUMBER_WORD}|{_MONTH})(?![\w])"
+SPOKEN = rf"{_SPOKEN_WORD}(?:[\s\-]+{_SPOKEN_WORD}){{2,16}}"
 
 
 def spoken_number(text: str) -> bool:
@@ -206,6 +208,17 @@ RULES: tuple[Rule, ...] = (
     # Irish PPSN.
     Rule(NUMERO_SECU, _rx(r"(?<![\dA-Za-z])(?P<id>\d{7}[A-W][A-IW]?)(?![\dA-Za-z])"), 0.8),
     # --- hospital record numbers ------------------------------------------------------------
+    # A number asked for by its label and given on the next line of a chat ("IPP ?" …
+    # "71100482, scanner du 11/02").
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(
+            r"\b(?:IPP|NDA|MRN|dossier|s[ée]jour|chart|record|hospital\s+number|patient\s+id)"
+            r"\s*\?[^\n\d]*\n[^\n]{0,40}?(?<![\d:/.])(?P<id>\d{6,12})(?![\d/.:])",
+            _I,
+        ),
+        0.6,
+    ),
     Rule(
         NUMERO_DOSSIER,
         _rx(
@@ -241,6 +254,17 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         0.9,
+    ),
+    # A header naming the date of birth among other fields ("Name/DOB: X / 04-11-1931",
+    # "Nom / DDN : X – 12.03.1931"): the first date after it on that line.
+    Rule(
+        DATE_NAISSANCE,
+        _rx(
+            r"(?:\b|(?<=/))(?:D\.?O\.?B\.?|DDN|date\s+(?:de\s+naissance|of\s+birth)|birth\s*date)"
+            rf"\s*(?:/[^:\n]{{0,20}})?:[^\n]{{0,60}}?(?<![\w/.\-])(?P<id>{DATE})(?!\d)",
+            _I,
+        ),
+        0.8,
     ),
     # --- ages over 89 -----------------------------------------------------------------------
     Rule(
@@ -364,8 +388,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         ADRESSE,
         _rx(
-            r"(?<![\w,.])(?P<id>\d{5}\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-](?:sur|sous|en|"
-            r"les|lès|de|d'|la|le|[A-ZÀ-Ý][\w'’\-]*)){0,4}(?:\s+cedex(?:\s+\d{1,2})?)?)(?![\w])"
+            r"(?<![\w,.])(?P<id>(?:(?:BP|CS|B\.P\.|TSA)\s*\d{2,6}\s*[–—\-,]?\s*)?"
+            r"\d{5}\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-](?:sur|sous|en|les|lès|de|d'|la|le|"
+            r"(?!CEDEX\b)[A-ZÀ-Ý][\w'’\-]*)){0,4}(?:\s+(?i:cedex)(?:\s+\d{1,2})?)?)(?![\w])"
         ),
         0.7,
     ),
