@@ -42,7 +42,11 @@ from services.triage.drift.detectors.base import FloatArray, IndexArray
 
 Kind = Literal["abrupt", "gradual"]
 KINDS: tuple[Kind, ...] = ("abrupt", "gradual")
-FAMILIES = ("sea", "agrawal", "hyperplane", "stagger", "sine", "mixed", "rbf")
+GENERATED = ("sea", "agrawal", "hyperplane", "stagger", "sine", "mixed", "rbf")
+"""The families of river's concept generators."""
+REAL = "real"
+"""The family of river's annotated real series (TCPD), see :func:`real_streams`."""
+FAMILIES = (*GENERATED, REAL)
 BASELINES = ("always", "never")
 
 # How each detector watches a 0/1 error stream when the evaluation is not told otherwise: the
@@ -51,6 +55,11 @@ BASELINES = ("always", "never")
 ERROR_STREAM_PARAMETERS: dict[str, dict[str, Any]] = {
     "cusum": {"batch": 25, "h": 8.0},
 }
+
+
+ZERO_ONE = {"eddm"}
+"""Detectors that take 0/1 values only: a real series' scaled values reach them rounded (1 above
+the middle of the series' range), which leaves an error stream as it is."""
 
 
 class EvaluationError(Exception):
@@ -73,9 +82,11 @@ class Size:
 
 
 SIZES = {
-    # 7 families x 2 kinds x 2 seeds = 28 streams of 4,000 rows: a few seconds.
+    # 7 families x 2 kinds x 2 seeds = 28 streams of 4,000 rows, and the 7 real series (105 to
+    # 774 rows): a few seconds.
     "small": Size(seeds=2, rows=4_000, train=500, tolerance=1_000, width=400),
-    # 7 x 2 x 5 = 70 streams of 10,000 rows: minutes, most of them KSWIN's and the vote's.
+    # 7 x 2 x 5 = 70 streams of 10,000 rows and the real series: minutes, most of them KSWIN's
+    # and the vote's.
     "full": Size(seeds=5, rows=10_000, train=1_000, tolerance=1_500, width=1_000),
 }
 
@@ -85,22 +96,35 @@ class Stream:
     """A model's 0/1 error stream with the rows at which its drifts start."""
 
     family: str
-    kind: Kind
+    kind: str
+    """``abrupt`` or ``gradual`` for a generated stream, ``annotated`` for a real series."""
     seed: int
     errors: FloatArray
     drifts: tuple[int, ...]
+    series: str = ""
+    """The real series' name (empty for a generated stream)."""
+    tolerance: int | None = None
+    """This stream's tolerance, when it is not the evaluation's (the real series are short)."""
 
     @property
     def name(self) -> str:
+        if self.series:
+            return f"{self.family}/{self.series}"
         return f"{self.family}/{self.kind}/{self.seed}"
+
+
+NEEDS_RIVER = (
+    "the evaluation streams need river, a development dependency of Vigie that the vigie "
+    "command does not install: pip install -e '.[dev]' (or pip install 'river>=0.21')"
+)
 
 
 def _concepts(family: str, seed: int) -> tuple[Any, Any]:
     """The concept before and after the change, as two river generators."""
     try:
         from river.datasets import synth
-    except ImportError as exc:  # river is a development dependency
-        raise EvaluationError("the evaluation streams need river (pip install river)") from exc
+    except ImportError as exc:
+        raise EvaluationError(NEEDS_RIVER) from exc
     after = seed + 10_007  # the new concept draws its rows independently of the old one's
     if family == "sea":
         return synth.SEA(variant=0, seed=seed), synth.SEA(variant=3, seed=after)
@@ -169,12 +193,129 @@ def make_stream(family: str, kind: Kind, seed: int, size: Size) -> Stream:
 def make_streams(
     size: Size, families: Sequence[str] = FAMILIES, kinds: Sequence[Kind] = KINDS
 ) -> list[Stream]:
-    """Every family and kind with seeds ``1 .. size.seeds``."""
+    """Every generated family and kind with seeds ``1 .. size.seeds``; the real series once."""
+    streams = []
+    for family in families:
+        if family == REAL:
+            streams.extend(real_streams())
+            continue
+        streams.extend(
+            make_stream(family, kind, seed, size)
+            for kind in kinds
+            for seed in range(1, size.seeds + 1)
+        )
+    return streams
+
+
+# --- the real series: river's copy of the Turing change-point dataset (TCPD) ------------------
+
+REAL_TOLERANCE = 50
+"""Rows after an annotated change within which a detection catches it. TCPD scores with a margin
+of 5 rows, but the stream detectors test on a clock (ADWIN every 32 rows) or after a warm-up of
+about 30 values, so 5 rows would score their design rather than their judgement; 50 rows is
+under a tenth of most series (uk_coal_employment has 105 rows, one a year)."""
+
+ANNOTATION_MARGIN = 5
+"""Annotations of different annotators this close (rows) mark the same change (TCPD's margin)."""
+
+
+@dataclass(frozen=True)
+class RealSeries:
+    """How one of river's TCPD files becomes the series its annotators saw."""
+
+    dataset: str
+    """The class in ``river.drift.datasets``."""
+    columns: tuple[str, ...]
+    """The dimensions TCPD shows the annotators."""
+    skip: int = 0
+    """Rows dropped from the top before sampling."""
+    every: int = 1
+    """TCPD keeps one row in ``every``."""
+    first: str = ""
+    """After sampling, the series starts at the first row whose date starts or ends with this."""
+    last: str = ""
+    """The series ends at the row whose date starts with this (included)."""
+
+
+# TCPD's conversion scripts (github.com/alan-turing-institute/TCPD, datasets/*/): apple drops
+# the first row and keeps every third; brent_spot keeps every tenth row of the whole file, then
+# the rows from 2000; bitcoin ends on 2019-06-19. river ships the files before those steps.
+REAL_SERIES = {
+    "airline_passengers": RealSeries("AirlinePassengers", ("Total Passengers",)),
+    "apple": RealSeries("Apple", ("Close", "Volume"), skip=1, every=3),
+    "bitcoin": RealSeries("Bitcoin", ("price",), last="2019-06-19"),
+    "brent_crude_oil": RealSeries("BrentSpotPrice", ("DPB",), every=10, first="2000"),
+    "occupancy": RealSeries("Occupancy", ("V1", "V2", "V3", "V4")),
+    "run_log": RealSeries("RunLog", ("Pace", "Distance")),
+    "uk_coal_employment": RealSeries("UKCoalEmploy", ("Employment",)),
+}
+
+
+def pool_annotations(
+    annotations: dict[str, list[int]], margin: int = ANNOTATION_MARGIN
+) -> list[int]:
+    """The changes a majority of the annotators marked: every annotator's points, chained into
+    one change while consecutive points lie within ``margin`` rows, kept when more than half of
+    the annotators (an annotator who marked none counts) have a point in it, and dated by its
+    earliest point (the first row at which some annotator saw the change)."""
+    points = sorted((row, who) for who, rows in annotations.items() for row in rows)
+    groups: list[list[tuple[int, str]]] = []
+    for row, who in points:
+        if groups and row - groups[-1][-1][0] <= margin:
+            groups[-1].append((row, who))
+        else:
+            groups.append([(row, who)])
     return [
-        make_stream(family, kind, seed, size)
-        for family in families
-        for kind in kinds
-        for seed in range(1, size.seeds + 1)
+        group[0][0] for group in groups if 2 * len({who for _, who in group}) > len(annotations)
+    ]
+
+
+def real_values(name: str) -> FloatArray:
+    """The series ``name`` as TCPD shows it, each dimension scaled to [0, 1] by its minimum and
+    maximum, the dimensions averaged: values on the scale of an error rate, which the bounded
+    detectors (HDDM, FHDDM) take and the others' defaults are tuned on."""
+    import csv
+
+    spec = REAL_SERIES[name]
+    dataset = _river_dataset(spec.dataset)
+    with open(dataset.path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows = rows[spec.skip :][:: spec.every]
+    date = next(iter(rows[0]))  # the first column holds the dates
+    if spec.first:
+        start = next(
+            i for i, row in enumerate(rows) if spec.first in (row[date][:4], row[date][-4:])
+        )
+        rows = rows[start:]
+    if spec.last:
+        rows = rows[: next(i for i, row in enumerate(rows) if row[date].startswith(spec.last)) + 1]
+    table = np.array([[float(row[column]) for column in spec.columns] for row in rows])
+    low, high = table.min(axis=0), table.max(axis=0)
+    scaled: FloatArray = ((table - low) / (high - low)).mean(axis=1)
+    return scaled
+
+
+def _river_dataset(name: str) -> Any:
+    try:
+        from river.drift import datasets
+    except ImportError as exc:
+        raise EvaluationError(NEEDS_RIVER) from exc
+    return getattr(datasets, name)()
+
+
+def real_streams() -> list[Stream]:
+    """River's seven TCPD series with their pooled annotations as drifts."""
+    return [
+        Stream(
+            REAL,
+            "annotated",
+            0,
+            real_values(name),
+            tuple(pool_annotations(_river_dataset(spec.dataset).annotations)),
+            series=name,
+            tolerance=REAL_TOLERANCE,
+        )
+        for name, spec in REAL_SERIES.items()
     ]
 
 
@@ -188,6 +329,8 @@ class Tally:
     """Detections on stable rows (outside every drift's tolerance window)."""
     stable_rows: int = 0
     delays: list[int] = field(default_factory=list)
+    scaled_delays: list[float] = field(default_factory=list)
+    """Each delay over the tolerance of its stream."""
 
     @property
     def caught(self) -> int:
@@ -207,6 +350,7 @@ class Tally:
             inside += len(found)
             if found:
                 self.delays.append(found[0] - start)
+                self.scaled_delays.append((found[0] - start) / tolerance)
         self.drifts += len(drifts)
         self.detections += len(detections)
         self.false_alarms += len(detections) - inside
@@ -219,19 +363,16 @@ class Tally:
             self.false_alarms + other.false_alarms,
             self.stable_rows + other.stable_rows,
             self.delays + other.delays,
+            self.scaled_delays + other.scaled_delays,
         )
 
-    def summary(self, tolerance: int) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         """The figures of the table, as plain numbers (None where there is nothing to average)."""
         precision = self.caught / self.detections if self.detections else 0.0
         recall = self.caught / self.drifts if self.drifts else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         missed = self.drifts - self.caught
-        normalised = (
-            (sum(delay / tolerance for delay in self.delays) + missed) / self.drifts
-            if self.drifts
-            else None
-        )
+        normalised = (sum(self.scaled_delays) + missed) / self.drifts if self.drifts else None
         return {
             "drifts": self.drifts,
             "caught": self.caught,
@@ -261,6 +402,8 @@ def runner(name: str, parameters: dict[str, Any] | None = None) -> Runner:
     chosen = ERROR_STREAM_PARAMETERS.get(name, {}) if parameters is None else parameters
     build = STREAM_DETECTORS[name]
     build(**chosen)  # refuse bad parameters before any stream is replayed
+    if name in ZERO_ONE:
+        return lambda errors: build(**chosen).update_many(np.rint(errors))
     return lambda errors: build(**chosen).update_many(errors)
 
 
@@ -269,7 +412,12 @@ def tally(run: Runner, streams: Iterable[Stream], tolerance: int) -> dict[str, T
     tallies = {}
     for stream in streams:
         one = Tally()
-        one.add(run(stream.errors).tolist(), stream.drifts, stream.errors.size, tolerance)
+        one.add(
+            run(stream.errors).tolist(),
+            stream.drifts,
+            stream.errors.size,
+            stream.tolerance or tolerance,
+        )
         tallies[stream.name] = one
     return tallies
 
@@ -291,7 +439,7 @@ def evaluate(
     table = {}
     for name in detectors:
         run = runner(name, (parameters or {}).get(name))
-        table[name] = pooled(tally(run, streams, tolerance).values()).summary(tolerance)
+        table[name] = pooled(tally(run, streams, tolerance).values()).summary()
     return table
 
 
@@ -461,8 +609,8 @@ def leave_one_family_out(
             Fold(
                 family,
                 chosen,
-                ours.summary(tolerance),
-                theirs.summary(tolerance),
+                ours.summary(),
+                theirs.summary(),
                 targets(ours, theirs),
             )
         )
@@ -473,7 +621,7 @@ def leave_one_family_out(
         votes,
         key=lambda config: (
             -len(votes[config]),
-            pooled(votes[config]).summary(tolerance)["normalised_delay"],
+            pooled(votes[config]).summary()["normalised_delay"],
             config,
         ),
     )
@@ -481,8 +629,8 @@ def leave_one_family_out(
     return Selection(
         folds,
         default,
-        ours_all.summary(tolerance),
-        theirs_all.summary(tolerance),
+        ours_all.summary(),
+        theirs_all.summary(),
         targets(ours_all, theirs_all),
     )
 
