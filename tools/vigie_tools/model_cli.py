@@ -19,12 +19,25 @@ from services.triage.model.dataset import (
     project_data_dir,
     read_feedback,
 )
-from services.triage.model.evaluation import evaluate_families, severity_metrics
+from services.triage.model.evaluation import (
+    evaluate_families,
+    read_handwritten,
+    severity_metrics,
+    transfer_on_maude,
+)
 from services.triage.model.features import NarrativeFeatures
 from services.triage.model.progress import Progress
-from services.triage.model.rendering import family_table, severity_table, summary, target_lines
+from services.triage.model.rendering import (
+    family_table,
+    severity_table,
+    summary,
+    target_lines,
+    transfer_summary,
+    transfer_table,
+    transfer_target_lines,
+)
 from services.triage.model.severity import SeverityParams, label_index
-from services.triage.model.training import TrainParams, train
+from services.triage.model.training import TrainParams, sample, train
 
 _BATCH = 4096
 
@@ -133,6 +146,9 @@ def _print_stored(model: TriageModel, evaluation: dict[str, Any]) -> dict[str, A
         f"shipped model operating point: P(death) >= {op['death_at']:.3f}, "
         f"P(death)+P(serious) >= {op['critical_at']:.3f}"
     )
+    transfer = evaluation.get("transfer")
+    if transfer is not None:
+        _print_transfer(transfer)
     cat = evaluation.get("category")
     if cat:
         _out(
@@ -159,7 +175,18 @@ def _print_stored(model: TriageModel, evaluation: dict[str, Any]) -> dict[str, A
     }
     if cat:
         figures["category_macro_f1"] = round(cat["macro_f1"], 4)
+    if transfer is not None:
+        figures["transfer"] = transfer_summary(transfer)
     return figures
+
+
+def _print_transfer(transfer: dict[str, Any]) -> None:
+    _out()
+    for line in transfer_table(transfer):
+        _out(line)
+    _out()
+    for line in transfer_target_lines(transfer):
+        _out(line)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -188,7 +215,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     elif args.cv:
         progress = Progress()
         progress.stage("re-running the leave-one-family-out evaluation from data/")
-        maude = load_maude(Path(args.data_dir) / MAUDE_FILE)
+        maude = sample(load_maude(Path(args.data_dir) / MAUDE_FILE), args.sample)
         params = SeverityParams(**_severity_params(model))
         counter = NarrativeFeatures(cue_weight=params.cue_weight)
         counts, cues = counter.counts(maude.texts)
@@ -205,8 +232,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
         )
         for line in severity_table(m, title="severity, leave-one-device-family-out (re-run)"):
             _out(line)
+        progress.stage("the shipped recipe and the baseline on every transfer split")
+        transfer = transfer_on_maude(maude, params, read_handwritten(), progress=progress.step)
+        _print_transfer(transfer)
         figures = summary(m)
         figures["scheme"] = m["scheme"]
+        figures["reports_sampled"] = len(maude)
+        figures["transfer"] = transfer_summary(transfer)
     else:
         try:
             figures = _print_stored(model, read_evaluation(Path(args.model_dir)))
@@ -259,6 +291,12 @@ def add_cli(subparsers: Any) -> None:
     )
     evaluator.add_argument(
         "--cv", action="store_true", help="re-run the family cross-validation from data/"
+    )
+    evaluator.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        help="with --cv: a stratified sample of this many MAUDE reports (quick runs)",
     )
     evaluator.add_argument("--data-dir", default=data_default)
     evaluator.set_defaults(func=run_evaluate)

@@ -10,6 +10,8 @@ from services.triage.model.rendering import (
     family_table,
     severity_table,
     target_lines,
+    transfer_table,
+    transfer_target_lines,
 )
 
 
@@ -195,6 +197,29 @@ def render_card(*, version: str, evaluation: dict[str, Any], params: dict[str, A
             f"classes) {sev['argmax']['macro_f1_3']:.3f}, Death recall "
             f"{sev['argmax']['death_recall']:.3f}, critical recall "
             f"{sev['argmax']['critical']['recall']:.3f}.",
+            "",
+        ]
+    transfer = evaluation.get("transfer")
+    if transfer is not None:
+        out += [
+            "## Evaluation: transfer to families, manufacturers, years and sources unseen",
+            "",
+            "The shipped recipe and the plain baseline (word 1-2-gram and character 3-5-gram "
+            "TF-IDF, class-balanced LinearSVC, trained in the same run on the same reports) on "
+            "every split a deployment faces: device family left out, manufacturer left out "
+            "(spellings merged, manufacturers with fewer than 150 reports pooled into one fold), "
+            "later years (trained on earlier years only) and report source left out (MAUDE's "
+            "`report_source_code`, then the hand-written French and English narratives as an "
+            "outside file, trained on all of MAUDE). No second MAUDE extraction ships with the "
+            "project, so the outside source is the hand-written file alone. No setting of the "
+            "shipped recipe was chosen on these folds. The review queue is the share of reports "
+            "called death or serious. Printed again by `vigie evaluate`.",
+            "",
+            "```",
+            *transfer_table(transfer),
+            "",
+            *transfer_target_lines(transfer),
+            "```",
             "",
         ]
     if cat is not None:

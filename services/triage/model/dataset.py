@@ -77,6 +77,8 @@ class SeverityData:
     weights: NDArray[np.float64]
     stats: DedupStats | None = None
     label_counts: dict[str, int] = field(default_factory=dict)
+    # Per-row columns the transfer splits use (``META_COLUMNS``); empty strings when unknown.
+    meta: dict[str, NDArray[np.str_]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -92,7 +94,16 @@ class SeverityData:
             weights=self.weights[idx],
             stats=self.stats,
             label_counts=dict(sorted(Counter(labels.tolist()).items())),
+            meta={k: v[idx] for k, v in self.meta.items()},
         )
+
+
+# MAUDE columns kept beside each narrative (what a deployment's new reports differ by).
+META_COLUMNS = ("report_number", "manufacturer_name", "date_received", "report_source_code")
+
+
+def _meta(rows: Sequence[dict[str, str]]) -> dict[str, NDArray[np.str_]]:
+    return {c: np.asarray([r.get(c, "") or "" for r in rows], dtype=str) for c in META_COLUMNS}
 
 
 def maude_text(event_description: str, manufacturer_narrative: str) -> str:
@@ -219,6 +230,7 @@ def load_maude(path: Path, *, deduplicate: bool = True) -> SeverityData:
         weights=np.ones(len(rows)),
         stats=stats,
         label_counts=dict(sorted(Counter(labels).items())),
+        meta=_meta(rows),
     )
 
 
@@ -241,6 +253,7 @@ def load_labelled_file(path: Path) -> SeverityData:
         labels=np.asarray([SEVERITY_OF_EVENT_TYPE[r["event_type"]].value for r in rows], dtype=str),
         groups=np.asarray([r.get("device_family", "") or "file" for r in rows], dtype=str),
         weights=np.ones(len(rows)),
+        meta=_meta(rows),
     )
 
 

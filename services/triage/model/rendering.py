@@ -111,3 +111,70 @@ def summary(m: dict[str, Any]) -> dict[str, Any]:
         "recall": {k: round(v, 4) for k, v in m["recall"].items()},
         "precision": {k: round(v, 4) for k, v in m["precision"].items()},
     }
+
+
+_TRANSFER_COLUMNS = (
+    ("macro_f1_3", "mF1-3"),
+    ("death_recall", "death R"),
+    ("death_precision", "death P"),
+    ("critical_recall", "crit R"),
+    ("malfunction_recall", "malf R"),
+    ("review_share", "review"),
+)
+
+
+def _transfer_row(label: str, n: int, deaths: int, f: dict[str, Any]) -> str:
+    cells = "".join(f"{_pct(f[k]):>9}" for k, _ in _TRANSFER_COLUMNS)
+    return f"{label[:34]:<35}{n:>6}{deaths:>7}{cells}"
+
+
+def transfer_table(t: dict[str, Any]) -> list[str]:
+    """Lines of the transfer evaluation: every split, every recipe, pooled then fold by fold."""
+    head = f"{'':<35}{'n':>6}{'deaths':>7}" + "".join(f"{h:>9}" for _, h in _TRANSFER_COLUMNS)
+    lines = [
+        "transfer splits (each row predicted by models that never saw its fold; mF1-3: macro-F1 "
+        "of death, serious, malfunction; review: share of reports called death or serious)",
+    ]
+    lines += [f"  {name}: {title}" for name, title in t["recipes"].items()]
+    for split in t["splits"]:
+        lines += ["", f"{split['split']}: {split['title']}", head]
+        for name, f in split["pooled"].items():
+            lines.append(_transfer_row(f"all folds  {name}", f["n"], f["deaths"], f))
+        for fold in split["folds"]:
+            for name in t["recipes"]:
+                f = fold[name]
+                label = f"  {fold['fold'][:22]:<23}{name}"
+                lines.append(_transfer_row(label, f["n"], f["deaths"], f))
+    return lines
+
+
+def transfer_target_lines(t: dict[str, Any]) -> list[str]:
+    """Whether the shipped recipe meets each transfer target; the blocking reports when not."""
+    lines = ["transfer targets (shipped recipe, pooled over each split's folds):"]
+    for g in t["targets"]:
+        lines.append(
+            f"  {g['split']:<13}{g['figure']:<26}{g['value']:.3f} "
+            f"{'meets' if g['met'] else 'MISSES'} {g['target']:.3f}"
+        )
+    if t["blocking"]:
+        lines.append("reports behind the missed targets (a few per kind and split):")
+        for b in t["blocking"]:
+            lines.append(
+                f"  [{b['split']}] {b['why']}: report {b['report']} ({b['fold']}), "
+                f"{b['expected']} read as {b['predicted']}: {b['excerpt']!r}"
+            )
+    return lines
+
+
+def transfer_summary(t: dict[str, Any]) -> dict[str, Any]:
+    """The transfer figures of the last JSON line."""
+    return {
+        "splits": {
+            s["split"]: {
+                name: {k: round(f[k], 4) for k, _ in _TRANSFER_COLUMNS}
+                for name, f in s["pooled"].items()
+            }
+            for s in t["splits"]
+        },
+        "targets_missed": [f"{g['split']}:{g['figure']}" for g in t["targets"] if not g["met"]],
+    }

@@ -36,6 +36,7 @@ from services.triage.model.evaluation import (
     evaluate_handwritten,
     read_handwritten,
     severity_metrics,
+    transfer_on_maude,
 )
 from services.triage.model.features import NarrativeFeatures
 from services.triage.model.predictor import TriageModel
@@ -75,7 +76,7 @@ class TrainReport:
     evaluation: dict[str, Any]
 
 
-def _sample(data: SeverityData, limit: int | None) -> SeverityData:
+def sample(data: SeverityData, limit: int | None) -> SeverityData:
     """A deterministic sample stratified by label (every class kept when it can be)."""
     if limit is None or limit >= len(data):
         return data
@@ -114,7 +115,7 @@ def train(
         f"MAUDE: {stats.rows} rows, {stats.unlabelled} unlabelled, {stats.exact_duplicates} exact "
         f"and {stats.near_duplicates} near duplicates removed, {stats.kept} kept"
     )
-    maude = _sample(maude, chosen.max_reports)
+    maude = sample(maude, chosen.max_reports)
     aiid = load_aiid(data_dir / AIID_INCIDENTS_FILE, data_dir / AIID_TAXONOMY_FILE)
     show.stage(f"AIID: {len(aiid.texts)} incidents with an MIT risk subdomain")
     data_sha, data_files = data_digest(data_dir, feedback)
@@ -147,6 +148,10 @@ def train(
             sp_,
             always_train=is_feedback,
             progress=show.step,
+        )
+        show.stage("the shipped recipe and the baseline on every transfer split")
+        evaluation["transfer"] = transfer_on_maude(
+            maude, sp_, read_handwritten(), progress=show.step
         )
     show.stage("fitting the severity model on every family")
     severity, held = fit_severity(vocabulary, counts, cues, y, groups, weights, sp_)

@@ -1,0 +1,140 @@
+"""Transfer splits: folds never train on what they test, and the figures come out side by side."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from services.triage.model.evaluation import evaluate_transfer, transfer_figures
+from services.triage.model.splits import (
+    leave_one_group_out,
+    manufacturer_key,
+    manufacturer_split,
+    source_split,
+    year_split,
+)
+from vigie_tools.cli import main
+
+
+def test_manufacturer_spellings_are_one_manufacturer() -> None:
+    spellings = [
+        "RESPIRONICS, INC.",
+        "RESPIRONICS,INC",
+        "PHILIPS / RESPIRONICS, INC",
+        "RESPORINOC INC",
+    ]
+    assert {manufacturer_key(s) for s in spellings} == {"Philips Respironics"}
+    assert manufacturer_key("SMITH & NEPHEW ORTHOPAEDICS LTD.") == "Smith & Nephew"
+    assert manufacturer_key("") == "not stated"
+    assert manufacturer_key("Acme Medical Devices Inc") == "Acme Medical"
+
+
+def test_small_groups_are_pooled_and_no_fold_tests_what_it_trains_on() -> None:
+    groups = np.asarray(["a"] * 200 + ["b"] * 160 + ["c"] * 5 + ["d"] * 3, dtype=str)
+    usable = np.ones(len(groups), dtype=bool)
+    split = leave_one_group_out("g", "groups", groups, usable)
+    assert [f.name for f in split.folds] == ["a", "b", "others pooled (2)"]
+    for fold in split.folds:
+        assert not (fold.train & fold.test).any()
+        assert (fold.train | fold.test).all()
+
+
+def test_manufacturer_split_merges_before_pooling() -> None:
+    names = np.asarray(["RESPIRONICS, INC."] * 100 + ["RESPIRONICS INC"] * 100 + ["X"] * 10)
+    split = manufacturer_split(names, np.ones(len(names), dtype=bool))
+    assert [f.name for f in split.folds] == ["Philips Respironics", "X"]
+
+
+def test_years_are_tested_on_models_of_earlier_years_only() -> None:
+    dates = np.asarray(
+        [f"{year}-03-01" for year in range(2010, 2024) for _ in range(120)], dtype=str
+    )
+    split = year_split(dates, np.ones(len(dates), dtype=bool))
+    assert len(split.folds) == 3
+    years = np.asarray([int(d[:4]) for d in dates])
+    for fold in split.folds:
+        assert years[fold.train].max() < years[fold.test].min()
+    assert split.folds[-1].name == "2021-2023"
+
+
+def test_an_outside_file_is_tested_on_a_model_of_every_maude_source() -> None:
+    sources = np.asarray(["M"] * 300 + ["V"] * 200 + [""] * 10, dtype=str)
+    usable = np.r_[np.ones(500, dtype=bool), np.zeros(10, dtype=bool)]
+    outside = ~usable
+    split = source_split(sources, usable, {"hand-written": outside})
+    assert [f.name for f in split.folds] == ["M", "V", "hand-written"]
+    assert (split.folds[-1].train == usable).all()
+    assert not split.folds[0].test[outside].any()
+
+
+class _Oracle:
+    """A recipe that reads the answer, then calls every death a serious injury."""
+
+    name = "oracle"
+    title = "oracle"
+
+    def __init__(self, y: np.ndarray) -> None:
+        self.y = y
+
+    def fit_predict(self, train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, None]:
+        out = self.y[test].copy()
+        out[out == 0] = 1
+        return out, None
+
+
+class _Malfunction:
+    name = "flat"
+    title = "always malfunction"
+
+    def fit_predict(self, train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, None]:
+        return np.full(int(test.sum()), 2, dtype=np.intp), None
+
+
+def test_transfer_judges_the_first_recipe_and_shows_the_reports_that_block_it() -> None:
+    y = np.asarray([0, 1, 2, 2, 0, 1, 2, 2], dtype=np.intp)
+    groups = np.asarray(["f1"] * 4 + ["f2"] * 4, dtype=str)
+    split = leave_one_group_out("family", "family", groups, np.ones(8, dtype=bool), min_rows=1)
+    result = evaluate_transfer(
+        [split],
+        [_Oracle(y), _Malfunction()],
+        y,
+        report_ids=np.asarray([f"R{i}" for i in range(8)], dtype=str),
+        texts=[f"narrative {i}" for i in range(8)],
+    )
+    pooled = result["splits"][0]["pooled"]
+    assert pooled["oracle"]["death_recall"] == 0.0
+    assert pooled["oracle"]["critical_recall"] == 1.0
+    assert pooled["oracle"]["review_share"] == 0.5
+    assert pooled["flat"]["review_share"] == 0.0
+    met = {t["figure"]: t["met"] for t in result["targets"]}
+    assert met["critical_recall"] is True
+    assert met["death_recall"] is False
+    assert met["macro_f1_3 above flat"] is True
+    blocked = [b for b in result["blocking"] if b["why"] == "death not called death"]
+    assert [b["report"] for b in blocked] == ["R0", "R4"]
+    assert blocked[0]["predicted"] == "serious"
+
+
+def test_review_share_counts_death_and_serious_calls() -> None:
+    y = np.asarray([0, 1, 2, 3], dtype=np.intp)
+    figures = transfer_figures(y, np.asarray([1, 1, 1, 2], dtype=np.intp))
+    assert figures["review_share"] == 0.75
+    assert figures["death_precision"] == 0.0
+    assert figures["malfunction_recall"] == 0.0
+
+
+def test_evaluate_prints_every_split_side_by_side(
+    tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["evaluate", "--model-dir", str(tiny_model_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "transfer splits" in out
+    assert "family: device family left out" in out
+    assert "hand-written (fr)" in out
+    figures = json.loads(out.strip().splitlines()[-1])
+    splits = figures["transfer"]["splits"]
+    assert set(splits["family"]) == {"shipped", "baseline"}
+    assert 0.0 <= splits["source"]["baseline"]["review_share"] <= 1.0
