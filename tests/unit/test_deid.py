@@ -111,6 +111,11 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("prévenir la fille aïssatou au 06 39 98 22 70.", "fr", "aïssatou"),
         # A record number asked for and given on the next line of a chat.
         ("[09:43] Karim : IPP ?\n[09:44] Lucie : 71100482, scanner du 11/02", "fr", "71100482"),
+        # Ages over 89 after the sex, the person or the age word, or as a decade.
+        ("F 95, nursing home resident.", "en", "95"),
+        ("Pt 93, lives alone.", "en", "93"),
+        ("centenarian, 101, on warfarin", "en", "101"),
+        ("a woman in her late nineties", "en", "nineties"),
         # The patient named right before the date of birth.
         ("Pt Bích Ngọc Trương, DOB Jan 9, 1935.", "en", "Trương"),
     ],
@@ -131,6 +136,7 @@ def test_identifiers_written_without_the_usual_cues(
         "PAIN AND DYSPAREUNIA. (B)(4) - DYSPAREUNIA.",
         "PATIENT SEX, AGE, HEIGHT UNKNOWN. PATIENT REQUIRED REVISION SURGERY 15 YEARS LATER.",
         "La fille de la patiente a appelé.",
+        "F 100 mg daily; SpO2 in the 90s; M 95% on air.",
     ],
 )
 def test_sentence_ends_and_capitals_are_not_taken_for_signatures(

@@ -291,9 +291,34 @@ RULES: tuple[Rule, ...] = (
     # "F, 93," "M 93": the sex then the age, as in a handover line.
     Rule(
         AGE,
-        _rx(r"(?<![\w])(?:[MFHmf]|male|female|homme|femme)\s*[,/]\s*(?P<id>\d{2,3})(?![\d.,]\d)"),
+        _rx(
+            r"(?<![\w])(?:[MFHmf]|male|female|homme|femme)\s*[,/ ]\s*(?P<id>\d{2,3})(?![\d.,]\d)"
+            r"(?!\s*(?:%|(?i:mg|ml|mm|cm|kg|g|mcg|µg|ui|iu|u|mmhg|bpm|min|h)\b))"
+        ),
         0.75,
         age_over_89,
+    ),
+    # "Pt 93, lives alone", "Mme 94 ;", "centenarian, 101": a bare number right after the
+    # person or the age word.
+    Rule(
+        AGE,
+        _rx(
+            r"\b(?:pt|patient|patiente|mrs?|ms|mme|m\.|nonag[ée]naire|nonagenarian|centenaire|"
+            r"centenarian)\s*[,(]?\s*(?P<id>\d{2,3})\s*[,;:)]",
+            _I,
+        ),
+        0.75,
+        age_over_89,
+    ),
+    # "in her nineties", "in his late 90s": an age over 89 given as a decade.
+    Rule(
+        AGE,
+        _rx(
+            r"\bin\s+(?:his|her|their)\s+(?P<id>(?:(?:early|mid|late)[\s-]+)?(?:nineties|90s|"
+            r"hundreds))",
+            _I,
+        ),
+        0.75,
     ),
     Rule(
         AGE,
