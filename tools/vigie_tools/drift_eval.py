@@ -498,6 +498,7 @@ GRID: dict[str, list[dict[str, Any]]] = {
     "ewma": [{}, *({"mode": "up", "threshold": t} for t in (3.5, 4.0, 5.0))],
     "kswin": [{}],
     "vote": [{}, {"window": 100}, {"window": 400}],
+    "bocpd": [{}, {"hazard": 1e-3}, {"hazard": 1e-3, "threshold": 0.9}, {"threshold": 0.5}],
 }
 
 REFERENCE = ("adwin", "{}")

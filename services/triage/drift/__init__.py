@@ -8,6 +8,7 @@ and the ``vigie drift`` command.
 
 from services.triage.drift.detectors import (
     ADWIN,
+    BOCPD,
     CUSUM,
     EDDM,
     FHDDM,
@@ -47,6 +48,7 @@ STREAM_DETECTORS: dict[str, type[StreamDetector]] = {
     "ewma": EWMAChart,
     "kswin": KSWIN,
     "vote": Vote,
+    "bocpd": BOCPD,
 }
 """Detectors that follow a stream value by value, by name."""
 
@@ -64,6 +66,7 @@ DETECTORS: dict[str, type[DistributionDetector] | type[StreamDetector]] = {
 
 __all__ = [
     "ADWIN",
+    "BOCPD",
     "CUSUM",
     "DEFAULT_STREAM_DETECTOR",
     "DEFAULT_STREAM_PARAMETERS",

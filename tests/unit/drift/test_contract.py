@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from services.triage.drift import (
     ADWIN,
+    BOCPD,
     CUSUM,
     DETECTORS,
     DISTRIBUTION_DETECTORS,
@@ -82,10 +83,11 @@ STREAM_CASES: dict[str, Callable[[], StreamDetector]] = {
     "ewma": EWMAChart,
     "kswin": KSWIN,
     "vote": Vote,
+    "bocpd": BOCPD,
 }
 
 # Detectors that take values in [0, 1] only (EDDM: 0 or 1).
-BOUNDED = {"hddm_a", "hddm_w", "eddm", "fhddm"}
+BOUNDED = {"hddm_a", "hddm_w", "eddm", "fhddm", "bocpd"}
 
 # How late after the rise the first detection may come. EDDM averages every distance between
 # errors since its reset, so a step moves its statistic slowly: it was built for gradual drift.
@@ -104,6 +106,7 @@ EXPECTED_DETECTIONS = {
     "ewma": [5055],
     "kswin": [5043, 6759, 9245],
     "vote": [5087],
+    "bocpd": [5051],
 }
 
 BAD_PARAMETERS: list[tuple[str, dict[str, Any]]] = [
@@ -148,6 +151,14 @@ BAD_PARAMETERS: list[tuple[str, dict[str, Any]]] = [
     ("vote", {"quorum": 0}),
     ("vote", {"quorum": 4}),
     ("vote", {"window": 0}),
+    ("bocpd", {"hazard": 0.0}),
+    ("bocpd", {"hazard": 1.0}),
+    ("bocpd", {"threshold": 1.0}),
+    ("bocpd", {"max_run": 1}),
+    ("bocpd", {"min_instances": 0}),
+    ("bocpd", {"prior_alpha": 0.0}),
+    ("bocpd", {"prior_beta": -1.0}),
+    ("bocpd", {"mode": "sideways"}),
 ]
 
 

@@ -9,6 +9,7 @@ import pytest
 
 MODULES = [
     "services.triage.drift.detectors.adwin",
+    "services.triage.drift.detectors.bocpd",
     "services.triage.drift.detectors.cusum",
     "services.triage.drift.detectors.eddm",
     "services.triage.drift.detectors.ewma",

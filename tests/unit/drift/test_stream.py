@@ -11,6 +11,7 @@ from river import drift as river_drift
 
 from services.triage.drift import (
     ADWIN,
+    BOCPD,
     CUSUM,
     EDDM,
     FHDDM,
@@ -328,3 +329,74 @@ def test_vote_members_start_afresh_together() -> None:
     assert found == PageHinkley(mode="up", threshold=5.0).update_many(jump).tolist()[0]
     vote.update(0.0)
     assert not vote.drift_detected
+
+
+# --- BOCPD -----------------------------------------------------------------------------------
+
+
+def textbook_bocpd(values: Floats, hazard: float, threshold: float, warm_up: int) -> list[int]:
+    """Adams & MacKay's recursion with the whole run-length posterior, a Beta(1, 1) prior, the
+    rule of :class:`BOCPD` on a rise, and a fresh start after each detection."""
+    found: list[int] = []
+    start = 0
+    while start < values.size:
+        mass, alpha, beta = np.ones(1), np.ones(1), np.ones(1)
+        hit = None
+        for i in range(start, values.size):
+            x = values[i]
+            rates = alpha / (alpha + beta)
+            joint = mass * (rates if x == 1.0 else 1.0 - rates)
+            mass = np.concatenate(([hazard * joint.sum()], joint * (1 - hazard)))
+            mass /= mass.sum()
+            alpha = np.concatenate(([1.0], alpha + x))
+            beta = np.concatenate(([1.0], beta + 1 - x))
+            changed = 1.0 - mass[-1]
+            if i - start + 1 >= warm_up and changed > threshold:
+                rates = alpha / (alpha + beta)
+                if mass[:-1] @ rates[:-1] / changed > rates[-1]:
+                    hit = i
+                    break
+        if hit is None:
+            break
+        found.append(hit)
+        start = hit + 1
+    return found
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("hazard", "threshold"), [(1e-4, 0.8), (1e-3, 0.5)])
+def test_bocpd_is_the_textbook_recursion_when_no_run_is_truncated(
+    seed: int, hazard: float, threshold: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    rates = np.sort(rng.uniform(0.05, 0.6, 3))
+    values = np.concatenate([rng.random(600) < rate for rate in rates]).astype(float)
+    expected = textbook_bocpd(values, hazard, threshold, warm_up=30)
+    assert expected
+    detector = BOCPD(hazard=hazard, threshold=threshold, max_run=values.size + 1)
+    assert detector.update_many(values).tolist() == expected
+
+
+def test_bocpd_detections_on_seeded_streams() -> None:
+    rising = np.concatenate([np.random.default_rng(3).random(3_000) < 0.1] * 2).astype(float)
+    rising[3_000:] = np.random.default_rng(4).random(3_000) < 0.3
+    assert BOCPD().update_many(rising).tolist() == [3244]
+    assert BOCPD(mode="down").update_many(rising).tolist() == []
+    assert BOCPD(mode="down").update_many(rising[::-1].copy()).tolist() == [3100]
+    assert BOCPD(mode="both").update_many(rising).tolist() == [3244]
+
+
+def test_bocpd_memory_is_bounded_by_max_run() -> None:
+    detector = BOCPD(max_run=50)
+    values = (np.random.default_rng(0).random(5_000) < 0.2).astype(float)
+    assert detector.update_many(values).size == 0
+    assert detector._mass.size == 50
+    assert detector._mass.sum() == pytest.approx(1.0)
+    # The longest bucket follows the newest 49 values.
+    assert detector._alpha[-1] == 1.0 + values[-49:].sum()
+
+
+def test_bocpd_takes_error_probabilities() -> None:
+    rng = np.random.default_rng(2)
+    probabilities = np.concatenate([rng.uniform(0.0, 0.3, 2_000), rng.uniform(0.3, 0.8, 500)])
+    assert BOCPD().update_many(probabilities).tolist() == [2022]

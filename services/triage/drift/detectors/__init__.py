@@ -8,6 +8,7 @@ from services.triage.drift.detectors.base import (
     HistogramDetector,
     StreamDetector,
 )
+from services.triage.drift.detectors.bocpd import BOCPD
 from services.triage.drift.detectors.cusum import CUSUM
 from services.triage.drift.detectors.eddm import EDDM
 from services.triage.drift.detectors.ewma import EWMAChart
@@ -24,6 +25,7 @@ from services.triage.drift.detectors.wasserstein import Wasserstein
 
 __all__ = [
     "ADWIN",
+    "BOCPD",
     "CUSUM",
     "EDDM",
     "FHDDM",
