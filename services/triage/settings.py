@@ -79,7 +79,16 @@ class TriageSettings(CommonSettings):
         default="adwin",
         description=(
             "Detector of the drift monitor on confirmed errors: adwin, page_hinkley, cusum, "
-            "hddm_a, hddm_w, eddm, fhddm, kswin, ewma or vote."
+            "hddm_a, hddm_w, eddm, fhddm, kswin, ewma, vote or bocpd."
+        ),
+    )
+    drift_multiple_testing: Literal["none", "bonferroni", "benjamini_hochberg"] = Field(
+        default="benjamini_hochberg",
+        description=(
+            "How the drift monitor corrects the p-values of one window's features and scores "
+            "together, at the detector's level: benjamini_hochberg (false discovery rate), "
+            "bonferroni (family-wise error rate) or none. Only detectors with p-values (ks) have "
+            "any to correct."
         ),
     )
     drift_reference_windows: int = Field(

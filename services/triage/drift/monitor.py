@@ -6,6 +6,9 @@ scores and each input feature with a distribution detector, the errors against c
 with a stream detector. One drift makes one signal: a subject that drifted is latched and signals
 again only after it stayed back within its threshold for ``rearm_windows`` windows, and the
 subjects that drift in the same window are reported together in a single ``DriftDetected``.
+When the distribution detector gives p-values (KS), the p-values of one window's subjects are
+corrected together (``MonitorPolicy.multiple_testing``): a window of 50 features tested at 0.01
+each would otherwise flag some feature in about one window in three without any drift.
 """
 
 from __future__ import annotations
@@ -16,17 +19,19 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from services.triage.drift import DISTRIBUTION_DETECTORS, STREAM_DETECTORS
 from services.triage.drift.detectors import (
     DistributionDetector,
+    DistributionResult,
     Histogram,
     HistogramDetector,
     StreamDetector,
 )
+from services.triage.drift.multiple import benjamini_hochberg, bonferroni
 from services.triage.drift.store import FileStore, StateStore
 from vigie import metrics
 from vigie.contracts import (
@@ -46,6 +51,8 @@ SCORE = "score"
 # Signals kept per device to send again when their window is redelivered.
 _RAISED_KEPT = 100
 ERRORS = "error_rate"
+MultipleTesting = Literal["none", "bonferroni", "benjamini_hochberg"]
+MULTIPLE_TESTING: tuple[MultipleTesting, ...] = ("none", "bonferroni", "benjamini_hochberg")
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,10 @@ class MonitorPolicy:
     stream_params: Mapping[str, Mapping[str, Any]] = field(
         default_factory=lambda: {"cusum": {"batch": 50}}
     )
+    # How the p-values of one window's subjects are corrected together (detectors with p-values
+    # only): the false discovery rate (Benjamini-Hochberg) or the family-wise error rate
+    # (Bonferroni) at the detector's level, or each subject alone ("none").
+    multiple_testing: MultipleTesting = "benjamini_hochberg"
 
     def __post_init__(self) -> None:
         if self.distribution_detector not in DISTRIBUTION_DETECTORS:
@@ -81,6 +92,11 @@ class MonitorPolicy:
             )
         if self.reference_windows < 1 or self.rearm_windows < 1:
             raise ValueError("reference_windows and rearm_windows must be at least 1")
+        if self.multiple_testing not in MULTIPLE_TESTING:
+            raise ValueError(
+                f"unknown multiple-testing correction {self.multiple_testing!r}; "
+                f"choose one of {list(MULTIPLE_TESTING)}"
+            )
 
 
 def device_key(device: DeviceRef) -> str:
@@ -281,6 +297,7 @@ class DriftMonitor:
 
     def _compare(self, state: _DeviceState, window: TelemetryWindow) -> list[DriftDetected]:
         drifted: list[tuple[float, str, str, float, float, float | None]] = []
+        results: list[tuple[str, DistributionResult]] = []
         for subject, value in _subjects(window).items():
             detector = self._detector(state, subject)
             if detector is None:
@@ -291,12 +308,11 @@ class DriftMonitor:
                     detector.edges, value.edges
                 ):
                     continue
-                result = detector.update_histogram(value.counts)
-            elif value.size < self.policy.min_sample:
-                continue
-            else:
-                result = detector.update(value)
-            if result.drift:
+                results.append((subject, detector.update_histogram(value.counts)))
+            elif value.size >= self.policy.min_sample:
+                results.append((subject, detector.update(value)))
+        for (subject, result), drift in zip(results, self._corrected(results), strict=True):
+            if drift:
                 if result.p_value is not None:
                     # KS: the alarm is on the p-value, the statistic is the distance.
                     ratio = self.policy.high_ratio if result.p_value < 1e-6 else 1.0
@@ -376,6 +392,22 @@ class DriftMonitor:
         )
         metrics.DRIFT_SIGNALS.labels(detector=detector_name, severity=severity.value).inc()
         return [signal]
+
+    def _corrected(self, results: list[tuple[str, DistributionResult]]) -> list[bool]:
+        """Whether each subject drifted, the p-values of the window's subjects corrected together
+        at the detector's level (a single p-value needs no correction)."""
+        drifts = [result.drift for _, result in results]
+        tested = {
+            i: result.p_value for i, (_, result) in enumerate(results) if result.p_value is not None
+        }
+        if self.policy.multiple_testing == "none" or len(tested) < 2:
+            return drifts
+        rule = bonferroni if self.policy.multiple_testing == "bonferroni" else benjamini_hochberg
+        level = results[next(iter(tested))][1].threshold
+        p_values = list(tested.values())
+        for i, rejected in zip(tested, rule(p_values, level).tolist(), strict=True):
+            drifts[i] = rejected
+        return drifts
 
     def _calm(self, state: _DeviceState, subject: str) -> None:
         if subject in state.latched:
