@@ -116,6 +116,15 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("Pt 93, lives alone.", "en", "93"),
         ("centenarian, 101, on warfarin", "en", "101"),
         ("a woman in her late nineties", "en", "nineties"),
+        # Particles opening or joined to a surname.
+        ("Appel de Mme Le Goff (fille) à 14h.", "fr", "Le Goff"),
+        ("Discussed with Dr. van der Berg (radiology).", "en", "van der Berg"),
+        ("Reviewed by Fatima al-Hassan, pharmacist.", "en", "Hassan"),
+        # A sentence opening on a surname and an age.
+        ("Dupuis, 78 ans, admis pour AVC.", "fr", "Dupuis"),
+        # A name found once is a name wherever the text repeats it.
+        ("The AI flagged Mrs Okafor's scan. Okafor was sent home.", "en", "Okafor"),
+        ("Mme Petit a chuté. PETIT est restée au sol.", "fr", "PETIT"),
         # The patient named right before the date of birth.
         ("Pt Bích Ngọc Trương, DOB Jan 9, 1935.", "en", "Trương"),
     ],
@@ -143,6 +152,16 @@ def test_sentence_ends_and_capitals_are_not_taken_for_signatures(
     scrubber: Scrubber, text: str
 ) -> None:
     assert scrubber.scrub(text, key=KEY, language="en") == text
+
+
+def test_a_repeated_name_does_not_take_the_eponym_or_the_word_with_it(scrubber: Scrubber) -> None:
+    out = scrubber.scrub(
+        "Mr Bell was seen. Bell's palsy ruled out. Mme Petit : un petit hématome.",
+        key=KEY,
+        language="en",
+    )
+    assert "Mr Bell" not in out and "Mme Petit" not in out
+    assert "Bell's palsy" in out and "un petit hématome" in out
 
 
 def test_scrubbing_twice_changes_nothing_more(scrubber: Scrubber) -> None:

@@ -427,8 +427,8 @@ _AMBIGUOUS_FIRST_NAMES = frozenset(
 )
 
 _TITLED = re.compile(
-    rf"(?<![\w.]){TITLE}\s+(?P<id>(?:[{UP}]\.\s?(?:-?[{UP}]\.\s?)?)?(?:{PARTICLE}\s+)?{NAME_WORD}"
-    rf"(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,3}})"
+    rf"(?<![\w.]){TITLE}\s+(?P<id>(?:[{UP}]\.\s?(?:-?[{UP}]\.\s?)?)?(?:{PARTICLE}\s+){{0,2}}{NAME_WORD}"
+    rf"(?:\s+(?:{PARTICLE}\s+){{0,2}}{NAME_WORD}){{0,3}})"
 )
 _TITLED_LOWER = re.compile(
     r"(?<![\w.])(?:Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Docteur|Monsieur|Madame|Mademoiselle|Pr\.|"
@@ -451,6 +451,18 @@ _PATIENT_BEFORE_BIRTH = re.compile(
     rf"\b(?i:pt|patient|patiente)\s+(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,3}})"
     r"(?![\w'’\-])(?=\s*,?\s*(?i:DOB\b|DDN\b|n[ée]e?\b|born\b|aged\b|[âa]g[ée]e?\b|date\s+of\s+birth|"
     r"date\s+de\s+naissance|\d{1,3}\s*(?:ans|yo|y/o|years?)\b))"
+)
+# Names found by a cue of their own: their words are names elsewhere in the text too.
+_CUED = frozenset(
+    {"title", "title-lower", "label", "relation", "patient", "married", "comma", "gazetteer"}
+    | {"initials", "name-age", "upper-first", "first-upper"}
+)
+_CUED_BY_WORDS = frozenset({"title", "title-lower", "label", "relation", "patient", "married"})
+# "Dupuis, 78 ans, admis", "Okafor, 93yo,": a sentence opening on a name and an age.
+_NAME_THEN_AGE = re.compile(
+    rf"(?:^|(?<=[.!?\n])\s*)(?P<id>{NAME_WORD}(?:\s+{NAME_WORD})?)\s*,\s*\d{{1,3}}\s*"
+    r"(?:ans|a|yo|y/o|y\.o\.|years?(?:\s+old)?|yrs?)\b",
+    re.MULTILINE,
 )
 # "SOW ép. DIOP Aminata", "MARTIN née DURAND": a married and a birth name.
 _MARRIED = re.compile(
@@ -485,6 +497,8 @@ _RELATION = re.compile(
     r"[a-zà-ÿ]+(?:\s+[a-zà-ÿ]+)?)"
 )
 _WORD = re.compile(r"[\w'’\-]+")
+# A surname behind a particle joined to it ("al-Hassan", "el-Amin", "d'Almeida").
+_PARTICLE_NAME = re.compile(rf"(?:al|el|ul|ad|as|ben|bin|abu|d|l)[-'’]{NAME_WORD}")
 # A relative's number or address right after their name.
 _CONTACT_AFTER = re.compile(
     r"\s*(?:,\s*)?(?:(?i:au|at|on|tel|tél|t[ée]l[ée]phone|ph|mob|:)\s*)?[+(]?\d"
@@ -695,12 +709,41 @@ class NameFinder:
             found.extend(self._trimmed(text, *match.span("id"), 0.7, "initials", strict=True))
         found.extend(self._gazetteer(text))
         found.extend(self._signature(text))
+        for match in _NAME_THEN_AGE.finditer(text):
+            if not any(self._plain_word(w) for w in match.group("id").split()):
+                found.extend(self._trimmed(text, *match.span("id"), 0.7, "name-age", strict=True))
         for start, end in person_spans:
             for candidate in self._trimmed(text, start, end, 0.6, "ner", strict=True):
                 if self._lone_word_doubtful(text, candidate) or self._shouted(text, candidate):
                     continue
                 found.append(candidate)
+        found.extend(self._repeated(text, found))
         return found
+
+    def _repeated(self, text: str, found: list[Found]) -> Iterator[Found]:
+        """A name found once is a name wherever else the text writes it ("Mrs Okafor's scan
+        … Okafor was sent home"), in its own case or in capitals."""
+        covered = [(f.start, f.end) for f in found]
+        # In a text written in capitals, capitals say nothing: "DOCTOR VISITS" is no name.
+        shouting = sum(c.isupper() for c in text) > sum(c.islower() for c in text)
+        words: set[str] = set()
+        for name in found:
+            if name.source not in _CUED:
+                continue  # capitals and the recogniser's guesses are not spread further
+            for word in _WORD.findall(text[name.start : name.end]):
+                word = re.sub(r"['’]s?$", "", word)
+                if word.isupper() and (shouting or name.source not in _CUED_BY_WORDS):
+                    continue  # capitals read as a name by their shape alone
+                if len(word) >= 3 and word[0].isupper() and not self._plain_word(word):
+                    words.update((word, word.upper()))
+        for word in sorted(words):
+            for match in re.finditer(rf"(?<![\w'’\-]){re.escape(word)}(?![\w\-])", text):
+                start, end = match.span()
+                if any(a <= start < b for a, b in covered) or self._clinical(
+                    text, start, end, strict=True
+                ):
+                    continue
+                yield Found(start, end, "NOM", 0.6, "repeat")
 
     def _plain_word(self, word: str) -> bool:
         """A word of the language or of the clinic rather than a name."""
@@ -811,7 +854,11 @@ class NameFinder:
                     break
                 if len(candidate) < 2 and text[nxt.end() : nxt.end() + 1] != ".":
                     break  # "de Winter T waves": a lone capital is not a surname
-                if candidate[0].isupper() or (lower and candidate.isalpha() and len(candidate) > 2):
+                if (
+                    candidate[0].isupper()
+                    or _PARTICLE_NAME.fullmatch(candidate)
+                    or (lower and candidate.isalpha() and len(candidate) > 2)
+                ):
                     end_index += 1
                     if end_index - index >= 3:
                         break
@@ -866,15 +913,24 @@ class NameFinder:
         clinical lexicon. ``strict`` (recogniser, gazetteer, patterns without a title) also
         refuses runs the context makes clinical, a medicine or a device."""
         runs: list[list[re.Match[str]]] = [[]]
-        for word in _WORD.finditer(text, start, end):
+        words = list(_WORD.finditer(text, start, end))
+        for index, word in enumerate(words):
             token = word.group()
             folded = fold(token)
             name_like = (
-                token[0].isupper() or folded in self.lexicon.first_names or not strict or lower_ok
+                token[0].isupper()
+                or folded in self.lexicon.first_names
+                or not strict
+                or lower_ok
+                or _PARTICLE_NAME.fullmatch(token) is not None  # "al-Hassan", "d'Almeida"
             ) and not _not_name(token)
             if re.fullmatch(rf"[{UP}]", token) and text[word.end() : word.end() + 1] == ".":
                 name_like = True  # an initial ("A. Leroy")
-            particle = re.fullmatch(PARTICLE, token, re.IGNORECASE) is not None and bool(runs[-1])
+            # A particle inside a name, or opening one before a capitalised word ("Le Goff",
+            # "van der Berg").
+            particle = re.fullmatch(PARTICLE, token, re.IGNORECASE) is not None and (
+                bool(runs[-1]) or self._particle_opens(words, index)
+            )
             if (name_like and not any(c.isdigit() for c in token)) or particle:
                 runs[-1].append(word)
             elif runs[-1]:
@@ -902,6 +958,16 @@ class NameFinder:
             if len(phrase) < 2 or self._clinical(text, run_start, run_end, strict=strict):
                 continue
             yield Found(run_start, run_end, "NOM", score, source)
+
+    @staticmethod
+    def _particle_opens(words: list[re.Match[str]], index: int) -> bool:
+        """Particles ("Le", "van der") followed by a capitalised surname."""
+        for following in words[index + 1 : index + 3]:
+            token = following.group()
+            if re.fullmatch(PARTICLE, token, re.IGNORECASE):
+                continue
+            return token[0].isupper() and not _not_name(token)
+        return False
 
     def _clinical(self, text: str, start: int, end: int, *, strict: bool) -> bool:
         phrase = text[start:end]
