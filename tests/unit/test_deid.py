@@ -97,6 +97,7 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         # Dictated dates: whole number words ("nineteen", not "nine" then "teen").
         ("date of birth march third nineteen thirty two medical", "en", "nineteen thirty two"),
         ("née le vingt-deux juillet mille neuf cent cinquante-trois,", "fr", "cinquante-trois"),
+        ("Une patiente de 1928 a chuté.", "fr", "1928"),
         # A header that names the date of birth among other fields.
         ("Name/DOB: Jamal Washington / 04-11-1931", "en", "04-11-1931"),
         # A post-office box and a CEDEX with its number.

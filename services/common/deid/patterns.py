@@ -255,6 +255,16 @@ RULES: tuple[Rule, ...] = (
         ),
         0.9,
     ),
+    # "patiente de 1928", "un homme de 1931": the year of birth as French says it.
+    Rule(
+        DATE_NAISSANCE,
+        _rx(
+            r"\b(?:patiente?|homme|femme|monsieur|madame|dame|enfant|b[ée]b[ée])\s+de\s+"
+            r"(?P<id>(?:18|19|20)\d{2})(?![\d/.\-])",
+            _I,
+        ),
+        0.8,
+    ),
     # A header naming the date of birth among other fields ("Name/DOB: X / 04-11-1931",
     # "Nom / DDN : X – 12.03.1931"): the first date after it on that line.
     Rule(
