@@ -262,6 +262,26 @@ def test_leave_one_family_out() -> None:
     assert lines[-1] == f"default (chosen by most folds): {selection.default}"
 
 
+def test_real_series_are_held_out_but_never_tuned_on() -> None:
+    generated = [
+        family_step(family, seed, low, high)
+        for family, low, high in [("sea", 0.1, 0.3), ("sine", 0.05, 0.4), ("mixed", 0.2, 0.5)]
+        for seed in (1, 2)
+    ]
+    # The real streams never enter a fold's tuning: the generated folds choose as without them.
+    real = [
+        Stream("real", "annotated", 0, step(seed).errors, (3_000,), series=f"s{seed}")
+        for seed in range(3, 9)
+    ]
+    alone = drift_eval.leave_one_family_out(generated, 1_000, SMALL_GRID)
+    both = drift_eval.leave_one_family_out([*generated, *real], 1_000, SMALL_GRID)
+    assert [fold.chosen for fold in both.folds[:3]] == [fold.chosen for fold in alone.folds]
+    assert both.folds[3].family == "real"
+    assert both.folds[3].held_out["drifts"] == 6
+    with pytest.raises(drift_eval.EvaluationError, match="two generated families"):
+        drift_eval.leave_one_family_out([*generated[:2], *real], 1_000, SMALL_GRID)
+
+
 def test_evaluate_command_selects(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
