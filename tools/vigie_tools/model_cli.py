@@ -12,14 +12,19 @@ import numpy as np
 
 from services.triage.model import DEFAULT_MODEL_DIR, ModelLoadError, TriageModel
 from services.triage.model.artefact import read_evaluation
+from services.triage.model.category import CategoryParams, category_index
 from services.triage.model.dataset import (
+    AIID_TAXONOMY_FILE,
     MAUDE_FILE,
+    load_aiid,
     load_labelled_file,
     load_maude,
     project_data_dir,
     read_feedback,
 )
 from services.triage.model.evaluation import (
+    category_metrics,
+    evaluate_categories_over_time,
     evaluate_families,
     read_handwritten,
     severity_metrics,
@@ -28,6 +33,7 @@ from services.triage.model.evaluation import (
 from services.triage.model.features import NarrativeFeatures
 from services.triage.model.progress import Progress
 from services.triage.model.rendering import (
+    category_time_lines,
     family_table,
     severity_table,
     summary,
@@ -151,10 +157,15 @@ def _print_stored(model: TriageModel, evaluation: dict[str, Any]) -> dict[str, A
         _print_transfer(transfer)
     cat = evaluation.get("category")
     if cat:
+        _out()
         _out(
             f"category ({cat['scheme']}): macro-F1 {cat['macro_f1']:.3f}, "
             f"accuracy {cat['accuracy']:.3f}, {cat['n']} incidents"
         )
+    over_time = evaluation.get("category_over_time")
+    if over_time:
+        for line in category_time_lines(over_time):
+            _out(line)
     hw = evaluation.get("handwritten", {})
     for lang in sorted(hw):
         h = hw[lang]
@@ -177,7 +188,36 @@ def _print_stored(model: TriageModel, evaluation: dict[str, Any]) -> dict[str, A
         figures["category_macro_f1"] = round(cat["macro_f1"], 4)
     if transfer is not None:
         figures["transfer"] = transfer_summary(transfer)
+    if over_time:
+        figures["category_over_time"] = _category_summary(over_time)
     return figures
+
+
+def _category_summary(c: dict[str, Any]) -> dict[str, float]:
+    return {name: round(m["macro_f1"], 4) for name, m in c["results"].items()}
+
+
+def _evaluate_categories(model: TriageModel, path: Path, taxonomy: Path) -> dict[str, Any]:
+    """The shipped category head and the time-ordered comparison on an AIID-shaped file."""
+    data = load_aiid(path, taxonomy)
+    if not data.texts:
+        raise ValueError(f"no incident of {path} has an MIT risk subdomain in {taxonomy}")
+    y = category_index(data.labels)
+    shipped = category_metrics(y, model.category.probabilities(data.texts).argmax(axis=1))
+    _out(f"model {model.version}, category head on {path} ({len(y)} incidents)")
+    _out(
+        f"shipped category head: macro-F1 {shipped['macro_f1']:.3f}, accuracy "
+        f"{shipped['accuracy']:.3f} (in-sample if the file is the project's own AIID file)"
+    )
+    over_time = evaluate_categories_over_time(data, CategoryParams(**_category_params(model)))
+    for line in category_time_lines(over_time):
+        _out(line)
+    return {
+        "incidents": len(y),
+        "shipped_macro_f1": round(shipped["macro_f1"], 4),
+        "category_over_time": _category_summary(over_time),
+        "data": str(path),
+    }
 
 
 def _print_transfer(transfer: dict[str, Any]) -> None:
@@ -196,7 +236,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     except ModelLoadError as exc:
         return _fail(str(exc))
     figures: dict[str, Any]
-    if args.data:
+    if args.category_data:
+        path = Path(args.category_data)
+        taxonomy = Path(args.category_taxonomy or Path(args.data_dir) / AIID_TAXONOMY_FILE)
+        try:
+            figures = _evaluate_categories(model, path, taxonomy)
+        except (OSError, ValueError, KeyError) as exc:
+            return _fail(f"cannot evaluate the category head on {path}: {exc}")
+    elif args.data:
         path = Path(args.data)
         try:
             data = load_labelled_file(path)
@@ -249,10 +296,17 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _severity_params(model: TriageModel) -> dict[str, Any]:
-    stored = model.manifest.params.get("severity", {}) if model.manifest else {}
-    known = SeverityParams().as_dict()
+def _stored_params(model: TriageModel, part: str, known: dict[str, Any]) -> dict[str, Any]:
+    stored = model.manifest.params.get(part, {}) if model.manifest else {}
     return {k: stored[k] for k in known if k in stored}
+
+
+def _severity_params(model: TriageModel) -> dict[str, Any]:
+    return _stored_params(model, "severity", SeverityParams().as_dict())
+
+
+def _category_params(model: TriageModel) -> dict[str, Any]:
+    return _stored_params(model, "category", CategoryParams().as_dict())
 
 
 def add_cli(subparsers: Any) -> None:
@@ -297,6 +351,17 @@ def add_cli(subparsers: Any) -> None:
         type=int,
         default=None,
         help="with --cv: a stratified sample of this many MAUDE reports (quick runs)",
+    )
+    evaluator.add_argument(
+        "--category-data",
+        default=None,
+        help="AIID incidents CSV (incident_id, date, title, description): the category head on "
+        "it and a time-ordered split (older incidents train, newer ones test)",
+    )
+    evaluator.add_argument(
+        "--category-taxonomy",
+        default=None,
+        help="MIT risk classification of those incidents (default: data/aiid's)",
     )
     evaluator.add_argument("--data-dir", default=data_default)
     evaluator.set_defaults(func=run_evaluate)

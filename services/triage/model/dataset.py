@@ -324,6 +324,8 @@ class CategoryData:
     labels: NDArray[np.str_]
     incident_ids: list[int]
     subdomains: list[str]
+    # The incident's date as AIID gives it (ISO text; empty when unknown).
+    dates: list[str] = field(default_factory=list)
 
 
 def load_aiid(incidents: Path, taxonomy: Path) -> CategoryData:
@@ -338,6 +340,7 @@ def load_aiid(incidents: Path, taxonomy: Path) -> CategoryData:
     labels: list[str] = []
     ids: list[int] = []
     subdomains: list[str] = []
+    dates: list[str] = []
     seen: set[int] = set()
     for t in read_csv(taxonomy):
         try:
@@ -357,12 +360,14 @@ def load_aiid(incidents: Path, taxonomy: Path) -> CategoryData:
         labels.append(category)
         ids.append(incident_id)
         subdomains.append(code)
+        dates.append(incident.get("date", "") or "")
     order = np.argsort(ids, kind="stable")
     return CategoryData(
         texts=[texts[i] for i in order],
         labels=np.asarray([labels[i] for i in order], dtype=str),
         incident_ids=[ids[i] for i in order],
         subdomains=[subdomains[i] for i in order],
+        dates=[dates[i] for i in order],
     )
 
 

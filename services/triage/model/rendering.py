@@ -178,3 +178,17 @@ def transfer_summary(t: dict[str, Any]) -> dict[str, Any]:
         },
         "targets_missed": [f"{g['split']}:{g['figure']}" for g in t["targets"] if not g["met"]],
     }
+
+
+def category_time_lines(c: dict[str, Any]) -> list[str]:
+    """Lines of the category head's time-ordered evaluation."""
+    lines = [
+        f"category, {c['scheme']} ({c['train']} older, {c['test']} newer incidents from "
+        f"{c['test_from']}):",
+        f"{'model':<58}{'macro-F1':>9}{'accuracy':>10}",
+    ]
+    for name, m in c["results"].items():
+        lines.append(f"{name[:57]:<58}{m['macro_f1']:>9.3f}{m['accuracy']:>10.3f}")
+    support = ", ".join(f"{k} {v}" for k, v in next(iter(c["results"].values()))["support"].items())
+    lines.append(f"newer incidents per category: {support}")
+    return lines

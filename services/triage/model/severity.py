@@ -22,13 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_limits
 
 from services.triage.model.features import NarrativeFeatures
 from services.triage.model.labels import SEVERITY_LABELS
@@ -53,6 +56,12 @@ class SeverityParams:
     feedback_weight: float = 5.0
     # Each family weighs (its size) ** family_power in the classifier's fit; 1.0: every row alike.
     family_power: float = 0.5
+    # > 0: the death threshold is the lowest whose held-out death precision reaches this floor
+    # (the most deaths found at that precision) instead of the best F-beta.
+    death_precision_floor: float = 0.0
+    # "logistic": multinomial logistic map of the four scores; "boosting": gradient boosting on
+    # the four scores and the lexicon cues (harm cues read alike whatever the device).
+    calibrator: str = "logistic"
 
     def as_dict(self) -> dict[str, float | int]:
         """Plain dictionary for the manifest."""
@@ -78,12 +87,41 @@ def _scores(classifier: LinearSVC, x: sp.csr_matrix) -> NDArray[np.float64]:
     return out
 
 
+Calibrator: TypeAlias = LogisticRegression | HistGradientBoostingClassifier
+
+
+def _one_thread() -> threadpool_limits:
+    # Gradient boosting's OpenMP threads spin against each other on a busy machine (a fit forty
+    # times slower on two shared cores); one thread is fast and predictable.
+    return threadpool_limits(limits=1, user_api="openmp")
+
+
+def _calibration_input(
+    calibrator: Calibrator, scores: NDArray[np.float64], cues: sp.csr_matrix
+) -> NDArray[np.float64]:
+    if isinstance(calibrator, HistGradientBoostingClassifier):
+        return np.hstack([scores, cues.toarray()])
+    return scores
+
+
 def _probabilities(
-    calibrator: LogisticRegression, scores: NDArray[np.float64]
+    calibrator: Calibrator, scores: NDArray[np.float64], cues: sp.csr_matrix
 ) -> NDArray[np.float64]:
     out = np.zeros((scores.shape[0], len(SEVERITY_LABELS)))
-    out[:, np.asarray(calibrator.classes_, dtype=np.intp)] = calibrator.predict_proba(scores)
+    with _one_thread():
+        p = calibrator.predict_proba(_calibration_input(calibrator, scores, cues))
+    out[:, np.asarray(calibrator.classes_, dtype=np.intp)] = p
     return out
+
+
+def _calibrator(params: SeverityParams) -> Calibrator:
+    if params.calibrator == "boosting":
+        return HistGradientBoostingClassifier(
+            max_iter=80, learning_rate=0.1, max_leaf_nodes=15, random_state=0
+        )
+    if params.calibrator != "logistic":
+        raise ValueError(f"unknown calibrator {params.calibrator!r}")
+    return LogisticRegression(C=params.calibration_c, max_iter=2000)
 
 
 def critical_threshold(
@@ -118,6 +156,23 @@ def death_threshold(probabilities: NDArray[np.float64], y: NDArray[np.intp], bet
     f = np.where(distinct, f, -1.0)
     best = int(np.argmax(f))
     return float(p[order][best])
+
+
+def death_threshold_at_precision(
+    probabilities: NDArray[np.float64], y: NDArray[np.intp], floor: float
+) -> float:
+    """Lowest threshold on P(death) whose held-out death precision is at least ``floor``."""
+    p = probabilities[:, DEATH]
+    if not (y == DEATH).any():
+        return 0.5
+    order = np.argsort(-p, kind="stable")
+    tp = np.cumsum(y[order] == DEATH)
+    precision = tp / np.arange(1, len(p) + 1)
+    distinct = np.r_[p[order][1:] < p[order][:-1], True]
+    ok = np.flatnonzero((precision >= floor) & distinct & (tp > 0))
+    if len(ok) == 0:  # no threshold reaches the floor: call only the likeliest report death
+        return float(p[order][0])
+    return float(p[order][ok[-1]])
 
 
 def decide(
@@ -155,7 +210,7 @@ class SeverityModel:
         self,
         features: NarrativeFeatures,
         classifier: LinearSVC,
-        calibrator: LogisticRegression,
+        calibrator: Calibrator,
         *,
         death_at: float,
         critical_at: float,
@@ -168,7 +223,8 @@ class SeverityModel:
 
     def probabilities_of(self, x: sp.csr_matrix) -> NDArray[np.float64]:
         """Calibrated probabilities of featurised rows."""
-        return _probabilities(self.calibrator, _scores(self.classifier, x))
+        cues = x[:, self.features.n_terms :]
+        return _probabilities(self.calibrator, _scores(self.classifier, x), cues)
 
     def probabilities(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Calibrated probabilities of each severity, columns in ``SEVERITY_LABELS`` order."""
@@ -221,14 +277,21 @@ def fit_severity(
     classifier = _classifier(params).fit(x, y, sample_weight=fit_weights)
     if folds < 2:  # a single family: nothing is held out, calibrate in-sample
         scores = _scores(classifier, x)
-    calibrator = LogisticRegression(C=params.calibration_c, max_iter=2000)
-    calibrator.fit(scores, y, sample_weight=weights)
-    held = _probabilities(calibrator, scores)
+    calibrator = _calibrator(params)
+    cue_block = x[:, features.n_terms :]
+    with _one_thread():
+        calibrator.fit(_calibration_input(calibrator, scores, cue_block), y, sample_weight=weights)
+    held = _probabilities(calibrator, scores, cue_block)
+    death_at = (
+        death_threshold_at_precision(held, y, params.death_precision_floor)
+        if params.death_precision_floor > 0
+        else death_threshold(held, y, params.death_beta)
+    )
     model = SeverityModel(
         features,
         classifier,
         calibrator,
-        death_at=death_threshold(held, y, params.death_beta),
+        death_at=death_at,
         critical_at=critical_threshold(held, y, params.critical_recall),
     )
     return model, HeldOut(probabilities=held, y=y)

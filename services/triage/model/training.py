@@ -32,6 +32,7 @@ from services.triage.model.dataset import (
 )
 from services.triage.model.evaluation import (
     evaluate_categories,
+    evaluate_categories_over_time,
     evaluate_families,
     evaluate_handwritten,
     read_handwritten,
@@ -168,6 +169,7 @@ def train(
     if evaluate:
         show.stage("cross-validating the category model on AIID incidents")
         evaluation["category"] = evaluate_categories(aiid, chosen.category)
+        evaluation["category_over_time"] = evaluate_categories_over_time(aiid, chosen.category)
     show.stage("fitting the category model")
     category = fit_category(cat_texts, cat_y, cat_w, chosen.category)
 

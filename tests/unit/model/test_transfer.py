@@ -138,3 +138,18 @@ def test_evaluate_prints_every_split_side_by_side(
     splits = figures["transfer"]["splits"]
     assert set(splits["family"]) == {"shipped", "baseline"}
     assert 0.0 <= splits["source"]["baseline"]["review_share"] <= 1.0
+
+
+def test_category_head_on_an_aiid_file_with_a_time_ordered_split(
+    tiny_model_dir: Path, tiny_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    incidents = tiny_data / "aiid" / "aiid_incidents.csv"
+    args = ["evaluate", "--model-dir", str(tiny_model_dir), "--category-data", str(incidents)]
+    assert main([*args, "--category-taxonomy", str(tiny_data / "aiid/aiid_mit_taxonomy.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "time-ordered" in out
+    figures = json.loads(out.strip().splitlines()[-1])
+    assert figures["incidents"] == 36
+    assert set(figures["category_over_time"]) >= {"shipped recipe"}
+    assert main([*args, "--category-taxonomy", str(tiny_data / "nowhere.csv")]) == 2
+    assert "cannot evaluate the category head" in capsys.readouterr().err
