@@ -126,6 +126,35 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         # A name found once is a name wherever the text repeats it.
         ("The AI flagged Mrs Okafor's scan. Okafor was sent home.", "en", "Okafor"),
         ("Mme Petit a chuté. PETIT est restée au sol.", "fr", "PETIT"),
+        # A year or a date of birth right after the name.
+        ("Stp regarde le dossier de Mr Yıldız 1935 c'est l'IA", "fr", "1935"),
+        ("Patient Hugo Oliveira-Santos, 25/12/1961, tél", "fr", "25/12/1961"),
+        # Lists of record numbers, new labels, extensions.
+        ("missed nodules (charts 77120045, 77120311 and 77121906)", "en", "77121906"),
+        ("MRN: E40918273  Acct#: 880045129", "en", "880045129"),
+        ("Specimen H26-18830 was reviewed.", "en", "H26-18830"),
+        ("joignable au 03 88 12 44 70 poste 215 le matin", "fr", "poste 215"),
+        ("call (555) 010-4471 ext. 220 today", "en", "220"),
+        # HL7 v2 segments.
+        (
+            "PID|1||000563821^^^MEMORIAL^MR||HOLLOWAY^BERNICE^A||19310612|F|||"
+            "302 CEDAR ST^^SAVANNAH^GA^31401||912-555-0138|||||478-20-1357",
+            "en",
+            "HOLLOWAY",
+        ),
+        ("PID|1||000563821^^^MEMORIAL^MR||HOLLOWAY^BERNICE^A||19310612|F", "en", "19310612"),
+        # A register's order after the patient, a name before a job, a caller introducing
+        # themself, a chat handle, initials only, a lower-case title ending a clause.
+        ("Report from ward: pt OKONKWO, Emeka NHS", "en", "Emeka"),
+        ("pressure sore on hip now. told jo the nurse.", "en", "jo"),
+        ("hi its shaz from the aged care facility", "en", "shaz"),
+        ("anyone near?\n@m.okafor: that's the one", "en", "okafor"),
+        ("Patient : initiales J.-P. M., 96 ans", "fr", "J.-P."),
+        ("the T-score was not imported doctor ogunleye", "en", "ogunleye"),
+        ("Whitmore, 94, handheld echo AI EF 58%.", "en", "Whitmore"),
+        ("Child Jayden Castillo, DOB 04/12/2019, fever", "en", "Castillo"),
+        # A street without its number and a postal district.
+        ("Radiology Department, Eccles Street, Dublin 7", "en", "Eccles"),
         # The patient named right before the date of birth.
         ("Pt Bích Ngọc Trương, DOB Jan 9, 1935.", "en", "Trương"),
     ],
@@ -147,6 +176,12 @@ def test_identifiers_written_without_the_usual_cues(
         "PATIENT SEX, AGE, HEIGHT UNKNOWN. PATIENT REQUIRED REVISION SURGERY 15 YEARS LATER.",
         "La fille de la patiente a appelé.",
         "F 100 mg daily; SpO2 in the 90s; M 95% on air.",
+        "The doctor said the nurse was busy. I'm sorry from the team.",
+        "Aspirin, 75, was given. Heparin, 5000, started.",
+        "Clinique Saint-Vincent-de-Paul, unité de soins continus.",
+        "Score BI-RADS initial 1; PET-CT avid SUVmax 8; temp 41.2 °C. Post-op omeprazole.",
+        "Milvue SmartUrgences, Veye Lung Nodules and the Eko CORE app were used.",
+        "THE PATIENT EXPERIENCED PAIN, EROSION OF HER INCISION.",
     ],
 )
 def test_sentence_ends_and_capitals_are_not_taken_for_signatures(
@@ -163,6 +198,16 @@ def test_a_repeated_name_does_not_take_the_eponym_or_the_word_with_it(scrubber: 
     )
     assert "Mr Bell" not in out and "Mme Petit" not in out
     assert "Bell's palsy" in out and "un petit hématome" in out
+
+
+def test_an_address_stops_at_the_institution_before_it(scrubber: Scrubber) -> None:
+    out = scrubber.scrub(
+        "Mater Misericordiae University Hospital, Radiology Department, Eccles Street, Dublin 7",
+        key=KEY,
+        language="en",
+    )
+    assert out.startswith("Mater Misericordiae University Hospital, Radiology Department, ")
+    assert "Eccles" not in out and "[ADRESSE]" in out
 
 
 def test_scrubbing_twice_changes_nothing_more(scrubber: Scrubber) -> None:

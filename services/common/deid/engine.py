@@ -16,6 +16,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
@@ -25,11 +26,14 @@ from services.common.deid.names import Found, NameFinder
 from services.common.deid.patterns import (
     ADRESSE,
     AGE,
+    DATE,
+    DATE_NAISSANCE,
     NUMERO_DOSSIER,
     NUMERO_SECU,
     RULES,
     TELEPHONE,
     age_over_89,
+    hl7_fields,
 )
 from vigie.rules.privacy import pseudonymise, visible
 
@@ -189,6 +193,21 @@ _AGE_AFTER_NAME = re.compile(
     r"\s*[,(]\s*(?:(?i:bed|lit|ch(?:ambre)?|room|rm|box|bay|cubicle)\.?\s*\d{1,3}[A-Za-z]?\s*[,;]\s*)?"
     r"(?P<id>\d{2,3}(?:\s*(?:ans|a|y/?o|yo|yrs?|years?|[MFHmf]))?)\s*[,);.]"
 )
+_BIRTH_AFTER_NAME = re.compile(
+    r"\s*[,(]?\s*(?:(?i:bed|lit|ch(?:ambre)?|room|rm|box|bay)\.?\s*\d{1,3}[A-Za-z]?\s*[,;]\s*)?"
+    rf"(?P<id>(?:18|19|20)\d{{2}}|{DATE})(?![\d/.\-:]|\s*(?:h|mg|ml)\b)"
+)
+# The next number of a list of record numbers, and a telephone's extension.
+_LIST_NEXT = re.compile(
+    r"\s*(?:,|;|/|&|\band\b|\bet\b)\s*(?P<id>\d{6,12}|[A-Z]{1,3}\d{6,12})(?![\w])"
+)
+_EXTENSION = re.compile(r"\s*,?\s*(?i:poste|ext\.?|extension|x|p\.)\s*\d{1,5}(?![\w])")
+# Words that name an institution or its parts: an address line does not hold them.
+_INSTITUTION = re.compile(
+    r"(?i)\b(?:hospital|h[ôo]pital|department|d[ée]partement|service|clinic|clinique|centre|"
+    r"center|university|universit[ée]|CHU|CHRU|CH|unit[ée]|ward|p[ôo]le|institut[e]?|"
+    r"infirmary|health|sant[ée]|foundation|fondation|trust|EHPAD)\b"
+)
 # Words an address line may hold besides capitalised ones and numbers.
 _ADDRESS_WORDS = re.compile(
     r"(?i)^(?:de|du|des|la|le|les|l['’]|d['’]|y|of|the|sur|sous|en|lès|les|st|bis|ter|"
@@ -230,6 +249,8 @@ def _address_start(text: str, start: int) -> int:
         if not keep:
             break
         segment = " ".join(words[-keep:])
+        if _INSTITUTION.search(segment):
+            break  # "… University Hospital, Radiology Department, Eccles Street": a place's name
         found = head.rfind(words[-keep], cut)
         if found < 0 or not (segment[0].isdigit() or segment[0].isupper() or keep >= 2):
             break
@@ -292,13 +313,36 @@ class _VigieRecognizer(_recognizer_base()):  # type: ignore[misc]
             ]
         found: list[Found] = self._names.find(text, persons)
         results.extend(self._result(f.start, f.end, f.entity, f.score, f.source) for f in found)
-        # "Mrs Eileen Fairbrother, 92, day 3": a bare number after a name is the age.
+        # "Mrs Eileen Fairbrother, 92, day 3": a bare number after a name is the age; a year
+        # or a date there is the date of birth ("Mr Yıldız 1935", "Hugo Santos, 25/12/1961").
         for name in found:
             age = _AGE_AFTER_NAME.match(text, name.end)
             if age and age_over_89(age.group("id")):
                 start, end = age.span("id")
                 results.append(self._result(start, end, AGE, 0.8, "age-after-name"))
+            born = _BIRTH_AFTER_NAME.match(text, name.end)
+            if born:
+                start, end = born.span("id")
+                results.append(self._result(start, end, DATE_NAISSANCE, 0.75, "birth-after-name"))
+        results.extend(self._continued(text, results))
+        results.extend(
+            self._result(start, end, entity, 0.85, "hl7") for start, end, entity in hl7_fields(text)
+        )
         return results
+
+    def _continued(self, text: str, results: list[Any]) -> Iterator[Any]:
+        """What a found identifier carries on with: the other record numbers of a list
+        ("charts 77120045, 77120311 and 77121906"), a telephone's extension ("poste 215")."""
+        for result in list(results):
+            if result.entity_type == NUMERO_DOSSIER:
+                end = result.end
+                while more := _LIST_NEXT.match(text, end):
+                    start, end = more.span("id")
+                    yield self._result(start, end, NUMERO_DOSSIER, 0.8, "list")
+            elif result.entity_type in (TELEPHONE, "PHONE_NUMBER"):
+                extension = _EXTENSION.match(text, result.end)
+                if extension:
+                    yield self._result(result.start, extension.end(), TELEPHONE, 0.8, "extension")
 
     def _result(self, start: int, end: int, entity: str, score: float, source: str) -> Any:
         from presidio_analyzer import RecognizerResult

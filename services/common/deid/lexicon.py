@@ -27,13 +27,14 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def _lines(name: str) -> list[str]:
+    """The lines of a list, without its comments and blank lines."""
+    lines = (_HERE / name).read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
 def _words(name: str) -> list[str]:
-    words: list[str] = []
-    for line in (_HERE / name).read_text(encoding="utf-8").splitlines():
-        if line.lstrip().startswith("#"):
-            continue
-        words.extend(line.split())
-    return words
+    return [word for line in _lines(name) for word in line.split()]
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,11 @@ def load_lexicon() -> Lexicon:
         fold(w) for w in _words("census_first_names.txt") if len(w) > 2 and fold(w) not in clinical
     )
     device_phrases, device_words = _device_vocabulary(DEVICE_CATALOGUE)
+    listed = [
+        " ".join(fold(w) for w in re.findall(r"[\w'’-]+", line)) for line in _lines("devices.txt")
+    ]
+    device_phrases |= frozenset(listed)
+    device_words |= frozenset(w for phrase in listed for w in phrase.split() if len(w) >= 3)
     # A device word that is also a given name or a common surname-eponym protects nothing.
     ambiguous = first_names | {fold(w[1:]) for w in eponyms if w.startswith("?")}
     return Lexicon(

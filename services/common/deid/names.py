@@ -442,15 +442,45 @@ _LABELLED = re.compile(
     r"pr[ée]venir|personne\s+de\s+confiance|signed|sign[ée]|reported\s+by|d[ée]clarant|"
     r"r[ée]dig[ée]\s+par|saisi\s+par|referring|referred\s+by|adress[ée]\s+par|seen\s+by|"
     r"vu\s+par|attending|consultant|m[ée]decin\s+traitant|GP|dr\s+traitant)"
-    rf"\s*[:\-=]\s*[\"«“]?\s*(?P<id>{NAME_WORD}(?:(?:,\s|[ ,])(?:{PARTICLE} )?{NAME_WORD}){{0,3}}|"
+    r"\s*(?:[:=]|(?<=\s)-|-(?=\s))\s*[\"«“]?\s*"
+    rf"(?P<id>{NAME_WORD}(?:(?:,\s|[ ,])(?:{PARTICLE} )?{NAME_WORD}){{0,3}}|"
     r"[a-zà-ÿ][a-zà-ÿ'’\-]+(?: [a-zà-ÿ][a-zà-ÿ'’\-]+){1,2})"
 )
 # "Pt Bích Ngọc Trương, DOB …", "patiente Fatou Sarr née le …": the patient named before
 # their date of birth or age.
 _PATIENT_BEFORE_BIRTH = re.compile(
-    rf"\b(?i:pt|patient|patiente)\s+(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,3}})"
+    rf"\b(?i:pt|patient|patiente|child|enfant|baby|b[ée]b[ée]|resident|r[ée]sidente?)\s+(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,3}})"
     r"(?![\w'’\-])(?=\s*,?\s*(?i:DOB\b|DDN\b|n[ée]e?\b|born\b|aged\b|[âa]g[ée]e?\b|date\s+of\s+birth|"
     r"date\s+de\s+naissance|\d{1,3}\s*(?:ans|yo|y/o|years?)\b))"
+)
+# "pt OKONKWO, Emeka": the patient in a register's order.
+_PATIENT_REGISTER = re.compile(
+    rf"\b(?i:pt|patient|patiente|resident|r[ée]sidente?)\s+(?P<id>{UPPER_WORD}(?:[\s-]{UPPER_WORD})?"
+    rf",\s+{CAP_WORD})(?![\w])"
+)
+# "told jo the nurse", "demandé à Léa l'infirmière": a name before the person's job.
+_NAME_THEN_JOB = re.compile(
+    r"(?:\b(?i:told|asked|called|informed|paged|phoned|rang|with|to|by|from|à|par|avec|"
+    rf"prévenu|appelé|informé|demandé\sà|dit\sà)\s+|(?<![\w'’\-])(?=[{UP}]))"
+    r"(?P<id>[^\W\d_][\w'’\-]{1,20})\s+(?i:the|la|le|l['’])\s*"
+    r"(?i:nurse|doctor|physio|pharmacist|midwife|hca|carer|registrar|infirmi[eè]re|"
+    r"aide-soignante?|interne|kin[ée]|pharmacienne?|sage-femme|cadre)\b"
+)
+# "hi its shaz from the care home", "c'est Nadia de l'EHPAD": a caller introducing themself.
+_SELF_INTRODUCED = re.compile(
+    r"\b(?i:it'?s|its|this\s+is|c['’]est|ici)\s+"
+    r"(?P<id>[^\W\d_][\w'’\-]{1,20})\s+(?i:from|de|du|des|here|ici|at)\b"
+)
+# "@jpark:", "@m.okafor": a colleague's handle in a chat.
+_HANDLE = re.compile(r"(?<![\w.@])@(?P<id>[^\W\d_][\w.\-]{1,30}[^\W_])(?![\w@])")
+# "initiales J.-P. M.": a patient named by initials only.
+_INITIALS_LABELLED = re.compile(
+    rf"\b(?i:initiales?|initials)\s*[:\-]?\s*(?P<id>(?:[{UP}]\.?\s?-?\s?){{1,4}}[{UP}]\.?)"
+)
+# "… doctor ogunleye", "vu par docteur mensah.": a lower-case title ending a clause.
+_TITLE_WORD_END = re.compile(
+    r"\b(?:doctor|docteur|dr|nurse|sister|sr)\s+(?P<id>[a-zà-ÿ][a-zà-ÿ'’\-]{2,20})"
+    r"(?=\s*(?:[.,;:!?\n]|$))"
 )
 # Names found by a cue of their own: their words are names elsewhere in the text too.
 _CUED = frozenset(
@@ -460,8 +490,9 @@ _CUED = frozenset(
 _CUED_BY_WORDS = frozenset({"title", "title-lower", "label", "relation", "patient", "married"})
 # "Dupuis, 78 ans, admis", "Okafor, 93yo,": a sentence opening on a name and an age.
 _NAME_THEN_AGE = re.compile(
-    rf"(?:^|(?<=[.!?\n])\s*)(?P<id>{NAME_WORD}(?:\s+{NAME_WORD})?)\s*,\s*\d{{1,3}}\s*"
-    r"(?:ans|a|yo|y/o|y\.o\.|years?(?:\s+old)?|yrs?)\b",
+    rf"(?:^|(?<=[.!?\n])\s*)(?P<id>{NAME_WORD}(?:\s+{NAME_WORD})?)\s*,\s*"
+    r"(?:(?:aged|âg[ée]e?\s+de)\s+)?\d{1,3}\s*"
+    r"(?:(?:ans|a|yo|y/o|y\.o\.|years?(?:\s+old)?|yrs?)\b|(?=[,;)]))",
     re.MULTILINE,
 )
 # "SOW ép. DIOP Aminata", "MARTIN née DURAND": a married and a birth name.
@@ -520,7 +551,7 @@ _SIGN_OFF_WORDS = frozenset(
 )
 # "grade C. Pancreatic", "vitamine D. Le": a letter and a dot that are not an initial.
 _NOT_INITIALS = re.compile(
-    r"(?i)(?:\d\s*|\b(?:grade|stade|type|stage|class|classe|groupe?|vitamine?|h[ée]patite|hepatitis|"
+    r"(?i)(?:\d\s*|°\s*|\b(?:grade|stade|type|stage|class|classe|groupe?|vitamine?|h[ée]patite|hepatitis|"
     r"annexe?|appendix|figure|table|tableau|option|niveau|level|zone|phase|lot|batch|item)\s*)$"
 )
 # The last word of a clinical phrase ("Morse Fall Scale", "Cushing Syndrome").
@@ -677,6 +708,21 @@ class NameFinder:
                 found.append(Found(start, start + len(first), "NOM", 0.7, "relation-reached"))
                 continue
             found.extend(self._trimmed(text, *match.span("id"), 0.75, "relation", strict=False))
+        for pattern, source in (
+            (_PATIENT_REGISTER, "patient"),
+            (_NAME_THEN_JOB, "job"),
+            (_SELF_INTRODUCED, "introduced"),
+            (_TITLE_WORD_END, "title-lower"),
+        ):
+            for match in pattern.finditer(text):
+                words = _WORD.findall(match.group("id"))
+                if words and not any(self._plain_word(w) for w in words):
+                    found.append(Found(*match.span("id"), "NOM", 0.7, source))
+        for match in _HANDLE.finditer(text):
+            if not self._plain_word(match.group("id")):
+                found.append(Found(*match.span("id"), "NOM", 0.7, "handle"))
+        for match in _INITIALS_LABELLED.finditer(text):
+            found.append(Found(*match.span("id"), "NOM", 0.7, "initials"))
         for match in _PATIENT_BEFORE_BIRTH.finditer(text):
             words = match.group("id").split()
             # Capitals are left to the rules that read them ("PATIENT REQUIRED REVISION").
@@ -890,6 +936,7 @@ class NameFinder:
         return bool(
             re.search(
                 r"(?:patient|patiente|pt|mme|mr|mrs|ms|m\.|dr|pr|nom|name|chez|fils|fille|wife|"
+                r"resident|r[ée]sidente?|child|enfant|baby|b[ée]b[ée]|client|usager|"
                 r"husband|daughter|son|mother|father|mère|père|épouse|mari|by|par|called|"
                 r"nommée?|appelée?|named)\s*[:,]?\s*$",
                 before,

@@ -227,11 +227,13 @@ RULES: tuple[Rule, ...] = (
             r"patient|venue|passage|admission)|dossier(?:\s+(?:m[ée]dical|patient|n°|no\.?|num[ée]ro))?|"
             r"s[ée]jour(?:\s+(?:n°|no\.?|num[ée]ro))?|venue|patient\s*(?:id|n°|no\.?|number|num[ée]ro|#)|"
             r"medical\s+record(?:\s+(?:number|no\.?|#))?|record\s+(?:number|no\.?|#)|"
-            r"hosp(?:ital)?\.?\s*(?:number|no\.?|n°|#|id)|chart(?:\s+(?:number|no\.?|#))?|"
+            r"hosp(?:ital)?\.?\s*(?:number|no\.?|n°|#|id)|charts?(?:\s+(?:number|no\.?|#))?|"
+            r"specimen|accession(?:\s+(?:number|no\.?|#))?|acc\.?|pr[ée]l[èe]vement|"
+            r"member\s+id|claim(?:\s+(?:number|no\.?|#))?|"
             r"acc(?:oun)?t\.?(?:\s+(?:number|no\.?|#))?|encounter(?:\s+(?:number|no\.?|#|id))?|"
             r"visit(?:\s+(?:number|no\.?|#|id))|case\s+(?:number|no\.?|#)|"
             r"episode(?:\s+(?:number|no\.?|#))|EHR\s*(?:id|#|number)|EMR\s*(?:id|#|number)|PAS\s*(?:number|no\.?|#))"
-            r"\s*(?:\([A-Z]{2,5}\))?\s*(?:[:#=]|n°|no\.?|number|is)?\s*#?\s*"
+            r"\s*(?:\([A-Z]{2,5}\))?\s*(?:[:#=]{1,2}|n°|no\.?|number|is)?\s*#?\s*"
             r"(?P<id>\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|(?=[A-Z0-9\-/]*\d)[A-Z0-9][A-Z0-9\-/]{3,24})"
             r"(?![\w])",
             _I,
@@ -410,6 +412,18 @@ RULES: tuple[Rule, ...] = (
         ),
         0.8,
     ),
+    # A street without its number, then a town and its postal district ("Eccles Street,
+    # Dublin 7", "Kings Road, Brighton BN1 2AA").
+    Rule(
+        ADRESSE,
+        _rx(
+            r"(?<![\w])(?P<id>(?:[A-Z][\w'’\-]+\s+){1,3}(?:Street|St|Road|Rd|Lane|Avenue|Ave|Drive|"
+            r"Place|Square|Terrace|Crescent|Parade|Quay|Row|Way|Gardens|Close|Grove)\.?,\s*"
+            r"[A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+)?\s+(?:\d{1,2}W?|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|"
+            r"[A-Z]\d{2}\s?[A-Z\d]{4}))(?![\w])"
+        ),
+        0.7,
+    ),
     # A UK postcode, an Irish Eircode, or a French postcode followed by a town.
     Rule(ADRESSE, _rx(r"(?<![\w])(?P<id>[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})(?![\w])"), 0.75),
     # A US state and ZIP code ("NY 12401-6632"): the lines before it are found from there.
@@ -490,3 +504,51 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
 )
+
+
+# HL7 v2 segments pasted from a hospital system: which field of which segment is what.
+_HL7_FIELDS: dict[str, dict[int, str]] = {
+    "PID": {
+        2: NUMERO_DOSSIER,
+        3: NUMERO_DOSSIER,
+        4: NUMERO_DOSSIER,
+        5: NOM,
+        6: NOM,
+        7: DATE_NAISSANCE,
+        9: NOM,
+        11: ADRESSE,
+        13: TELEPHONE,
+        14: TELEPHONE,
+        18: NUMERO_DOSSIER,
+        19: NUMERO_SECU,
+    },
+    "NK1": {2: NOM, 4: ADRESSE, 5: TELEPHONE, 6: TELEPHONE},
+}
+_HL7_SEGMENT = re.compile(r"^(PID|NK1)\|[^\n]*", re.MULTILINE)
+
+
+def hl7_fields(text: str) -> list[tuple[int, int, str]]:
+    """The identifying fields of the HL7 v2 PID and NK1 segments in ``text``: names,
+    addresses and telephones whole, identifiers by their first component ("000563821" of
+    "000563821^^^MEMORIAL^MR"), the date of birth by its date."""
+    found: list[tuple[int, int, str]] = []
+    for segment in _HL7_SEGMENT.finditer(text):
+        kinds = _HL7_FIELDS[segment.group(1)]
+        offset = segment.start()
+        for index, field in enumerate(segment.group().split("|")):
+            kind = kinds.get(index)
+            if kind is not None and field.strip("^~ "):
+                for repetition in field.split("~"):
+                    value = repetition
+                    if kind in (NUMERO_DOSSIER, NUMERO_SECU, DATE_NAISSANCE):
+                        value = repetition.split("^")[0]
+                    if kind == DATE_NAISSANCE:
+                        value = value[:8]
+                    if value.strip():
+                        found.append((offset, offset + len(value), kind))
+                    offset += len(repetition) + 1
+                offset -= 1
+            else:
+                offset += len(field)
+            offset += 1
+    return found
