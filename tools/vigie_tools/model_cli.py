@@ -42,6 +42,7 @@ from services.triage.model.rendering import (
     transfer_table,
     transfer_target_lines,
 )
+from services.triage.model.selection import candidates
 from services.triage.model.severity import SeverityParams, label_index
 from services.triage.model.training import TrainParams, sample, train
 
@@ -280,7 +281,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
         for line in severity_table(m, title="severity, leave-one-device-family-out (re-run)"):
             _out(line)
         progress.stage("the shipped recipe and the baseline on every transfer split")
-        transfer = transfer_on_maude(maude, params, read_handwritten(), progress=progress.step)
+        transfer = transfer_on_maude(
+            maude,
+            params,
+            read_handwritten(),
+            candidates=candidates(params) if args.select else None,
+            progress=progress.step,
+        )
         _print_transfer(transfer)
         figures = summary(m)
         figures["scheme"] = m["scheme"]
@@ -345,6 +352,12 @@ def add_cli(subparsers: Any) -> None:
     )
     evaluator.add_argument(
         "--cv", action="store_true", help="re-run the family cross-validation from data/"
+    )
+    evaluator.add_argument(
+        "--select",
+        action="store_true",
+        help="with --cv: also choose among the severity candidates by nested validation "
+        "(inner folds pick, outer folds score) and judge that choice against the targets",
     )
     evaluator.add_argument(
         "--sample",

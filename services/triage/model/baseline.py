@@ -52,17 +52,37 @@ class WordCharBaseline:
         self, train: NDArray[np.bool_], test: NDArray[np.bool_]
     ) -> tuple[NDArray[np.intp], NDArray[np.float64] | None]:
         """Severity index of each test row (no probabilities: the baseline is not calibrated)."""
-        blocks_train, blocks_test = [], []
-        for counts in (self.words, self.chars):
-            tfidf = TfidfTransformer(sublinear_tf=True)
-            blocks_train.append(tfidf.fit_transform(counts[train]))
-            blocks_test.append(tfidf.transform(counts[test]))
-        classifier = LinearSVC(C=self.c, class_weight="balanced", random_state=0)
-        classifier.fit(sp.hstack(blocks_train, format="csr"), self.y[train])
-        scores = classifier.decision_function(sp.hstack(blocks_test, format="csr"))
-        classes = np.asarray(classifier.classes_, dtype=np.intp)
+        fitted = FittedBaseline(self.words[train], self.chars[train], self.y[train], c=self.c)
+        return fitted.predict_counts(self.words[test], self.chars[test]), None
+
+
+class FittedBaseline:
+    """The baseline fitted once, to classify new narratives (``bench.triage`` times it)."""
+
+    def __init__(
+        self, words: sp.csr_matrix, chars: sp.csr_matrix, y: NDArray[np.intp], *, c: float = 1.0
+    ) -> None:
+        self.tfidf = [TfidfTransformer(sublinear_tf=True).fit(m) for m in (words, chars)]
+        x = sp.hstack([t.transform(m) for t, m in zip(self.tfidf, (words, chars), strict=True)])
+        self.classifier = LinearSVC(C=c, class_weight="balanced", random_state=0)
+        self.classifier.fit(sp.csr_matrix(x), y)
+
+    @classmethod
+    def on_texts(cls, texts: Sequence[str], y: NDArray[np.intp]) -> FittedBaseline:
+        """The baseline fitted on ``texts``."""
+        return cls(*ngram_counts(texts), y)
+
+    def predict_counts(self, words: sp.csr_matrix, chars: sp.csr_matrix) -> NDArray[np.intp]:
+        """Severity index of rows given their hashed n-gram counts."""
+        x = sp.hstack([t.transform(m) for t, m in zip(self.tfidf, (words, chars), strict=True)])
+        scores = np.asarray(self.classifier.decision_function(sp.csr_matrix(x)))
+        classes = np.asarray(self.classifier.classes_, dtype=np.intp)
         if scores.ndim == 1:
-            return classes[(scores > 0).astype(np.intp)], None
-        full = np.full((int(test.sum()), len(SEVERITY_LABELS)), -np.inf)
+            return np.asarray(classes[(scores > 0).astype(np.intp)], dtype=np.intp)
+        full = np.full((x.shape[0], len(SEVERITY_LABELS)), -np.inf)
         full[:, classes] = scores
-        return full.argmax(axis=1).astype(np.intp), None
+        return np.asarray(full.argmax(axis=1), dtype=np.intp)
+
+    def predict(self, texts: Sequence[str]) -> NDArray[np.intp]:
+        """Severity index of each narrative."""
+        return self.predict_counts(*ngram_counts(texts))

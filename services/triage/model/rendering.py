@@ -136,6 +136,12 @@ def transfer_table(t: dict[str, Any]) -> list[str]:
         "of death, serious, malfunction; review: share of reports called death or serious)",
     ]
     lines += [f"  {name}: {title}" for name, title in t["recipes"].items()]
+    if "selection" in t:
+        wins = ", ".join(f"{k} {v}" for k, v in t["selection"]["wins"].items())
+        lines.append(
+            f"  outer folds won by each candidate (inner folds on at most "
+            f"{t['selection']['inner_rows']} reports): {wins}"
+        )
     for split in t["splits"]:
         lines += ["", f"{split['split']}: {split['title']}", head]
         for name, f in split["pooled"].items():
