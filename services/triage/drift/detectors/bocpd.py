@@ -124,22 +124,24 @@ class BOCPD(SequentialStreamDetector):
         self.prior_alpha = float(prior_alpha)
         self.prior_beta = float(prior_beta)
         self.mode: Mode = mode
+        # alpha + beta of a run of r values (the longest bucket's: of its max_run - 1 values).
+        self._sizes: FloatArray = self.prior_alpha + self.prior_beta + np.arange(self.max_run)
         self._reset()
 
     def _reset(self) -> None:
         self._n = 0
-        # Run-length posterior and each run's Beta parameters; the first ``_active`` are in use.
+        # Run-length posterior and each run's Beta alpha; the first ``_active`` are in use. A
+        # run of r values has alpha + beta = prior_alpha + prior_beta + r, so beta is not kept.
         self._mass: FloatArray = np.zeros(self.max_run)
         self._mass[0] = 1.0
         self._alpha: FloatArray = np.full(self.max_run, self.prior_alpha)
-        self._beta: FloatArray = np.full(self.max_run, self.prior_beta)
         self._active = 1
 
     def _update(self, x: float) -> bool:
         x = check_unit_interval(x)
         active = self._active
-        alpha, beta, mass = self._alpha[:active], self._beta[:active], self._mass[:active]
-        rate = alpha / (alpha + beta)
+        alpha, mass = self._alpha[:active], self._mass[:active]
+        rate = alpha / self._sizes[:active]
         if x == 1.0:
             predictive = rate
         elif x == 0.0:
@@ -147,25 +149,20 @@ class BOCPD(SequentialStreamDetector):
         else:
             predictive = np.exp(x * np.log(rate) + (1.0 - x) * np.log1p(-rate))
         joint = mass * predictive
-        change = self.hazard * joint.sum()
-        grown = joint * (1.0 - self.hazard)
-        # Every run grows by one value; the longest bucket keeps the runs that outgrow it.
-        longest = self.max_run - 1
-        if active <= longest:
-            self._mass[1 : active + 1] = grown
+        # Normalised, a new run takes the hazard and every run grows by (1 - hazard) of its
+        # share of the evidence; the longest bucket keeps the runs that outgrow it.
+        joint *= (1.0 - self.hazard) / joint.sum()
+        if active < self.max_run:
+            self._mass[1 : active + 1] = joint
             self._alpha[1 : active + 1] = alpha + x
-            self._beta[1 : active + 1] = beta + (1.0 - x)
             self._active = active + 1
         else:
-            overflow = grown[-1]
-            self._mass[1:] = grown[:-1]
+            overflow = joint[-1]
+            self._mass[1:] = joint[:-1]
             self._mass[-1] += overflow
             self._alpha[1:] = alpha[:-1] + x
-            self._beta[1:] = beta[:-1] + (1.0 - x)
-        self._mass[0] = change
+        self._mass[0] = self.hazard
         self._alpha[0] = self.prior_alpha
-        self._beta[0] = self.prior_beta
-        self._mass[: self._active] /= self._mass[: self._active].sum()
         self._n += 1
         if self._n < self.min_instances:
             return False
@@ -186,9 +183,7 @@ class BOCPD(SequentialStreamDetector):
             return True
         longest = self._active - 1
         mass = self._mass[: longest + 1]
-        rates = self._alpha[: longest + 1] / (
-            self._alpha[: longest + 1] + self._beta[: longest + 1]
-        )
+        rates = self._alpha[: longest + 1] / self._sizes[: longest + 1]
         newer = float(mass[:longest] @ rates[:longest]) / changed
         older = float(rates[longest])
         return newer > older if self.mode == "up" else newer < older
