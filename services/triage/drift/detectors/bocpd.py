@@ -125,7 +125,8 @@ class BOCPD(SequentialStreamDetector):
         self.prior_beta = float(prior_beta)
         self.mode: Mode = mode
         # alpha + beta of a run of r values (the longest bucket's: of its max_run - 1 values).
-        self._sizes: FloatArray = self.prior_alpha + self.prior_beta + np.arange(self.max_run)
+        self._sizes: FloatArray = np.arange(self.max_run, dtype=np.float64)
+        self._sizes += self.prior_alpha + self.prior_beta
         self._reset()
 
     def _reset(self) -> None:
