@@ -286,6 +286,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             params,
             read_handwritten(),
             candidates=candidates(params) if args.select else None,
+            inner_rows=args.inner_rows,
             progress=progress.step,
         )
         _print_transfer(transfer)
@@ -358,6 +359,12 @@ def add_cli(subparsers: Any) -> None:
         action="store_true",
         help="with --cv: also choose among the severity candidates by nested validation "
         "(inner folds pick, outer folds score) and judge that choice against the targets",
+    )
+    evaluator.add_argument(
+        "--inner-rows",
+        type=int,
+        default=None,
+        help="with --select: reports sampled for the inner folds (default 4000)",
     )
     evaluator.add_argument(
         "--sample",

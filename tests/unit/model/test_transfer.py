@@ -153,3 +153,15 @@ def test_category_head_on_an_aiid_file_with_a_time_ordered_split(
     assert set(figures["category_over_time"]) >= {"shipped recipe"}
     assert main([*args, "--category-taxonomy", str(tiny_data / "nowhere.csv")]) == 2
     assert "cannot evaluate the category head" in capsys.readouterr().err
+
+
+def test_evaluate_cv_select_judges_the_nested_choice(
+    tiny_model_dir: Path, tiny_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["evaluate", "--model-dir", str(tiny_model_dir), "--data-dir", str(tiny_data)]
+    assert main([*args, "--cv", "--select"]) == 0
+    out = capsys.readouterr().out
+    assert "outer folds won by each candidate" in out
+    assert "macro_f1_3 above shipped" in out
+    splits = json.loads(out.strip().splitlines()[-1])["transfer"]["splits"]
+    assert set(splits["family"]) == {"selected", "shipped", "baseline"}
