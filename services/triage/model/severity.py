@@ -108,8 +108,11 @@ def _probabilities(
     calibrator: Calibrator, scores: NDArray[np.float64], cues: sp.csr_matrix
 ) -> NDArray[np.float64]:
     out = np.zeros((scores.shape[0], len(SEVERITY_LABELS)))
-    with _one_thread():
-        p = calibrator.predict_proba(_calibration_input(calibrator, scores, cues))
+    if isinstance(calibrator, HistGradientBoostingClassifier):
+        with _one_thread():  # a few milliseconds a call: only where OpenMP runs
+            p = calibrator.predict_proba(_calibration_input(calibrator, scores, cues))
+    else:
+        p = calibrator.predict_proba(scores)
     out[:, np.asarray(calibrator.classes_, dtype=np.intp)] = p
     return out
 

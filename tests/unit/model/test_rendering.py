@@ -16,6 +16,8 @@ from services.triage.model.rendering import (
     severity_table,
     summary,
     target_lines,
+    transfer_summary,
+    transfer_target_lines,
 )
 
 
@@ -51,3 +53,18 @@ def test_summary_is_rounded_and_serialisable(severity: dict[str, Any]) -> None:
     assert figures["reports"] == severity["n"]
     assert figures["death_recall"] == round(severity["death_recall"], 4)
     assert set(figures["recall"]) == set(SEVERITY_LABELS)
+
+
+def test_shipped_evaluation_covers_every_split_side_by_side() -> None:
+    transfer: dict[str, Any] = read_evaluation(DEFAULT_MODEL_DIR)["transfer"]
+    assert [s["split"] for s in transfer["splits"]] == ["family", "manufacturer", "year", "source"]
+    for split in transfer["splits"]:
+        assert set(split["pooled"]) == {"shipped", "baseline"}
+        assert sum(f["shipped"]["n"] for f in split["folds"]) == split["pooled"]["shipped"]["n"]
+    assert any(f["fold"] == "hand-written (fr)" for f in transfer["splits"][3]["folds"])
+    lines = transfer_target_lines(transfer)
+    assert len([line for line in lines if " meets " in line or " MISSES " in line]) == len(
+        transfer["targets"]
+    )
+    missed = transfer_summary(transfer)["targets_missed"]
+    assert bool(missed) == bool(transfer["blocking"])
