@@ -74,6 +74,7 @@ def build_monitor(settings: TriageSettings) -> DriftMonitor:
             stream_detector=settings.drift_stream_detector,
             reference_windows=settings.drift_reference_windows,
             rearm_windows=settings.drift_rearm_windows,
+            multiple_testing=settings.drift_multiple_testing,
         ),
         store=store,
     )

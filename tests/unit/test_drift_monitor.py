@@ -165,3 +165,15 @@ def test_policy_refuses_unknown_detectors() -> None:
         MonitorPolicy(distribution_detector="magic")
     with pytest.raises(ValueError, match="unknown stream detector"):
         MonitorPolicy(stream_detector="psi")
+
+
+def test_the_service_builds_its_monitor_with_the_configured_correction(tmp_path: Path) -> None:
+    from services.triage.app import build_monitor
+    from services.triage.settings import TriageSettings
+
+    settings = TriageSettings(
+        drift_state_store="file", drift_state_dir=tmp_path, drift_multiple_testing="bonferroni"
+    )
+    assert build_monitor(settings).policy.multiple_testing == "bonferroni"
+    default = TriageSettings(drift_state_store="file", drift_state_dir=tmp_path)
+    assert build_monitor(default).policy.multiple_testing == "benjamini_hochberg"

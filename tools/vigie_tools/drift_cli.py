@@ -294,7 +294,8 @@ def add_cli(subparsers: Any) -> None:
 
     evaluate_parser = commands.add_parser(
         "evaluate",
-        help="score the stream detectors on error streams with known drifts",
+        help="score the stream detectors on error streams and annotated real series with known "
+        "changes",
         description=drift_eval.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -302,7 +303,8 @@ def add_cli(subparsers: Any) -> None:
         "--size",
         choices=sorted(drift_eval.SIZES),
         default="small",
-        help="small: 28 streams of 4,000 rows, seconds; full: 70 of 10,000 (default: small)",
+        help="small: 28 generated streams of 4,000 rows, seconds; full: 70 of 10,000; both add "
+        "river's seven annotated TCPD series (default: small)",
     )
     evaluate_parser.add_argument(
         "--family",
