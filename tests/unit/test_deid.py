@@ -240,3 +240,19 @@ def test_shipped_corpus_is_labelled_consistently(scrubber: Scrubber) -> None:
     # Spans were checked against the text when loading; the figures come out of real runs.
     assert report.narratives == 40 and sum(report.total.values()) > 50
     assert 0 < report.recall() <= 1 and 0 < report.kept <= 1
+
+
+def test_long_runs_without_a_space_are_cut_for_the_model_only(scrubber: Scrubber) -> None:
+    from services.common.deid.engine import _cut_long_runs
+
+    for length in (199, 200, 201, 400, 401, 1234):
+        text = "ab " + "x" * length + " cd"
+        cut = _cut_long_runs(text)
+        assert len(cut) == len(text)
+        assert max(len(word) for word in cut.split()) <= 200
+    # A text built to make the tokenizer and the patterns backtrack ("d'd'd'…", "A-A-A-…")
+    # is scrubbed, and what follows it is still found at the right place.
+    text = "d'" * 3000 + " " + "A-" * 3000 + " Mme Dupont, IPP 40012345."
+    out = scrubber.scrub(text, key=KEY)
+    assert "Dupont" not in out and "40012345" not in out
+    assert out.startswith("d'" * 3000 + " ")

@@ -140,7 +140,11 @@ class Scrubber:
             language = "fr"
         protected = [m.span() for m in _PLACEHOLDER.finditer(text)]
         with self._lock:  # one pipeline call at a time: spaCy does not promise more
-            results = self._analyzer.analyze(text=text, language=language)
+            # The language model reads a copy whose very long runs without a space are cut
+            # (same length, same offsets): spaCy's tokenizer takes time quadratic in a token's
+            # length, and 20,000 characters of "d'd'd'…" would hold the scrubber for a minute.
+            artifacts = self._analyzer.nlp_engine.process_text(_cut_long_runs(text), language)
+            results = self._analyzer.analyze(text=text, language=language, nlp_artifacts=artifacts)
         spans: list[Entity] = []
         for result in results:
             entity = TELEPHONE if result.entity_type == "PHONE_NUMBER" else result.entity_type
@@ -171,6 +175,23 @@ class Scrubber:
             cursor = entity.end
         out.append(text[cursor:])
         return "".join(out)
+
+
+# Longer runs without whitespace are not words; no identifier is that long.
+_LONG_RUN = 200
+_RUN = re.compile(rf"\S{{{_LONG_RUN + 1},}}")
+
+
+def _cut_long_runs(text: str) -> str:
+    """``text`` with every ``_LONG_RUN``-th character of a longer run without whitespace made
+    a space: the same length, so offsets into it are offsets into ``text``."""
+
+    def cut(match: re.Match[str]) -> str:
+        run = list(match.group())
+        run[_LONG_RUN - 1 :: _LONG_RUN] = " " * len(run[_LONG_RUN - 1 :: _LONG_RUN])
+        return "".join(run)
+
+    return _RUN.sub(cut, text)
 
 
 def _merge(spans: list[Entity]) -> list[Entity]:

@@ -497,7 +497,7 @@ _NAME_THEN_AGE = re.compile(
 )
 # "SOW ép. DIOP Aminata", "MARTIN née DURAND": a married and a birth name.
 _MARRIED = re.compile(
-    rf"(?<![\w])(?P<id>{NAME_WORD}\s+(?:ép\.|épouse|epouse|veuve|vve|née|nee|n[ée]e)\s+{NAME_WORD}"
+    rf"(?<![\w'’\-])(?P<id>{NAME_WORD}\s+(?:ép\.|épouse|epouse|veuve|vve|née|nee|n[ée]e)\s+{NAME_WORD}"
     rf"(?:\s+{NAME_WORD})?)"
 )
 # "KOWALCZYK JAN", "LEBLANC-MOREAU GISELE": both in capitals, one a given name.
@@ -507,12 +507,12 @@ _UPPER_FIRST = re.compile(
     rf"\s+{CAP_WORD}(?:[\s-]{CAP_WORD})?)(?![\w])"
 )
 _FIRST_UPPER = re.compile(
-    rf"(?<![\w])(?P<id>{CAP_WORD}(?:[\s-]{CAP_WORD})?\s+(?:{PARTICLE}\s+)?{UPPER_WORD}"
+    rf"(?<![\w'’\-])(?P<id>{CAP_WORD}(?:\s{CAP_WORD})?\s+(?:{PARTICLE}\s+)?{UPPER_WORD}"
     rf"(?:[\s-]{UPPER_WORD})?)(?![\w])"
 )
 # "Smith, John A.", "HENDERSON, MARGARET", "O'BRIEN, Siobhan": a register's order.
 _SURNAME_COMMA_FIRST = re.compile(
-    rf"(?<![\w])(?P<id>(?P<surname>{NAME_WORD}(?:[\s-]{NAME_WORD})?),\s(?P<first>{NAME_WORD})"
+    rf"(?<![\w'’\-])(?P<id>(?P<surname>{NAME_WORD}(?:\s{NAME_WORD})?),\s(?P<first>{NAME_WORD})"
     rf"(?:\s[{UP}]\.?(?![\w]))?)"
 )
 _INITIALS = re.compile(

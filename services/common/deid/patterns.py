@@ -214,7 +214,7 @@ RULES: tuple[Rule, ...] = (
         NUMERO_DOSSIER,
         _rx(
             r"\b(?:IPP|NDA|MRN|dossier|s[ée]jour|chart|record|hospital\s+number|patient\s+id)"
-            r"\s*\?[^\n\d]*\n[^\n]{0,40}?(?<![\d:/.])(?P<id>\d{6,12})(?![\d/.:])",
+            r"\s*\?[^\n\d]{0,40}\n[^\n]{0,40}?(?<![\d:/.])(?P<id>\d{6,12})(?![\d/.:])",
             _I,
         ),
         0.6,
@@ -343,7 +343,7 @@ RULES: tuple[Rule, ...] = (
         age_over_89,
     ),
     # --- contact details --------------------------------------------------------------------
-    Rule(EMAIL, _rx(r"(?P<id>[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)"), 0.95),
+    Rule(EMAIL, _rx(r"(?<![\w.+\-])(?P<id>[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)"), 0.95),
     Rule(
         TELEPHONE,
         _rx(
@@ -417,7 +417,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         ADRESSE,
         _rx(
-            r"(?<![\w])(?P<id>(?:[A-Z][\w'’\-]+\s+){1,3}(?:Street|St|Road|Rd|Lane|Avenue|Ave|Drive|"
+            r"(?<![\w'’\-])(?P<id>(?:[A-Z][\w'’\-]+\s+){1,3}(?:Street|St|Road|Rd|Lane|Avenue|Ave|Drive|"
             r"Place|Square|Terrace|Crescent|Parade|Quay|Row|Way|Gardens|Close|Grove)\.?,\s*"
             r"[A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+)?\s+(?:\d{1,2}W?|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|"
             r"[A-Z]\d{2}\s?[A-Z\d]{4}))(?![\w])"
