@@ -154,7 +154,7 @@ class Scrubber:
             if result.recognition_metadata:
                 source = str(result.recognition_metadata.get("source", ""))
             spans.append(Entity(result.start, result.end, entity, float(result.score), source))
-        return _merge(spans)
+        return _merge(spans + list(_carried_on(text, spans)))
 
     def scrub(self, text: str, *, key: bytes, language: str = "fr", version: int = 1) -> str:
         """``text`` with every identifier replaced.
@@ -194,6 +194,19 @@ def _cut_long_runs(text: str) -> str:
     return _RUN.sub(cut, text)
 
 
+def _carried_on(text: str, spans: list[Entity]) -> Iterator[Entity]:
+    """What a found identifier carries on with, whoever found it: the other record numbers of
+    a list ("charts 77120045, 77120311 and 77121906"), a telephone's extension ("poste 215")."""
+    for span in spans:
+        if span.entity == NUMERO_DOSSIER:
+            end = span.end
+            while more := _LIST_NEXT.match(text, end):
+                start, end = more.span("id")
+                yield Entity(start, end, NUMERO_DOSSIER, 0.8, "list")
+        elif span.entity == TELEPHONE and (extension := _EXTENSION.match(text, span.end)):
+            yield Entity(span.start, extension.end(), TELEPHONE, 0.8, "extension")
+
+
 def _merge(spans: list[Entity]) -> list[Entity]:
     """Overlapping spans become one, typed as the most specific of them."""
     spans.sort(key=lambda e: (e.start, -e.end))
@@ -210,12 +223,13 @@ def _merge(spans: list[Entity]) -> list[Entity]:
     return merged
 
 
+# The bed between a name and the age or birth that follows it ("Mr Llewellyn (bed 3, 96)").
+_BED = r"(?:(?i:bed|lit|ch(?:ambre)?|room|rm|box|bay|cubicle)\.?\s*\d{1,3}[A-Za-z]?\s*[,;]\s*)?"
 _AGE_AFTER_NAME = re.compile(
-    r"\s*[,(]\s*(?:(?i:bed|lit|ch(?:ambre)?|room|rm|box|bay|cubicle)\.?\s*\d{1,3}[A-Za-z]?\s*[,;]\s*)?"
-    r"(?P<id>\d{2,3}(?:\s*(?:ans|a|y/?o|yo|yrs?|years?|[MFHmf]))?)\s*[,);.]"
+    rf"\s*[,(]\s*{_BED}(?P<id>\d{{2,3}}(?:\s*(?:ans|a|y/?o|yo|yrs?|years?|[MFHmf]))?)\s*[,);.]"
 )
 _BIRTH_AFTER_NAME = re.compile(
-    r"\s*[,(]?\s*(?:(?i:bed|lit|ch(?:ambre)?|room|rm|box|bay)\.?\s*\d{1,3}[A-Za-z]?\s*[,;]\s*)?"
+    rf"\s*[,(]?\s*{_BED}"
     rf"(?P<id>(?:18|19|20)\d{{2}}|{DATE})(?![\d/.\-:]|\s*(?:h|mg|ml)\b)"
 )
 # The next number of a list of record numbers, and a telephone's extension.
@@ -345,25 +359,10 @@ class _VigieRecognizer(_recognizer_base()):  # type: ignore[misc]
             if born:
                 start, end = born.span("id")
                 results.append(self._result(start, end, DATE_NAISSANCE, 0.75, "birth-after-name"))
-        results.extend(self._continued(text, results))
         results.extend(
             self._result(start, end, entity, 0.85, "hl7") for start, end, entity in hl7_fields(text)
         )
         return results
-
-    def _continued(self, text: str, results: list[Any]) -> Iterator[Any]:
-        """What a found identifier carries on with: the other record numbers of a list
-        ("charts 77120045, 77120311 and 77121906"), a telephone's extension ("poste 215")."""
-        for result in list(results):
-            if result.entity_type == NUMERO_DOSSIER:
-                end = result.end
-                while more := _LIST_NEXT.match(text, end):
-                    start, end = more.span("id")
-                    yield self._result(start, end, NUMERO_DOSSIER, 0.8, "list")
-            elif result.entity_type in (TELEPHONE, "PHONE_NUMBER"):
-                extension = _EXTENSION.match(text, result.end)
-                if extension:
-                    yield self._result(result.start, extension.end(), TELEPHONE, 0.8, "extension")
 
     def _result(self, start: int, end: int, entity: str, score: float, source: str) -> Any:
         from presidio_analyzer import RecognizerResult

@@ -697,15 +697,10 @@ class NameFinder:
             found.extend(self._trimmed(text, *match.span("id"), 0.8, "label", strict=False))
         for match in _RELATION.finditer(text):
             first = match.group("id").split()[0]
-            if (
-                first.islower()
-                and not self._given(first, broad=True)
-                and not self._reached_at(text, match.start("id"), first)
-            ):
-                continue
             if first.islower() and not self._given(first, broad=True):
                 start = match.start("id")
-                found.append(Found(start, start + len(first), "NOM", 0.7, "relation-reached"))
+                if self._reached_at(text, start, first):
+                    found.append(Found(start, start + len(first), "NOM", 0.7, "relation-reached"))
                 continue
             found.extend(self._trimmed(text, *match.span("id"), 0.75, "relation", strict=False))
         for pattern, source in (

@@ -534,21 +534,17 @@ def hl7_fields(text: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     for segment in _HL7_SEGMENT.finditer(text):
         kinds = _HL7_FIELDS[segment.group(1)]
-        offset = segment.start()
+        field_start = segment.start()
         for index, field in enumerate(segment.group().split("|")):
-            kind = kinds.get(index)
-            if kind is not None and field.strip("^~ "):
-                for repetition in field.split("~"):
-                    value = repetition
-                    if kind in (NUMERO_DOSSIER, NUMERO_SECU, DATE_NAISSANCE):
-                        value = repetition.split("^")[0]
-                    if kind == DATE_NAISSANCE:
-                        value = value[:8]
-                    if value.strip():
-                        found.append((offset, offset + len(value), kind))
-                    offset += len(repetition) + 1
-                offset -= 1
-            else:
-                offset += len(field)
-            offset += 1
+            kind, start = kinds.get(index), field_start
+            field_start += len(field) + 1
+            if kind is None:
+                continue
+            for repetition in field.split("~"):
+                value = repetition
+                if kind in (NUMERO_DOSSIER, NUMERO_SECU, DATE_NAISSANCE):
+                    value = repetition.split("^")[0][: 8 if kind == DATE_NAISSANCE else None]
+                if value.strip("^ "):
+                    found.append((start, start + len(value), kind))
+                start += len(repetition) + 1
     return found
