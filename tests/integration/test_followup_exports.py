@@ -31,9 +31,7 @@ from services.registry.followups.service import record_followups
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
 from tests.support import factories
-from tests.support.factories import triaged
 from vigie.contracts import (
-    DeviceRef,
     ReportedOutcome,
     ReportFollowedUp,
     ReportKind,
@@ -48,14 +46,7 @@ DIED = "The patient died two days later."
 
 
 def reported(**overrides: object) -> ReportTriaged:
-    data: dict[str, object] = {
-        "outcome": ReportedOutcome.NO_HARM,
-        "awareness_date": utcnow().date(),
-        "status_token_hash": TOKEN_HASH,
-        "device": DeviceRef(name="Lung", manufacturer="Acme", model_version="1"),
-    }
-    data.update(overrides)
-    return triaged(**data)
+    return factories.linked(TOKEN_HASH, **{"outcome": ReportedOutcome.NO_HARM, **overrides})
 
 
 def followup(report: ReportTriaged, **overrides: object) -> ReportFollowedUp:

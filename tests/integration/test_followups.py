@@ -37,12 +37,10 @@ from services.registry.outbox import OutboxEvent
 from services.registry.reports.service import record_triaged
 from services.registry.settings import RegistrySettings
 from tests.support import factories
-from tests.support.factories import triaged
 from tests.support.handlers import MODES, Sink, broker_for, running, wait_until
 from tests.support.kafka import fresh_namespace, provision, read_all
 from tests.support.servers import serving
 from vigie.contracts import (
-    DeviceRef,
     ReportedOutcome,
     ReportFollowedUp,
     ReportTriaged,
@@ -58,14 +56,7 @@ TOKEN_HASH = hashlib.sha256(TOKEN.encode()).hexdigest()
 
 def injury_report(**overrides: object) -> ReportTriaged:
     """An injury (a 15-day case) aware today, with the status link ``TOKEN``."""
-    data: dict[str, object] = {
-        "outcome": ReportedOutcome.INJURY,
-        "awareness_date": utcnow().date(),
-        "status_token_hash": TOKEN_HASH,
-        "device": DeviceRef(name="Lung", manufacturer="Acme", model_version="1"),
-    }
-    data.update(overrides)
-    return triaged(**data)
+    return factories.linked(TOKEN_HASH, **{"outcome": ReportedOutcome.INJURY, **overrides})
 
 
 def followup(report: ReportTriaged, **overrides: object) -> ReportFollowedUp:

@@ -17,6 +17,7 @@ from vigie.contracts import (
     ReportSubmitted,
     ReportTriaged,
     SignalSeverity,
+    utcnow,
 )
 
 
@@ -63,6 +64,18 @@ def drift_signal(device: DeviceRef, **overrides: object) -> DriftDetected:
     }
     data.update(overrides)
     return DriftDetected.model_validate(data)
+
+
+def linked(token_hash: str, **overrides: object) -> ReportTriaged:
+    """A triaged report aware today with a status link (``token_hash``), from a device of
+    Acme's: what a reporter follows up."""
+    data: dict[str, object] = {
+        "awareness_date": utcnow().date(),
+        "status_token_hash": token_hash,
+        "device": DeviceRef(name="Lung", manufacturer="Acme", model_version="1"),
+    }
+    data.update(overrides)
+    return triaged(**data)
 
 
 def followup(report: ReportTriaged, token_hash: str, **overrides: object) -> ReportFollowedUp:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.registry.followups.retiming import as_it_stands, clock_start, retime
+from services.registry.followups.retiming import Retiming, as_it_stands, clock_start, retime
 from tests.support.factories import report, triaged
 from vigie.contracts import (
     AiInvolvement,
@@ -16,6 +16,7 @@ from vigie.contracts import (
     ReportedOutcome,
     ReportKind,
     ReportSubmitted,
+    ReportTriaged,
     Severity,
 )
 from vigie.rules.deadlines import assess
@@ -214,12 +215,11 @@ def _followed_ai(action: ClinicianAction, *, exposed: bool | None = True) -> Rep
     )
 
 
-def test_an_outcome_now_unknown_after_a_followed_ai_output_is_serious_as_triage_says() -> None:
-    """Triage's rule for a new report (a followed AI output with an unknown outcome counts as
-    serious) applies to the report a follow-up changed: same severity, same deadline."""
-    followed = _followed_ai(ClinicianAction.FOLLOWED)
+def _outcome_now_unknown(minor: ReportSubmitted) -> tuple[Retiming, ReportTriaged]:
+    """A no-harm AI report's case once a follow-up says the outcome is now unknown, beside
+    what triage makes of a new report stating that outcome."""
     after = retime(
-        followed,
+        minor,
         known=ReportedOutcome.NO_HARM,
         severity=Severity.MALFUNCTION,
         serious_incident=False,
@@ -231,8 +231,16 @@ def test_an_outcome_now_unknown_after_a_followed_ai_output_is_serious_as_triage_
         kind=ReportKind.INAPPROPRIATE_AI_SUGGESTION,
         outcome=ReportedOutcome.UNKNOWN,
         awareness_date=AWARE,
-        ai=followed.ai,
+        ai=minor.ai,
     )
+    return after, fresh
+
+
+def test_an_outcome_now_unknown_after_a_followed_ai_output_is_serious_as_triage_says() -> None:
+    """Triage's rule for a new report (a followed AI output with an unknown outcome counts as
+    serious) applies to the report a follow-up changed: same severity, same deadline."""
+    followed = _followed_ai(ClinicianAction.FOLLOWED)
+    after, fresh = _outcome_now_unknown(followed)
     assert ai_evidence(as_it_stands(followed, ReportedOutcome.UNKNOWN)) is not None
     assert after.severity is fresh.triage.severity is Severity.SERIOUS
     assert after.serious_incident and fresh.regulatory.serious_incident
@@ -247,20 +255,6 @@ def test_an_outcome_now_unknown_is_not_serious_when_the_ai_output_did_not_reach_
     action: ClinicianAction, exposed: bool
 ) -> None:
     ai = _followed_ai(action, exposed=exposed)
-    after = retime(
-        ai,
-        known=ReportedOutcome.NO_HARM,
-        severity=Severity.MALFUNCTION,
-        serious_incident=False,
-        deadline=None,
-        outcome=ReportedOutcome.UNKNOWN,
-        aware_on=AWARE,
-    )
-    fresh = triaged(
-        kind=ReportKind.INAPPROPRIATE_AI_SUGGESTION,
-        outcome=ReportedOutcome.UNKNOWN,
-        awareness_date=AWARE,
-        ai=ai.ai,
-    )
+    after, fresh = _outcome_now_unknown(ai)
     assert after.severity is Severity.MALFUNCTION and fresh.triage.severity is Severity.OTHER
     assert not after.serious_incident and after.deadline is None
