@@ -53,12 +53,16 @@ def test_windows_come_reference_first_and_a_fifth_of_the_devices_shift() -> None
     assert abs(mean_age(0, late=False) - mean_age(1, late=False)) < 4
 
 
-def test_rate_counts_from_progress_on_every_partition() -> None:
-    # Nothing, then 2 of 3 partitions, then all 3 at 100 records, the end at 1,000 after 9 s.
-    samples = [(0.0, 0, 0), (1.0, 50, 2), (1.5, 100, 3), (5.0, 500, 3), (10.5, 1000, 3)]
-    assert rate_between(samples, 1000, 3) == pytest.approx(900 / 9.0)
-    # Half or more seen before every partition progressed: counted from the first sample.
-    assert rate_between([(0.0, 0, 0), (2.0, 600, 3), (4.0, 1000, 3)], 1000, 3) == 250.0
+def test_rate_counts_from_the_steady_state_or_says_it_could_not() -> None:
+    # Steady from 100 records at 1.5 s; the end, 1,000, at 10.5 s.
+    samples = [(0.0, 0, False), (1.0, 50, False), (1.5, 100, True), (10.5, 1000, True)]
+    rate, steady = rate_between(samples, 1000)
+    assert rate == pytest.approx(900 / 9.0) and steady
+    # Half or more done before the steady state: counted from the first sample, and said so.
+    late = [(0.0, 0, False), (2.0, 600, True), (4.0, 1000, True)]
+    assert rate_between(late, 1000) == (250.0, False)
+    with pytest.raises(ValueError, match="end was not reached"):
+        rate_between(samples[:3], 1000)
 
 
 @pytest.mark.kafka
@@ -83,13 +87,15 @@ def test_quick_run_gives_figures_for_every_store_and_instance_count(
             name = f"monitor_{store}_x{instances}"
             rate = figures[f"{name}_windows_per_s_median"]
             assert len(figures[f"{name}_windows_per_s"]) == args.repeats
+            assert len(figures[f"{name}_steady"]) == args.repeats
             assert math.isfinite(rate) and rate > 0
             assert figures[f"{name}_vs_bare_ratio"] == pytest.approx(rate / bare, rel=1e-2)
             assert figures[f"{name}_vs_consumer_perf_ratio"] == pytest.approx(
                 rate / consumer_perf, rel=1e-2
             )
-            # Every window leaves state behind: the references of its device at least.
+            # Every device leaves state behind: its reference at least.
             assert figures[f"{name}_state_bytes_per_window_median"] > 0
+            assert figures[f"{name}_state_records_per_window_median"] >= args.devices / args.windows
         single = figures[f"monitor_{store}_x1_windows_per_s_median"]
         assert figures[f"monitor_{store}_x2_vs_one_instance_ratio"] == pytest.approx(
             figures[f"monitor_{store}_x2_windows_per_s_median"] / single, rel=1e-2
