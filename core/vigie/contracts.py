@@ -11,7 +11,7 @@ import re
 import uuid
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -681,6 +681,15 @@ class DriftReference(BaseModel):
     explicit: bool = Field(default=False, description="Registered by the device, not learned.")
 
 
+class DriftStreamState(Part):
+    """A stream detector's state: the detector and parameters it was built with, and what it
+    learnt (``snapshot``, read only into a detector built the same way)."""
+
+    detector: str = Field(max_length=100)
+    parameters: dict[str, str | float | int | bool] = Field(default_factory=dict)
+    snapshot: dict[str, Any] = Field(default_factory=dict)
+
+
 class DriftMonitorState(Event):
     """Where drift monitoring of one device and model version stands, so that whichever triage
     instance reads that device's telemetry next carries on from it."""
@@ -698,4 +707,20 @@ class DriftMonitorState(Event):
         default_factory=dict,
         description="Signal raised by each recent window (window event id to signal), sent "
         "again when that window is redelivered.",
+    )
+    reference_generation: int = Field(
+        default=0,
+        ge=0,
+        description="Which reference the device is on: its windows are stored apart, once, "
+        "under the keys <device>\\x1fref\\x1f<generation>\\x1f<n> (0: the reference is in "
+        "this record, as version-1 records kept it).",
+    )
+    reference_parts: int = Field(
+        default=0, ge=0, description="How many windows of that reference are stored apart."
+    )
+    error_rates: list[float] = Field(
+        default_factory=list, max_length=100, description="Recent windows' error rates."
+    )
+    stream: DriftStreamState | None = Field(
+        default=None, description="The stream detector's own state, to carry on from."
     )

@@ -137,9 +137,12 @@ AUDIT_CHECKPOINTS = TopicSpec(
 DRIFT_STATE = TopicSpec(
     "vigie.drift.state.v1",
     DriftMonitorState,
-    "Drift monitor state per device and model version (reference, latches, recent windows), "
-    "compacted: the triage instance that reads a device's telemetry next carries on from it; "
-    "key: device and model version.",
+    "Drift monitor state per device and model version, compacted: the triage instance that "
+    "reads a device's telemetry next carries on from it. Key: device and model version for the "
+    "live state (this contract: latches, error rates, the stream detector's state); that key, "
+    "U+001F, ref, U+001F, generation, U+001F, n for the reference's n-th window (a "
+    "DriftReference, written once); that key, U+001F, seen, U+001F, window id for a window "
+    "taken (empty, or the DriftDetected it raised). A key holds one kind of record only.",
     partitions=1,
     config={"cleanup.policy": "compact", "max.message.bytes": str(8 * 1024 * 1024)},
     writers=(TRIAGE,),

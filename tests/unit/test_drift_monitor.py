@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from services.triage.drift import PSI, JensenShannon
 from services.triage.drift.monitor import DriftMonitor, MonitorPolicy
-from vigie.contracts import DeviceRef, DriftMonitorState, SignalSeverity, TelemetryWindow
+from services.triage.drift.store import MemoryStore
+from vigie.contracts import DeviceRef, SignalSeverity, TelemetryWindow
 from vigie_sdk import summarise_window
 
 DEVICE = DeviceRef(name="Sepsis Watch", manufacturer="Acme", model_version="2.4")
@@ -124,23 +126,12 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     assert second.observe(shifted) == raised
 
 
-class SharedStore:
-    """What a compacted topic gives every instance: the latest state per device."""
-
-    shared = True
+class SharedStore(MemoryStore):
+    """What a compacted topic gives every instance: the latest record of each key."""
 
     def __init__(self) -> None:
-        self.states: dict[str, DriftMonitorState] = {}
+        super().__init__()
         self.flushes = 0
-
-    def get(self, key: str) -> DriftMonitorState | None:
-        return self.states.get(key)
-
-    def put(self, key: str, state: DriftMonitorState) -> None:
-        self.states[key] = state
-
-    def refresh(self) -> None:
-        return None
 
     def flush(self) -> None:
         self.flushes += 1
@@ -177,3 +168,83 @@ def test_the_service_builds_its_monitor_with_the_configured_correction(tmp_path:
     assert build_monitor(settings).policy.multiple_testing == "bonferroni"
     default = TriageSettings(drift_state_store="file", drift_state_dir=tmp_path)
     assert build_monitor(default).policy.multiple_testing == "benjamini_hochberg"
+
+
+@pytest.mark.parametrize("detector", ["psi", "ks", "jensen_shannon", "wasserstein"])
+def test_a_batch_raises_what_window_by_window_raises(detector: str) -> None:
+    """Devices interleaved, shifts, rising errors, a window sent twice, a new explicit
+    reference mid-batch: one batch gives the signals (ids too) of one window at a time."""
+    devices = [DEVICE.model_copy(update={"name": f"Sepsis Watch {d}"}) for d in range(3)]
+    stream: list[TelemetryWindow] = []
+    for i in range(24):
+        for d, device in enumerate(devices):
+            mean = 60.0 if i < 8 + 4 * d else 72.0
+            errors = 10 if i < 12 else 30 + 40 * d
+            stream.append(
+                window(i, mean, device=device, errors=errors, reference=(d, i) == (2, 17))
+            )
+    stream.insert(40, stream[31])  # re-sent by a device's spool
+    policy = MonitorPolicy(distribution_detector=detector, stream_detector="page_hinkley")
+    alone = DriftMonitor(policy)
+    expected = [s for w in stream for s in alone.observe(w)]
+    batched = DriftMonitor(policy, store=MemoryStore())
+    got = [s for k in range(0, len(stream), 25) for s in batched.observe_many(stream[k : k + 25])]
+    envelope = {"event_id", "occurred_at"}  # each signal event is new; its signal_id is not
+    assert [s.model_dump(exclude=envelope) for s in got] == [
+        s.model_dump(exclude=envelope) for s in expected
+    ]
+    assert {s.subject for s in got} >= {"error_rate", "feature:age"}
+
+
+@pytest.mark.parametrize("detector", [PSI, JensenShannon])
+def test_binning_windows_together_changes_no_figure(detector: type[PSI | JensenShannon]) -> None:
+    rng = np.random.default_rng(5)
+    reference = rng.normal(0, 1, 2000)
+    windows = [rng.normal(shift, 1, size) for shift, size in [(0, 300), (0.5, 800), (2, 60)]]
+    one_by_one, together = detector(reference), detector(reference)
+    assert together.update_each(windows) == [one_by_one.update(w) for w in windows]
+
+
+def test_a_state_written_whole_by_an_earlier_release_is_carried_on() -> None:
+    """Earlier releases wrote the whole state (the reference inside) at every window."""
+    from services.triage.drift.monitor import device_key
+    from services.triage.drift.store import LIVE
+    from vigie.contracts import DriftMonitorState, DriftReference
+
+    learnt = [window(i, 60) for i in range(3)]
+    samples = {
+        "score": [v for w in learnt for v in w.score_sample or []],
+        "feature:age": [v for w in learnt for v in w.features[0].sample or []],
+    }
+    first = DriftMonitor(MonitorPolicy())
+    for w in learnt:
+        first.observe(w)
+    shifted = window(3, 75)
+    [signal] = first.observe(shifted)
+    store = MemoryStore()
+    key = device_key(DEVICE)
+    whole = DriftMonitorState(
+        device=DEVICE,
+        version=4,
+        reference=DriftReference(
+            samples=samples,
+            start=learnt[0].window_start,
+            end=learnt[-1].window_end,
+            windows=3,
+        ),
+        latched={"feature:age": 0, "score": 0},
+        seen=[w.event_id for w in [*learnt, shifted]],
+        raised={str(shifted.event_id): signal},
+    )
+    store.put(key, LIVE, whole.model_dump_json().encode(), version=4)
+
+    upgraded = DriftMonitor(MonitorPolicy(), store=store)
+    assert upgraded.observe_many([shifted]) == [signal]  # redelivered: its signal again
+    assert upgraded.observe_many([window(4, 75)]) == []  # still latched
+    # From now on the reference is a record of its own, and a next owner carries on from it.
+    assert "ref\x1f1\x1f0" in store.records(key)
+    then = DriftMonitor(MonitorPolicy(), store=store)
+    assert then.observe_many([window(5, 75)]) == []
+    assert then.observe_many([window(i, 60) for i in range(6, 10)]) == []
+    [again] = then.observe_many([window(10, 75)])
+    assert again.reference_window == (learnt[0].window_start, learnt[-1].window_end)

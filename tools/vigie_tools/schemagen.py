@@ -24,6 +24,7 @@ from vigie.contracts import (
     DriftDetected,
     DriftMonitorState,
     DriftReference,
+    DriftStreamState,
     FeatureSummary,
     Histogram,
     Language,
@@ -179,12 +180,18 @@ def example_events() -> dict[str, list[BaseModel]]:
                 device=_DEVICE,
                 version=4,
                 reference=DriftReference(
-                    samples={"score": [0.12, 0.31, 0.08, 0.55], "feature:age": [64.0, 71.0]},
                     start=datetime(2026, 11, 1, tzinfo=UTC),
                     end=datetime(2026, 11, 1, 3, 0, tzinfo=UTC),
                     windows=3,
                 ),
-                seen=[uuid.UUID("00000000-0000-4000-8000-000000000003")],
+                reference_generation=1,
+                reference_parts=3,
+                latched={"feature:age": 1},
+                error_rates=[0.021, 0.019, 0.024],
+                stream=DriftStreamState(
+                    detector="adwin",
+                    snapshot={"_n": 1380, "_s1": 29.0, "_s2": 29.0},
+                ),
             )
         ],
         topics.AUDIT_CHECKPOINTS.name: [

@@ -13,9 +13,10 @@ each would otherwise flag some feature in about one window in three without any 
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +33,14 @@ from services.triage.drift.detectors import (
     StreamDetector,
 )
 from services.triage.drift.multiple import benjamini_hochberg, bonferroni
-from services.triage.drift.store import FileStore, StateStore
+from services.triage.drift.store import LIVE, SEP, FileStore, StateStore
 from vigie import metrics
 from vigie.contracts import (
     DeviceRef,
     DriftDetected,
     DriftMonitorState,
     DriftReference,
+    DriftStreamState,
     SignalSeverity,
     TelemetryWindow,
 )
@@ -48,8 +50,9 @@ log = logging.getLogger(__name__)
 # Namespace of signal ids: a redelivered window yields the same signal id (registry upserts).
 _SIGNAL_NAMESPACE = uuid.UUID("6f1c2a8e-5b0d-4f57-9a43-2c7d0c6e9b11")
 SCORE = "score"
-# Signals kept per device to send again when their window is redelivered.
-_RAISED_KEPT = 100
+# Windows remembered per device (with the signal each raised, to send again when that window
+# is redelivered or re-sent by a device's spool).
+_SEEN_KEPT = 1000
 ERRORS = "error_rate"
 MultipleTesting = Literal["none", "bonferroni", "benjamini_hochberg"]
 MULTIPLE_TESTING: tuple[MultipleTesting, ...] = ("none", "bonferroni", "benjamini_hochberg")
@@ -138,39 +141,72 @@ def _errors(window: TelemetryWindow) -> np.ndarray | None:
     return stream
 
 
-def _with_window(ref: DriftReference, window: TelemetryWindow) -> DriftReference:
-    """``ref`` with ``window`` added: samples appended, histograms on the same bins summed."""
-    samples = {k: list(v) for k, v in ref.samples.items()}
-    histograms = dict(ref.histograms)
+def _part(window: TelemetryWindow, *, explicit: bool = False) -> DriftReference:
+    """What ``window`` adds to a reference: its samples and histograms."""
+    samples: dict[str, list[float]] = {}
+    histograms: dict[str, tuple[list[float], list[float]]] = {}
     for subject, value in _subjects(window).items():
         if isinstance(value, Histogram):
-            edges, counts = histograms.get(subject, (list(value.edges), []))
-            if list(value.edges) == edges:
-                summed = np.asarray(counts) + value.counts if counts else value.counts
-                histograms[subject] = (edges, [float(c) for c in summed])
+            histograms[subject] = (value.edges.tolist(), value.counts.tolist())
         else:
-            samples.setdefault(subject, []).extend(float(v) for v in value)
+            samples[subject] = value.tolist()
     return DriftReference(
         samples=samples,
         histograms=histograms,
-        start=min(ref.start or window.window_start, window.window_start),
-        end=max(ref.end or window.window_end, window.window_end),
-        windows=ref.windows + 1,
+        start=window.window_start,
+        end=window.window_end,
+        windows=1,
+        explicit=explicit,
+    )
+
+
+def _merged(ref: DriftReference, part: DriftReference) -> DriftReference:
+    """``ref`` with ``part`` added: samples appended, histograms on the same bins summed."""
+    if ref.windows == 0:
+        return part
+    samples = dict(ref.samples)
+    for subject, values in part.samples.items():
+        samples[subject] = samples.get(subject, []) + values
+    histograms = dict(ref.histograms)
+    for subject, (edges, counts) in part.histograms.items():
+        known = histograms.get(subject)
+        if known is None:
+            histograms[subject] = (edges, counts)
+        elif known[0] == edges:
+            histograms[subject] = (edges, [a + b for a, b in zip(known[1], counts, strict=True)])
+    assert ref.start is not None and ref.end is not None
+    assert part.start is not None and part.end is not None
+    return DriftReference(
+        samples=samples,
+        histograms=histograms,
+        start=min(ref.start, part.start),
+        end=max(ref.end, part.end),
+        windows=ref.windows + part.windows,
         explicit=ref.explicit,
     )
+
+
+def _reference_key(generation: int, index: int) -> str:
+    return f"ref{SEP}{generation}{SEP}{index}"
+
+
+def _seen_key(event_id: uuid.UUID) -> str:
+    return f"seen{SEP}{event_id}"
 
 
 @dataclass
 class _DeviceState:
     device: DeviceRef
-    # Immutable: replaced (not changed) while it is being learned, so saving it costs nothing.
+    # Immutable: replaced (not changed) while it is being learned.
     reference: DriftReference = field(default_factory=DriftReference)
+    generation: int = 1
+    parts: int = 0  # records of the reference in this generation
     detectors: dict[str, DistributionDetector] = field(default_factory=dict)
     stream: StreamDetector | None = None
     latched: dict[str, int] = field(default_factory=dict)  # subject -> calm windows since
     error_rates: deque[float] = field(default_factory=lambda: deque(maxlen=20))
-    seen: deque[uuid.UUID] = field(default_factory=lambda: deque(maxlen=1000))
-    raised: dict[str, DriftDetected] = field(default_factory=dict)
+    # Recent windows, oldest first, with the signal each raised.
+    seen: OrderedDict[uuid.UUID, DriftDetected | None] = field(default_factory=OrderedDict)
     version: int = 0
 
 
@@ -188,45 +224,165 @@ class DriftMonitor:
         self.policy = policy
         self._store = store if store is not None else FileStore(state_dir) if state_dir else None
         self._devices: dict[str, _DeviceState] = {}
+        self._fresh_stream: dict[str, Any] | None = None
+        self._dirty: set[str] = set()  # devices whose live state is not written yet
 
     # --- persistence -------------------------------------------------------------------------
+    # What changed is written, and only that: a window of the reference once, a window taken
+    # (with its signal), the live state (latches, error rates, the stream detector); see
+    # :mod:`services.triage.drift.store`.
+
+    def _put(self, key: str, name: str, value: bytes | None, version: int = 0) -> None:
+        if self._store is not None:
+            self._store.put(key, name, value, version=version)
 
     def _save(self, key: str, state: _DeviceState) -> None:
+        """Count a change; the live state is written by :meth:`_write_live`, once a batch."""
         state.version += 1
-        if self._store is None:
-            return
-        self._store.put(
-            key,
-            # Built from the monitor's own validated parts: no second validation per window.
-            DriftMonitorState.model_construct(
-                device=state.device,
-                version=state.version,
-                reference=state.reference,
-                latched=dict(state.latched),
-                seen=list(state.seen),
-                raised=dict(state.raised),
-            ),
-        )
+        if self._store is not None:
+            self._dirty.add(key)
 
-    @staticmethod
-    def _restore(stored: DriftMonitorState) -> _DeviceState:
+    def _write_live(self) -> None:
+        for key in self._dirty:
+            state = self._devices[key]
+            ref = state.reference
+            live: dict[str, Any] = {
+                "device": state.device.model_dump(mode="json", exclude_none=True),
+                "version": state.version,
+                # Where the reference stands; its windows are stored apart.
+                "reference": {
+                    "start": ref.start.isoformat() if ref.start else None,
+                    "end": ref.end.isoformat() if ref.end else None,
+                    "windows": ref.windows,
+                    "explicit": ref.explicit,
+                },
+                "reference_generation": state.generation,
+                "reference_parts": state.parts,
+                "latched": state.latched,
+                # Six significant digits: they only say what the error rate was before a drift.
+                "error_rates": [float(f"{rate:.6g}") for rate in state.error_rates],
+            }
+            if state.stream is not None:
+                live["stream"] = self._stream_state(state.stream)
+            value = json.dumps(live, separators=(",", ":"), allow_nan=False).encode()
+            self._put(key, LIVE, value, state.version)
+        self._dirty.clear()
+
+    def _stream_state(self, stream: StreamDetector) -> dict[str, Any]:
+        name = self.policy.stream_detector
+        if self._fresh_stream is None:
+            self._fresh_stream = self._new_stream().snapshot()
+        fresh = self._fresh_stream
+        return {
+            "detector": name,
+            "parameters": dict(self.policy.stream_params.get(name, {})),
+            # What differs from a detector just built (parameters and untouched parts do not).
+            "snapshot": {
+                attribute: value
+                for attribute, value in stream.snapshot().items()
+                if attribute not in fresh or fresh[attribute] != value
+            },
+        }
+
+    def _remember(
+        self, key: str, state: _DeviceState, event: uuid.UUID, signal: DriftDetected | None
+    ) -> None:
+        state.seen[event] = signal
+        self._put(
+            key, _seen_key(event), b"" if signal is None else signal.model_dump_json().encode()
+        )
+        while len(state.seen) > _SEEN_KEPT:
+            old, _ = state.seen.popitem(last=False)
+            self._put(key, _seen_key(old), None)
+
+    def _restore(self, device: DeviceRef, records: Mapping[str, bytes]) -> _DeviceState | None:
+        """A device's state from its records; None (learn afresh) when they are incomplete."""
+        stored = DriftMonitorState.model_validate_json(records[LIVE])
         state = _DeviceState(device=stored.device, version=stored.version)
-        state.reference = stored.reference
         state.latched = dict(stored.latched)
-        state.seen.extend(stored.seen)
-        state.raised = dict(stored.raised)
+        state.error_rates.extend(stored.error_rates)
+        if stored.reference_generation == 0:
+            # A version-1 record: the reference, windows and signals all inside it. The
+            # reference is stored apart from now on, as one record.
+            state.reference = stored.reference
+            state.seen.update((event, stored.raised.get(str(event))) for event in stored.seen)
+            key = device_key(device)
+            self._put(
+                key,
+                _reference_key(state.generation, 0),
+                stored.reference.model_dump_json().encode(),
+            )
+            state.parts = 1
+            self._dirty.add(key)
+        else:
+            state.generation = stored.reference_generation
+            state.parts = stored.reference_parts
+            reference = DriftReference()
+            for index in range(stored.reference_parts):
+                part = records.get(_reference_key(stored.reference_generation, index))
+                if part is None:
+                    log.error(
+                        "drift reference incomplete: learnt again",
+                        extra={"device": device_key(device), "missing": index},
+                    )
+                    return None
+                reference = _merged(reference, DriftReference.model_validate_json(part))
+            state.reference = reference
+            seen = [
+                (uuid.UUID(name.partition(SEP)[2]), value)
+                for name, value in records.items()
+                if name.startswith(f"seen{SEP}")
+            ]
+            for event, value in seen:
+                state.seen[event] = DriftDetected.model_validate_json(value) if value else None
+        state.stream = self._stream_from(stored.stream, device)
         return state
+
+    def _stream_from(
+        self, stored: DriftStreamState | None, device: DeviceRef
+    ) -> StreamDetector | None:
+        """The stream detector carried on from ``stored`` when it was built as the policy builds
+        it now; otherwise a fresh one starts at the next errors."""
+        name = self.policy.stream_detector
+        if stored is None:
+            return None
+        if stored.detector != name or stored.parameters != dict(
+            self.policy.stream_params.get(name, {})
+        ):
+            log.warning(
+                "stream detector changed: it starts afresh",
+                extra={"device": device_key(device), "was": stored.detector, "now": name},
+            )
+            return None
+        detector = self._new_stream()
+        try:
+            return detector.restore(stored.snapshot)
+        except (ValueError, TypeError, KeyError):
+            log.error(
+                "stream detector state unreadable: it starts afresh",
+                extra={"device": device_key(device)},
+            )
+            return self._new_stream()
+
+    def _new_stream(self) -> StreamDetector:
+        name = self.policy.stream_detector
+        return STREAM_DETECTORS[name](**self.policy.stream_params.get(name, {}))
 
     # --- monitoring --------------------------------------------------------------------------
 
     def _state(self, device: DeviceRef) -> tuple[str, _DeviceState]:
         key = device_key(device)
         state = self._devices.get(key)
-        if self._store is not None and (state is None or self._store.shared):
+        store = self._store
+        if store is not None and (
+            state is None or (store.shared and store.version(key) > state.version)
+        ):
             # Another instance may have owned the device since: its newer state wins.
-            stored = self._store.get(key)
-            if stored is not None and (state is None or stored.version > state.version):
-                state = self._devices[key] = self._restore(stored)
+            records = store.records(key)
+            if LIVE in records:
+                restored = self._restore(device, records)
+                if restored is not None:
+                    state = self._devices[key] = restored
         if state is None:
             state = self._devices[key] = _DeviceState(device=device)
         return key, state
@@ -258,59 +414,168 @@ class DriftMonitor:
 
     def observe(self, window: TelemetryWindow) -> list[DriftDetected]:
         """Take one window; returns the signal it raises (at most one), if any."""
-        key, state = self._state(window.device)
-        event = str(window.event_id)
-        if window.event_id in state.seen:
-            # Redelivered or re-sent by a device's spool: the same signal again, if it raised
-            # one (the registry upserts on its id), so a crash before publishing loses nothing.
-            return [state.raised[event]] if event in state.raised else []
-        state.seen.append(window.event_id)
-        if window.reference:
-            state.reference = _with_window(DriftReference(explicit=True), window)
-            state.detectors.clear()
-            state.stream = None
-            state.latched.clear()
-            self._save(key, state)
-            log.info("drift reference registered", extra={"device": key})
-            return []
-        if not self._reference_ready(state):
-            state.reference = _with_window(state.reference, window)
-            self._save(key, state)
-            return []
-        signals = self._compare(state, window)
-        for signal in signals:
-            state.raised[event] = signal
-        for old in list(state.raised)[:-_RAISED_KEPT]:
-            del state.raised[old]
-        self._save(key, state)
+        [signals] = self._take_device([window])
+        self._write_live()
         return signals
 
     def observe_many(self, windows: Iterable[TelemetryWindow]) -> list[DriftDetected]:
         """Take windows in order; returns the signals they raise. The store is brought up to
-        date first and its writes made durable last, before the caller commits offsets."""
+        date first and its writes made durable last, before the caller commits offsets.
+
+        Each device's windows are taken together: its state is looked up once, and the windows
+        it compares in a row go through each detector in one call (samples binned together,
+        errors as one stream), with the same results as one window at a time.
+        """
         if self._store is not None:
             self._store.refresh()
-        signals = [signal for window in windows for signal in self.observe(window)]
+        batch = list(windows)
+        by_device: dict[str, list[int]] = {}
+        for i, window in enumerate(batch):
+            by_device.setdefault(device_key(window.device), []).append(i)
+        raised: list[list[DriftDetected]] = [[] for _ in batch]
+        for indices in by_device.values():
+            taken = self._take_device([batch[i] for i in indices])
+            for i, signals in zip(indices, taken, strict=True):
+                raised[i] = signals
+        # A device's live state once for the whole batch, however many of its windows it held.
+        self._write_live()
         if self._store is not None:
             self._store.flush()
-        return signals
+        return [signal for signals in raised for signal in signals]
 
-    def _compare(self, state: _DeviceState, window: TelemetryWindow) -> list[DriftDetected]:
-        drifted: list[tuple[float, str, str, float, float, float | None]] = []
-        results: list[tuple[str, DistributionResult]] = []
-        for subject, value in _subjects(window).items():
+    def _take_device(self, windows: list[TelemetryWindow]) -> list[list[DriftDetected]]:
+        """Windows of one device, in order: the signals each raises."""
+        key, state = self._state(windows[0].device)
+        out: list[list[DriftDetected]] = []
+        i = 0
+        while i < len(windows):
+            window = windows[i]
+            if window.event_id in state.seen:
+                # Redelivered or re-sent by a device's spool: the same signal again, if it
+                # raised one (the registry upserts on its id), so a crash before publishing
+                # loses nothing.
+                raised = state.seen[window.event_id]
+                out.append([] if raised is None else [raised])
+                i += 1
+            elif window.reference:
+                self._register(key, state, window)
+                out.append([])
+                i += 1
+            elif not self._reference_ready(state):
+                self._learn(key, state, window)
+                out.append([])
+                i += 1
+            else:
+                # The windows compared in a row: up to a reference or a window seen before.
+                run: list[TelemetryWindow] = []
+                ids: set[uuid.UUID] = set()
+                while i < len(windows):
+                    window = windows[i]
+                    if window.reference or window.event_id in state.seen or window.event_id in ids:
+                        break
+                    run.append(window)
+                    ids.add(window.event_id)
+                    i += 1
+                for window, signals in zip(run, self._compare(state, run), strict=True):
+                    self._remember(key, state, window.event_id, signals[0] if signals else None)
+                    self._save(key, state)
+                    out.append(signals)
+        return out
+
+    def _register(self, key: str, state: _DeviceState, window: TelemetryWindow) -> None:
+        """An explicit reference replaces the one before, whose windows are deleted."""
+        for index in range(state.parts):
+            self._put(key, _reference_key(state.generation, index), None)
+        state.generation += 1
+        state.parts = 1
+        state.reference = _part(window, explicit=True)
+        self._put(
+            key, _reference_key(state.generation, 0), state.reference.model_dump_json().encode()
+        )
+        state.detectors.clear()
+        state.stream = None
+        state.latched.clear()
+        self._remember(key, state, window.event_id, None)
+        self._save(key, state)
+        log.info("drift reference registered", extra={"device": key})
+
+    def _learn(self, key: str, state: _DeviceState, window: TelemetryWindow) -> None:
+        """A window of the reference being learnt, stored once."""
+        part = _part(window)
+        self._put(
+            key,
+            _reference_key(state.generation, state.parts),
+            part.model_dump_json().encode(),
+        )
+        state.parts += 1
+        state.reference = _merged(state.reference, part)
+        self._remember(key, state, window.event_id, None)
+        self._save(key, state)
+
+    def _compare(
+        self, state: _DeviceState, windows: list[TelemetryWindow]
+    ) -> list[list[DriftDetected]]:
+        """Windows compared in a row with the reference: the signal each raises."""
+        subjects = [_subjects(window) for window in windows]
+        measured: list[dict[str, DistributionResult]] = [{} for _ in windows]
+        names = list(dict.fromkeys(name for found in subjects for name in found))
+        for subject in names:
             detector = self._detector(state, subject)
             if detector is None:
                 continue
-            if isinstance(value, Histogram):
-                # Histograms compare bin by bin: only in the reference's own bins.
-                if not isinstance(detector, HistogramDetector) or not np.array_equal(
-                    detector.edges, value.edges
-                ):
+            samples: list[tuple[int, np.ndarray]] = []
+            for i, found in enumerate(subjects):
+                value = found.get(subject)
+                if value is None:
                     continue
-                results.append((subject, detector.update_histogram(value.counts)))
-            elif value.size >= self.policy.min_sample:
-                results.append((subject, detector.update(value)))
+                if isinstance(value, Histogram):
+                    # Histograms compare bin by bin: only in the reference's own bins.
+                    if isinstance(detector, HistogramDetector) and np.array_equal(
+                        detector.edges, value.edges
+                    ):
+                        measured[i][subject] = detector.update_histogram(value.counts)
+                elif value.size >= self.policy.min_sample:
+                    samples.append((i, value))
+            results = detector.update_each([value for _, value in samples])
+            for (i, _), result in zip(samples, results, strict=True):
+                measured[i][subject] = result
+        errors = [_errors(window) for window in windows]
+        hit = self._stream_hits(state, errors)
+        return [
+            self._decide(
+                state,
+                window,
+                [(name, measured[i][name]) for name in subjects[i] if name in measured[i]],
+                errors[i],
+                hit[i],
+            )
+            for i, window in enumerate(windows)
+        ]
+
+    def _stream_hits(self, state: _DeviceState, errors: list[np.ndarray | None]) -> list[bool]:
+        """Whether the stream detector flagged a change in each window's errors; the windows'
+        errors go through it as one stream (the same detections as window by window)."""
+        hit = [False] * len(errors)
+        given = [(i, e) for i, e in enumerate(errors) if e is not None]
+        if not given:
+            return hit
+        if state.stream is None:
+            state.stream = self._new_stream()
+        positions = state.stream.update_many(np.concatenate([e for _, e in given]))
+        ends = np.cumsum([e.size for _, e in given])
+        for j in np.unique(np.searchsorted(ends, positions, side="right")).tolist():
+            hit[given[j][0]] = True
+        return hit
+
+    def _decide(
+        self,
+        state: _DeviceState,
+        window: TelemetryWindow,
+        results: list[tuple[str, DistributionResult]],
+        errors: np.ndarray | None,
+        stream_hit: bool,
+    ) -> list[DriftDetected]:
+        drifted: list[tuple[float, str, str, float, float, float | None]] = []
         for (subject, result), drift in zip(results, self._corrected(results), strict=True):
             if drift:
                 if result.p_value is not None:
@@ -330,14 +595,9 @@ class DriftMonitor:
                 )
             else:
                 self._calm(state, subject)
-        errors = _errors(window)
         if errors is not None:
-            if state.stream is None:
-                name = self.policy.stream_detector
-                state.stream = STREAM_DETECTORS[name](**self.policy.stream_params.get(name, {}))
-            hits = state.stream.update_many(errors)
             rate = float(errors.mean())
-            if len(hits):
+            if stream_hit:
                 # For a stream detector the "threshold" reported is the error rate before.
                 before = float(np.mean(state.error_rates)) if state.error_rates else 0.0
                 drifted.append(

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Iterator
+import random
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -119,6 +121,11 @@ class DistributionDetector(abc.ABC):
     def update(self, window: ArrayLike) -> DistributionResult:
         """Compare ``window`` (one value per observation) with the reference."""
         return self._record(*self._score(as_sample(window, name="window")))
+
+    def update_each(self, windows: Sequence[ArrayLike]) -> list[DistributionResult]:
+        """Compare each of ``windows`` with the reference: as many :meth:`update` calls, which
+        detectors that can do it at once override."""
+        return [self.update(window) for window in windows]
 
     @abc.abstractmethod
     def _score(self, window: FloatArray) -> tuple[float, float | None]:
@@ -251,6 +258,17 @@ class HistogramDetector(DistributionDetector):
             raise ValueError(f"expected {self.n_bins} counts (one per bin), got {current.size}")
         return self._record(*self._compare(current / current.sum()))
 
+    def update_each(self, windows: Sequence[ArrayLike]) -> list[DistributionResult]:
+        """Compare each of ``windows``: their values are binned in one pass."""
+        if len(windows) < 2:
+            return super().update_each(windows)
+        checked = [as_sample(window, name="window") for window in windows]
+        bins = np.searchsorted(self.edges[1:-1], np.concatenate(checked), side="right")
+        row = np.repeat(np.arange(len(checked)), [w.size for w in checked])
+        counts = np.bincount(row * self.n_bins + bins, minlength=len(checked) * self.n_bins)
+        shares = counts.reshape(len(checked), self.n_bins).astype(np.float64)
+        return [self._record(*self._compare(c / c.sum())) for c in shares]
+
     def _score(self, window: FloatArray) -> tuple[float, float | None]:
         counts = count_in_bins(window, self.edges)
         return self._compare(counts / counts.sum())
@@ -267,6 +285,9 @@ class StreamDetector(abc.ABC):
     fresh state. ``update_many(xs)`` does the same for a whole array and returns the positions
     (0-based, within ``xs``) of the detections: exactly those a loop over ``update`` would flag.
     """
+
+    # Attributes a snapshot leaves out: caches and hints that change no detection.
+    _transient: ClassVar[frozenset[str]] = frozenset({"_last_run"})
 
     def __init__(self) -> None:
         self._drift_detected = False
@@ -317,6 +338,17 @@ class StreamDetector(abc.ABC):
         """
         first = self._last_run + self._last_run // 4 + 512
         return block_sizes(first=min(1 << 16, first))
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the detector has learnt, as JSON-ready data, for :meth:`restore` on a detector
+        built with the same parameters (a triage instance taking a device over)."""
+        return _snapshot_of(self, self._transient)
+
+    def restore(self, snapshot: dict[str, Any]) -> Self:
+        """Carry on from ``snapshot``: the detections that follow are those the detector that
+        took it would have made. Only data is read: no class is named by the snapshot."""
+        _restore_into(self, snapshot)
+        return self
 
     def reset(self) -> None:
         """Forget everything seen so far (keeps the parameters and the detection count)."""
@@ -430,3 +462,84 @@ def check_unit_interval(x: float) -> float:
     if not 0.0 <= x <= 1.0:
         raise ValueError(f"this detector takes values in [0, 1] (e.g. 0/1 errors), got {x!r}")
     return x
+
+
+# --- snapshots of stream detectors ------------------------------------------------------------
+# A detector's attributes are numbers, strings, lists, tuples, deques, dicts, numpy arrays, a
+# random generator, or plain objects holding those (a member detector, an EWMA). Parameters,
+# slices, ranges and functions come from the constructor and are not saved.
+
+
+def _snapshot_of(obj: object, transient: frozenset[str] = frozenset()) -> dict[str, Any]:
+    return {
+        name: _encode(value)
+        for name, value in vars(obj).items()
+        if name not in transient and not isinstance(value, slice | range) and not callable(value)
+    }
+
+
+def _encode(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return number if math.isfinite(number) else {"float": repr(number)}
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.ndarray):
+        return {"array": value.dtype.str, "values": [_encode(v) for v in value.tolist()]}
+    if isinstance(value, deque):
+        return {"deque": [_encode(v) for v in value], "maxlen": value.maxlen}
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        if all(type(v) is int or (type(v) is float and math.isfinite(v)) for v in value):
+            return list(value)  # the usual case (bucket ends and sums): no call per number
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {"dict": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, random.Random):
+        return {"random": _encode(value.getstate())}
+    if hasattr(value, "__dict__"):
+        transient: frozenset[str] = getattr(value, "_transient", frozenset())
+        return {"object": _snapshot_of(value, transient)}
+    raise TypeError(f"cannot snapshot a {type(value).__name__}")
+
+
+def _decode(data: Any, current: Any) -> Any:
+    """``data`` as a value; objects are restored into ``current``, the fresh detector's own."""
+    if isinstance(data, list):
+        if isinstance(current, list) and len(current) == len(data):
+            return [_decode(d, c) for d, c in zip(data, current, strict=True)]
+        return [_decode(d, None) for d in data]
+    if not isinstance(data, dict):
+        return data
+    if "float" in data:
+        return float(data["float"])
+    if "array" in data:
+        return np.asarray([_decode(v, None) for v in data["values"]], dtype=np.dtype(data["array"]))
+    if "deque" in data:
+        return deque((_decode(v, None) for v in data["deque"]), maxlen=data["maxlen"])
+    if "tuple" in data:
+        return tuple(_decode(v, None) for v in data["tuple"])
+    if "dict" in data:
+        return {_decode(k, None): _decode(v, None) for k, v in data["dict"]}
+    if "random" in data:
+        generator = random.Random()
+        generator.setstate(_decode(data["random"], None))
+        return generator
+    if "object" in data:
+        if current is None or not hasattr(current, "__dict__"):
+            raise ValueError("snapshot does not fit this detector (an object where it has none)")
+        _restore_into(current, data["object"])
+        return current
+    raise ValueError(f"unreadable snapshot value {sorted(data)}")
+
+
+def _restore_into(obj: object, snapshot: dict[str, Any]) -> None:
+    own = vars(obj)
+    unknown = set(snapshot) - set(own)
+    if unknown:
+        raise ValueError(f"snapshot does not fit this detector: {sorted(unknown)}")
+    for name, data in snapshot.items():
+        setattr(obj, name, _decode(data, own[name]))

@@ -60,6 +60,9 @@ class KSWIN(SequentialStreamDetector):
         Seed of the random draws of the older sample.
     """
 
+    # The p-values of each number of steps are a cache: a snapshot leaves them out.
+    _transient = SequentialStreamDetector._transient | {"_p_values"}
+
     def __init__(
         self, alpha: float = 0.005, window_size: int = 100, stat_size: int = 30, seed: int = 0
     ) -> None:
