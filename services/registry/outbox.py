@@ -8,6 +8,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from faststream.kafka import KafkaBroker
 from sqlalchemy import Column, DateTime, Text, func, text, update
@@ -48,15 +49,25 @@ def enqueue(
 ) -> OutboxEvent:
     """Add an event (its JSON ``payload``) to the outbox in the caller's transaction."""
     event = OutboxEvent(
-        event_id=event_id,
-        topic=topic,
-        key=key,
-        event_type=event_type,
-        payload=payload,
-        created_at=utcnow(),
+        **event_row(event_id=event_id, topic=topic, key=key, event_type=event_type, payload=payload)
     )
     session.add(event)
     return event
+
+
+def event_row(
+    *, event_id: str, topic: str, key: str, event_type: str, payload: str
+) -> dict[str, Any]:
+    """The values of an outbox event, for a caller that inserts many in one statement."""
+    return {
+        "event_id": event_id,
+        "topic": topic,
+        "key": key,
+        "event_type": event_type,
+        "payload": payload,
+        "created_at": utcnow(),
+        "published_at": None,
+    }
 
 
 def pending(session: Session, limit: int) -> list[OutboxEvent]:

@@ -106,29 +106,52 @@ class Chain:
         """Add a record after the tail (records are inserted in the order they are added);
         ``state_digest`` is the digest of the state the change produced
         (:mod:`services.registry.audit.state`)."""
+        record = AuditRecord(
+            **self.row(
+                case_id=case_id,
+                actor=actor,
+                action=action,
+                detail=detail,
+                state_digest=state_digest,
+            )
+        )
+        self._session.add(record)
+        return record
+
+    def row(
+        self,
+        *,
+        case_id: uuid.UUID,
+        actor: str,
+        action: str,
+        detail: dict[str, Any],
+        state_digest: str,
+    ) -> dict[str, Any]:
+        """The values of the record after the tail, which becomes the tail: for a caller that
+        inserts records in bulk, in the order they were made and before any other append."""
         body = json.dumps(detail, sort_keys=True, default=str, ensure_ascii=False)
         at = utcnow()
-        record = AuditRecord(
+        digest = record_hash(
+            prev_hash=self.tail,
             case_id=case_id,
             actor=actor,
             action=action,
             detail=body,
             at=at,
-            prev_hash=self.tail,
-            hash=record_hash(
-                prev_hash=self.tail,
-                case_id=case_id,
-                actor=actor,
-                action=action,
-                detail=body,
-                at=at,
-                state_digest=state_digest,
-            ),
             state_digest=state_digest,
         )
-        self._session.add(record)
-        self.tail = record.hash
-        return record
+        values = {
+            "case_id": case_id,
+            "actor": actor,
+            "action": action,
+            "detail": body,
+            "at": at,
+            "prev_hash": self.tail,
+            "hash": digest,
+            "state_digest": state_digest,
+        }
+        self.tail = digest
+        return values
 
 
 def append(

@@ -14,14 +14,16 @@ while they are null (:data:`ADDED_LATER`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import Table
 from sqlmodel import Session, SQLModel, col, select
 
 from services.registry.auth.models import ApiToken
@@ -38,7 +40,13 @@ ADDED_LATER: dict[str, frozenset[str]] = {"report": frozenset(AI_COLUMNS)}
 _CHUNK = 500
 
 
+# Types a digest takes as they are (exact types: an enumeration deriving from str is not one).
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def _value(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
@@ -54,13 +62,23 @@ def _value(value: Any) -> Any:
 
 def _columns(row: SQLModel) -> dict[str, Any]:
     table = row.__table__  # type: ignore[attr-defined]
+    return _values(table, {c.key: getattr(row, c.key) for c in table.columns})
+
+
+def _values(table: Table, row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: _value(row[key])
+        for key, added_later in _audited(table)
+        if not (added_later and row[key] is None)
+    }
+
+
+@functools.cache
+def _audited(table: Table) -> tuple[tuple[str, bool], ...]:
+    """The digested columns of ``table``, each with whether a later release added it."""
     skipped = _UNAUDITED.get(table.name, frozenset())
     later = ADDED_LATER.get(table.name, frozenset())
-    return {
-        c.key: _value(getattr(row, c.key))
-        for c in table.columns
-        if c.key not in skipped and not (c.key in later and getattr(row, c.key) is None)
-    }
+    return tuple((c.key, c.key in later) for c in table.columns if c.key not in skipped)
 
 
 def _digest(content: object) -> str:
@@ -83,6 +101,25 @@ def case_digest(
             "mirs": _sorted(mirs, "mir_id"),
         }
     )
+
+
+def opened_case_digest(
+    case: Mapping[str, Any], link: Mapping[str, Any], report: Mapping[str, Any]
+) -> str:
+    """:func:`case_digest` of a case just opened on one report, from the values of its rows
+    (as inserted in bulk, the report's as stored) rather than from ORM objects."""
+    return _digest(
+        {
+            "case": _values(_table(Case), case),
+            "links": [_values(_table(CaseReport), link)],
+            "reports": [_values(_table(Report), report)],
+            "mirs": [],
+        }
+    )
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
 
 
 def _sorted(rows: Iterable[SQLModel], key: str) -> list[dict[str, Any]]:

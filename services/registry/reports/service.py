@@ -6,9 +6,10 @@ import base64
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import and_, insert, or_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,11 +20,12 @@ from services.registry.access import report_scope
 from services.registry.audit.service import Chain
 from services.registry.auth.service import Principal
 from services.registry.cases.links import primary_cases
-from services.registry.cases.models import Case, CaseStatus
-from services.registry.cases.workflow import open_case
+from services.registry.cases.models import CaseStatus
+from services.registry.cases.workflow import open_cases
 from services.registry.db import insert_ignore
 from services.registry.devices.service import note_model_versions
 from services.registry.errors import InvalidValue, NotFound
+from services.registry.outbox import OutboxEvent, event_row
 from services.registry.reports.models import (
     AI_COLUMNS,
     Report,
@@ -32,7 +34,8 @@ from services.registry.reports.models import (
     ReportStatus,
     ReportStatusToken,
 )
-from services.registry.subscriptions.service import active_subscriptions, raise_alert
+from services.registry.subscriptions.models import Subscription
+from services.registry.subscriptions.service import active_subscriptions, route
 from vigie.contracts import (
     Alert,
     AlertType,
@@ -105,14 +108,20 @@ def _row(event: ReportTriaged) -> dict[str, object]:
     }
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]]) -> set[uuid.UUID]:
-    """Insert report rows; a report id already recorded is left as it is. Returns new ids."""
+def _insert_ignoring_duplicates(
+    session: Session, rows: list[dict[str, object]]
+) -> dict[uuid.UUID, Mapping[str, Any]]:
+    """Insert report rows in one statement; a report id already recorded is left as it is.
+
+    Returns the new rows as stored (what an audit digest must cover), by report id.
+    """
     dialect = session.get_bind().dialect.name
+    table = Report.__table__  # type: ignore[attr-defined]
     statement: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":
-        statement = postgresql.insert(Report).on_conflict_do_nothing(index_elements=["report_id"])
+        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=["report_id"])
     elif dialect == "sqlite":
-        statement = sqlite.insert(Report).on_conflict_do_nothing(index_elements=["report_id"])
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["report_id"])
     else:  # other databases: check first (single writer per partition keeps this safe)
         known = set(
             session.exec(
@@ -122,11 +131,16 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]])
             )
         )
         fresh = [r for r in rows if r["report_id"] not in known]
-        if fresh:
-            session.execute(insert(Report), fresh)
-        return {r["report_id"] for r in fresh}  # type: ignore[misc]
-    result = session.execute(statement.returning(col(Report.report_id)), rows)
-    return set(result.scalars().all())
+        if not fresh:
+            return {}
+        session.execute(insert(table), fresh)
+        stored = session.execute(
+            select(table).where(table.c.report_id.in_([r["report_id"] for r in fresh]))
+        )
+        return {row.report_id: dict(row._mapping) for row in stored}
+    # RETURNING hands back the rows as the database stored them: no second read.
+    result = session.execute(statement.returning(*table.columns), rows)
+    return {row.report_id: dict(row._mapping) for row in result}
 
 
 @dataclass(frozen=True)
@@ -175,20 +189,25 @@ def record_triaged(
     Redelivered events (same report id, same content) change nothing but add their status
     link: each report is counted once, and every receipt's link works. An event whose report id
     is recorded with other content is refused (see :class:`Recorded`), never merged into it.
+
+    Each table gets one multi-row statement per batch (reports, cases, links, audit records,
+    outbox events); the ORM builds no object on this path.
     """
     unique: dict[uuid.UUID, ReportTriaged] = {}
     for event in events:
         unique.setdefault(event.report.report_id, event)
     if not unique:
         return Recorded(0, len(events), 0)
-    inserted = _insert_ignoring_duplicates(session, [_row(e) for e in unique.values()])
-    content = _recorded_content(session, set(unique) - inserted)
-    content.update({rid: report_content_hash(unique[rid].report) for rid in inserted})
+    stored = _insert_ignoring_duplicates(session, [_row(e) for e in unique.values()])
+    content = _recorded_content(session, set(unique) - set(stored))
     refused: list[Refusal[ReportTriaged]] = []
     links: list[dict[str, object]] = []
     for event in events:
         report = event.report
-        if not (event is unique[report.report_id] and report.report_id in inserted):
+        if not (event is unique[report.report_id] and report.report_id in stored):
+            if report.report_id not in content:
+                # Recorded by this batch: only a second delivery in the batch hashes it.
+                content[report.report_id] = report_content_hash(unique[report.report_id].report)
             this = report_content_hash(report)
             if this != content[report.report_id]:
                 # No patient data in the reason: it goes to logs and dead-letter headers.
@@ -205,37 +224,48 @@ def record_triaged(
         if report.status_token_hash is not None:
             links.append({"token_hash": report.status_token_hash, "report_id": report.report_id})
     insert_ignore(session, ReportStatusToken, "token_hash", _distinct(links))
-    fresh = [unique[report_id] for report_id in sorted(inserted)]
+    fresh = [unique[report_id] for report_id in sorted(stored)]
     alerts = 0
     if fresh:
-        # Read what every report of the batch needs once (devices, audit tail, subscriptions),
-        # then add the rows without a flush per report: the commit writes them in bulk.
+        # Read what every report of the batch needs once (devices, audit tail, subscriptions).
         note_model_versions(session, [e.report.device for e in fresh])
         chain = Chain(session)
         subscriptions = active_subscriptions(session)
-        # The rows as stored: each case's audit record carries the digest of what it opened.
-        rows = {
-            r.report_id: r
-            for r in session.exec(select(Report).where(col(Report.report_id).in_(inserted)))
-        }
-        with session.no_autoflush:
-            for event in fresh:
-                recorded = rows[event.report.report_id]
-                case = open_case(session, event, recorded=recorded, chain=chain)
-                if event.regulatory.serious_incident:
-                    alert = serious_incident_alert(event, case)
-                    raise_alert(
-                        session,
-                        alert,
-                        topic=alerts_topic,
-                        key=str(case.case_id),
-                        subscriptions=subscriptions,
-                    )
-                    alerts += 1
+        cases = open_cases(session, [(e, stored[e.report.report_id]) for e in fresh], chain=chain)
+        serious = [
+            serious_incident_alert(event, case_id)
+            for event, case_id in zip(fresh, cases, strict=True)
+            if event.regulatory.serious_incident
+        ]
+        alerts = _queue_alerts(session, serious, topic=alerts_topic, subscriptions=subscriptions)
     session.commit()
-    return Recorded(
-        len(inserted), len(events) - len(inserted) - len(refused), alerts, tuple(refused)
+    return Recorded(len(stored), len(events) - len(stored) - len(refused), alerts, tuple(refused))
+
+
+def _queue_alerts(
+    session: Session, alerts: list[Alert], *, topic: str, subscriptions: Sequence[Subscription]
+) -> int:
+    """Queue the regulator's copy of each alert in one insert, then each matching
+    subscription's (as :func:`raise_alert` does, the regulator's first); returns how many."""
+    if not alerts:
+        return 0
+    payloads = [alert.model_dump_json() for alert in alerts]
+    session.execute(
+        insert(OutboxEvent),
+        [
+            event_row(
+                event_id=str(alert.event_id),
+                topic=topic,
+                key=str(alert.case_id),
+                event_type=alert.alert_type.value,
+                payload=payload,
+            )
+            for alert, payload in zip(alerts, payloads, strict=True)
+        ],
     )
+    for alert, payload in zip(alerts, payloads, strict=True):
+        route(session, alert, key=str(alert.case_id), subscriptions=subscriptions, payload=payload)
+    return len(alerts)
 
 
 def _distinct(links: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -243,14 +273,14 @@ def _distinct(links: list[dict[str, object]]) -> list[dict[str, object]]:
     return list({str(link["token_hash"]): link for link in links}.values())
 
 
-def serious_incident_alert(event: ReportTriaged, case: Case) -> Alert:
-    """The regulator alert of a serious case."""
+def serious_incident_alert(event: ReportTriaged, case_id: uuid.UUID) -> Alert:
+    """The regulator alert of the serious case ``case_id``."""
     report, regulatory = event.report, event.regulatory
     basis = ", ".join(f"{o.framework.value} {o.article}" for o in regulatory.obligations)
     return Alert(
-        event_id=uuid.uuid5(_ALERT_NAMESPACE, f"{case.case_id}:serious_incident"),
+        event_id=uuid.uuid5(_ALERT_NAMESPACE, f"{case_id}:serious_incident"),
         alert_type=AlertType.SERIOUS_INCIDENT,
-        case_id=case.case_id,
+        case_id=case_id,
         report_id=report.report_id,
         tracking_number=report.tracking_number,
         severity=event.triage.severity,
