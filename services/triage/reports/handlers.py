@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Sequence
 
 from faststream.kafka import KafkaRouter
@@ -40,10 +41,12 @@ def router(
         return [Output(topics.reports_triaged, t.report.report_id.bytes, t) for t in triaged]
 
     async def after(triaged: list[ReportTriaged]) -> None:
-        for t in triaged:
-            metrics.TRIAGED.labels(
-                severity=t.triage.severity.value, needs_review=str(t.triage.needs_review).lower()
-            ).inc()
+        # One increment per label pair of the batch, not per report.
+        counts = Counter((t.triage.severity.value, t.triage.needs_review) for t in triaged)
+        for (severity, needs_review), count in counts.items():
+            metrics.TRIAGED.labels(severity=severity, needs_review=str(needs_review).lower()).inc(
+                count
+            )
         if self_watch is not None:
             await asyncio.to_thread(self_watch.observe, triaged)
 
