@@ -32,6 +32,7 @@ from services.triage.drift.detectors import (
     HistogramDetector,
     StreamDetector,
 )
+from services.triage.drift.detectors.base import compare_together
 from services.triage.drift.multiple import benjamini_hochberg, bonferroni
 from services.triage.drift.store import LIVE, SEP, FileStore, StateStore
 from vigie import metrics
@@ -226,6 +227,10 @@ class DriftMonitor:
         self._devices: dict[str, _DeviceState] = {}
         self._fresh_stream: dict[str, Any] | None = None
         self._dirty: set[str] = set()  # devices whose live state is not written yet
+        # Windows of the batch measured ahead: their subjects and distribution results.
+        self._ahead: dict[
+            uuid.UUID, tuple[dict[str, np.ndarray | Histogram], dict[str, DistributionResult]]
+        ] = {}
 
     # --- persistence -------------------------------------------------------------------------
     # What changed is written, and only that: a window of the reference once, a window taken
@@ -432,16 +437,45 @@ class DriftMonitor:
         by_device: dict[str, list[int]] = {}
         for i, window in enumerate(batch):
             by_device.setdefault(device_key(window.device), []).append(i)
+        self._measure_ahead([[batch[i] for i in indices] for indices in by_device.values()])
         raised: list[list[DriftDetected]] = [[] for _ in batch]
         for indices in by_device.values():
             taken = self._take_device([batch[i] for i in indices])
             for i, signals in zip(indices, taken, strict=True):
                 raised[i] = signals
+        self._ahead.clear()
         # A device's live state once for the whole batch, however many of its windows it held.
         self._write_live()
         if self._store is not None:
             self._store.flush()
         return [signal for signals in raised for signal in signals]
+
+    def _measure_ahead(self, devices: list[list[TelemetryWindow]]) -> None:
+        """Compare the batch's samples with their references in one pass, for every device
+        whose windows this batch only compares (no reference learnt or registered in it), so
+        that :meth:`_compare` finds them measured."""
+        pairs: list[tuple[DistributionDetector, np.ndarray]] = []
+        owners: list[tuple[uuid.UUID, str]] = []
+        for windows in devices:
+            if any(window.reference for window in windows):
+                continue
+            _, state = self._state(windows[0].device)
+            if not self._reference_ready(state):
+                continue
+            for window in windows:
+                if window.event_id in state.seen or window.event_id in self._ahead:
+                    continue
+                found = _subjects(window)
+                self._ahead[window.event_id] = (found, {})
+                for subject, value in found.items():
+                    if isinstance(value, Histogram) or value.size < self.policy.min_sample:
+                        continue
+                    detector = self._detector(state, subject)
+                    if detector is not None:
+                        pairs.append((detector, value))
+                        owners.append((window.event_id, subject))
+        for (event, subject), result in zip(owners, compare_together(pairs), strict=True):
+            self._ahead[event][1][subject] = result
 
     def _take_device(self, windows: list[TelemetryWindow]) -> list[list[DriftDetected]]:
         """Windows of one device, in order: the signals each raises."""
@@ -516,8 +550,13 @@ class DriftMonitor:
         self, state: _DeviceState, windows: list[TelemetryWindow]
     ) -> list[list[DriftDetected]]:
         """Windows compared in a row with the reference: the signal each raises."""
-        subjects = [_subjects(window) for window in windows]
-        measured: list[dict[str, DistributionResult]] = [{} for _ in windows]
+        ahead = [self._ahead.get(window.event_id) for window in windows]
+        subjects = [
+            _subjects(w) if a is None else a[0] for w, a in zip(windows, ahead, strict=True)
+        ]
+        measured: list[dict[str, DistributionResult]] = [
+            {} if a is None else dict(a[1]) for a in ahead
+        ]
         names = list(dict.fromkeys(name for found in subjects for name in found))
         for subject in names:
             detector = self._detector(state, subject)
@@ -534,11 +573,12 @@ class DriftMonitor:
                         detector.edges, value.edges
                     ):
                         measured[i][subject] = detector.update_histogram(value.counts)
-                elif value.size >= self.policy.min_sample:
+                elif value.size >= self.policy.min_sample and subject not in measured[i]:
                     samples.append((i, value))
-            results = detector.update_each([value for _, value in samples])
-            for (i, _), result in zip(samples, results, strict=True):
-                measured[i][subject] = result
+            if samples:
+                results = detector.update_each([value for _, value in samples])
+                for (i, _), result in zip(samples, results, strict=True):
+                    measured[i][subject] = result
         errors = [_errors(window) for window in windows]
         hit = self._stream_hits(state, errors)
         return [

@@ -260,14 +260,7 @@ class HistogramDetector(DistributionDetector):
 
     def update_each(self, windows: Sequence[ArrayLike]) -> list[DistributionResult]:
         """Compare each of ``windows``: their values are binned in one pass."""
-        if len(windows) < 2:
-            return super().update_each(windows)
-        checked = [as_sample(window, name="window") for window in windows]
-        bins = np.searchsorted(self.edges[1:-1], np.concatenate(checked), side="right")
-        row = np.repeat(np.arange(len(checked)), [w.size for w in checked])
-        counts = np.bincount(row * self.n_bins + bins, minlength=len(checked) * self.n_bins)
-        shares = counts.reshape(len(checked), self.n_bins).astype(np.float64)
-        return [self._record(*self._compare(c / c.sum())) for c in shares]
+        return compare_together([(self, window) for window in windows])
 
     def _score(self, window: FloatArray) -> tuple[float, float | None]:
         counts = count_in_bins(window, self.edges)
@@ -543,3 +536,37 @@ def _restore_into(obj: object, snapshot: dict[str, Any]) -> None:
         raise ValueError(f"snapshot does not fit this detector: {sorted(unknown)}")
     for name, data in snapshot.items():
         setattr(obj, name, _decode(data, own[name]))
+
+
+def compare_together(
+    pairs: Sequence[tuple[DistributionDetector, ArrayLike]],
+) -> list[DistributionResult]:
+    """``detector.update(window)`` for each pair, in one pass over all the windows of the
+    histogram detectors, whatever their bins: a batch of many devices' windows costs a few
+    numpy calls instead of a few per window and feature. Same results as one at a time."""
+    results: list[DistributionResult | None] = [None] * len(pairs)
+    rows: list[tuple[int, HistogramDetector, FloatArray]] = []
+    for i, (detector, window) in enumerate(pairs):
+        if isinstance(detector, HistogramDetector):
+            rows.append((i, detector, as_sample(window, name="window")))
+        else:
+            results[i] = detector.update(window)
+    if rows:
+        # Inner edges of every row's detector, padded with +inf (which no value reaches): a
+        # value's bin is the number of inner edges at or below it, as ``searchsorted(side=
+        # "right")`` counts them.
+        width = max(d.n_bins for _, d, _ in rows)
+        inner = np.full((len(rows), width - 1), np.inf)
+        for r, (_, detector, _) in enumerate(rows):
+            inner[r, : detector.n_bins - 1] = detector.edges[1:-1]
+        values = np.concatenate([w for _, _, w in rows])
+        row = np.repeat(np.arange(len(rows)), [w.size for _, _, w in rows])
+        bins = np.zeros(values.size, dtype=np.int64)
+        for column in inner.T:  # an edge at a time: memory of one value array, not nine
+            bins += column[row] <= values
+        counts = np.bincount(row * width + bins, minlength=len(rows) * width)
+        table = counts.reshape(len(rows), width).astype(np.float64)
+        for r, (i, detector, _) in enumerate(rows):
+            share = table[r, : detector.n_bins]
+            results[i] = detector._record(*detector._compare(share / share.sum()))
+    return [result for result in results if result is not None]
