@@ -54,12 +54,14 @@ def create_app(settings: IngestSettings, *, identities: Identities | None = None
         await broker.start()
         resolver = identities or Identities(settings.registry_internal_url)
         app.state.submitter = Submitter(settings, broker, resolver, scrubber)
+        await app.state.submitter.start()
         app.state.telemetry_forwarder = TelemetryForwarder(settings, broker, resolver)
         links = StatusLinks(settings.registry_internal_url)
         app.state.followups = FollowUps(settings, broker, links, scrubber)
         try:
             yield
         finally:
+            await app.state.submitter.close()
             await resolver.close()
             await links.close()
             await broker.stop()

@@ -14,6 +14,7 @@ from services.ingest.errors import KafkaUnavailable
 from services.ingest.identity import Identities
 from services.ingest.reports.models import Receipt, ReportCreate
 from services.ingest.reports.nonces import SubmissionNonces
+from services.ingest.reports.scrubbing import TextScrubber
 from services.ingest.reports.service import (
     NONCE_SCOPE,
     IdempotencyStore,
@@ -49,7 +50,12 @@ class Submitter:
         scrubber: Scrubber,
     ) -> None:
         self._settings = settings
-        self._scrubber = scrubber
+        self._texts = TextScrubber(
+            scrubber,
+            key=settings.pseudonym_key_bytes,
+            version=settings.pseudonym_key_version,
+            processes=settings.ingest_scrub_processes,
+        )
         self._broker = broker
         self._store = IdempotencyStore(settings.ingest_idempotency_entries)
         self._key = settings.pseudonym_key_bytes
@@ -115,26 +121,30 @@ class Submitter:
         )
         return receipt
 
+    async def start(self) -> None:
+        """Start what scrubs the reports' free texts (its processes, when it has some)."""
+        await self._texts.start()
+
+    async def close(self) -> None:
+        """Stop what :meth:`start` started."""
+        await self._texts.close()
+
     async def _scrubbed(self, report: ReportCreate) -> ReportCreate:
         """``report`` with the identifiers of its free text (narrative, establishment, the AI's
-        output) replaced, in a worker thread: the language model must not hold up the event
-        loop."""
-        key, version = self._key, self._settings.pseudonym_key_version
-        language = report.language.value
-
-        def scrub(text: str) -> str:
-            return self._scrubber.scrub(text, key=key, language=language, version=version)
-
+        output) replaced, off the event loop: the language model must not hold it up."""
         started = time.perf_counter()
-        narrative = await asyncio.to_thread(scrub, report.narrative)
-        establishment = (
-            await asyncio.to_thread(scrub, report.establishment) if report.establishment else None
+        # The establishment and the AI's output repeat from report to report; the narrative
+        # is the report's own.
+        narrative, establishment, ai_output = await self._texts.scrub(
+            [
+                report.narrative,
+                report.establishment or None,
+                (report.ai.output or None) if report.ai is not None else None,
+            ],
+            language=report.language.value,
+            repeated={1, 2},
         )
-        ai_output = (
-            await asyncio.to_thread(scrub, report.ai.output)
-            if report.ai is not None and report.ai.output
-            else None
-        )
+        assert narrative is not None
         metrics.INGEST_SCRUB_SECONDS.observe(time.perf_counter() - started)
         errors = []
         if len(narrative) < 10:

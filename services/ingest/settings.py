@@ -66,6 +66,16 @@ class IngestSettings(CommonSettings):
             " Kubernetes manifests set it)."
         ),
     )
+    ingest_scrub_processes: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Processes of their own that remove identifiers from reports' free text, each with"
+            " its own copy of the language model (about 0.35 GB): 0 scrubs in a thread of the"
+            " serving process, whose event loop then waits while the model reads. Scrubbing is"
+            " most of a report's cost: with spare cores, one per core left to ingest."
+        ),
+    )
     ingest_metrics_host: str = Field(
         default="127.0.0.1",
         description=(

@@ -13,12 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import generate_latest
 
+from services.common.deid import load_scrubber
 from services.ingest.app import create_app
 from services.ingest.reports.models import EXAMPLE_REPORT
 from services.ingest.reports.nonces import issue_nonce
 from services.ingest.settings import IngestSettings
 from tests.support.kafka import drain, fresh_namespace, provision, read_all
 from vigie.contracts import ReportSubmitted, utcnow
+from vigie.rules.privacy import scrub
 
 
 @pytest.fixture
@@ -326,3 +328,40 @@ def test_a_catalogue_id_is_kept_only_when_the_catalogue_agrees(
         for e in (ReportSubmitted.model_validate_json(r.value) for r in records)
     }
     assert published == {(d["name"], expected) for d, expected in sent}
+
+
+def test_scrubbing_processes_send_on_what_the_serving_process_would(kafka_bootstrap: str) -> None:
+    settings = IngestSettings(
+        kafka_bootstrap_servers=kafka_bootstrap,
+        topic_namespace=fresh_namespace(),
+        ingest_scrub_processes=1,
+    )
+    provision(settings)
+    report = {
+        **EXAMPLE_REPORT,
+        "establishment": "Clinique du Dr Jean Moreau",
+        "narrative": "Mme Jeanne ROUSSEAU, née le 12/03/1947, IPP 40012345, joignable au "
+        "06 12 34 56 78 : le logiciel n'a pas signalé le nodule.",
+    }
+    with TestClient(create_app(settings)) as client:
+        first = client.post("/api/v1/reports", json=report)
+        again = client.post("/api/v1/reports", json=report)
+    assert first.status_code == again.status_code == 202
+    scrubber = load_scrubber()
+    key, version = settings.pseudonym_key_bytes, settings.pseudonym_key_version
+    for receipt in (first.json(), again.json()):
+        assert receipt["narrative"] == scrub(
+            scrubber.scrub(report["narrative"], key=key, language="fr", version=version),
+            key=key,
+            version=version,
+        )
+        assert receipt["establishment"] == scrubber.scrub(
+            report["establishment"], key=key, language="fr", version=version
+        )
+    records = drain(
+        settings.kafka_bootstrap_servers, settings.topics.reports, until=lambda r: len(r) >= 2
+    )
+    assert len(records) == 2
+    for record in records:
+        for identifier in (b"ROUSSEAU", b"12/03/1947", b"40012345", b"06 12 34 56 78", b"Moreau"):
+            assert identifier not in record.value
