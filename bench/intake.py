@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -297,7 +299,7 @@ def summarise(result: dict[str, Any]) -> dict[str, float]:
 # --- servers ----------------------------------------------------------------------------------
 
 
-def _wait_ready(url: str, procs: list[subprocess.Popen[bytes]], timeout_s: float = 120) -> None:
+def _wait_ready(url: str, procs: list[subprocess.Popen[bytes]], timeout_s: float = 300) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for proc in procs:
@@ -333,7 +335,16 @@ def start_servers(
                 "VIGIE_INGEST_PORT": str(port),
                 "VIGIE_INGEST_METRICS_PORT": str(METRICS_PORT + i),
             }
-        procs.append(subprocess.Popen(command, env=proc_env, stdout=log, stderr=subprocess.STDOUT))
+        # A session of its own: stopping it stops its scrubbing processes too.
+        procs.append(
+            subprocess.Popen(
+                command,
+                env=proc_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
     try:
         for i in range(instances):
             port = (REFERENCE_PORT if kind == "reference" else INGEST_PORT) + i
@@ -345,7 +356,8 @@ def start_servers(
 
 
 def stop_servers(procs: list[subprocess.Popen[bytes]]) -> None:
-    """Stop what :func:`start_servers` started: SIGTERM, then SIGKILL after 15 s."""
+    """Stop what :func:`start_servers` started, each server's children with it: SIGTERM, then
+    SIGKILL after 15 s."""
     for proc in procs:
         if proc.poll() is None:
             proc.terminate()
@@ -355,6 +367,8 @@ def stop_servers(procs: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 _HISTOGRAMS = ("vigie_ingest_scrub_seconds_", "vigie_ingest_publish_seconds_")

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import multiprocessing
+import os
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -19,10 +22,19 @@ def scrub_in_process(texts: list[str], language: str, key: bytes, version: int) 
     return [scrubber.scrub(t, key=key, language=language, version=version) for t in texts]
 
 
-def _load() -> None:
+def _load(parent: int) -> None:
     # A scrubbing process loads the language model once, before its first text: a model that
     # cannot load breaks the pool, and the service's start says so.
     load_scrubber()
+    threading.Thread(target=_follow, args=(parent,), name="follow-parent", daemon=True).start()
+
+
+def _follow(parent: int) -> None:
+    # A service killed without its shutdown (SIGKILL, OOM) leaves its pool's processes waiting
+    # for work that never comes, each holding a language model: they leave with it.
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 class TextScrubber:
@@ -58,6 +70,7 @@ class TextScrubber:
                 max_workers=processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_load,
+                initargs=(os.getpid(),),
             )
             if processes
             else None
