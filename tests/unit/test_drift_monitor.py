@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -248,3 +249,23 @@ def test_a_state_written_whole_by_an_earlier_release_is_carried_on() -> None:
     assert then.observe_many([window(i, 60) for i in range(6, 10)]) == []
     [again] = then.observe_many([window(10, 75)])
     assert again.reference_window == (learnt[0].window_start, learnt[-1].window_end)
+
+
+@pytest.mark.parametrize("damage", ["unreadable", "reference window missing"])
+def test_a_damaged_state_is_learnt_again_without_stalling(damage: str) -> None:
+    from services.triage.drift.monitor import device_key
+    from services.triage.drift.store import LIVE
+
+    store = MemoryStore()
+    key = device_key(DEVICE)
+    DriftMonitor(MonitorPolicy(), store=store).observe_many([window(i, 60) for i in range(4)])
+    if damage == "unreadable":
+        store.put(key, LIVE, b'{"version": "many"}', version=9)
+    else:
+        store.put(key, "ref\x1f1\x1f1", None)
+    again = DriftMonitor(MonitorPolicy(), store=store)
+    # The next three windows are the new reference, under a generation of its own.
+    assert again.observe_many([window(i, 75) for i in range(4, 7)]) == []
+    live = json.loads(store.records(key)[LIVE])
+    assert live["reference_generation"] > 1 and live["reference"]["windows"] == 3
+    assert len(again.observe_many([window(7, 60)])) == 1

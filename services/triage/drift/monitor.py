@@ -385,9 +385,19 @@ class DriftMonitor:
             # Another instance may have owned the device since: its newer state wins.
             records = store.records(key)
             if LIVE in records:
-                restored = self._restore(device, records)
-                if restored is not None:
-                    state = self._devices[key] = restored
+                try:
+                    restored = self._restore(device, records)
+                except ValueError as exc:  # pydantic's ValidationError included
+                    log.error(
+                        "drift state unreadable: the reference is learnt again",
+                        extra={"device": key, "error": str(exc)[:300]},
+                    )
+                    restored = None
+                if restored is None:
+                    # Afresh, under a generation of its own after every version stored.
+                    version = max(store.version(key), state.version if state else 0)
+                    restored = _DeviceState(device=device, version=version, generation=version + 1)
+                state = self._devices[key] = restored
         if state is None:
             state = self._devices[key] = _DeviceState(device=device)
         return key, state
