@@ -4,6 +4,8 @@ of their own, repeated texts remembered, never a text left in clear."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 
 from services.common.deid import Scrubber, load_scrubber
 from services.ingest.reports.scrubbing import TextScrubber
@@ -99,3 +101,19 @@ def test_in_processes_of_their_own_the_texts_come_back_as_in_a_thread() -> None:
 
     for scrubbed in asyncio.run(run()):
         assert scrubbed == expected()
+
+
+def test_a_scrubbing_process_that_dies_is_replaced_and_the_texts_still_scrubbed() -> None:
+    texts = TextScrubber(load_scrubber(), key=KEY, version=1, processes=1)
+
+    async def run() -> list[str | None]:
+        await texts.start()
+        try:
+            loop = asyncio.get_running_loop()
+            pid = await loop.run_in_executor(texts._pool, os.getpid)
+            os.kill(pid, signal.SIGKILL)
+            return await texts.scrub(TEXTS, language="fr")
+        finally:
+            await texts.close()
+
+    assert asyncio.run(run()) == expected()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import multiprocessing
 import os
 import threading
@@ -12,8 +13,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 
 from services.common.deid import Scrubber, load_scrubber
+
+log = logging.getLogger(__name__)
 
 
 def scrub_in_process(texts: list[str], language: str, key: bytes, version: int) -> list[str]:
@@ -65,18 +70,17 @@ class TextScrubber:
         self._key = key
         self._version = version
         self._processes = processes
-        self._pool = (
-            ProcessPoolExecutor(
-                max_workers=processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_load,
-                initargs=(os.getpid(),),
-            )
-            if processes
-            else None
-        )
+        self._pool = self._new_pool() if processes else None
         self._known: OrderedDict[bytes, str] = OrderedDict()
         self._max_known = remembered
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self._processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_load,
+            initargs=(os.getpid(),),
+        )
 
     async def start(self) -> None:
         """Start the scrubbing processes and wait until each has its language model (raises
@@ -118,15 +122,29 @@ class TextScrubber:
             if self._pool is None:
                 scrubbed = await asyncio.to_thread(self._here, pending, language)
             else:
-                loop = asyncio.get_running_loop()
-                scrubbed = await loop.run_in_executor(
-                    self._pool, scrub_in_process, pending, language, self._key, self._version
-                )
+                scrubbed = await self._in_pool(pending, language)
             for i, text in zip(todo, scrubbed, strict=True):
                 out[i] = text
                 if i in repeated:
                     self._remember(self._hash(texts[i] or "", language), text)
         return out
+
+    async def _in_pool(self, texts: list[str], language: str) -> list[str]:
+        loop = asyncio.get_running_loop()
+        call = partial(scrub_in_process, texts, language, self._key, self._version)
+        pool = self._pool
+        assert pool is not None
+        try:
+            return await loop.run_in_executor(pool, call)
+        except BrokenProcessPool:
+            # A scrubbing process died (killed, out of memory) and took the pool with it: a new
+            # pool takes over, once for all the submissions that saw this one break, and the
+            # texts are scrubbed there.
+            if self._pool is pool:
+                log.error("a scrubbing process died; starting the pool again")
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+            return await loop.run_in_executor(self._pool, call)
 
     def _here(self, texts: list[str], language: str) -> list[str]:
         key, version = self._key, self._version
