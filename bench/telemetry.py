@@ -155,15 +155,17 @@ def rate_between(samples: list[Sample], total: int) -> tuple[float, bool]:
 
     What came before is left out: the consumers' start, a rebalance, and the first batch of
     each partition, whose start is not seen. When that holds half of the records or more
-    (tiny runs, a monitor much faster than its start), the rate is counted from
-    ``samples[0]`` instead, start included, and said so.
+    (tiny runs, a monitor much faster than its start), the rate is counted from the last
+    sample before half of them instead (``samples[0]``, before anything, at the latest), and
+    said so.
     """
     last = next((s for s in samples if s[1] >= total), None)
     if last is None:
         raise ValueError(f"the end was not reached: {samples[-3:]} of {total}")
     first = next((s for s in samples if s[2]), None)
-    if first is None or 2 * first[1] >= total or last[0] <= first[0]:
-        return (total - samples[0][1]) / (last[0] - samples[0][0]), False
+    if first is None or 2 * first[1] >= total:
+        first = [s for s in samples if 2 * s[1] < total][-1]
+        return (total - first[1]) / (last[0] - first[0]), False
     return (total - first[1]) / (last[0] - first[0]), True
 
 
@@ -405,8 +407,8 @@ def monitor_run(
         # Produced while nothing consumes: on 2 cores a producer beside the services would
         # set the pace, not the monitor.
         produce_rate, ends = produce(client, settings.topics.telemetry, windows)
+        samples: list[Sample] = [(time.perf_counter(), 0, False)]
         with triage_instances(env, instances, rundir):
-            samples: list[Sample] = [(time.perf_counter(), 0, False)]
             stable: dict[int, int] | None = None
             deadline = time.monotonic() + 3600
             while samples[-1][1] < len(windows):
@@ -582,7 +584,8 @@ def report(
             f" ({rate / int(instances):,.1f} per instance) = {rate / bare:.1%} of the bare "
             f"consume loop, {rate / consumer_perf:.1%} of ConsumerPerformance; "
             f"{STATE_WORDS[store]} {state / 1024:,.1f} KB/window ({records:.2f} records or "
-            f"files/window)" + (f"; x{scaling:.2f} the single instance" if scaling else "")
+            f"files/window)"
+            + (f"; x{scaling:.2f} the single instance" if scaling and instances != "1" else "")
         )
         if not all(r.steady for r in results):
             say("  (a repeat too short to time past the start: start included; raise --windows)")
@@ -596,7 +599,7 @@ def report(
         figures[f"monitor_{name}_produce_windows_per_s_median"] = round(
             median([r.produce_per_s for r in results]), 1
         )
-        if scaling:
+        if scaling and instances != "1":
             figures[f"monitor_{name}_vs_one_instance_ratio"] = round(scaling, 3)
         if store == "kafka":
             say(

@@ -58,9 +58,11 @@ def test_rate_counts_from_the_steady_state_or_says_it_could_not() -> None:
     samples = [(0.0, 0, False), (1.0, 50, False), (1.5, 100, True), (10.5, 1000, True)]
     rate, steady = rate_between(samples, 1000)
     assert rate == pytest.approx(900 / 9.0) and steady
-    # Half or more done before the steady state: counted from the first sample, and said so.
-    late = [(0.0, 0, False), (2.0, 600, True), (4.0, 1000, True)]
-    assert rate_between(late, 1000) == (250.0, False)
+    # Half or more done before the steady state: counted from the last sample before half,
+    # and said so; from the first one when no other comes before half.
+    late = [(0.0, 0, False), (1.0, 300, False), (2.0, 600, True), (4.0, 1000, True)]
+    assert rate_between(late, 1000) == (700 / 3.0, False)
+    assert rate_between([late[0], *late[2:]], 1000) == (250.0, False)
     with pytest.raises(ValueError, match="end was not reached"):
         rate_between(samples[:3], 1000)
 
