@@ -155,17 +155,17 @@ def rate_between(samples: list[Sample], total: int) -> tuple[float, bool]:
 
     What came before is left out: the consumers' start, a rebalance, and the first batch of
     each partition, whose start is not seen. When that holds half of the records or more
-    (tiny runs, a monitor much faster than its start), the rate is counted from the last
-    sample before half of them instead (``samples[0]``, before anything, at the latest), and
-    said so.
+    (tiny runs, a monitor much faster than its start), the rate is counted from
+    ``samples[0]``, taken before anything could be read (for the monitor: before its
+    instances were launched), start included, and said so: a bound from below, where a
+    count between two steps of a few batches each would say anything.
     """
     last = next((s for s in samples if s[1] >= total), None)
     if last is None:
         raise ValueError(f"the end was not reached: {samples[-3:]} of {total}")
     first = next((s for s in samples if s[2]), None)
     if first is None or 2 * first[1] >= total:
-        first = [s for s in samples if 2 * s[1] < total][-1]
-        return (total - first[1]) / (last[0] - first[0]), False
+        return (total - samples[0][1]) / (last[0] - samples[0][0]), False
     return (total - first[1]) / (last[0] - first[0]), True
 
 
@@ -472,6 +472,15 @@ def project_jars() -> Path:
     return localkafka.ensure_jars(localkafka.ClusterSpec().home)
 
 
+def private_cluster(workdir: Path, base_port: int) -> localkafka.ClusterSpec:
+    """A one-node cluster whose data, credentials and TLS files live in ``workdir/kafka``, on
+    the project's cached jars: never the data or the ports of ``vigie kafka start``."""
+    spec = localkafka.ClusterSpec(home=workdir / "kafka", base_port=base_port)
+    spec.home.mkdir(mode=0o700)
+    (spec.home / f"lib-{localkafka.KAFKA_VERSION}").symlink_to(project_jars())
+    return spec
+
+
 def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--windows", type=int, default=2000, help="windows per run")
@@ -494,10 +503,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = options(argv)
     workdir = Path(tempfile.mkdtemp(prefix="vigie-bench-telemetry-"))
-    spec = localkafka.ClusterSpec(home=workdir / "kafka", base_port=args.base_port)
-    # The broker of this run lives in its own home; the jars are the project's, shared.
-    (workdir / "kafka").mkdir(mode=0o700)
-    (workdir / "kafka" / f"lib-{localkafka.KAFKA_VERSION}").symlink_to(project_jars())
+    spec = private_cluster(workdir, args.base_port)
     previous = os.environ.get("VIGIE_KAFKA_CLIENT_PROPERTIES")
     finished = False
     try:

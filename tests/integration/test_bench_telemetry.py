@@ -58,13 +58,17 @@ def test_rate_counts_from_the_steady_state_or_says_it_could_not() -> None:
     samples = [(0.0, 0, False), (1.0, 50, False), (1.5, 100, True), (10.5, 1000, True)]
     rate, steady = rate_between(samples, 1000)
     assert rate == pytest.approx(900 / 9.0) and steady
-    # Half or more done before the steady state: counted from the last sample before half,
-    # and said so; from the first one when no other comes before half.
+    # Half or more done before the steady state: counted from the first sample, and said so.
     late = [(0.0, 0, False), (1.0, 300, False), (2.0, 600, True), (4.0, 1000, True)]
-    assert rate_between(late, 1000) == (700 / 3.0, False)
-    assert rate_between([late[0], *late[2:]], 1000) == (250.0, False)
+    assert rate_between(late, 1000) == (250.0, False)
     with pytest.raises(ValueError, match="end was not reached"):
         rate_between(samples[:3], 1000)
+
+
+def ratio(a: float, b: float) -> object:
+    """``a / b`` as the JSON line has it: computed before ``a`` and ``b`` were rounded to
+    0.1, then rounded itself to 3 or 4 decimals."""
+    return pytest.approx(a / b, abs=0.05 / b + 0.05 * a / b**2 + 1e-3)
 
 
 @pytest.mark.kafka
@@ -91,16 +95,14 @@ def test_quick_run_gives_figures_for_every_store_and_instance_count(
             assert len(figures[f"{name}_windows_per_s"]) == args.repeats
             assert len(figures[f"{name}_steady"]) == args.repeats
             assert math.isfinite(rate) and rate > 0
-            assert figures[f"{name}_vs_bare_ratio"] == pytest.approx(rate / bare, rel=1e-2)
-            assert figures[f"{name}_vs_consumer_perf_ratio"] == pytest.approx(
-                rate / consumer_perf, rel=1e-2
-            )
+            assert figures[f"{name}_vs_bare_ratio"] == ratio(rate, bare)
+            assert figures[f"{name}_vs_consumer_perf_ratio"] == ratio(rate, consumer_perf)
             # Every device leaves state behind: its reference at least.
             assert figures[f"{name}_state_bytes_per_window_median"] > 0
             assert figures[f"{name}_state_records_per_window_median"] >= args.devices / args.windows
-        single = figures[f"monitor_{store}_x1_windows_per_s_median"]
-        assert figures[f"monitor_{store}_x2_vs_one_instance_ratio"] == pytest.approx(
-            figures[f"monitor_{store}_x2_windows_per_s_median"] / single, rel=1e-2
+        assert figures[f"monitor_{store}_x2_vs_one_instance_ratio"] == ratio(
+            figures[f"monitor_{store}_x2_windows_per_s_median"],
+            figures[f"monitor_{store}_x1_windows_per_s_median"],
         )
 
     # The broker it started is stopped: nothing listens on its port any more.
