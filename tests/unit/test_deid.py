@@ -256,3 +256,31 @@ def test_long_runs_without_a_space_are_cut_for_the_model_only(scrubber: Scrubber
     out = scrubber.scrub(text, key=KEY)
     assert "Dupont" not in out and "40012345" not in out
     assert out.startswith("d'" * 3000 + " ")
+
+
+def test_visible_text_is_nfkc_without_format_characters() -> None:
+    """The fast path (ASCII, one regular expression of ranges) against the definition."""
+    import random
+    import unicodedata
+
+    from vigie.rules.privacy import visible
+
+    def by_definition(text: str) -> str:
+        folded = unicodedata.normalize("NFKC", text)
+        return "".join(c for c in folded if unicodedata.category(c) != "Cf")
+
+    rng = random.Random(7)
+    odd = "\u00ad\u200b\u200d\u2060\u2066\ufeff\U000e0041\U0001d173ﬁ①Ⅻ"
+    texts = ["plain ASCII", "", "Hôpital\u00ad Saint-Éloi\u200b"]
+    for _ in range(2000):
+        texts.append(
+            "".join(
+                chr(rng.randrange(0x20, 0x30000))
+                if rng.random() < 0.2
+                else rng.choice(odd + "ab é")
+                for _ in range(rng.randint(0, 80))
+            )
+        )
+    texts = [t for t in texts if not any(0xD800 <= ord(c) <= 0xDFFF for c in t)]
+    assert [visible(t) for t in texts] == [by_definition(t) for t in texts]
+    assert visible("Jean\u200bDupont\u00ad") == "JeanDupont"

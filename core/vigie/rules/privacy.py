@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
+import sys
 import unicodedata
 
 # The form of version 1 of the pseudonym key; version n writes "ps<n>:" (see pseudonym_prefix).
@@ -101,8 +103,24 @@ def scrub(text: str, *, key: bytes, version: int = 1) -> str:
 
 def visible(text: str) -> str:
     """NFKC-normalised text without format characters (Unicode category Cf)."""
-    folded = unicodedata.normalize("NFKC", text)
-    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    if text.isascii():
+        return text  # NFKC leaves ASCII as it is, and no format character is ASCII
+    return _format_characters().sub("", unicodedata.normalize("NFKC", text))
+
+
+@functools.cache
+def _format_characters() -> re.Pattern[str]:
+    """Every code point of category Cf in this Python's Unicode database, as one class of
+    ranges (a class of single characters is ten times slower to search)."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) == "Cf":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    members = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    return re.compile(f"[{members}]")
 
 
 def _replace_ids(pattern: re.Pattern[str], text: str, key: bytes, version: int) -> str:
