@@ -9,6 +9,8 @@ import statistics
 import sys
 from typing import Any
 
+from vigie.credentials import KafkaClientConfig
+
 
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
@@ -52,3 +54,23 @@ def say(line: str = "") -> None:
 def finish(figures: dict[str, Any]) -> None:
     """The last line: one JSON object with every figure."""
     say(json.dumps(figures, sort_keys=True))
+
+
+def aiokafka_connection(client: KafkaClientConfig) -> dict[str, Any]:
+    """aiokafka's keyword arguments to reach the broker as ``client`` does (SASL/SCRAM, TLS)."""
+    return {
+        "bootstrap_servers": list(client.bootstrap_servers),
+        "security_protocol": client.security_protocol,
+        "sasl_mechanism": client.sasl_mechanism,
+        "sasl_plain_username": client.username,
+        "sasl_plain_password": client.password,
+        "ssl_context": client.ssl_context(),
+    }
+
+
+def restore_environment(name: str, previous: str | None) -> None:
+    """Put environment variable ``name`` back as it was (``None``: unset)."""
+    if previous is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = previous

@@ -34,7 +34,15 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bench.common import finish, machine, median, percentile, say
+from bench.common import (
+    aiokafka_connection,
+    finish,
+    machine,
+    median,
+    percentile,
+    restore_environment,
+    say,
+)
 from bench.telemetry import consumer_performance, private_cluster
 from services.ingest.reports.models import EXAMPLE_REPORT
 from services.registry.db import make_engine
@@ -98,12 +106,7 @@ async def raw_consume_rate(client: KafkaClientConfig, topic: str, n: int) -> flo
     over the same SASL/SCRAM and TLS as the services."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=list(client.bootstrap_servers),
-        security_protocol=client.security_protocol,
-        sasl_mechanism=client.sasl_mechanism,
-        sasl_plain_username=client.username,
-        sasl_plain_password=client.password,
-        ssl_context=client.ssl_context(),
+        **aiokafka_connection(client),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -431,10 +434,7 @@ def main(argv: list[str] | None = None) -> None:
         if "postgresql" in args.database:
             localpg.stop(pg)
             shutil.rmtree(localpg.data_dir(pg), ignore_errors=True)
-        if previous is None:
-            os.environ.pop("VIGIE_KAFKA_CLIENT_PROPERTIES", None)
-        else:
-            os.environ["VIGIE_KAFKA_CLIENT_PROPERTIES"] = previous
+        restore_environment("VIGIE_KAFKA_CLIENT_PROPERTIES", previous)
         if finished:
             shutil.rmtree(workdir)
         else:

@@ -43,7 +43,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.common import finish, machine, median, percentile, say
+from bench.common import aiokafka_connection, finish, machine, median, percentile, say
 from services.ingest.reports.models import EXAMPLE_REPORT, ReportCreate
 
 REPORTS_PATH = "/api/v1/reports"
@@ -107,12 +107,7 @@ def reference_app() -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         producer = AIOKafkaProducer(
-            bootstrap_servers=list(client.bootstrap_servers),
-            security_protocol=client.security_protocol,
-            sasl_mechanism=client.sasl_mechanism,
-            sasl_plain_username=client.username,
-            sasl_plain_password=client.password,
-            ssl_context=client.ssl_context(),
+            **aiokafka_connection(client),
             client_id="vigie-bench-reference",
             acks="all",
             enable_idempotence=True,

@@ -38,7 +38,7 @@ from aiokafka import AIOKafkaConsumer
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
-from bench.common import finish, machine, median, say
+from bench.common import aiokafka_connection, finish, machine, median, restore_environment, say
 from vigie.contracts import DeviceRef
 from vigie.credentials import KafkaClientConfig
 from vigie.kafka import ensure_topics
@@ -179,12 +179,7 @@ async def bare_consume(
     windows, over the same SASL/SCRAM and TLS as the services."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=list(client.bootstrap_servers),
-        security_protocol=client.security_protocol,
-        sasl_mechanism=client.sasl_mechanism,
-        sasl_plain_username=client.username,
-        sasl_plain_password=client.password,
-        ssl_context=client.ssl_context(),
+        **aiokafka_connection(client),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -548,10 +543,7 @@ def main(argv: list[str] | None = None) -> None:
         finished = True
     finally:
         localkafka.stop(spec)
-        if previous is None:
-            os.environ.pop("VIGIE_KAFKA_CLIENT_PROPERTIES", None)
-        else:
-            os.environ["VIGIE_KAFKA_CLIENT_PROPERTIES"] = previous
+        restore_environment("VIGIE_KAFKA_CLIENT_PROPERTIES", previous)
         if finished:
             shutil.rmtree(workdir)
         else:
