@@ -7,7 +7,16 @@ import pytest
 
 from services.common.deid import Scrubber, ScrubberUnavailable, load_scrubber
 from services.common.deid.evaluation import default_corpus, evaluate, load_corpus
-from services.common.deid.patterns import nhs_ok, nir_key_ok
+from services.common.deid.patterns import (
+    RULES,
+    ean13_ok,
+    nhs_ok,
+    nir_key_ok,
+    niss_ok,
+    ramq_ok,
+    sa_id_ok,
+    table_fields,
+)
 
 KEY = b"test-key"
 
@@ -43,6 +52,70 @@ def scrubber() -> Scrubber:
         ("joignable au +33 6 12 34 56 78", "fr", "+33 6 12 34 56 78", "[TELEPHONE]"),
         ("call (555) 014-3321", "en", "(555) 014-3321", "[TELEPHONE]"),
         ("écrire à j.dupont@example.fr", "fr", "j.dupont@example.fr", "[EMAIL]"),
+        # National numbers of more countries, each with its check or its label.
+        ("Mme X (NISS 85.07.30-033.28) revue.", "fr", "85.07.30-033.28", "[ps1:"),
+        ("N° AVS : 756.1234.5678.97", "fr", "756.1234.5678.97", "[ps1:"),
+        ("Mother, ID 800101 5009 087, phone", "en", "800101 5009 087", "[ps1:"),
+        ("carte RAMQ TREM 5562 1512 valide", "fr", "TREM 5562 1512", "[ps1:"),
+        ("PHN 9123 456 789, seen today", "en", "9123 456 789", "[ps1:"),
+        ("AHCIP: 12345-6789", "en", "12345-6789", "[ps1:"),
+        # Record numbers under more labels, with letters and spaces, and in a page address.
+        ("Folder no: AB 1234 5678 today", "en", "1234 5678", "[ps1:"),
+        ("hospital number XYZ 1234567", "en", "1234567", "[ps1:"),
+        ("Regn. No. ABC/HN/23/0456 reviewed", "en", "0456", "[ps1:"),
+        ("UHID: KA-2023-0012345", "en", "0012345", "[ps1:"),
+        ("Demande n° 23-456-0789   Patient", "fr", "0789", "[ps1:"),
+        ("attendant asked. IP 123456", "en", "123456", "[ps1:"),
+        ("voir https://dpi.example.fr/patients/12345678/bio", "fr", "12345678", "[ps1:"),
+        ("Pt Horace BELLWEATHER (QRS 1234567) on gentamicin", "en", "1234567", "[ps1:"),
+        # Street first, number after, four-digit postcode; "bte", "case postale".
+        (
+            "Concerne : Mme X, Rue du Moulin 12 bte 4, 5000 Namur, revue",
+            "fr",
+            "Rue du Moulin 12 bte 4, 5000 Namur",
+            "[ADRESSE]",
+        ),
+        (
+            "Avenue des Alpes 8, case postale 45, 1820 Montreux",
+            "fr",
+            "Avenue des Alpes 8, case postale 45, 1820 Montreux",
+            "[ADRESSE]",
+        ),
+        # Canadian postcodes with the province; an Indian PIN code after the address lines.
+        (
+            "Adresse : 12, rang Saint-Joseph, Saint-Zénon (Québec) J0K 3N0\n",
+            "fr",
+            "Saint-Zénon (Québec) J0K 3N0",
+            "[ADRESSE]",
+        ),
+        ("Clinic, Box 12, Lacombe AB T4L 2N3, tel", "en", "Lacombe AB T4L 2N3", "[ADRESSE]"),
+        ("Address: Plot 12, Lake Town, Kolkata 700089\n", "en", "Kolkata 700089", "[ADRESSE]"),
+        ("Home: 4 Acacia Rd, Rosebank, Sandton, 2196. Next", "en", "Rosebank", "[ADRESSE]"),
+        # Dates of birth: ° and *, year first with slashes, month first with dashes, a year
+        # of birth in a key=value export, a date given "per card".
+        ("Mme X, rue Haute 3, 1000 Bruxelles, ° 12/04/1931, vue", "fr", "12/04/1931", "[DATE"),
+        ("Patient : Y Anna, (*1929), 95 ans", "fr", "1929", "[DATE_NAISSANCE]"),
+        ("nom=X ; patient_ddn=1944/02/17 ; ipp", "fr", "1944/02/17", "[DATE_NAISSANCE]"),
+        ("Patient: Z  DOB: Feb-17-1944  Accession", "en", "Feb-17-1944", "[DATE_NAISSANCE]"),
+        ("site=X | patient_yob=1948 | nhs", "en", "1948", "[DATE_NAISSANCE]"),
+        ("born 1948 (DOB per card: 17-02-1948)", "en", "17-02-1948", "[DATE_NAISSANCE]"),
+        (
+            "DOCTOR: Your date of birth?\nPATIENT: June the second, nineteen twenty-nine.",
+            "en",
+            "nineteen twenty-nine",
+            "[DATE_NAISSANCE]",
+        ),
+        # Telephones and an e-mail dictated in words, an Indian mobile.
+        ("Rappelez au zéro sept, douze, trente, quarante, cinquante.", "fr", "cinquante", "[TEL"),
+        (
+            "ring me back on oh seven seven double oh nine hundred one two three",
+            "en",
+            "one two",
+            "[TEL",
+        ),
+        ("mail me: anna dot smith at example dot org", "en", "anna dot smith", "[EMAIL]"),
+        ("son's no 91234 56789. thanks", "en", "91234 56789", "[TELEPHONE]"),
+        ("Mrs Y, about 92. She waited.", "en", "92", "[AGE]"),
     ],
 )
 def test_identifiers_are_replaced_by_typed_placeholders(
@@ -225,6 +298,68 @@ def test_checksums() -> None:
     assert nir_key_ok("1 47 03 75 108 042 51")
     assert not nir_key_ok("1 47 03 75 108 042 52")
     assert nhs_ok("943 476 5919") and not nhs_ok("943 476 5918")
+
+
+def test_national_number_checks() -> None:
+    # Belgian NISS: 97 minus the first nine digits modulo 97, with a 2 before them from 2000.
+    assert niss_ok("85.07.30-033.28") and not niss_ok("85.07.30-033.27")
+    assert niss_ok("05.03.12-123.60") and not niss_ok("05.13.12-123.60")
+    # Swiss AVS: an EAN-13 check digit behind 756.
+    assert ean13_ok("756.1234.5678.97") and not ean13_ok("756.1234.5678.98")
+    assert not ean13_ok("123.1234.5678.97")
+    # South African identity number: a birth date and a Luhn digit.
+    assert sa_id_ok("800101 5009 087") and not sa_id_ok("800101 5009 088")
+    assert not sa_id_ok("801301 5009 087")
+    # Quebec NAM: a birth date behind the letters, month plus 50 for women.
+    assert ramq_ok("TREM 5562 1512") and ramq_ok("TREM 8012 3112")
+    assert not ramq_ok("TREM 8013 3112")
+
+
+def test_table_columns_name_the_cells_that_identify() -> None:
+    text = (
+        "| # | Patient | DDN | Âge | Outil |\n|---|---|---|---|---|\n"
+        "| 1 | MARTIN Léa | 02/03/1930 | 94 | Viz LVO |\n"
+        "| 2 | Olu Bello | 1961-07-09 | 63 | qXR |\n"
+        "\nText after the table | not a row\n"
+    )
+    found = {text[start:end]: kind for start, end, kind in table_fields(text)}
+    assert found == {
+        "MARTIN Léa": "NOM",
+        "02/03/1930": "DATE_NAISSANCE",
+        "94": "AGE",
+        "Olu Bello": "NOM",
+        "1961-07-09": "DATE_NAISSANCE",
+    }
+
+
+def test_clinical_words_next_to_names_and_lines_survive(scrubber: Scrubber) -> None:
+    out = scrubber.scrub("Contact : M. Jules Abadie\nPompe Omnipod 5 en panne.", key=KEY)
+    assert "Abadie" not in out and "Omnipod 5" in out
+    out = scrubber.scrub("Patiente en Wolff-Parkinson-White connu, type Siewert II.", key=KEY)
+    assert "Wolff-Parkinson-White" in out and "Siewert" in out
+
+
+def test_new_patterns_stay_linear_on_pathological_input() -> None:
+    """Inputs built to make the new patterns backtrack; each still finds what follows it."""
+    inputs = {
+        "a dot " * 3000 + "b at example dot org": "b at example dot org",
+        "Rue " * 3000 + "Rue du Lac 1, 1000 Ville": "Rue du Lac 1, 1000 Ville",
+        "date of birth " * 2000 + "? 03/04/1931": "03/04/1931",
+        "call me back on " * 1000 + "oh seven seven oh one two": "oh seven seven oh one two",
+        "756." * 2000 + " 756.1234.5678.97": "756.1234.5678.97",
+        "12.34.56-" * 1000 + " 85.07.30-033.28": "85.07.30-033.28",
+        "A " * 4000 + "folder AB 1234 5678": "AB 1234 5678",
+    }
+    for text, wanted in inputs.items():
+        found = {
+            match.group("id").rstrip(" .,-")
+            for rule in RULES
+            for match in rule.pattern.finditer(text)
+            if rule.valid is None or rule.valid(match.group("id").rstrip(" .,-"))
+        }
+        assert any(value.endswith(wanted) for value in found)
+    rows = "| Patient | DOB |\n" + "| x | y |\n" * 3000 + "|" * 5000
+    assert table_fields(rows) == []
 
 
 def test_a_missing_language_model_stops_the_scrubber() -> None:

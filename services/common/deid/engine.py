@@ -34,6 +34,7 @@ from services.common.deid.patterns import (
     TELEPHONE,
     age_over_89,
     hl7_fields,
+    table_fields,
 )
 from vigie.rules.privacy import pseudonymise, visible
 
@@ -246,6 +247,11 @@ _BIRTH_AFTER_NAME = re.compile(
     rf"\s*[,(]?\s*{_BED}"
     rf"(?P<id>(?:18|19|20)\d{{2}}|{DATE})(?![\d/.\-:]|\s*(?:h|mg|ml)\b)"
 )
+# A code in brackets right after a name is the patient's record number ("M. Kanouté
+# (RT-24-0558)", "Pt Delroy GAYLE (RJZ 2239401)"): letters, then six digits or more.
+_RECORD_AFTER_NAME = re.compile(
+    r"\s*\(\s*(?P<id>(?=(?:[A-Z\s\-/]*\d){6})[A-Z]{0,5}[\s\-]?\d{2,10}(?:[\-/]\d{2,8}){0,3})\s*\)"
+)
 # The next number of a list of record numbers, and a telephone's extension.
 _LIST_NEXT = re.compile(
     r"\s*(?:,|;|/|&|\band\b|\bet\b)\s*(?P<id>\d{6,12}|[A-Z]{1,3}\d{6,12})(?![\w])"
@@ -263,7 +269,8 @@ _ADDRESS_WORDS = re.compile(
     r"quartier|lieu-dit|hameau|r[ée]sidence|b[âa]t(?:iment)?|apt|apartment|flat|unit|suite|"
     r"appartement|appt|[ée]tage|porte|escalier|esc|co|county|cedex|bp|cs|rue|route|avenue|av|"
     r"boulevard|bd|chemin|impasse|all[ée]e|place|quai|cours|square|lotissement|voie|passage|"
-    r"cit[ée]|faubourg|sentier|mont[ée]e|villa|domaine|clos|[–—\-/,])\.?$"
+    r"cit[ée]|faubourg|sentier|mont[ée]e|villa|domaine|clos|rang|bloc|bte|bus|case|postale|app|"
+    r"[–—\-/,])\.?$"
 )
 
 
@@ -369,12 +376,20 @@ class _VigieRecognizer(_recognizer_base()):  # type: ignore[misc]
             if age and age_over_89(age.group("id")):
                 start, end = age.span("id")
                 results.append(self._result(start, end, AGE, 0.8, "age-after-name"))
+            record = _RECORD_AFTER_NAME.match(text, name.end)
+            if record and not _BIRTH_AFTER_NAME.match(text, name.end):
+                start, end = record.span("id")
+                results.append(self._result(start, end, NUMERO_DOSSIER, 0.7, "record-after-name"))
             born = _BIRTH_AFTER_NAME.match(text, name.end)
             if born:
                 start, end = born.span("id")
                 results.append(self._result(start, end, DATE_NAISSANCE, 0.75, "birth-after-name"))
         results.extend(
             self._result(start, end, entity, 0.85, "hl7") for start, end, entity in hl7_fields(text)
+        )
+        results.extend(
+            self._result(start, end, entity, 0.8, "table")
+            for start, end, entity in table_fields(text)
         )
         return results
 

@@ -428,7 +428,8 @@ _AMBIGUOUS_FIRST_NAMES = frozenset(
 
 _TITLED = re.compile(
     rf"(?<![\w.]){TITLE}\s+(?P<id>(?:[{UP}]\.\s?(?:-?[{UP}]\.\s?)?)?(?:{PARTICLE}\s+){{0,2}}{NAME_WORD}"
-    rf"(?:\s+(?:{PARTICLE}\s+){{0,2}}{NAME_WORD}){{0,3}})"
+    # A name does not run on to the next line ("M. Serge Kouakou\nPompe Omnipod 5").
+    rf"(?:[ \t]+(?:{PARTICLE}[ \t]+){{0,2}}{NAME_WORD}){{0,3}})"
 )
 _TITLED_LOWER = re.compile(
     r"(?<![\w.])(?:Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Docteur|Monsieur|Madame|Mademoiselle|Pr\.|"

@@ -63,7 +63,8 @@ DATE = (
     r"|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d{2}"  # 03031947
     r"|(?:0?[1-9]|1[0-2])[/.\-](?:19|20)\d{2}"  # 04/1944
     r"|'\d{2}(?!\d)"  # '93
-    r"|\d{4}-\d{2}-\d{2}"  # 1947-03-03
+    r"|\d{4}[\-/.]\d{2}[\-/.]\d{2}"  # 1947-03-03, 1947/03/03
+    rf"|(?:{_MONTH})\.?-\d{{1,2}}-\d{{4}}"  # Mar-03-1947
     # 3 mars 1947, 7th of March 1947
     rf"|(?:1er|\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+(?:\d{{4}}|'?\d{{2}})"
     rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"  # March 7, 1947
@@ -74,7 +75,8 @@ DATE = (
 _DOB_LABEL = (
     r"(?:n[ée](?:e|\(e\))?(?:\s+[àa]\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-][\w'’\-]+)?)?"
     r"(?:\s+(?:le|en|au\s+mois\s+de))?|date\s+de\s+naiss(?:ance|\.)?|DDN|D\.D\.N\.?|DN|"
-    r"naissance|D\.?\s?O\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|°|"
+    r"naissance|D\.?\s?O\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|°|\*(?=\s?\d)|"
+    r"YOB|year\s+of\s+birth|ann[ée]e\s+de\s+naissance|"
     r"born(?:\s+in\s+[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)?)?(?:\s+(?:on|in))?|b\.)"
 )
 
@@ -87,11 +89,11 @@ _NUMBER_WORD = (
     r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|"
     r"forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|and|first|second|third|fourth|"
     r"fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|\w+teenth|twentieth|thirtieth|"
-    r"twenty-\w+|thirty-\w+|of|double|triple)"
+    r"twenty-\w+|thirty-\w+|of|the|double|triple)"
 )
 # Whole words only: "nine" is not the start of "nineteen", nor "cinq" of "cinquante".
 _SPOKEN_WORD = rf"(?:{_NUMBER_WORD}|{_MONTH})(?![\w])"
-SPOKEN = rf"{_SPOKEN_WORD}(?:[\s\-]+{_SPOKEN_WORD}){{2,16}}"
+SPOKEN = rf"{_SPOKEN_WORD}(?:,?[\s\-]+{_SPOKEN_WORD}){{2,16}}"
 
 
 def spoken_number(text: str) -> bool:
@@ -150,6 +152,56 @@ def ssn_ok(text: str) -> bool:
     )
 
 
+def _calendar_day(yymmdd: str, *, month_offsets: tuple[int, ...] = (0,)) -> bool:
+    """Six digits that read as a year, a month (shifted by one of ``month_offsets``) and a day."""
+    month, day = int(yymmdd[2:4]), int(yymmdd[4:6])
+    return any(1 <= month - shift <= 12 for shift in month_offsets) and 1 <= day <= 31
+
+
+def niss_ok(text: str) -> bool:
+    """A Belgian national register number (NISS): birth date, order, then 97 minus the nine
+    digits modulo 97 (with a 2 in front for births from 2000)."""
+    digits = _digits(text)
+    if len(digits) != 11 or not _calendar_day(digits[:6], month_offsets=(0, 20, 40)):
+        return False
+    check = int(digits[9:])
+    return check in (97 - int(digits[:9]) % 97, 97 - int("2" + digits[:9]) % 97)
+
+
+def ean13_ok(text: str) -> bool:
+    """A Swiss AVS number (756, nine digits, an EAN-13 check digit)."""
+    digits = _digits(text)
+    if len(digits) != 13 or not digits.startswith("756"):
+        return False
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
+    return (10 - total % 10) % 10 == int(digits[12])
+
+
+def luhn_ok(text: str) -> bool:
+    """A Luhn check digit over every digit of ``text``."""
+    total = 0
+    for index, digit in enumerate(int(d) for d in reversed(_digits(text))):
+        if index % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def sa_id_ok(text: str) -> bool:
+    """A South African identity number: birth date, gender and order, citizenship, Luhn."""
+    digits = _digits(text)
+    return (
+        len(digits) == 13 and _calendar_day(digits[:6]) and digits[10] in "012" and luhn_ok(digits)
+    )
+
+
+def ramq_ok(text: str) -> bool:
+    """A Quebec health-insurance number (NAM): four letters of the name, then the birth date
+    (month plus 50 for women) and two digits."""
+    digits = _digits(text)
+    return len(digits) == 8 and _calendar_day(digits[:6], month_offsets=(0, 50))
+
+
 def age_over_89(text: str) -> bool:
     """Ages over 89 identify (HIPAA Safe Harbor aggregates them); younger ages are clinical."""
     found = re.search(r"\d{2,3}", text)
@@ -182,7 +234,9 @@ RULES: tuple[Rule, ...] = (
             r"carte\s+vitale|num[ée]ro\s+(?:de\s+)?s[ée]cu(?:rit[ée]\s+sociale)?|"
             r"NHS\s*(?:number|no\.?|n°|#)?|SSN|social\s+security(?:\s+(?:number|no\.?|#))?|"
             r"medicare(?:\s+(?:number|no\.?|card|#|id|beneficiary\s+identifier))?|MBI|PPSN|PPS\s+(?:number|no\.?)|"
-            r"health\s+(?:card|insurance)\s+(?:number|no\.?)|IHI|CHI(?:\s+(?:number|no\.?))?)\b"
+            r"health\s+(?:card|insurance)\s+(?:number|no\.?)|IHI|CHI(?:\s+(?:number|no\.?))?|"
+            r"NISS|(?:n°\s*)?AVS|AHV|NAM|RAMQ|PHN|AHCIP|OHIP|(?:personal\s+|provincial\s+)?health\s+"
+            r"(?:number|no\.?|#)|national\s+(?:register|insurance)\s+(?:number|no\.?))\b"
             r"\s*(?:[:#=]|n°|no\.?|is|:)?\s*"
             r"(?P<id>[0-9A-Z][0-9A-Z \-.]{5,22}[0-9A-Z])(?![\dA-Za-z])",
             _I,
@@ -207,6 +261,32 @@ RULES: tuple[Rule, ...] = (
     Rule(NUMERO_SECU, _rx(r"(?<![\d])(?P<id>[2-6]\d{3}\s\d{5}\s\d(?:[\s-]?\d)?)(?!\d)"), 0.8),
     # Irish PPSN.
     Rule(NUMERO_SECU, _rx(r"(?<![\dA-Za-z])(?P<id>\d{7}[A-W][A-IW]?)(?![\dA-Za-z])"), 0.8),
+    # Belgian NISS (YY.MM.DD-XXX.CC), Swiss AVS (756.XXXX.XXXX.XX), South African identity
+    # number (YYMMDD SSSS CAZ), Quebec NAM (LLLL YYMM DDXX): each with its own check.
+    Rule(
+        NUMERO_SECU,
+        _rx(r"(?<![\d.\-])(?P<id>\d{2}\.?\d{2}\.?\d{2}[\-.\s]?\d{3}[.\s]?\d{2})(?![\d.\-]\d)"),
+        0.85,
+        niss_ok,
+    ),
+    Rule(
+        NUMERO_SECU,
+        _rx(r"(?<![\d.])(?P<id>756[.\s]?\d{4}[.\s]?\d{4}[.\s]?\d{2})(?![\d.]\d)"),
+        0.9,
+        ean13_ok,
+    ),
+    Rule(
+        NUMERO_SECU,
+        _rx(r"(?<![\d\-])(?P<id>\d{6}\s?\d{4}\s?\d{3})(?![\d\-])"),
+        0.85,
+        sa_id_ok,
+    ),
+    Rule(
+        NUMERO_SECU,
+        _rx(r"(?<![\w])(?P<id>[A-Z]{4}\s?\d{4}\s?\d{4})(?![\w])"),
+        0.8,
+        ramq_ok,
+    ),
     # --- hospital record numbers ------------------------------------------------------------
     # A number asked for by its label and given on the next line of a chat ("IPP ?" …
     # "71100482, scanner du 11/02").
@@ -232,13 +312,26 @@ RULES: tuple[Rule, ...] = (
             r"member\s+id|claim(?:\s+(?:number|no\.?|#))?|"
             r"acc(?:oun)?t\.?(?:\s+(?:number|no\.?|#))?|encounter(?:\s+(?:number|no\.?|#|id))?|"
             r"visit(?:\s+(?:number|no\.?|#|id))|case\s+(?:number|no\.?|#)|"
-            r"episode(?:\s+(?:number|no\.?|#))|EHR\s*(?:id|#|number)|EMR\s*(?:id|#|number)|PAS\s*(?:number|no\.?|#))"
+            r"episode(?:\s+(?:number|no\.?|#))|EHR\s*(?:id|#|number)|EMR\s*(?:id|#|number)|PAS\s*(?:number|no\.?|#)|"
+            r"folder(?:\s+(?:number|no\.?|#))?|UHID|(?-i:IP)(?:\s*(?:no\.?|number|#))?|"
+            r"reg(?:istration|n)?\.?\s*(?:number|no\.?|#)|(?:demande|requ[eê]te|request|lab)\s*(?:n°|no\.?|number|#))"
             r"\s*(?:\([A-Z]{2,5}\))?\s*(?:[:#=]{1,2}|n°|no\.?|number|is)?\s*#?\s*"
-            r"(?P<id>\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|(?=[A-Z0-9\-/]*\d)[A-Z0-9][A-Z0-9\-/]{3,24})"
+            r"(?P<id>\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|(?-i:[A-Z]{1,5})\s\d{3,10}(?:[\s\-/]\d{2,6})?(?![\s\-/]?\d)|"
+            r"(?=[A-Z0-9\-/]*\d)[A-Z0-9][A-Z0-9\-/]{3,24})"
             r"(?![\w])",
             _I,
         ),
         0.9,
+    ),
+    # A record number in the address of a hospital system's page ("…/patients/30418872/…").
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(
+            r"/(?:patients?|dossiers?|records?|charts?|mrn|ipp|encounters?|s[ée]jours?)/"
+            r"(?P<id>[A-Z0-9\-]*\d{5}[A-Z0-9\-]*)(?![\w])",
+            _I,
+        ),
+        0.85,
     ),
     # A code of a few letters and six or more digits ("H4402817", "RBH0083341") is a record
     # number, except the FDA's submission numbers (K233549, DEN200019, P190001).
@@ -251,7 +344,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         DATE_NAISSANCE,
         _rx(
-            rf"(?:\b|(?<=\())(?:{_DOB_LABEL})\s*[:.\-=]?\s*(?:is\s+|was\s+|est\s+|:\s*)?(?:le\s+|on\s+|the\s+)?"
+            rf"(?:\b|(?<=[(_])|(?<![\w°*])(?=[°*]))(?:{_DOB_LABEL})\s*[:.\-=]?\s*(?:is\s+|was\s+|est\s+|:\s*)?(?:le\s+|on\s+|the\s+)?"
             rf"(?P<id>{DATE})(?!\d)",
             _I,
         ),
@@ -273,7 +366,7 @@ RULES: tuple[Rule, ...] = (
         DATE_NAISSANCE,
         _rx(
             r"(?:\b|(?<=/))(?:D\.?O\.?B\.?|DDN|date\s+(?:de\s+naissance|of\s+birth)|birth\s*date)"
-            rf"\s*(?:/[^:\n]{{0,20}})?:[^\n]{{0,60}}?(?<![\w/.\-])(?P<id>{DATE})(?!\d)",
+            rf"\s*(?:/[^:\n]{{0,20}}|\s[^:\n\d]{{1,20}})?:[^\n]{{0,60}}?(?<![\w/.\-])(?P<id>{DATE})(?!\d)",
             _I,
         ),
         0.8,
@@ -335,7 +428,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"\b(?:aged?|âg[ée]e?\s+de|age\s*[:=]|âge\s*[:=]|(?:she|he)(?:'s|\s+is)|"
+            r"\b(?:aged?|âg[ée]e?\s+de|age\s*[:=]|âge\s*[:=]|(?:she|he)(?:'s|\s+is)|about|around|"
+            r"approx(?:\.|imately)?|roughly|environ|"
             r"(?:elle|il)\s+a)\s*(?P<id>\d{2,3})(?!\d)",
             _I,
         ),
@@ -344,6 +438,19 @@ RULES: tuple[Rule, ...] = (
     ),
     # --- contact details --------------------------------------------------------------------
     Rule(EMAIL, _rx(r"(?<![\w.+\-])(?P<id>[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)"), 0.95),
+    # An e-mail address spelt out so that robots miss it ("ewan dot fraser at example dot org").
+    Rule(
+        EMAIL,
+        _rx(
+            r"(?<![\w.\-])(?P<id>[\w\-]+(?:\s+(?:dot|point)\s+[\w\-]+){0,3}\s*[\[(]?\s*(?:at|arobase)\s*"
+            r"[\])]?\s*[\w\-]+(?:\s+(?:dot|point)\s+[\w\-]+){0,3}\s+(?:dot|point)\s+"
+            r"(?:com|org|net|fr|uk|ie|be|ch|ca|au|nz|za|in|ng|de|edu|gov|nhs|io|info))(?![\w])",
+            _I,
+        ),
+        0.85,
+    ),
+    # An Indian mobile, five and five digits from 6 to 9 ("98401 55023").
+    Rule(TELEPHONE, _rx(r"(?<![\d\-/.,])(?P<id>[6-9]\d{4}\s\d{5})(?![\d\-/])"), 0.6),
     Rule(
         TELEPHONE,
         _rx(
@@ -405,12 +512,48 @@ RULES: tuple[Rule, ...] = (
             r"Walk|View|Rise|Parade|Highway|Hwy|Circle|Cir|Trail|Pike|Parkway|Pkwy|Green|Vale|"
             r"Heights|Meadows|Estate|Quay|Wharf|Yard)\b\.?"
             r"(?:,?\s*(?:(?:Apt|Apartment|Unit|Suite|Ste|Flat|#)\.?\s*[\w\-]{1,6},?\s*)?)?"
-            r"(?:,?\s*(?:[A-Z][\w'’\-]+\.?\s?){1,3})?"
+            r"(?:,?\s*(?:[A-Z][\w'’\-]+\.?\s?){1,3}){0,2}"
             r"(?:,?\s*(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|[A-Z]{2,3}\s+\d{4,5}(?:-\d{4})?|"
             r"\d{4,5}(?:-\d{4})?|[A-Z]\d{2}\s?[A-Z\d]{4}))?)"
             r"(?![\w])",
         ),
         0.8,
+    ),
+    # The street first and the number after it, then a four-digit postcode and the town, as
+    # in Belgium and Switzerland ("Rue de la Station 14 bte 3, 4000 Liège", "Place X 3, case
+    # postale 112, 1005 Lausanne").
+    Rule(
+        ADRESSE,
+        _rx(
+            r"(?<![\w])(?P<id>(?i:rue|avenue|av\.|chemin|ch\.|place|boulevard|bd|route|rte|quai|"
+            r"all[ée]e|impasse|square|chauss[ée]e|dr[èe]ve|clos|rang|ruelle|sentier|passage|cit[ée]|"
+            r"straat|laan|steenweg|weg|stra(?:ss|ß)e|gasse|via|viale|piazza)\s+"
+            r"(?:[^\s,;()\d]+\s+){0,5}?\d{1,4}[a-zA-Z]?"
+            r"(?:\s*(?i:bte|bus|bo[iî]te|b\.)\s*\d{1,4})?"
+            r"(?:,\s*(?i:case\s+postale|c\.?p\.|postfach)\s*\d{1,6})?"
+            r",?\s+(?:[A-Z]{1,2}-)?\d{4}\s+[A-ZÀ-Ý][\w'’\-]*(?:\s[A-ZÀ-Ý][\w'’\-]*){0,2})"
+            r"(?![\w])"
+        ),
+        0.8,
+    ),
+    # A Canadian postcode, with the province before it ("Olds AB T4H 1P3",
+    # "Sainte-Adèle (Québec) J8B 1A4"): the lines before it are found from there.
+    Rule(
+        ADRESSE,
+        _rx(
+            r"(?<![\w])(?P<id>(?:(?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT)\s+|"
+            r"\((?:Qu[ée]bec|Ontario|Alberta|Manitoba|Saskatchewan|Nouveau-Brunswick|"
+            r"New\s+Brunswick|Nova\s+Scotia|Nouvelle-[ÉE]cosse|Colombie-Britannique|British\s+Columbia)"
+            r"\)\s+)?[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d)(?![\w])"
+        ),
+        0.75,
+    ),
+    # A town and an Indian six-digit PIN code after the lines of an address ("…, Kachiguda,
+    # Hyderabad 500027").
+    Rule(
+        ADRESSE,
+        _rx(r"(?<=,)\s*(?P<id>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s[1-9]\d{2}\s?\d{3})(?![\w\-/.])"),
+        0.7,
     ),
     # A street without its number, then a town and its postal district ("Eccles Street,
     # Dublin 7", "Kings Road, Brighton BN1 2AA").
@@ -447,8 +590,10 @@ RULES: tuple[Rule, ...] = (
         ADRESSE,
         _rx(
             r"\b(?:domicil(?:i[ée]e?|e)\s+(?:au|à|a)|habite\s+(?:au|à|a)|demeurant\s+(?:au|à)|"
-            r"adresse\s*:|address\s*:|lives\s+at|resides\s+at|home\s+address\s*:?)\s*"
-            r"(?P<id>[^\n;()]{4,80}?)(?=[;()\n]|\.\s|$|,\s(?:tel|tél|phone|né|born|DOB))",
+            r"adresse(?:\s+(?:de\s+la\s+patiente?|du\s+patient|du\s+domicile|personnelle))?\s*:|"
+            r"domicile\s*:|address\s*:|lives\s+at|resides\s+at|home\s+address\s*:?|home\s*:|"
+            r"(?<![\w/])R/o)\s*"
+            r"(?P<id>[^\n;()]{4,80}?)(?=[;()\n]|\.\s(?!\d)|$|,\s(?:tel|tél|phone|né|born|DOB))",
             _I,
         ),
         0.75,
@@ -462,7 +607,31 @@ RULES: tuple[Rule, ...] = (
     Rule(
         DATE_NAISSANCE,
         _rx(
-            rf"\b{_DOB_LABEL}\s*[:.\-=]?\s*(?:le\s+|on\s+)?(?:the\s+)?(?P<id>{SPOKEN})",
+            rf"\b{_DOB_LABEL}\s*[:.\-=]?\s*(?:le\s+|on\s+)?(?P<id>{SPOKEN})",
+            _I,
+        ),
+        0.8,
+        spoken_number,
+    ),
+    # The answer to a question that asked for the date of birth ("And your date of birth?"
+    # "PATIENT: May the ninth, nineteen thirty-three.").
+    Rule(
+        DATE_NAISSANCE,
+        _rx(
+            rf"\b(?:date\s+of\s+birth|birth\s*date|DOB|date\s+de\s+naissance|n[ée]e?\s+quand)"
+            rf"[^\n?]{{0,30}}\?[\s\-—]*(?:\n[A-Z][\w .]{{0,20}}:\s*)?(?P<id>{SPOKEN}|{DATE})",
+            _I,
+        ),
+        0.8,
+    ),
+    # A telephone number dictated after an invitation to call ("rappelez au zéro six,
+    # quarante-huit…", "ring me back on oh seven seven double oh…").
+    Rule(
+        TELEPHONE,
+        _rx(
+            r"\b(?:rappel\w*|appel\w*|joindre|joignable|t[ée]l[ée]phon\w*|ring|call|phone|reach|"
+            r"text)(?:\s+(?:me|us|moi|nous|her|him|back)){0,3}\s+(?:au|on|at|sur)\s+"
+            rf"(?P<id>(?:z[ée]ro|zero|oh|double)[\s,\-]+{SPOKEN})",
             _I,
         ),
         0.8,
@@ -547,4 +716,73 @@ def hl7_fields(text: str) -> list[tuple[int, int, str]]:
                 if value.strip("^ "):
                     found.append((start, start + len(value), kind))
                 start += len(repetition) + 1
+    return found
+
+
+# The columns of a table (Markdown or pipe-separated) whose cells identify the patient.
+_TABLE_COLUMNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"(?i)^(?:ddn|dob|d\.o\.b\.?|date\s+(?:de\s+naissance|of\s+birth)|n[ée]\(?e?\)?|"
+            r"naissance|birth\s*date|yob|year\s+of\s+birth)$"
+        ),
+        DATE_NAISSANCE,
+    ),
+    (re.compile(r"(?i)^(?:[âa]ge|age\s*\(y(?:ears|rs)?\)|[âa]ge\s*\(ans\))$"), AGE),
+    (
+        re.compile(
+            r"(?i)^(?:patient(?:e|\s+name|\s*\(nom\))?|pt|nom(?:\s+du\s+patient)?|name|"
+            r"r[ée]sident(?:e)?|usager|b[ée]n[ée]ficiaire)$"
+        ),
+        NOM,
+    ),
+)
+_TABLE_LINE = re.compile(r"^[^\n|]*\|[^\n]*\|[^\n]*$", re.MULTILINE)
+_TABLE_RULE = re.compile(r"^[\s|:\-+]+$")
+_TABLE_NAME = re.compile(rf"^[{UP}][^\d|]{{1,60}}$")
+_TABLE_DATE = re.compile(rf"^(?:{DATE})$", re.IGNORECASE)
+
+
+def _cells(line: str, offset: int) -> list[tuple[int, int]]:
+    """The stripped spans of a pipe-separated line's cells, outer pipes left out."""
+    spans, start = [], 0
+    for part in line.split("|"):
+        stripped = part.strip()
+        lead = len(part) - len(part.lstrip())
+        spans.append((offset + start + lead, offset + start + lead + len(stripped)))
+        start += len(part) + 1
+    if line.lstrip().startswith("|"):
+        spans = spans[1:]
+    if line.rstrip().endswith("|"):
+        spans = spans[:-1]
+    return spans
+
+
+def table_fields(text: str) -> list[tuple[int, int, str]]:
+    """The cells of a table's name, date-of-birth and age columns (ages over 89 only),
+    read from the header line above them."""
+    found: list[tuple[int, int, str]] = []
+    columns: dict[int, str] = {}
+    width, last_end = 0, -2
+    for line in _TABLE_LINE.finditer(text):
+        cells = _cells(line.group(), line.start())
+        if line.start() != last_end + 1 or len(cells) != width:
+            # A new table begins: its first line is its header.
+            columns = {}
+            for index, (start, end) in enumerate(cells):
+                for header, kind in _TABLE_COLUMNS:
+                    if header.match(text[start:end]):
+                        columns[index] = kind
+            width = len(cells)
+        elif not _TABLE_RULE.match(line.group()):
+            for index, kind in columns.items():
+                start, end = cells[index]
+                value = text[start:end]
+                if (
+                    (kind == NOM and _TABLE_NAME.match(value))
+                    or (kind == DATE_NAISSANCE and _TABLE_DATE.match(value))
+                    or (kind == AGE and value.isdigit() and age_over_89(value))
+                ):
+                    found.append((start, end, kind))
+        last_end = line.end()
     return found
