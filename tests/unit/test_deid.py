@@ -230,6 +230,20 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("Radiology Department, Eccles Street, Dublin 7", "en", "Eccles"),
         # The patient named right before the date of birth.
         ("Pt Bích Ngọc Trương, DOB Jan 9, 1935.", "en", "Trương"),
+        # A job or an honorific before a name, a relative "of" someone, a bed then an age.
+        ("Checked by pharmacist Pieter van Wyk at the counter.", "en", "Wyk"),
+        ("spoke to genetic counselor Anita Rao today", "en", "Rao"),
+        ("Referring Mrs. Kamala Nair, W/o Sri Gopal Nair, aged 70", "en", "Gopal"),
+        ("Hi, this is Lea Brown, mom of Ayla (DOB 2018-01-02).", "en", "Ayla"),
+        ("calling about my nan Edna Piggott, she fell", "en", "Piggott"),
+        ("bed 12 Harjit Bains 92 M, sepsis score green", "en", "Bains"),
+        ("Case 3: Oluwaseun Adebayo-Cole, 58F", "en", "Adebayo-Cole"),
+        # Two name words right before an identifier in brackets.
+        ("AI result for Ellery Vance (MRN 44012345) was filed.", "en", "Vance"),
+        # A message whose last line is a given name alone.
+        ("Les parents ont rappelé à J8.\nBaptiste", "fr", "Baptiste"),
+        # A name on one line, a device on the next.
+        ("Contact : M. Jules Abadie\nPompe Omnipod 5 en panne.", "fr", "Abadie"),
     ],
 )
 def test_identifiers_written_without_the_usual_cues(
@@ -335,6 +349,8 @@ def test_table_columns_name_the_cells_that_identify() -> None:
 def test_clinical_words_next_to_names_and_lines_survive(scrubber: Scrubber) -> None:
     out = scrubber.scrub("Contact : M. Jules Abadie\nPompe Omnipod 5 en panne.", key=KEY)
     assert "Abadie" not in out and "Omnipod 5" in out
+    out = scrubber.scrub("NOK: son Ambrose, 020 7946 0000. Seen.", key=KEY, language="en")
+    assert "Ambrose" not in out and "[NOM]," in out
     out = scrubber.scrub("Patiente en Wolff-Parkinson-White connu, type Siewert II.", key=KEY)
     assert "Wolff-Parkinson-White" in out and "Siewert" in out
 

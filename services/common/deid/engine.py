@@ -362,11 +362,15 @@ class _VigieRecognizer(_recognizer_base()):  # type: ignore[misc]
                 results.append(self._result(start, end, rule.entity, rule.score, "pattern"))
         persons: list[tuple[int, int]] = []
         if nlp_artifacts is not None:
-            persons = [
-                (span.start_char, span.end_char)
-                for span in nlp_artifacts.entities
-                if span.label_ in ("PER", "PERSON")
-            ]
+            # The model sometimes runs a name on to the next line ("M. Serge Kouakou\nPompe
+            # Omnipod 5"): a name is on one line, so each line of its span is read apart.
+            for span in nlp_artifacts.entities:
+                if span.label_ in ("PER", "PERSON"):
+                    start = span.start_char
+                    for line in text[span.start_char : span.end_char].split("\n"):
+                        if line.strip():
+                            persons.append((start, start + len(line)))
+                        start += len(line) + 1
         found: list[Found] = self._names.find(text, persons)
         results.extend(self._result(f.start, f.end, f.entity, f.score, f.source) for f in found)
         # "Mrs Eileen Fairbrother, 92, day 3": a bare number after a name is the age; a year

@@ -438,7 +438,7 @@ _TITLED_LOWER = re.compile(
 )
 _LABELLED = re.compile(
     r"\b(?i:nom(?:\s+(?:de\s+naissance|d'usage|marital|de\s+jeune\s+fille))?|pr[ée]nom|"
-    r"name|surname|last\s+name|first\s+name|given\s+name|full\s+name|patient(?:e)?(?:\s+name)?|"
+    r"name|surname|case\s+\d{1,3}|last\s+name|first\s+name|given\s+name|full\s+name|patient(?:e)?(?:\s+name)?|"
     r"pt(?:\s+name)?|from|de|to|cc|exp[ée]diteur|destinataire|identit[ée]|[ée]pouse|n[ée]e|next\s+of\s+kin|NOK|contact|personne\s+[àa]\s+"
     r"pr[ée]venir|personne\s+de\s+confiance|signed|sign[ée]|reported\s+by|d[ée]clarant|"
     r"r[ée]dig[ée]\s+par|saisi\s+par|referring|referred\s+by|adress[ée]\s+par|seen\s+by|"
@@ -450,9 +450,12 @@ _LABELLED = re.compile(
 # "Pt Bích Ngọc Trương, DOB …", "patiente Fatou Sarr née le …": the patient named before
 # their date of birth or age.
 _PATIENT_BEFORE_BIRTH = re.compile(
-    rf"\b(?i:pt|patient|patiente|child|enfant|baby|b[ée]b[ée]|resident|r[ée]sidente?)\s+(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,3}})"
+    r"\b(?i:pt|patient|patiente|child|enfant|baby|b[ée]b[ée]|resident|r[ée]sidente?|"
+    r"(?:bed|lit|room|rm|chambre|box|bay)\s+\d{1,3}[A-Za-z]?\s*[:\-–—]?)"
+    rf"\s+(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,3}})"
     r"(?![\w'’\-])(?=\s*,?\s*(?i:DOB\b|DDN\b|n[ée]e?\b|born\b|aged\b|[âa]g[ée]e?\b|date\s+of\s+birth|"
-    r"date\s+de\s+naissance|\d{1,3}\s*(?:ans|yo|y/o|years?)\b))"
+    r"date\s+de\s+naissance|\d{1,3}\s*(?:ans|yo|y/o|years?|yrs?)\b|\d{1,3}\s*[MFHmf]\b|"
+    r"\(\s*\d{1,3}\s*(?:yrs?|years?|ans|mois|months?)\b))"
 )
 # "pt OKONKWO, Emeka": the patient in a register's order.
 _PATIENT_REGISTER = re.compile(
@@ -520,14 +523,24 @@ _INITIALS = re.compile(
     rf"(?<![\w./])(?P<id>[{UP}]\.(?:\s?-?[{UP}]\.)?\s?(?:{PARTICLE}\s+)?{NAME_WORD})(?![\w])"
 )
 _RELATION = re.compile(
-    r"\b(?:(?i:sa|son|ses|his|her|their|the\s+patient'?s?|pt'?s|la|le|sa\s+propre)\s+)?"
+    r"\b(?:(?i:sa|son|ses|his|her|their|my|mon|ma|the\s+patient'?s?|pt'?s|la|le|sa\s+propre)\s+)?"
     r"(?i:fille|fils|mari|[ée]poux|[ée]pouse|femme|conjointe?|compagne|compagnon|m[èe]re|p[èe]re|"
     r"fr[èe]re|s(?:œ|oe)ur|ni[èe]ce|neveu|petite?-fille|petit-fils|tante|oncle|aidante?|voisine?|"
     r"tut(?:eur|rice)|wife|husband|daughter|son|partner|mother|father|brother|sister|niece|"
-    r"nephew|carer|caregiver|grandson|granddaughter|friend|neighbou?r|aunt|uncle|mum|mom|dad)"
+    r"nephew|carer|caregiver|grandson|granddaughter|friend|neighbou?r|aunt|uncle|mum|mom|dad|"
+    r"nan|nana|nanna|gran|granny|grandma|grandpa|grandmother|grandfather|mamie|papi|papy)"
+    r"(?:\s+(?i:of|de)(?=\s))?"
     rf"\s*,?\s*(?:\(|,)?\s*(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,2}}|"
     r"[a-zà-ÿ]+(?:\s+[a-zà-ÿ]+)?)"
 )
+# "DeVonte Harrington (MRN 55018823)", "Re: Bríd Uí Bhriain (DOB 12.12.1938)": two name
+# words or more right before an identifier given in brackets.
+_NAME_BEFORE_ID = re.compile(
+    rf"(?<![\w'’\-])(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{1,3}})\s*\(\s*"
+    r"(?i:MRN|IPP|NHS|CHI|DOB|DDN|n[ée]e?\b|born|NIR|SSN|PPSN|hosp|UR|NISS|AVS|RAMQ|PHN)"
+)
+# A message whose last line, or last sentence, is a given name alone ("…\nYanis").
+_LAST_WORD = re.compile(rf"(?:(?<=\n)|(?<=[.!?])\s+)(?P<id>[{UP}][\w'’\-]{{1,19}})\s*[.!]?\s*$")
 _WORD = re.compile(r"[\w'’\-]+")
 # A surname behind a particle joined to it ("al-Hassan", "el-Amin", "d'Almeida").
 _PARTICLE_NAME = re.compile(rf"(?:al|el|ul|ad|as|ben|bin|abu|d|l)[-'’]{NAME_WORD}")
@@ -749,6 +762,8 @@ class NameFinder:
             if _NOT_INITIALS.search(text[max(0, match.start() - 20) : match.start()]):
                 continue
             found.extend(self._trimmed(text, *match.span("id"), 0.7, "initials", strict=True))
+        for match in _NAME_BEFORE_ID.finditer(text):
+            found.extend(self._trimmed(text, *match.span("id"), 0.7, "patient", strict=True))
         found.extend(self._gazetteer(text))
         found.extend(self._signature(text))
         for match in _NAME_THEN_AGE.finditer(text):
@@ -809,6 +824,10 @@ class NameFinder:
         "stacey RN"): one word, not a word of the language, at the very end."""
         match = _SIGNATURE.search(text)
         if match is None:
+            last = _LAST_WORD.search(text)
+            word = last.group("id") if last else ""
+            if last and self._given(word, broad=True) and not self._plain_word(word):
+                yield Found(*last.span("id"), "NOM", 0.6, "signature")
             return
         word = match.group("id")
         if self._plain_word(word) or word.isupper():

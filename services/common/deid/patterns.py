@@ -43,7 +43,9 @@ TITLE = (
     r"(?:M\.|Mme|Mmes|Mlle|MM\.|Mr\.?|Mrs\.?|Ms\.?|Mx\.?|Miss|MME|MLLE|MR\.?|MRS\.?|"
     r"(?i:monsieur|madame|mademoiselle|docteur|doctor|professeur|professor|nurse|sister|"
     r"infirmi[eè]re?|midwife|sage-femme|interne|externe|kin[ée]|aide-soignante?|brancardier|"
-    r"matron|charge\s+nurse|staff\s+nurse|registrar|consultant|paramedic)|"
+    r"matron|charge\s+nurse|staff\s+nurse|registrar|consultant|paramedic|pharmacist|"
+    r"(?:genetic\s+)?counsell?or|porter|receptionist)|"
+    r"Smt\.?|Sri|Shri|Kumari|[WSDC]/o|Pt\.?|RN|CNS|ASH|HCA|"
     r"Dr\.?|Drs\.?|Pr\.?|Prof\.?|Me\.?|Maître|Sr\.?|IDE|Father|Rev\.?|Sir|Dame|Lady|Lord)"
 )
 
