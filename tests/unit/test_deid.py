@@ -242,6 +242,24 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("AI result for Ellery Vance (MRN 44012345) was filed.", "en", "Vance"),
         # A message whose last line is a given name alone.
         ("Les parents ont rappelé à J8.\nBaptiste", "fr", "Baptiste"),
+        # The person a message opens on, a name before a role or a relation in brackets.
+        ("Bonjour Maïwenn,\npeux-tu regarder ?", "fr", "Maïwenn"),
+        ("Seen with Folasade Adeyemi, RN, at noon", "en", "Adeyemi"),
+        ("Ottoline (daughter) rang at six", "en", "Ottoline"),
+        # Ages given with the sex after a slash, by a birthday, or by "turned".
+        ("Age/Sex: 94/M", "en", "94"),
+        ("celebrated his 101st birthday", "en", "101"),
+        ("she turned 97 in March", "en", "97"),
+        # Dates of birth with a Roman month between dots, or digits between spaces.
+        ("DOB 7.XI.1932", "en", "1932"),
+        ("DOB 07 11 1932", "en", "1932"),
+        # Record numbers under more labels.
+        ("NHI: ABC1234", "en", "ABC1234"),
+        ("File no. 2023/00417", "en", "00417"),
+        ("réf. patient : 5520114", "fr", "5520114"),
+        ("n° d'échantillon 23-0417-12", "fr", "0417"),
+        # An Australian state and postcode after a post-office box and a town.
+        ("PO Box 118, Tennant Creek NT 0860", "en", "Tennant"),
         # A name on one line, a device on the next.
         ("Contact : M. Jules Abadie\nPompe Omnipod 5 en panne.", "fr", "Abadie"),
     ],

@@ -522,16 +522,36 @@ _SURNAME_COMMA_FIRST = re.compile(
 _INITIALS = re.compile(
     rf"(?<![\w./])(?P<id>[{UP}]\.(?:\s?-?[{UP}]\.)?\s?(?:{PARTICLE}\s+)?{NAME_WORD})(?![\w])"
 )
-_RELATION = re.compile(
-    r"\b(?:(?i:sa|son|ses|his|her|their|my|mon|ma|the\s+patient'?s?|pt'?s|la|le|sa\s+propre)\s+)?"
+_KIN = (
     r"(?i:fille|fils|mari|[ée]poux|[ée]pouse|femme|conjointe?|compagne|compagnon|m[èe]re|p[èe]re|"
     r"fr[èe]re|s(?:œ|oe)ur|ni[èe]ce|neveu|petite?-fille|petit-fils|tante|oncle|aidante?|voisine?|"
     r"tut(?:eur|rice)|wife|husband|daughter|son|partner|mother|father|brother|sister|niece|"
     r"nephew|carer|caregiver|grandson|granddaughter|friend|neighbou?r|aunt|uncle|mum|mom|dad|"
     r"nan|nana|nanna|gran|granny|grandma|grandpa|grandmother|grandfather|mamie|papi|papy)"
-    r"(?:\s+(?i:of|de)(?=\s))?"
-    rf"\s*,?\s*(?:\(|,)?\s*(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,2}}|"
+)
+_RELATION = re.compile(
+    r"\b(?:(?i:sa|son|ses|his|her|their|my|mon|ma|the\s+patient'?s?|pt'?s|la|le|sa\s+propre)\s+)?"
+    + _KIN
+    + r"(?:\s+(?i:of|de)(?=\s))?"
+    + rf"\s*,?\s*(?:\(|,)?\s*(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,2}}|"
     r"[a-zà-ÿ]+(?:\s+[a-zà-ÿ]+)?)"
+)
+# "Rosalind (daughter) rang", "Josiane (fille)": the relative named before the relation.
+_NAME_THEN_KIN = re.compile(
+    rf"(?<![\w'’\-])(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,2}})\s*\(\s*"
+    + _KIN
+    + r"\s*\)"
+)
+# "Dear Priyanka,", "Bonjour Gwenaëlle,": the person a message opens on.
+_GREETED = re.compile(
+    r"(?:^|(?<=\n))\s*(?i:dear|hi|hello|hey|morning|bonjour|bonsoir|salut|coucou|cher|ch[èe]re)\s+"
+    rf"(?P<id>{NAME_WORD}(?:\s+{NAME_WORD})?)(?=\s*[,!:\n])"
+)
+# "Ayodele Okonjo, RN", "Inès Barbier (IDE)": a name then the writer's or a colleague's role.
+_NAME_THEN_ROLE = re.compile(
+    rf"(?<![\w'’\-])(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{1,2}})\s*[,(–—\-]\s*"
+    r"(?:RN|IDE|IBODE|IADE|MD|CNS|HCA|NP|PA-C|SHO|SpR|FY[12]|MBBS|FRCP|FRCS|MRCP|PharmD|RPh|"
+    r"RGN|RMN|RM|ANP|ACP|CRNA|LPN|DO)\b"
 )
 # "DeVonte Harrington (MRN 55018823)", "Re: Bríd Uí Bhriain (DOB 12.12.1938)": two name
 # words or more right before an identifier given in brackets.
@@ -764,6 +784,9 @@ class NameFinder:
             found.extend(self._trimmed(text, *match.span("id"), 0.7, "initials", strict=True))
         for match in _NAME_BEFORE_ID.finditer(text):
             found.extend(self._trimmed(text, *match.span("id"), 0.7, "patient", strict=True))
+        for pattern in (_NAME_THEN_KIN, _GREETED, _NAME_THEN_ROLE):
+            for match in pattern.finditer(text):
+                found.extend(self._trimmed(text, *match.span("id"), 0.7, "label", strict=True))
         found.extend(self._gazetteer(text))
         found.extend(self._signature(text))
         for match in _NAME_THEN_AGE.finditer(text):

@@ -61,7 +61,8 @@ _MONTH = rf"(?:{_MONTHS_FR}|{_MONTHS_EN})"
 DATE = (
     r"(?:\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?:\d{4}|\d{2})"  # 03/03/1947, 3.3.47
     rf"|\d{{1,2}}[\-/.](?:{_MONTH})\.?[\-/.](?:\d{{4}}|\d{{2}})"  # 3-Mar-1947
-    r"|\d{1,2}\s+[IVX]{1,4}\s+\d{4}"  # 3 III 1947
+    r"|\d{1,2}[\s.][IVX]{1,4}[\s.]\d{4}"  # 3 III 1947, 3.III.1947
+    r"|\d{1,2}\s\d{1,2}\s(?:19|20)\d{2}"  # 03 03 1947
     r"|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d{2}"  # 03031947
     r"|(?:0?[1-9]|1[0-2])[/.\-](?:19|20)\d{2}"  # 04/1944
     r"|'\d{2}(?!\d)"  # '93
@@ -311,6 +312,10 @@ RULES: tuple[Rule, ...] = (
             r"medical\s+record(?:\s+(?:number|no\.?|#))?|record\s+(?:number|no\.?|#)|"
             r"hosp(?:ital)?\.?\s*(?:number|no\.?|n°|#|id)|charts?(?:\s+(?:number|no\.?|#))?|"
             r"specimen|accession(?:\s+(?:number|no\.?|#))?|acc\.?|pr[ée]l[èe]vement|"
+            r"n°\s*(?:de\s+|d['’])?(?:[ée]chantillon|demande|pr[ée]l[èe]vement)|sample\s*(?:id|no\.?|number|#)|"
+            r"file\s*(?:number|no\.?|#)|unit\s*(?:number|no\.?|#)|NHI|"
+            r"r[ée]f(?:[ée]rence)?\.?\s*(?:patient|dossier)|patient\s+ref(?:erence)?\.?|"
+            r"(?:our|your|notre|votre)\s+r[ée]f(?:[ée]rence)?\.?|"
             r"member\s+id|claim(?:\s+(?:number|no\.?|#))?|"
             r"acc(?:oun)?t\.?(?:\s+(?:number|no\.?|#))?|encounter(?:\s+(?:number|no\.?|#|id))?|"
             r"visit(?:\s+(?:number|no\.?|#|id))|case\s+(?:number|no\.?|#)|"
@@ -377,7 +382,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"(?<![\d,.])(?P<id>\d{2,3}\s*-?\s*(?:(?i:ans|an\b|years?[- ]old|yrs?[- ]old|"
+            r"(?<![\d,.])(?P<id>\d{2,3}\s*[-/]?\s*(?:(?i:ans|an\b|years?[- ]old|yrs?[- ]old|"
+            r"(?:st|nd|rd|th)\s+birthday|e\s+anniversaire|"
             r"years?\b|yrs?\b|y/?o\b|y\.o\.|yo\b|year-old|y-o\b)|[aA]\b|y\b|[MFHmf]\b))",
         ),
         0.85,
@@ -431,6 +437,7 @@ RULES: tuple[Rule, ...] = (
         AGE,
         _rx(
             r"\b(?:aged?|âg[ée]e?\s+de|age\s*[:=]|âge\s*[:=]|(?:she|he)(?:'s|\s+is)|about|around|"
+            r"[âa]ge\s*/\s*(?:sex|sexe|gender|genre)\s*[:=]|turned|turns|vient\s+d['’]avoir|"
             r"approx(?:\.|imately)?|roughly|environ|"
             r"(?:elle|il)\s+a)\s*(?P<id>\d{2,3})(?!\d)",
             _I,
@@ -571,6 +578,12 @@ RULES: tuple[Rule, ...] = (
     ),
     # A UK postcode, an Irish Eircode, or a French postcode followed by a town.
     Rule(ADRESSE, _rx(r"(?<![\w])(?P<id>[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})(?![\w])"), 0.75),
+    # An Australian state and postcode ("Alice Springs NT 0870").
+    Rule(
+        ADRESSE,
+        _rx(r"(?<![\w])(?P<id>(?:NSW|VIC|Vic|QLD|Qld|SA|WA|TAS|Tas|NT|ACT)\s+\d{4})(?![\w\-/.])"),
+        0.7,
+    ),
     # A US state and ZIP code ("NY 12401-6632"): the lines before it are found from there.
     Rule(ADRESSE, _rx(r"(?<![\w])(?P<id>[A-Z]{2}\s\d{5}(?:-\d{4})?)(?![\w-])"), 0.7),
     Rule(
