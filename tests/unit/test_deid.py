@@ -260,6 +260,10 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("n° d'échantillon 23-0417-12", "fr", "0417"),
         # An Australian state and postcode after a post-office box and a town.
         ("PO Box 118, Tennant Creek NT 0860", "en", "Tennant"),
+        # Dictated telephones after their label, callers and requesters of a ticket.
+        ("phone oh one six one four nine six oh oh oh oh", "en", "four nine six"),
+        ("Requested by: Mairead Conneely", "en", "Conneely"),
+        ("IPP : 4.417.220", "fr", "417"),
         # A name on one line, a device on the next.
         ("Contact : M. Jules Abadie\nPompe Omnipod 5 en panne.", "fr", "Abadie"),
     ],
@@ -361,6 +365,23 @@ def test_table_columns_name_the_cells_that_identify() -> None:
         "94": "AGE",
         "Olu Bello": "NOM",
         "1961-07-09": "DATE_NAISSANCE",
+    }
+
+
+def test_exported_rows_are_read_by_their_header() -> None:
+    text = (
+        "nom;prenom;date_naissance;ipp\nKERLOC'H;Armelle;12/02/1930;40012345\n\n"
+        "id,surname,forename,dob,device\n3,Zieliński,Bogdan,1928-05-06,qXR\n"
+        "Sentence, with commas, Name, and more\nNot, a, Row, either, here\n"
+    )
+    found = {text[start:end]: kind for start, end, kind in table_fields(text)}
+    assert found == {
+        "KERLOC'H": "NOM",
+        "Armelle": "NOM",
+        "12/02/1930": "DATE_NAISSANCE",
+        "Zieliński": "NOM",
+        "Bogdan": "NOM",
+        "1928-05-06": "DATE_NAISSANCE",
     }
 
 

@@ -441,6 +441,8 @@ _LABELLED = re.compile(
     r"name|surname|case\s+\d{1,3}|last\s+name|first\s+name|given\s+name|full\s+name|patient(?:e)?(?:\s+name)?|"
     r"pt(?:\s+name)?|from|de|to|cc|exp[ée]diteur|destinataire|identit[ée]|[ée]pouse|n[ée]e|next\s+of\s+kin|NOK|contact|personne\s+[àa]\s+"
     r"pr[ée]venir|personne\s+de\s+confiance|signed|sign[ée]|reported\s+by|d[ée]clarant|"
+    r"requested\s+by|raised\s+by|logged\s+by|submitted\s+by|assignee|assigned\s+to|caller|"
+    r"demandeur|demand[ée]\s+par|signal[ée]\s+par|auteur|author|"
     r"r[ée]dig[ée]\s+par|saisi\s+par|referring|referred\s+by|adress[ée]\s+par|seen\s+by|"
     r"vu\s+par|attending|consultant|m[ée]decin\s+traitant|GP|dr\s+traitant)"
     r"\s*(?:[:=]|(?<=\s)-|-(?=\s))\s*[\"«“]?\s*"

@@ -79,7 +79,7 @@ _DOB_LABEL = (
     r"(?:n[ée](?:e|\(e\))?(?:\s+[àa]\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-][\w'’\-]+)?)?"
     r"(?:\s+(?:le|en|au\s+mois\s+de))?|date\s+de\s+naiss(?:ance|\.)?|DDN|D\.D\.N\.?|DN|"
     r"naissance|D\.?\s?O\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|°|\*(?=\s?\d)|"
-    r"YOB|year\s+of\s+birth|ann[ée]e\s+de\s+naissance|"
+    r"YOB|year\s+of\s+birth|ann[ée]e\s+de\s+naissance|birth(?=\s*:)|"
     r"born(?:\s+in\s+[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)?)?(?:\s+(?:on|in))?|b\.)"
 )
 
@@ -233,7 +233,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         NUMERO_SECU,
         _rx(
-            r"\b(?:NIR|INS|n°\s*(?:de\s+)?s[ée]cu(?:rit[ée]\s+sociale)?|s[ée]cu(?:rit[ée]\s+sociale)?|"
+            r"\b(?:NIR|INS|n°\s*(?:de\s+)?(?:s[ée]cu(?:rit[ée]\s+sociale)?|SS)|s[ée]cu(?:rit[ée]\s+sociale)?|"
             r"carte\s+vitale|num[ée]ro\s+(?:de\s+)?s[ée]cu(?:rit[ée]\s+sociale)?|"
             r"NHS\s*(?:number|no\.?|n°|#)?|SSN|social\s+security(?:\s+(?:number|no\.?|#))?|"
             r"medicare(?:\s+(?:number|no\.?|card|#|id|beneficiary\s+identifier))?|MBI|PPSN|PPS\s+(?:number|no\.?)|"
@@ -323,7 +323,7 @@ RULES: tuple[Rule, ...] = (
             r"folder(?:\s+(?:number|no\.?|#))?|UHID|(?-i:IP)(?:\s*(?:no\.?|number|#))?|"
             r"reg(?:istration|n)?\.?\s*(?:number|no\.?|#)|(?:demande|requ[eê]te|request|lab)\s*(?:n°|no\.?|number|#))"
             r"\s*(?:\([A-Z]{2,5}\))?\s*(?:[:#=]{1,2}|n°|no\.?|number|is)?\s*#?\s*"
-            r"(?P<id>\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|(?-i:[A-Z]{1,5})\s\d{3,10}(?:[\s\-/]\d{2,6})?(?![\s\-/]?\d)|"
+            r"(?P<id>\d{1,3}(?:[.\s]\d{3}){2,3}(?![.\s]?\d)|\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|(?-i:[A-Z]{1,5})\s\d{3,10}(?:[\s\-/]\d{2,6})?(?![\s\-/]?\d)|"
             r"(?=[A-Z0-9\-/]*\d)[A-Z0-9][A-Z0-9\-/]{3,24})"
             r"(?![\w])",
             _I,
@@ -653,6 +653,16 @@ RULES: tuple[Rule, ...] = (
         spoken_number,
     ),
     Rule(
+        TELEPHONE,
+        _rx(
+            r"\b(?:t[ée]l(?:[ée]phone)?|phone|mobile|portable|cell|ph|mob|num[ée]ro|number)\s*[.:]?\s*"
+            rf"(?:is\s+|est\s+(?:le\s+)?)?(?P<id>(?:z[ée]ro|zero|oh)[\s,\-]+{SPOKEN})",
+            _I,
+        ),
+        0.8,
+        spoken_number,
+    ),
+    Rule(
         NUMERO_DOSSIER,
         _rx(
             r"\b(?:IPP|NDA|MRN|dossier|s[ée]jour|hospital\s+number|record\s+number|chart|"
@@ -734,43 +744,59 @@ def hl7_fields(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
-# The columns of a table (Markdown or pipe-separated) whose cells identify the patient.
+# The columns of a table (Markdown, pipe-, semicolon-, comma- or tab-separated) whose cells
+# identify the patient, by their header ("patient_name" reads as "patient name").
 _TABLE_COLUMNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
-            r"(?i)^(?:ddn|dob|d\.o\.b\.?|date\s+(?:de\s+naissance|of\s+birth)|n[ée]\(?e?\)?|"
-            r"naissance|birth\s*date|yob|year\s+of\s+birth)$"
+            r"(?i)^(?:(?:patient|pt)\s+)?(?:ddn|dob|d\.o\.b\.?|date\s+(?:de\s+|d\s+)?naissance|"
+            r"date\s+of\s+birth|n[ée]\(?e?\)?(?:\s+le)?|naissance|birth\s*date|yob|year\s+of\s+birth)$"
         ),
         DATE_NAISSANCE,
     ),
-    (re.compile(r"(?i)^(?:[âa]ge|age\s*\(y(?:ears|rs)?\)|[âa]ge\s*\(ans\))$"), AGE),
+    (re.compile(r"(?i)^(?:(?:patient|pt)\s+)?(?:[âa]ge|age\s*\((?:y|years|yrs|ans)\))$"), AGE),
     (
         re.compile(
-            r"(?i)^(?:patient(?:e|\s+name|\s*\(nom\))?|pt|nom(?:\s+du\s+patient)?|name|"
-            r"r[ée]sident(?:e)?|usager|b[ée]n[ée]ficiaire)$"
+            r"(?i)^(?:patient(?:e)?|pt|nom|name|r[ée]sident(?:e)?|usager|b[ée]n[ée]ficiaire|surname|"
+            r"forename|first\s+name|last\s+name|family\s+name|given\s+name|pr[ée]nom|"
+            r"nom\s+de\s+famille|nom\s+d\s+usage)(?:\s+(?:name|nom|\(nom\)))?$"
         ),
         NOM,
     ),
 )
-_TABLE_LINE = re.compile(r"^[^\n|]*\|[^\n]*\|[^\n]*$", re.MULTILINE)
 _TABLE_RULE = re.compile(r"^[\s|:\-+]+$")
-_TABLE_NAME = re.compile(rf"^[{UP}][^\d|]{{1,60}}$")
+_TABLE_NAME = re.compile(rf"^[{UP}][^\d|;,\t]{{1,60}}$")
 _TABLE_DATE = re.compile(rf"^(?:{DATE})$", re.IGNORECASE)
 
 
-def _cells(line: str, offset: int) -> list[tuple[int, int]]:
-    """The stripped spans of a pipe-separated line's cells, outer pipes left out."""
+def _cells(line: str, offset: int, delimiter: str) -> list[tuple[int, int]]:
+    """The stripped spans of a delimited line's cells (outer pipes left out), quotes off."""
     spans, start = [], 0
-    for part in line.split("|"):
-        stripped = part.strip()
-        lead = len(part) - len(part.lstrip())
+    for part in line.split(delimiter):
+        stripped = part.strip().strip('"')
+        lead = part.find(stripped) if stripped else 0
         spans.append((offset + start + lead, offset + start + lead + len(stripped)))
         start += len(part) + 1
-    if line.lstrip().startswith("|"):
+    if delimiter == "|" and line.lstrip().startswith("|"):
         spans = spans[1:]
-    if line.rstrip().endswith("|"):
+    if delimiter == "|" and line.rstrip().endswith("|"):
         spans = spans[:-1]
     return spans
+
+
+def _header(text: str, cells: list[tuple[int, int]], delimiter: str) -> dict[int, str]:
+    """Which cells of a header line name identifying columns; none unless the line reads as
+    a header (short cells without digits: a sentence with commas is not one)."""
+    names = [re.sub(r"[_\-.]+", " ", text[start:end]).strip() for start, end in cells]
+    if delimiter != "|" and any(len(n) > 30 or re.search(r"\d", n) for n in names):
+        return {}
+    columns: dict[int, str] = {}
+    for index, name in enumerate(names):
+        for header, kind in _TABLE_COLUMNS:
+            if header.match(name):
+                columns[index] = kind
+                break
+    return columns
 
 
 def table_fields(text: str) -> list[tuple[int, int, str]]:
@@ -778,26 +804,29 @@ def table_fields(text: str) -> list[tuple[int, int, str]]:
     read from the header line above them."""
     found: list[tuple[int, int, str]] = []
     columns: dict[int, str] = {}
-    width, last_end = 0, -2
-    for line in _TABLE_LINE.finditer(text):
-        cells = _cells(line.group(), line.start())
-        if line.start() != last_end + 1 or len(cells) != width:
-            # A new table begins: its first line is its header.
-            columns = {}
-            for index, (start, end) in enumerate(cells):
-                for header, kind in _TABLE_COLUMNS:
-                    if header.match(text[start:end]):
-                        columns[index] = kind
-            width = len(cells)
-        elif not _TABLE_RULE.match(line.group()):
+    delimiter, width, offset = "", 0, 0
+    for line in text.split("\n"):
+        start, offset = offset, offset + len(line) + 1
+        cells = _cells(line, start, delimiter) if columns and delimiter in line else []
+        if cells and len(cells) == width:
+            if delimiter == "|" and _TABLE_RULE.match(line):
+                continue
             for index, kind in columns.items():
-                start, end = cells[index]
-                value = text[start:end]
+                cell_start, cell_end = cells[index]
+                value = text[cell_start:cell_end]
                 if (
                     (kind == NOM and _TABLE_NAME.match(value))
                     or (kind == DATE_NAISSANCE and _TABLE_DATE.match(value))
                     or (kind == AGE and value.isdigit() and age_over_89(value))
                 ):
-                    found.append((start, end, kind))
-        last_end = line.end()
+                    found.append((cell_start, cell_end, kind))
+            continue
+        columns = {}
+        for delimiter in ("|", ";", "\t", ","):
+            if line.count(delimiter) >= 2:
+                cells = _cells(line, start, delimiter)
+                columns = _header(text, cells, delimiter)
+                if columns:
+                    width = len(cells)
+                    break
     return found
