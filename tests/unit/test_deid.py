@@ -351,38 +351,49 @@ def test_national_number_checks() -> None:
     assert not ramq_ok("TREM 8013 3112")
 
 
-def test_table_columns_name_the_cells_that_identify() -> None:
-    text = (
-        "| # | Patient | DDN | Âge | Outil |\n|---|---|---|---|---|\n"
-        "| 1 | MARTIN Léa | 02/03/1930 | 94 | Viz LVO |\n"
-        "| 2 | Olu Bello | 1961-07-09 | 63 | qXR |\n"
-        "\nText after the table | not a row\n"
-    )
-    found = {text[start:end]: kind for start, end, kind in table_fields(text)}
-    assert found == {
-        "MARTIN Léa": "NOM",
-        "02/03/1930": "DATE_NAISSANCE",
-        "94": "AGE",
-        "Olu Bello": "NOM",
-        "1961-07-09": "DATE_NAISSANCE",
-    }
+_MARKDOWN_TABLE = (
+    "| # | Patient | DDN | Âge | Outil |\n|---|---|---|---|---|\n"
+    "| 1 | MARTIN Léa | 02/03/1930 | 94 | Viz LVO |\n"
+    "| 2 | Olu Bello | 1961-07-09 | 63 | qXR |\n"
+    "\nText after the table | not a row\n"
+)
+# Exported rows: a semicolon and a comma export, then a sentence with commas that is no header.
+_EXPORTED_ROWS = (
+    "nom;prenom;date_naissance;ipp\nKERLOC'H;Armelle;12/02/1930;40012345\n\n"
+    "id,surname,forename,dob,device\n3,Zieliński,Bogdan,1928-05-06,qXR\n"
+    "Sentence, with commas, Name, and more\nNot, a, Row, either, here\n"
+)
 
 
-def test_exported_rows_are_read_by_their_header() -> None:
-    text = (
-        "nom;prenom;date_naissance;ipp\nKERLOC'H;Armelle;12/02/1930;40012345\n\n"
-        "id,surname,forename,dob,device\n3,Zieliński,Bogdan,1928-05-06,qXR\n"
-        "Sentence, with commas, Name, and more\nNot, a, Row, either, here\n"
-    )
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            _MARKDOWN_TABLE,
+            {
+                "MARTIN Léa": "NOM",
+                "02/03/1930": "DATE_NAISSANCE",
+                "94": "AGE",
+                "Olu Bello": "NOM",
+                "1961-07-09": "DATE_NAISSANCE",
+            },
+        ),
+        (
+            _EXPORTED_ROWS,
+            {
+                "KERLOC'H": "NOM",
+                "Armelle": "NOM",
+                "12/02/1930": "DATE_NAISSANCE",
+                "Zieliński": "NOM",
+                "Bogdan": "NOM",
+                "1928-05-06": "DATE_NAISSANCE",
+            },
+        ),
+    ],
+)
+def test_table_columns_name_the_cells_that_identify(text: str, expected: dict[str, str]) -> None:
     found = {text[start:end]: kind for start, end, kind in table_fields(text)}
-    assert found == {
-        "KERLOC'H": "NOM",
-        "Armelle": "NOM",
-        "12/02/1930": "DATE_NAISSANCE",
-        "Zieliński": "NOM",
-        "Bogdan": "NOM",
-        "1928-05-06": "DATE_NAISSANCE",
-    }
+    assert found == expected
 
 
 def test_clinical_words_next_to_names_and_lines_survive(scrubber: Scrubber) -> None:
