@@ -250,6 +250,19 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("Age/Sex: 94/M", "en", "94"),
         ("celebrated his 101st birthday", "en", "101"),
         ("she turned 97 in March", "en", "97"),
+        ("dans sa 94e année", "fr", "94e"),
+        ("quatre vingt treize ans", "fr", "treize"),
+        ("Age - 95, lives alone", "en", "95"),
+        ("at the age of 97 she moved", "en", "97"),
+        ("a woman of 98, on warfarin", "en", "98"),
+        ("91yoF, fall at home", "en", "91"),
+        ("il fête ses 96 printemps", "fr", "96"),
+        # A nickname in quotes inside a name, a name before a job in brackets, labels of
+        # care homes and services.
+        ('bed 2 (Lachlan "Lachie" Mackintosh, 70) alarmed', "en", "Mackintosh"),
+        ("Tegwen (night nurse) found him", "en", "Tegwen"),
+        ("Resident: Elspeth Carmichael", "en", "Carmichael"),
+        ("Client: Oonagh Brannigan", "en", "Oonagh"),
         # Dates of birth with a Roman month between dots, or digits between spaces.
         ("DOB 7.XI.1932", "en", "1932"),
         ("DOB 07 11 1932", "en", "1932"),

@@ -442,6 +442,7 @@ _LABELLED = re.compile(
     r"pt(?:\s+name)?|from|de|to|cc|exp[ée]diteur|destinataire|identit[ée]|[ée]pouse|n[ée]e|next\s+of\s+kin|NOK|contact|personne\s+[àa]\s+"
     r"pr[ée]venir|personne\s+de\s+confiance|signed|sign[ée]|reported\s+by|d[ée]clarant|"
     r"requested\s+by|raised\s+by|logged\s+by|submitted\s+by|assignee|assigned\s+to|caller|"
+    r"resident|r[ée]sidente?|client|service\s+user|"
     r"demandeur|demand[ée]\s+par|signal[ée]\s+par|auteur|author|"
     r"r[ée]dig[ée]\s+par|saisi\s+par|referring|referred\s+by|adress[ée]\s+par|seen\s+by|"
     r"vu\s+par|attending|consultant|m[ée]decin\s+traitant|GP|dr\s+traitant)"
@@ -553,7 +554,16 @@ _GREETED = re.compile(
 _NAME_THEN_ROLE = re.compile(
     rf"(?<![\w'’\-])(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{1,2}})\s*[,(–—\-]\s*"
     r"(?:RN|IDE|IBODE|IADE|MD|CNS|HCA|NP|PA-C|SHO|SpR|FY[12]|MBBS|FRCP|FRCS|MRCP|PharmD|RPh|"
-    r"RGN|RMN|RM|ANP|ACP|CRNA|LPN|DO)\b"
+    r"RGN|RMN|RM|ANP|ACP|CRNA|LPN|DO)\b|"
+    # "Siân (night nurse)", "Gaëlle (IDE de nuit)": a job in brackets.
+    rf"(?<![\w'’\-])(?P<named>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,2}})\s*\(\s*"
+    r"(?i:(?:night|day|staff|charge|ward|agency|bank)\s+)?(?i:nurse|doctor|hca|physio|pharmacist|"
+    r"midwife|carer|porter|registrar|consultant|interne|infirmi[eè]re?|aide-soignante?|cadre|"
+    r"kin[ée]|brancardier|sage-femme|pharmacienne?)\b"
+)
+# 'Alasdair "Ally" Drummond': a name with a nickname in quotes inside it.
+_NICKNAMED = re.compile(
+    rf"(?<![\w'’\-])(?P<id>{NAME_WORD}\s+[\"“«']\s?{NAME_WORD}\s?[\"”»']\s+{NAME_WORD})(?![\w])"
 )
 # "DeVonte Harrington (MRN 55018823)", "Re: Bríd Uí Bhriain (DOB 12.12.1938)": two name
 # words or more right before an identifier given in brackets.
@@ -786,9 +796,10 @@ class NameFinder:
             found.extend(self._trimmed(text, *match.span("id"), 0.7, "initials", strict=True))
         for match in _NAME_BEFORE_ID.finditer(text):
             found.extend(self._trimmed(text, *match.span("id"), 0.7, "patient", strict=True))
-        for pattern in (_NAME_THEN_KIN, _GREETED, _NAME_THEN_ROLE):
+        for pattern in (_NAME_THEN_KIN, _GREETED, _NAME_THEN_ROLE, _NICKNAMED):
             for match in pattern.finditer(text):
-                found.extend(self._trimmed(text, *match.span("id"), 0.7, "label", strict=True))
+                group = "named" if match.group("id") is None else "id"
+                found.extend(self._trimmed(text, *match.span(group), 0.7, "label", strict=True))
         found.extend(self._gazetteer(text))
         found.extend(self._signature(text))
         for match in _NAME_THEN_AGE.finditer(text):

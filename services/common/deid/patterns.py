@@ -383,8 +383,9 @@ RULES: tuple[Rule, ...] = (
         AGE,
         _rx(
             r"(?<![\d,.])(?P<id>\d{2,3}\s*[-/]?\s*(?:(?i:ans|an\b|years?[- ]old|yrs?[- ]old|"
-            r"(?:st|nd|rd|th)\s+birthday|e\s+anniversaire|"
-            r"years?\b|yrs?\b|y/?o\b|y\.o\.|yo\b|year-old|y-o\b)|[aA]\b|y\b|[MFHmf]\b))",
+            r"(?:st|nd|rd|th)\s+(?:birthday|year)|(?:e|[èe]me)\s+(?:anniversaire|ann[ée]e)|printemps|"
+            r"years?\b|yrs?\b|y/?o(?=[MFHmf]?\b)|y\.o\.|year-old|y-o\b)|[aA]\b|y(?=[MFHmf]?\b)|"
+            r"[MFHmf]\b))",
         ),
         0.85,
         age_over_89,
@@ -393,7 +394,8 @@ RULES: tuple[Rule, ...] = (
         AGE,
         _rx(
             r"(?P<id>\b(?:ninety|one\s+hundred|a\s+hundred|hundred|quatre-vingt-(?:dix|onze|douze|"
-            r"treize|quatorze|quinze|seize|dix-sept|dix-huit|dix-neuf)|quatre\s+vingt\s+dix|cent)"
+            r"treize|quatorze|quinze|seize|dix-sept|dix-huit|dix-neuf)|quatre\s+vingt\s+(?:dix|onze|douze|"
+            r"treize|quatorze|quinze|seize|dix[\s-](?:sept|huit|neuf))|cent)"
             r"(?:[\s-](?:and[\s-])?(?:one|two|three|four|five|six|seven|eight|nine|et\s+un|un|deux|"
             r"trois|quatre|cinq|six|sept|huit|neuf))?[\s-]*(?:-?years?-old|years?\s+old|yo|ans)"
             r"|\b(?:nonag[ée]naire|nonagenarian|centenaire|centenarian|supercentenarian))",
@@ -436,7 +438,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"\b(?:aged?|âg[ée]e?\s+de|age\s*[:=]|âge\s*[:=]|(?:she|he)(?:'s|\s+is)|about|around|"
+            r"\b(?:aged?|âg[ée]e?\s+de|age\s*[:=\-–]|âge\s*[:=\-–]|(?:she|he|who)(?:'s|\s+is)|about|around|"
+            r"at\s+the\s+age\s+of|[àa]\s+l['’][âa]ge\s+de|(?:man|woman|lady|gentleman)\s+of|"
             r"[âa]ge\s*/\s*(?:sex|sexe|gender|genre)\s*[:=]|turned|turns|vient\s+d['’]avoir|"
             r"approx(?:\.|imately)?|roughly|environ|"
             r"(?:elle|il)\s+a)\s*(?P<id>\d{2,3})(?!\d)",
