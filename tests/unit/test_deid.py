@@ -263,6 +263,16 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("Tegwen (night nurse) found him", "en", "Tegwen"),
         ("Resident: Elspeth Carmichael", "en", "Carmichael"),
         ("Client: Oonagh Brannigan", "en", "Oonagh"),
+        # Exports: JSON keys in quotes, key=value, XML elements, labelled columns.
+        ('{"nom": "LE DREFF", "prenom": "Solenn"}', "fr", "Solenn"),
+        ('{"ddn": "12/03/1931", "age": 93}', "fr", "1931"),
+        ('{"ddn": "12/03/1931", "age": 93}', "fr", "93"),
+        ("patient_age=96; device=x", "en", "96"),
+        ("<dob>1930-01-02</dob>", "en", "1930"),
+        ("Age (years): 94", "en", "94"),
+        ("Age at event: 95", "en", "95"),
+        ("Date naiss. : 02/01/1930", "fr", "1930"),
+        ("DOB 19300102", "en", "19300102"),
         # Dates of birth with a Roman month between dots, or digits between spaces.
         ("DOB 7.XI.1932", "en", "1932"),
         ("DOB 07 11 1932", "en", "1932"),

@@ -446,7 +446,8 @@ _LABELLED = re.compile(
     r"demandeur|demand[ée]\s+par|signal[ée]\s+par|auteur|author|"
     r"r[ée]dig[ée]\s+par|saisi\s+par|referring|referred\s+by|adress[ée]\s+par|seen\s+by|"
     r"vu\s+par|attending|consultant|m[ée]decin\s+traitant|GP|dr\s+traitant)"
-    r"\s*(?:[:=]|(?<=\s)-|-(?=\s))\s*[\"«“]?\s*"
+    # A JSON or YAML key keeps its quotes: '"nom": "LE DREFF"'.
+    r"[\"']?\s*(?:[:=]|(?<=\s)-|-(?=\s))\s*[\"«“']?\s*"
     rf"(?P<id>{NAME_WORD}(?:(?:,\s|[ ,])(?:{PARTICLE} )?{NAME_WORD}){{0,3}}|"
     r"[a-zà-ÿ][a-zà-ÿ'’\-]+(?: [a-zà-ÿ][a-zà-ÿ'’\-]+){1,2})"
 )

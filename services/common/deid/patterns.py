@@ -64,6 +64,7 @@ DATE = (
     r"|\d{1,2}[\s.][IVX]{1,4}[\s.]\d{4}"  # 3 III 1947, 3.III.1947
     r"|\d{1,2}\s\d{1,2}\s(?:19|20)\d{2}"  # 03 03 1947
     r"|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d{2}"  # 03031947
+    r"|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"  # 19470303
     r"|(?:0?[1-9]|1[0-2])[/.\-](?:19|20)\d{2}"  # 04/1944
     r"|'\d{2}(?!\d)"  # '93
     r"|\d{4}[\-/.]\d{2}[\-/.]\d{2}"  # 1947-03-03, 1947/03/03
@@ -76,7 +77,8 @@ DATE = (
 )
 
 _DOB_LABEL = (
-    r"(?:n[ée](?:e|\(e\))?(?:\s+[àa]\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-][\w'’\-]+)?)?"
+    r"(?:date\s+(?:de\s+)?naiss(?!ance)\.?|D/O/B|birthday|anniversaire|"
+    r"n[ée](?:e|\(e\))?(?:\s+[àa]\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-][\w'’\-]+)?)?"
     r"(?:\s+(?:le|en|au\s+mois\s+de))?|date\s+de\s+naiss(?:ance|\.)?|DDN|D\.D\.N\.?|DN|"
     r"naissance|D\.?\s?O\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|°|\*(?=\s?\d)|"
     r"YOB|year\s+of\s+birth|ann[ée]e\s+de\s+naissance|birth(?=\s*:)|"
@@ -351,7 +353,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         DATE_NAISSANCE,
         _rx(
-            rf"(?:\b|(?<=[(_])|(?<![\w°*])(?=[°*]))(?:{_DOB_LABEL})\s*[:.\-=]?\s*(?:is\s+|was\s+|est\s+|:\s*)?(?:le\s+|on\s+|the\s+)?"
+            rf"(?:\b|(?<=[(_])|(?<![\w°*])(?=[°*]))(?:{_DOB_LABEL})[\"'>]?\s*[:.\-=]?\s*[\"']?\s*"
+            r"(?:is\s+|was\s+|est\s+|:\s*)?(?:le\s+|on\s+|the\s+)?"
             rf"(?P<id>{DATE})(?!\d)",
             _I,
         ),
@@ -438,7 +441,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"\b(?:aged?|âg[ée]e?\s+de|age\s*[:=\-–]|âge\s*[:=\-–]|(?:she|he|who)(?:'s|\s+is)|about|around|"
+            r"(?:\b|(?<=_))(?:aged?|âg[ée]e?\s+de|[âa]ge[\"'>]?\s*[:=\-–]\s*[\"']?|"
+            r"[âa]ge\s*\([^)\n]{1,12}\)\s*[:=]|age\s+at\s+[\w ]{2,15}?\s*:|"
+            r"[âa]ge\s+[àa]\s+l['’]\w+\s*:|"
+            r"(?:she|he|who)(?:'s|\s+is)|about|around|"
             r"at\s+the\s+age\s+of|[àa]\s+l['’][âa]ge\s+de|(?:man|woman|lady|gentleman)\s+of|"
             r"[âa]ge\s*/\s*(?:sex|sexe|gender|genre)\s*[:=]|turned|turns|vient\s+d['’]avoir|"
             r"approx(?:\.|imately)?|roughly|environ|"
