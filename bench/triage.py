@@ -16,6 +16,7 @@ import argparse
 import random
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -45,6 +46,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=500, help="the triage consumer's batch size")
     parser.add_argument("--ai-share", type=int, default=10, help="every n-th report is an AI one")
+    parser.add_argument(
+        "--compare-model",
+        default=None,
+        help="another artefact directory (the previous release's) timed beside the shipped one",
+    )
     args = parser.parse_args()
 
     say(f"machine: {machine()}")
@@ -66,6 +72,9 @@ def main() -> None:
         )
         model = TriageModel.load(DEFAULT_MODEL_DIR)
         say(f"Vigie model {model.version} loaded from {DEFAULT_MODEL_DIR}")
+        other = TriageModel.load(Path(args.compare_model)) if args.compare_model else None
+        if other is not None:
+            say(f"compared with model {other.version} from {args.compare_model}")
 
         raw = load_maude(project_data_dir() / MAUDE_FILE, deduplicate=False).texts
         handwritten = [r.text for r in read_handwritten()]
@@ -76,14 +85,20 @@ def main() -> None:
             "handwritten-fr-en": [handwritten[i % len(handwritten)] for i in range(args.reports)],
         }
 
-        def vigie(texts: Sequence[str]) -> object:
-            kinds = [
+        def kinds(n: int) -> list[ReportKind]:
+            return [
                 ReportKind.INAPPROPRIATE_AI_SUGGESTION
                 if i % args.ai_share == 0
                 else ReportKind.ADVERSE_EVENT
-                for i in range(len(texts))
+                for i in range(n)
             ]
-            return model.predict(texts, kinds)
+
+        def vigie(texts: Sequence[str]) -> object:
+            return model.predict(texts, kinds(len(texts)))
+
+        def compared(texts: Sequence[str]) -> object:
+            assert other is not None
+            return other.predict(texts, kinds(len(texts)))
 
         def plain(texts: Sequence[str]) -> object:
             return baseline.predict_proba(texts)
@@ -95,6 +110,8 @@ def main() -> None:
         for name, texts in workloads.items():
             chars = sum(map(len, texts)) / len(texts)
             runs = {"vigie": vigie, "baseline": plain, "word_char": stronger}
+            if other is not None:
+                runs["compared"] = compared
             rates: dict[str, list[float]] = {k: [] for k in runs}
             for run in runs.values():
                 run(texts[: args.batch])  # warm-up
@@ -108,6 +125,8 @@ def main() -> None:
                 "word_char_reports_per_s": round(median(rates["word_char"])),
                 "ratio": round(median(rates["vigie"]) / median(rates["baseline"]), 3),
             }
+            if other is not None:
+                results[name]["compared_reports_per_s"] = round(median(rates["compared"]))
 
     say()
     say(
@@ -124,10 +143,16 @@ def main() -> None:
             f"{r['baseline_reports_per_s']:>16,}{r['ratio']:>8.2f}"
             f"{r['word_char_reports_per_s']:>17,}"
         )
+        if "compared_reports_per_s" in r:
+            say(
+                f"{'':<20}compared model: {r['compared_reports_per_s']:,} rep/s "
+                f"(shipped / compared {r['vigie_reports_per_s'] / r['compared_reports_per_s']:.2f})"
+            )
     finish(
         {
             "bench": "triage",
             "model_version": model.version,
+            "compared_model_version": other.version if other is not None else None,
             "reports": args.reports,
             "batch": args.batch,
             "repeats": args.repeats,

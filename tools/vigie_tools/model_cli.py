@@ -266,7 +266,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         maude = sample(load_maude(Path(args.data_dir) / MAUDE_FILE), args.sample)
         params = SeverityParams(**_severity_params(model))
         counter = NarrativeFeatures(cue_weight=params.cue_weight)
-        counts, cues = counter.counts(maude.texts)
+        counts, cues = counter.learn_counts(maude.analysed(per_field=params.per_field))
         y = label_index(maude.labels)
         m = evaluate_families(
             counter.vocabulary,

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from services.triage.model.artefact import sha256
+from services.triage.model.features import Analysed, analyse_all, analyse_fields
 from services.triage.model.labels import CATEGORIES
 from vigie.contracts import ReportKind, Severity, TriageFeedback
 
@@ -83,6 +84,20 @@ class SeverityData:
     def __len__(self) -> int:
         return len(self.texts)
 
+    def analysed(self, *, per_field: bool) -> list[Analysed]:
+        """Words and cues of each report: of its whole text, or field by field (``analyse_fields``).
+
+        Rows without their fields (feedback, other files) are read whole, as a new report is.
+        """
+        if not per_field or "event_description" not in self.meta:
+            return analyse_all(self.texts)
+        events = self.meta["event_description"]
+        manufacturers = self.meta.get("manufacturer_narrative", np.full(len(self), "", dtype=str))
+        return [
+            analyse_fields(str(e), str(m)) if str(e) or str(m) else analyse_all([t])[0]
+            for e, m, t in zip(events, manufacturers, self.texts, strict=True)
+        ]
+
     def subset(self, index: Sequence[int] | NDArray[np.intp]) -> SeverityData:
         """The rows at ``index``."""
         idx = np.asarray(index, dtype=np.intp)
@@ -98,8 +113,17 @@ class SeverityData:
         )
 
 
-# MAUDE columns kept beside each narrative (what a deployment's new reports differ by).
-META_COLUMNS = ("report_number", "manufacturer_name", "date_received", "report_source_code")
+# MAUDE columns kept beside each narrative: what a deployment's new reports differ by (the
+# transfer splits), and the narrative's two fields (features read field by field).
+META_COLUMNS = (
+    "report_number",
+    "manufacturer_name",
+    "manufacturer_d_name",
+    "date_received",
+    "report_source_code",
+    "event_description",
+    "manufacturer_narrative",
+)
 
 
 def _meta(rows: Sequence[dict[str, str]]) -> dict[str, NDArray[np.str_]]:

@@ -31,7 +31,7 @@ from services.triage.model.category import (
     fit_category,
 )
 from services.triage.model.dataset import CategoryData, SeverityData
-from services.triage.model.features import NarrativeFeatures
+from services.triage.model.features import NarrativeFeatures, analyse_all
 from services.triage.model.labels import CATEGORIES, SEVERITY_LABELS
 from services.triage.model.severity import (
     DEATH,
@@ -224,9 +224,16 @@ class Recipe(Protocol):
         ...
 
 
+# A vocabulary with the word counts and cue blocks of a corpus read over it.
+FeatureSet = tuple[dict[str, int], sp.csr_matrix, sp.csr_matrix]
+
+
 @dataclass
 class ShippedRecipe:
-    """The shipped model's recipe (``severity.fit_severity``) with the artefact's parameters."""
+    """The shipped model's recipe (``severity.fit_severity``) with the artefact's parameters.
+
+    ``by_field`` holds the same rows read field by field, for parameters with ``per_field``.
+    """
 
     vocabulary: dict[str, int]
     counts: sp.csr_matrix
@@ -237,23 +244,31 @@ class ShippedRecipe:
     params: SeverityParams
     name: str = "shipped"
     title: str = "shipped: word TF-IDF + cues, LinearSVC, calibrated, thresholds"
+    by_field: FeatureSet | None = None
+
+    def features(self) -> FeatureSet:
+        """The rows as this recipe's parameters read them."""
+        if not self.params.per_field:
+            return self.vocabulary, self.counts, self.cues
+        if self.by_field is None:
+            raise ValueError("a per-field recipe needs the rows read field by field (by_field)")
+        return self.by_field
 
     def fit_predict(
         self, train: NDArray[np.bool_], test: NDArray[np.bool_]
     ) -> tuple[NDArray[np.intp], NDArray[np.float64] | None]:
         """Calibration and thresholds chosen on families held out inside ``train``."""
+        vocabulary, counts, cues = self.features()
         model, _ = fit_severity(
-            self.vocabulary,
-            self.counts[train],
-            self.cues[train],
+            vocabulary,
+            counts[train],
+            cues[train],
             self.y[train],
             self.groups[train],
             self.weights[train],
             self.params,
         )
-        p = model.probabilities_of(
-            model.features.with_counts(self.counts[test], self.cues[test], fit=False)
-        )
+        p = model.probabilities_of(model.features.with_counts(counts[test], cues[test], fit=False))
         return model.decide(p), p
 
 
@@ -437,15 +452,24 @@ def transfer_on_maude(
     )
     splits = [
         leave_one_group_out("family", "device family left out", groups, usable, min_rows=1),
-        manufacturer_split(column("manufacturer_name", ""), usable),
+        manufacturer_split(
+            column("manufacturer_name", ""), usable, column("manufacturer_d_name", "")
+        ),
         year_split(column("date_received", ""), usable),
         source_split(column("report_source_code", ""), usable, external),
     ]
     counter = NarrativeFeatures(cue_weight=params.cue_weight)
     counts, cues = counter.counts(texts)
+    by_field = None
+    if params.per_field or any(c.per_field for c in (candidates or {}).values()):
+        fielded = NarrativeFeatures(cue_weight=params.cue_weight)
+        analysed = maude.analysed(per_field=True) + analyse_all([h.text for h in handwritten])
+        by_field = (fielded.vocabulary, *fielded.learn_counts(analysed))
     weights = np.r_[maude.weights, np.ones(len(handwritten))]
     recipes: list[Recipe] = [
-        ShippedRecipe(counter.vocabulary, counts, cues, y, groups, weights, params),
+        ShippedRecipe(
+            counter.vocabulary, counts, cues, y, groups, weights, params, by_field=by_field
+        ),
         WordCharBaseline(texts, y),
     ]
     chooser = None

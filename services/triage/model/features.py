@@ -26,6 +26,25 @@ def analyse_all(texts: Sequence[str]) -> list[Analysed]:
     return [analyse(t) for t in texts]
 
 
+# Words of a MAUDE manufacturer's narrative, kept apart from the event description's.
+MANUFACTURER_PREFIX = "mfr_"
+
+
+def analyse_fields(event: str, manufacturer: str) -> Analysed:
+    """A MAUDE report read field by field: the event description as any narrative is read, the
+    manufacturer's narrative in words of its own (``mfr_``), cues from both.
+
+    A new report's narrative is read as an event description, so the words a model learns from
+    what manufacturers write (their investigation templates, recall wording) never fire on it.
+    """
+    words, cues = analyse(event)
+    if manufacturer.strip():
+        theirs, their_cues = analyse(manufacturer)
+        words = words + [MANUFACTURER_PREFIX + w for w in theirs]
+        cues = cues + their_cues
+    return words, cues
+
+
 class NarrativeFeatures:
     """Vocabulary, IDF weights and cue indicators of narratives."""
 
@@ -77,7 +96,10 @@ class NarrativeFeatures:
 
     def counts(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """Learn the vocabulary of ``texts`` and return their counts and cues (for training)."""
-        analysed = analyse_all(texts)
+        return self.learn_counts(analyse_all(texts))
+
+    def learn_counts(self, analysed: Sequence[Analysed]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Learn the vocabulary of analysed narratives and return their counts and cues."""
         self.learn_vocabulary(analysed)
         return self.counts_of(analysed)
 

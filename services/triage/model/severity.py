@@ -62,6 +62,13 @@ class SeverityParams:
     # "logistic": multinomial logistic map of the four scores; "boosting": gradient boosting on
     # the four scores and the lexicon cues (harm cues read alike whatever the device).
     calibrator: str = "logistic"
+    # "svm": one LinearSVC on the features; "nbsvm": one-vs-rest LinearSVCs on the features
+    # scaled by each class's naive Bayes log-count ratio (Wang and Manning 2012).
+    classifier: str = "svm"
+    # Classes weighted inversely to their frequency in the classifier's fit.
+    class_balance: bool = False
+    # MAUDE's event description and manufacturer's narrative read apart (``analyse_fields``).
+    per_field: bool = False
 
     def as_dict(self) -> dict[str, float | int]:
         """Plain dictionary for the manifest."""
@@ -74,7 +81,7 @@ def label_index(labels: Sequence[str] | NDArray[np.str_]) -> NDArray[np.intp]:
     return np.asarray([lookup[str(label)] for label in labels], dtype=np.intp)
 
 
-def _scores(classifier: LinearSVC, x: sp.csr_matrix) -> NDArray[np.float64]:
+def _scores(classifier: LinearSVC | NBSVM, x: sp.csr_matrix) -> NDArray[np.float64]:
     """Decision scores in the four severity columns (absent classes get a very low score)."""
     out = np.full((x.shape[0], len(SEVERITY_LABELS)), _ABSENT_SCORE)
     raw = classifier.decision_function(x)
@@ -212,7 +219,7 @@ class SeverityModel:
     def __init__(
         self,
         features: NarrativeFeatures,
-        classifier: LinearSVC,
+        classifier: LinearSVC | NBSVM,
         calibrator: Calibrator,
         *,
         death_at: float,
@@ -238,8 +245,58 @@ class SeverityModel:
         return decide(probabilities, death_at=self.death_at, critical_at=self.critical_at)
 
 
-def _classifier(params: SeverityParams) -> LinearSVC:
-    return LinearSVC(C=params.svm_c, random_state=0)
+class NBSVM:
+    """One-vs-rest linear SVMs on naive-Bayes-scaled features (NB-SVM, Wang and Manning 2012).
+
+    For each class, every column is scaled by the log ratio of its smoothed presence in that
+    class's rows to its presence in the other rows, and a binary ``LinearSVC`` is fitted on the
+    scaled rows. The scaling folds into the weights (``coef_``), so a prediction costs one sparse
+    product, as a plain linear model does.
+    """
+
+    def __init__(self, *, c: float, alpha: float = 1.0, class_weight: str | None = None) -> None:
+        self.c = c
+        self.alpha = alpha
+        self.class_weight = class_weight
+        self.classes_: NDArray[np.intp] = np.zeros(0, dtype=np.intp)
+        self.coef_: NDArray[np.float64] = np.zeros((0, 0))
+        self.intercept_: NDArray[np.float64] = np.zeros(0)
+
+    def fit(
+        self, x: sp.csr_matrix, y: NDArray[np.intp], sample_weight: NDArray[np.float64]
+    ) -> NBSVM:
+        """Fit one scaled binary SVM per class present in ``y``."""
+        self.classes_ = np.unique(y)
+        present = sp.csr_matrix(x, copy=True)
+        present.data = np.ones_like(present.data)
+        coefs, intercepts = [], []
+        for k in self.classes_:
+            mine = y == k
+            p = self.alpha + np.asarray(present[mine].sum(axis=0)).ravel()
+            q = self.alpha + np.asarray(present[~mine].sum(axis=0)).ravel()
+            r = np.log((p / p.sum()) / (q / q.sum()))
+            svm = LinearSVC(C=self.c, class_weight=self.class_weight, random_state=0)
+            svm.fit(
+                sp.csr_matrix(x @ sp.diags(r)), mine.astype(np.intp), sample_weight=sample_weight
+            )
+            coefs.append(svm.coef_.ravel() * r)
+            intercepts.append(float(svm.intercept_[0]))
+        self.coef_ = np.vstack(coefs)
+        self.intercept_ = np.asarray(intercepts)
+        return self
+
+    def decision_function(self, x: sp.csr_matrix) -> NDArray[np.float64]:
+        """One score per class (columns in ``classes_`` order)."""
+        return np.asarray(x @ self.coef_.T) + self.intercept_
+
+
+def _classifier(params: SeverityParams) -> LinearSVC | NBSVM:
+    balance = "balanced" if params.class_balance else None
+    if params.classifier == "nbsvm":
+        return NBSVM(c=params.svm_c, class_weight=balance)
+    if params.classifier != "svm":
+        raise ValueError(f"unknown classifier {params.classifier!r}")
+    return LinearSVC(C=params.svm_c, class_weight=balance, random_state=0)
 
 
 def fit_severity(

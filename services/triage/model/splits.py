@@ -65,10 +65,20 @@ def leave_one_group_out(
 
 
 _NON_ALNUM = re.compile(r"[^a-z0-9& ]+")
-# Spellings of one manufacturer in MAUDE (free text typed by each reporter).
+# Spellings and former names of one manufacturer in MAUDE (free text typed by each reporter),
+# tried in order on the normalised name; otherwise a manufacturer is its name's first word, so
+# that a maker's divisions and plants ("DEPUY ORTHOPAEDICS", "DEPUY INTERNATIONAL") are one.
 _MANUFACTURER_ALIASES = (
-    (re.compile(r"respiron|resporin|philips"), "Philips Respironics"),
-    (re.compile(r"smith ?& ?nephew"), "Smith & Nephew"),
+    (re.compile(r"resp[a-z]*n[a-z]*c|philips"), "Philips Respironics"),
+    (re.compile(r"smith ?(&|and) ?nephew"), "Smith & Nephew"),
+    (re.compile(r"^(mcghan|allerg[ae]n)"), "Allergan"),
+    (re.compile(r"^(ethicon|johnson)"), "Ethicon"),
+    (re.compile(r"^(conceptus|bayer)"), "Bayer"),
+    (re.compile(r"^(medtronic|mpri)\b"), "Medtronic"),
+    (re.compile(r"^stryke"), "Stryker"),
+    (re.compile(r"^(william )?cook\b"), "Cook"),
+    (re.compile(r"^boston scientific"), "Boston Scientific"),
+    (re.compile(r"^(unk|unknown|na|n a|none)$"), "not stated"),
 )
 
 
@@ -81,15 +91,27 @@ def manufacturer_key(name: str) -> str:
         if pattern.search(text):
             return key
     words = [w for w in text.split() if w not in {"inc", "ltd", "llc", "corp", "co", "gmbh"}]
-    return " ".join(words[:2]).title() or "not stated"
+    return words[0].title() if words else "not stated"
 
 
-def manufacturer_split(names: NDArray[np.str_], usable: NDArray[np.bool_]) -> Split:
-    """Leave-one-manufacturer-out; the long tail of small manufacturers is one fold."""
-    keys = np.asarray([manufacturer_key(str(n)) for n in names], dtype=str)
+def manufacturer_split(
+    names: NDArray[np.str_],
+    usable: NDArray[np.bool_],
+    device_makers: NDArray[np.str_] | None = None,
+) -> Split:
+    """Leave-one-manufacturer-out; the long tail of small manufacturers is one fold.
+
+    A report names its manufacturer in MAUDE's ``manufacturer_name`` (who filed it) or, when that
+    is empty, ``manufacturer_d_name`` (who made the device): ``device_makers``.
+    """
+    makers = device_makers if device_makers is not None else np.full(len(names), "", dtype=str)
+    keys = np.asarray(
+        [manufacturer_key(str(n) or str(d)) for n, d in zip(names, makers, strict=True)], dtype=str
+    )
     return leave_one_group_out(
         "manufacturer",
-        "manufacturer left out (spellings merged, small ones pooled)",
+        "manufacturer left out (the filer, else the device's maker; spellings merged, small ones "
+        "pooled)",
         keys,
         usable,
         tail="other manufacturers",

@@ -39,7 +39,7 @@ from services.triage.model.evaluation import (
     severity_metrics,
     transfer_on_maude,
 )
-from services.triage.model.features import NarrativeFeatures
+from services.triage.model.features import NarrativeFeatures, analyse_all
 from services.triage.model.predictor import TriageModel
 from services.triage.model.progress import Progress, Silent
 from services.triage.model.severity import SeverityParams, fit_severity, label_index
@@ -134,7 +134,9 @@ def train(
 
     show.stage(f"reading {len(texts)} narratives into features")
     counter = NarrativeFeatures(cue_weight=sp_.cue_weight)
-    counts, cues = counter.counts(texts)
+    counts, cues = counter.learn_counts(
+        maude.analysed(per_field=sp_.per_field) + analyse_all(fb_texts)
+    )
     vocabulary = counter.vocabulary
 
     evaluation: dict[str, Any] = {"version": version}

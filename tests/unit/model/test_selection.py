@@ -6,13 +6,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.svm import LinearSVC
 
-from services.triage.model.dataset import MAUDE_FILE, load_maude
+from services.triage.model.dataset import MAUDE_FILE, SeverityData, load_maude
 from services.triage.model.evaluation import ShippedRecipe
-from services.triage.model.features import NarrativeFeatures
+from services.triage.model.features import NarrativeFeatures, analyse_fields
 from services.triage.model.selection import NestedSelection, candidates, selection_score
 from services.triage.model.severity import (
     DEATH,
+    NBSVM,
     SeverityParams,
     death_threshold_at_precision,
     fit_severity,
@@ -44,6 +48,47 @@ def _tiny(tiny_data: Path) -> tuple[NarrativeFeatures, object, object, np.ndarra
     return counter, counts, cues, label_index(maude.labels), maude.groups
 
 
+def test_nbsvm_folds_each_class_s_log_count_ratio_into_its_weights() -> None:
+    rng = np.random.default_rng(3)
+    x = sp.csr_matrix(rng.random((60, 8)) * (rng.random((60, 8)) < 0.4))
+    y = rng.integers(0, 3, 60).astype(np.intp)
+    model = NBSVM(c=0.5).fit(x, y, sample_weight=np.ones(60))
+    scores = model.decision_function(x)
+    present = (x > 0).astype(np.float64)
+    for k in range(3):
+        p = 1.0 + np.asarray(present[y == k].sum(axis=0)).ravel()
+        q = 1.0 + np.asarray(present[y != k].sum(axis=0)).ravel()
+        r = np.log((p / p.sum()) / (q / q.sum()))
+        svm = LinearSVC(C=0.5, random_state=0).fit(x @ sp.diags(r), (y == k).astype(np.intp))
+        assert np.allclose(scores[:, k], svm.decision_function(x @ sp.diags(r)))
+
+
+def test_a_per_field_recipe_reads_the_manufacturer_s_words_apart(tiny_data: Path) -> None:
+    maude = load_maude(tiny_data / MAUDE_FILE)
+    words, _ = analyse_fields("The patient died.", "Device evaluated, no defect found.")
+    assert "died" in words and "mfr_evaluated" in words and "evaluated" not in words
+    # Without the fields (feedback, another file) a report is read whole, as a new one is.
+    whole = SeverityData(
+        texts=["The pump alarmed."],
+        labels=np.asarray(["malfunction"]),
+        groups=np.asarray(["pumps"]),
+        weights=np.ones(1),
+    )
+    assert whole.analysed(per_field=True) == whole.analysed(per_field=False)
+    counter, counts, cues, y, groups = _tiny(tiny_data)
+    fielded = NarrativeFeatures(cue_weight=0.5)
+    by_field = (fielded.vocabulary, *fielded.learn_counts(maude.analysed(per_field=True)))
+    params = replace(SeverityParams(), per_field=True)
+    recipe = ShippedRecipe(counter.vocabulary, counts, cues, y, groups, np.ones(len(y)), params)
+    test = groups == "pumps"
+    with pytest.raises(ValueError, match="field by field"):
+        recipe.fit_predict(~test, test)
+    recipe = replace(recipe, by_field=by_field)
+    predicted, p = recipe.fit_predict(~test, test)
+    assert p is not None and p.shape == (int(test.sum()), 4)
+    assert (predicted == y[test]).mean() > 0.5
+
+
 def test_the_boosted_calibrator_gives_probabilities_for_every_severity(tiny_data: Path) -> None:
     counter, counts, cues, y, groups = _tiny(tiny_data)
     params = replace(SeverityParams(), calibrator="boosting", death_precision_floor=0.5)
@@ -58,8 +103,17 @@ def test_the_boosted_calibrator_gives_probabilities_for_every_severity(tiny_data
 def test_nested_choice_picks_on_training_rows_only(tiny_data: Path) -> None:
     counter, counts, cues, y, groups = _tiny(tiny_data)
     options = candidates(SeverityParams())
+    fielded = NarrativeFeatures(cue_weight=0.5)
+    analysed = load_maude(tiny_data / MAUDE_FILE).analysed(per_field=True)
     shipped = ShippedRecipe(
-        counter.vocabulary, counts, cues, y, groups, np.ones(len(y)), SeverityParams()
+        counter.vocabulary,
+        counts,
+        cues,
+        y,
+        groups,
+        np.ones(len(y)),
+        SeverityParams(),
+        by_field=(fielded.vocabulary, *fielded.learn_counts(analysed)),
     )
     chooser = NestedSelection(shipped, options)
     test = groups == "pumps"

@@ -29,7 +29,14 @@ def test_manufacturer_spellings_are_one_manufacturer() -> None:
     assert {manufacturer_key(s) for s in spellings} == {"Philips Respironics"}
     assert manufacturer_key("SMITH & NEPHEW ORTHOPAEDICS LTD.") == "Smith & Nephew"
     assert manufacturer_key("") == "not stated"
-    assert manufacturer_key("Acme Medical Devices Inc") == "Acme Medical"
+    assert manufacturer_key("Acme Medical Devices Inc") == "Acme"
+    # A maker's divisions and plants, and its former names, are one manufacturer.
+    assert {manufacturer_key(s) for s in ("DEPUY ORTHOPAEDICS, INC", "DEPUY INTL., LTD.")} == {
+        "Depuy"
+    }
+    assert {manufacturer_key(s) for s in ("MCGHAN MEDICAL CORP", "ALLERGAN (COSTA RICA)")} == {
+        "Allergan"
+    }
 
 
 def test_small_groups_are_pooled_and_no_fold_tests_what_it_trains_on() -> None:
@@ -46,6 +53,14 @@ def test_manufacturer_split_merges_before_pooling() -> None:
     names = np.asarray(["RESPIRONICS, INC."] * 100 + ["RESPIRONICS INC"] * 100 + ["X"] * 10)
     split = manufacturer_split(names, np.ones(len(names), dtype=bool))
     assert [f.name for f in split.folds] == ["Philips Respironics", "X"]
+
+
+def test_a_report_without_its_filer_is_held_out_with_its_device_maker() -> None:
+    filers = np.asarray(["RESPIRONICS INC"] * 200 + [""] * 360, dtype=str)
+    makers = np.asarray([""] * 200 + ["DEPUY ORTHOPAEDICS"] * 180 + ["ZIMMER GMBH"] * 180)
+    split = manufacturer_split(filers, np.ones(len(filers), dtype=bool), makers)
+    assert [f.name for f in split.folds] == ["Depuy", "Philips Respironics", "Zimmer"]
+    assert [int(f.test.sum()) for f in split.folds] == [180, 200, 180]
 
 
 def test_years_are_tested_on_models_of_earlier_years_only() -> None:
