@@ -263,6 +263,11 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("Tegwen (night nurse) found him", "en", "Tegwen"),
         ("Resident: Elspeth Carmichael", "en", "Carmichael"),
         ("Client: Oonagh Brannigan", "en", "Oonagh"),
+        # Lower-case names after a title: three words, a particle first, a dictation after.
+        ("mme tran thi hoa 93a, chute", "fr", "hoa"),
+        ("patient mister gwyn hopkins comma eighty", "en", "hopkins"),
+        # A lower-case given name after a verb of asking.
+        ("ok will ask dylan later", "en", "dylan"),
         # Exports: JSON keys in quotes, key=value, XML elements, labelled columns.
         ('{"nom": "LE DREFF", "prenom": "Solenn"}', "fr", "Solenn"),
         ('{"ddn": "12/03/1931", "age": 93}', "fr", "1931"),

@@ -433,8 +433,23 @@ _TITLED = re.compile(
 )
 _TITLED_LOWER = re.compile(
     r"(?<![\w.])(?:Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Docteur|Monsieur|Madame|Mademoiselle|Pr\.|"
-    r"mme|mr\.?|mrs\.?|dr\.?|docteur|madame|monsieur|mademoiselle|professeur)\s+"
-    r"(?P<id>[a-zà-ÿ][a-zà-ÿ'’\-]+(?:\s+[a-zà-ÿ][a-zà-ÿ'’\-]+)?)"
+    r"mme|mr\.?|mrs\.?|ms\.?|dr\.?|docteur|madame|monsieur|mademoiselle|professeur|mister|missus)\s+"
+    r"(?P<id>[a-zà-ÿ][a-zà-ÿ'’\-]+(?:\s+[a-zà-ÿ][a-zà-ÿ'’\-]+){0,3})"
+)
+# Particles that open a lower-case surname ("monsieur le goff yann") and the words of a
+# dictation that end one ("… hughes comma ninety").
+_LOWER_PARTICLES = frozenset(
+    {"le", "la", "de", "du", "des", "van", "von", "der", "al", "el", "ben", "bin", "ó", "ní", "mac"}
+    | {"mc", "ap", "da", "di", "do", "dos", "ter", "ten", "af", "o", "nic", "ni"}
+)
+_DICTATION_WORDS = frozenset(
+    {"virgule", "point", "comma", "period", "stop", "full", "slash", "tiret", "colon", "newline"}
+)
+# "ok will ask bethan", "voir avec gwenola": a lower-case given name after a verb of asking.
+_ASKED = re.compile(
+    r"\b(?i:ask|asked|tell|told|ping|pinged|text|texted|email|emailed|cc'?d|thanks|thx|ta|"
+    r"merci|demande\s+[àa]|dis\s+[àa]|voir\s+avec|vu\s+avec|avec)\s+(?P<id>[a-zà-ÿ][a-zà-ÿ'’\-]{2,20})"
+    r"(?![\w'’\-])"
 )
 _LABELLED = re.compile(
     r"\b(?i:nom(?:\s+(?:de\s+naissance|d'usage|marital|de\s+jeune\s+fille))?|pr[ée]nom|"
@@ -726,14 +741,19 @@ class NameFinder:
         for match in _TITLED.finditer(text):
             found.extend(self._trimmed(text, *match.span("id"), 0.85, "title", strict=False))
         for match in _TITLED_LOWER.finditer(text):
-            start, end = match.span("id")
-            words = match.group("id").split()
+            start = match.start("id")
+            words = self._lower_name_words(match.group("id").split())
+            end = start + len(" ".join(words))
             if (
-                not _not_name(words[0])
-                and words[0].lower() not in _STOP_WORDS
+                words
+                and text[start:end] == " ".join(words)
                 and not self._clinical_phrase(text, start, end)
             ):
                 found.extend(self._trimmed(text, start, end, 0.6, "title-lower", strict=False))
+        for match in _ASKED.finditer(text):
+            word = match.group("id")
+            if self._given(word, broad=True) and not self._plain_word(word):
+                found.append(Found(*match.span("id"), "NOM", 0.6, "asked"))
         for match in _LABELLED.finditer(text):
             value = match.group("id")
             first = value.split()[0]
@@ -838,6 +858,23 @@ class NameFinder:
                 ):
                     continue
                 yield Found(start, end, "NOM", 0.6, "repeat")
+
+    @staticmethod
+    def _lower_name_words(words: list[str]) -> list[str]:
+        """The words of a lower-case name after a title: a particle only before another word,
+        up to the first word of the language, of a dictation or of the clinic."""
+        kept: list[str] = []
+        for index, word in enumerate(words):
+            lowered = word.lower()
+            if lowered in _LOWER_PARTICLES and index + 1 < len(words):
+                kept.append(word)
+                continue
+            if _not_name(word) or lowered in _STOP_WORDS or lowered in _DICTATION_WORDS:
+                break
+            kept.append(word)
+        while kept and kept[-1].lower() in _LOWER_PARTICLES:
+            kept.pop()
+        return kept
 
     def _plain_word(self, word: str) -> bool:
         """A word of the language or of the clinic rather than a name."""
