@@ -263,9 +263,22 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("Tegwen (night nurse) found him", "en", "Tegwen"),
         ("Resident: Elspeth Carmichael", "en", "Carmichael"),
         ("Client: Oonagh Brannigan", "en", "Oonagh"),
+        # Record numbers under the labels of wards, labs and pharmacies, and in JSON.
+        ("CRN 88776655 on the wristband", "en", "88776655"),
+        ("Med rec no 667788", "en", "667788"),
+        ("n° d'hospitalisation 5566778", "fr", "5566778"),
+        ("Lab ID 23-445566", "en", "445566"),
+        ("requisition 23-0044556", "en", "0044556"),
+        ("bracelet 556677 vérifié", "fr", "556677"),
+        ("Rx# 55667788 dispensed", "en", "55667788"),
+        ('{"mrn": "556677"}', "en", "556677"),
+        ("Hosp No: RX2 556677", "en", "556677"),
+        ("patient 5566778 was moved", "en", "5566778"),
         # Lower-case names after a title: three words, a particle first, a dictation after.
         ("mme tran thi hoa 93a, chute", "fr", "hoa"),
         ("patient mister gwyn hopkins comma eighty", "en", "hopkins"),
+        # A relative's two lower-case names, reached at a number.
+        ("prévenir le fils minh tuan au 06 12 34 56 78", "fr", "tuan"),
         # A lower-case given name after a verb of asking.
         ("ok will ask dylan later", "en", "dylan"),
         # Exports: JSON keys in quotes, key=value, XML elements, labelled columns.

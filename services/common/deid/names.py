@@ -766,6 +766,17 @@ class NameFinder:
             first = match.group("id").split()[0]
             if first.islower() and not self._given(first, broad=True):
                 start = match.start("id")
+                words = match.group("id").split()
+                # "fils vang pa 07 82…": both words of a name reached at a number.
+                end = start + len(match.group("id"))
+                if (
+                    len(words) == 2
+                    and len(first) >= 3
+                    and all(w.isalpha() and not self._plain_word(w) for w in words)
+                    and _CONTACT_AFTER.match(text, end) is not None
+                ):
+                    found.append(Found(start, end, "NOM", 0.7, "relation-reached"))
+                    continue
                 if self._reached_at(text, start, first):
                     found.append(Found(start, start + len(first), "NOM", 0.7, "relation-reached"))
                 continue

@@ -314,7 +314,7 @@ RULES: tuple[Rule, ...] = (
             r"medical\s+record(?:\s+(?:number|no\.?|#))?|record\s+(?:number|no\.?|#)|"
             r"hosp(?:ital)?\.?\s*(?:number|no\.?|n°|#|id)|charts?(?:\s+(?:number|no\.?|#))?|"
             r"specimen|accession(?:\s+(?:number|no\.?|#))?|acc\.?|pr[ée]l[èe]vement|"
-            r"n°\s*(?:de\s+|d['’])?(?:[ée]chantillon|demande|pr[ée]l[èe]vement)|sample\s*(?:id|no\.?|number|#)|"
+            r"n°\s*(?:de\s+|d['’])?(?:[ée]chantillon|demande|pr[ée]l[èe]vement)|sample(?:\s*(?:id|no\.?|number|#))?|"
             r"file\s*(?:number|no\.?|#)|unit\s*(?:number|no\.?|#)|NHI|"
             r"r[ée]f(?:[ée]rence)?\.?\s*(?:patient|dossier)|patient\s+ref(?:erence)?\.?|"
             r"(?:our|your|notre|votre)\s+r[ée]f(?:[ée]rence)?\.?|"
@@ -323,14 +323,25 @@ RULES: tuple[Rule, ...] = (
             r"visit(?:\s+(?:number|no\.?|#|id))|case\s+(?:number|no\.?|#)|"
             r"episode(?:\s+(?:number|no\.?|#))|EHR\s*(?:id|#|number)|EMR\s*(?:id|#|number)|PAS\s*(?:number|no\.?|#)|"
             r"folder(?:\s+(?:number|no\.?|#))?|UHID|(?-i:IP)(?:\s*(?:no\.?|number|#))?|"
+            r"(?-i:CRN|IEP|HN|MR(?=\s*#))|med(?:ical)?\.?\s+rec(?:ord)?\.?\s*(?:number|no\.?|#)|"
+            r"(?:n°|num[ée]ro)\s*d['’]hospitali[sz]ation|lab\s*(?:id|no\.?|number|#)|"
+            r"requisition(?:\s*(?:number|no\.?|#))?|req\.?\s*(?:no\.?|#)|bon\s*n°|barcode|"
+            r"code[\s\-]barres?|wristband|bracelet|order\s*(?:number|no\.?|#)|(?-i:Rx)\s*#|"
+            r"prescription\s*(?:number|no\.?|#)|(?:pt|patient|ID)(?=\s*#)|"
             r"reg(?:istration|n)?\.?\s*(?:number|no\.?|#)|(?:demande|requ[eê]te|request|lab)\s*(?:n°|no\.?|number|#))"
-            r"\s*(?:\([A-Z]{2,5}\))?\s*(?:[:#=]{1,2}|n°|no\.?|number|is)?\s*#?\s*"
-            r"(?P<id>\d{1,3}(?:[.\s]\d{3}){2,3}(?![.\s]?\d)|\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|(?-i:[A-Z]{1,5})\s\d{3,10}(?:[\s\-/]\d{2,6})?(?![\s\-/]?\d)|"
+            r"[\"']?\s*(?:\([A-Z]{2,5}\))?\s*(?:[:#=]{1,2}|n°|no\.?|number|is)?\s*#?\s*[\"']?"
+            r"(?P<id>\d{1,3}(?:[.\s]\d{3}){2,3}(?![.\s]?\d)|\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|(?-i:[A-Z]{1,5}\d?)\s\d{3,10}(?:[\s\-/]\d{2,6})?(?![\s\-/]?\d)|"
             r"(?=[A-Z0-9\-/]*\d)[A-Z0-9][A-Z0-9\-/]{3,24})"
             r"(?![\w])",
             _I,
         ),
         0.9,
+    ),
+    # A bare number of six digits or more right after the patient ("patient 445566 had").
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(r"\b(?i:patiente?|pt)\s+(?P<id>\d{6,12})(?![\d/.,:]\d|[\w/])"),
+        0.7,
     ),
     # A record number in the address of a hospital system's page ("…/patients/30418872/…").
     Rule(
