@@ -263,6 +263,10 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("Tegwen (night nurse) found him", "en", "Tegwen"),
         ("Resident: Elspeth Carmichael", "en", "Carmichael"),
         ("Client: Oonagh Brannigan", "en", "Oonagh"),
+        # Breton c'h inside a surname, Irish particles, "y.o" without its last dot.
+        ("chute de Mme Enora Kerguiduc'h, 91 ans", "fr", "'h"),
+        ("Re: Máire Uí Dhonnchadha (DOB 02/02/1931)", "en", "Dhonnchadha"),
+        ("Mrs K, 93 y.o, fell", "en", ".o"),
         # Record numbers under the labels of wards, labs and pharmacies, and in JSON.
         ("CRN 88776655 on the wristband", "en", "88776655"),
         ("Med rec no 667788", "en", "667788"),

@@ -30,12 +30,16 @@ ENTITY_TYPES = (NOM, DATE_NAISSANCE, AGE, ADRESSE, TELEPHONE, EMAIL, NUMERO_SECU
 _EXTENDED = "\u0100-\u024f\u1e00-\u1eff"
 UP = f"A-ZÀ-ÖØ-Þ{_EXTENDED}"
 LOW = f"a-zß-öø-ÿ{_EXTENDED}"
-NAME_WORD = rf"(?:[dD]['’])?[{UP}][{LOW}{UP}]*(?:[-'’][{UP}][{LOW}{UP}]*)*"
-UPPER_WORD = rf"[{UP}]{{2,}}(?:[-'’][{UP}]{{2,}})*"
+# Breton surnames keep their c'h ("Guivarc'h", "KERC'HOAT").
+NAME_WORD = (
+    rf"(?:[dD]['’])?[{UP}][{LOW}{UP}]*(?:[cC]['’][hH][{LOW}{UP}]*)?"
+    rf"(?:[-'’][{UP}][{LOW}{UP}]*(?:[cC]['’][hH][{LOW}{UP}]*)?)*"
+)
+UPPER_WORD = rf"[{UP}]{{2,}}(?:C['’]H[{UP}]*)?(?:[-'’][{UP}]{{2,}}(?:C['’]H[{UP}]*)?)*"
 CAP_WORD = rf"[{UP}][{LOW}]+(?:-[{UP}][{LOW}]+)*"
 PARTICLE = (
     r"(?:de|du|des|de\s+la|del|van|von|der|le|la|da|das|do|di|dos|ben|bin|ibn|al|el|mac|ó|ní|"
-    r"ni|nic|o|ap|ab|ter|ten|af)"
+    r"ni|nic|uí|ui|mhic|mc|ferch|verch|o|ap|ab|ter|ten|af)"
 )
 INITIAL = rf"[{UP}]\.?(?:-?[{UP}]\.)?"
 
@@ -398,7 +402,7 @@ RULES: tuple[Rule, ...] = (
         _rx(
             r"(?<![\d,.])(?P<id>\d{2,3}\s*[-/]?\s*(?:(?i:ans|an\b|years?[- ]old|yrs?[- ]old|"
             r"(?:st|nd|rd|th)\s+(?:birthday|year)|(?:e|[èe]me)\s+(?:anniversaire|ann[ée]e)|printemps|"
-            r"years?\b|yrs?\b|y/?o(?=[MFHmf]?\b)|y\.o\.|year-old|y-o\b)|[aA]\b|y(?=[MFHmf]?\b)|"
+            r"years?\b|yrs?\b|y/?o(?=[MFHmf]?\b)|y\.o\.?|year-old|y-o\b)|[aA]\b|y(?=[MFHmf]?\b)|"
             r"[MFHmf]\b))",
         ),
         0.85,
@@ -452,7 +456,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"(?:\b|(?<=_))(?:aged?|âg[ée]e?\s+de|[âa]ge[\"'>]?\s*[:=\-–]\s*[\"']?|"
+            r"(?:\b|(?<=_))(?:aged?\s*[:=]?|âg[ée]e?\s+de|ag[ée]e?\s+de|age\s+of|[âa]ge[\"'>]?\s*[:=\-–]\s*[\"']?|"
             r"[âa]ge\s*\([^)\n]{1,12}\)\s*[:=]|age\s+at\s+[\w ]{2,15}?\s*:|"
             r"[âa]ge\s+[àa]\s+l['’]\w+\s*:|"
             r"(?:she|he|who)(?:'s|\s+is)|about|around|"
