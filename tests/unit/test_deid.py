@@ -81,6 +81,7 @@ def scrubber() -> Scrubber:
             "Avenue des Alpes 8, case postale 45, 1820 Montreux",
             "[ADRESSE]",
         ),
+        ("Kirchgasse 7, 3011 Bern", "fr", "Kirchgasse 7, 3011 Bern", "[ADRESSE]"),
         # Canadian postcodes with the province; an Indian PIN code after the address lines.
         (
             "Adresse : 12, rang Saint-Joseph, Saint-Zénon (Québec) J0K 3N0\n",

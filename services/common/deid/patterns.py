@@ -524,7 +524,7 @@ RULES: tuple[Rule, ...] = (
             r"(?P<id>(?:(?:appartement|appt|apt|flat|unit|bât(?:iment)?\.?|bat\.?|building|BP|CS|"
             r"r[ée]sidence|r[ée]s\.|escalier|esc\.)\s*[\w\-]{0,12}[,\s]+)*"
             r"\d{1,4}(?:\s?(?:bis|ter|[A-Da-d]))?,?\s+"
-            r"(?:rue|route|avenue|av\.|bd|boulevard|chemin|ch\.|impasse|imp\.|all[ée]e|place|pl\.|route|rte|"
+            r"(?:rue|route|avenue|av\.|bd|boulevard|chemin|ch\.|impasse|imp\.|all[ée]e|place|pl\.|rte|"
             r"quai|cours|square|sq\.|r[ée]sidence|lotissement|lot\.|lieu-dit|hameau|voie|passage|cit[ée]|"
             r"faubourg|fbg|rond-point|sentier|mont[ée]e|parvis|esplanade|villa|domaine|clos)\b"
             r"(?:[\s\-]+[^\s,;()]+){1,6}?"
@@ -558,9 +558,11 @@ RULES: tuple[Rule, ...] = (
     Rule(
         ADRESSE,
         _rx(
-            r"(?<![\w])(?P<id>(?i:rue|avenue|av\.|chemin|ch\.|place|boulevard|bd|route|rte|quai|"
+            r"(?<![\w])(?P<id>(?:(?i:rue|avenue|av\.|chemin|ch\.|place|boulevard|bd|route|rte|quai|"
             r"all[ée]e|impasse|square|chauss[ée]e|dr[èe]ve|clos|rang|ruelle|sentier|passage|cit[ée]|"
-            r"straat|laan|steenweg|weg|stra(?:ss|ß)e|gasse|via|viale|piazza)\s+"
+            r"straat|laan|steenweg|weg|stra(?:ss|ß)e|gasse|via|viale|piazza)\s+|"
+            # One word in Swiss German and Dutch ("Bahnhofstrasse 12", "Kerkstraat 4").
+            r"[A-ZÀ-Ý][\w\-]*(?:stra(?:ss|ß)e|gasse|weg|platz|straat|laan|plein|steenweg)\s+(?=\d))"
             r"(?:[^\s,;()\d]+\s+){0,5}?\d{1,4}[a-zA-Z]?"
             r"(?:\s*(?i:bte|bus|bo[iî]te|b\.)\s*\d{1,4})?"
             r"(?:,\s*(?i:case\s+postale|c\.?p\.|postfach)\s*\d{1,6})?"
