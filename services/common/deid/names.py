@@ -556,36 +556,51 @@ _RELATION = re.compile(
     r"[a-zà-ÿ]+(?:\s+[a-zà-ÿ]+)?)"
 )
 # "Rosalind (daughter) rang", "Josiane (fille)": the relative named before the relation.
-_NAME_THEN_KIN = re.compile(
-    rf"(?<![\w'’\-])(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,2}})\s*\(\s*"
-    + _KIN
-    + r"\s*\)"
-)
+
+
+def _names_before(more: str) -> str:
+    """A run of name words, the first and ``more`` others ("0,2"), captured as ``id``."""
+    return rf"(?<![\w'’\-])(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{{more}}})"
+
+
+_KIN_IN_BRACKETS = r"\s*\(\s*" + _KIN + r"\s*\)"
+_NAME_THEN_KIN = re.compile(_names_before("0,2") + _KIN_IN_BRACKETS)
 # "Dear Priyanka,", "Bonjour Gwenaëlle,": the person a message opens on.
 _GREETED = re.compile(
     r"(?:^|(?<=\n))\s*(?i:dear|hi|hello|hey|morning|bonjour|bonsoir|salut|coucou|cher|ch[èe]re)\s+"
     rf"(?P<id>{NAME_WORD}(?:\s+{NAME_WORD})?)(?=\s*[,!:\n])"
 )
-# "Ayodele Okonjo, RN", "Inès Barbier (IDE)": a name then the writer's or a colleague's role.
-_NAME_THEN_ROLE = re.compile(
-    rf"(?<![\w'’\-])(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{1,2}})\s*[,(–—\-]\s*"
-    r"(?:RN|IDE|IBODE|IADE|MD|CNS|HCA|NP|PA-C|SHO|SpR|FY[12]|MBBS|FRCP|FRCS|MRCP|PharmD|RPh|"
-    r"RGN|RMN|RM|ANP|ACP|CRNA|LPN|DO)\b|"
-    # "Siân (night nurse)", "Gaëlle (IDE de nuit)": a job in brackets.
-    rf"(?<![\w'’\-])(?P<named>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,2}})\s*\(\s*"
-    r"(?i:(?:night|day|staff|charge|ward|agency|bank)\s+)?(?i:nurse|doctor|hca|physio|pharmacist|"
-    r"midwife|carer|porter|registrar|consultant|interne|infirmi[eè]re?|aide-soignante?|cadre|"
-    r"kin[ée]|brancardier|sage-femme|pharmacienne?)\b"
+# "Ayodele Okonjo, RN", "Siân (night nurse)": a name then a colleague's role, or a job in
+# brackets.
+_ROLE_AFTER = (
+    r"\s*[,(–—\-]\s*(?:RN|IDE|IBODE|IADE|MD|CNS|HCA|NP|PA-C|SHO|SpR|FY[12]|MBBS|FRCP|FRCS|MRCP|"
+    r"PharmD|RPh|RGN|RMN|RM|ANP|ACP|CRNA|LPN|DO)\b"
 )
+_JOB_AFTER = (
+    r"\s*\(\s*(?i:(?:night|day|staff|charge|ward|agency|bank)\s+)?(?i:nurse|doctor|hca|physio|"
+    r"pharmacist|midwife|carer|porter|registrar|consultant|interne|infirmi[eè]re?|aide-soignante?|"
+    r"cadre|kin[ée]|brancardier|sage-femme|pharmacienne?)\b"
+)
+_NAME_THEN_ROLE = re.compile(_names_before("1,2") + _ROLE_AFTER)
+_NAME_THEN_JOB_IN_BRACKETS = re.compile(_names_before("0,2") + _JOB_AFTER)
 # 'Alasdair "Ally" Drummond': a name with a nickname in quotes inside it.
 _NICKNAMED = re.compile(
     rf"(?<![\w'’\-])(?P<id>{NAME_WORD}\s+[\"“«']\s?{NAME_WORD}\s?[\"”»']\s+{NAME_WORD})(?![\w])"
 )
 # "DeVonte Harrington (MRN 55018823)", "Re: Bríd Uí Bhriain (DOB 12.12.1938)": two name
 # words or more right before an identifier given in brackets.
-_NAME_BEFORE_ID = re.compile(
-    rf"(?<![\w'’\-])(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{1,3}})\s*\(\s*"
-    r"(?i:MRN|IPP|NHS|CHI|DOB|DDN|n[ée]e?\b|born|NIR|SSN|PPSN|hosp|UR|NISS|AVS|RAMQ|PHN)"
+_ID_IN_BRACKETS = (
+    r"\s*\(\s*(?i:MRN|IPP|NHS|CHI|DOB|DDN|n[ée]e?\b|born|NIR|SSN|PPSN|hosp|UR|NISS|AVS|RAMQ|PHN)"
+)
+_NAME_BEFORE_ID = re.compile(_names_before("1,3") + _ID_IN_BRACKETS)
+# These read a run of name words at every capital: each is tried only where what must follow
+# the name is in the text at all.
+_AFTER_NAME_HINTS = (
+    (_NAME_THEN_KIN, re.compile(_KIN_IN_BRACKETS)),
+    (_NAME_THEN_ROLE, re.compile(_ROLE_AFTER)),
+    (_NAME_THEN_JOB_IN_BRACKETS, re.compile(_JOB_AFTER)),
+    (_NAME_BEFORE_ID, re.compile(_ID_IN_BRACKETS)),
+    (_NICKNAMED, re.compile(r"\s[\"“«']\s?[^\W\d_]+\s?[\"”»']\s")),
 )
 # A message whose last line, or last sentence, is a given name alone ("…\nYanis").
 _LAST_WORD = re.compile(rf"(?:(?<=\n)|(?<=[.!?])\s+)(?P<id>[{UP}][\w'’\-]{{1,19}})\s*[.!]?\s*$")
@@ -826,12 +841,14 @@ class NameFinder:
             if _NOT_INITIALS.search(text[max(0, match.start() - 20) : match.start()]):
                 continue
             found.extend(self._trimmed(text, *match.span("id"), 0.7, "initials", strict=True))
-        for match in _NAME_BEFORE_ID.finditer(text):
-            found.extend(self._trimmed(text, *match.span("id"), 0.7, "patient", strict=True))
-        for pattern in (_NAME_THEN_KIN, _GREETED, _NAME_THEN_ROLE, _NICKNAMED):
+        for pattern, hint in _AFTER_NAME_HINTS:
+            if hint.search(text) is None:
+                continue
+            source = "patient" if pattern is _NAME_BEFORE_ID else "label"
             for match in pattern.finditer(text):
-                group = "named" if match.group("id") is None else "id"
-                found.extend(self._trimmed(text, *match.span(group), 0.7, "label", strict=True))
+                found.extend(self._trimmed(text, *match.span("id"), 0.7, source, strict=True))
+        for match in _GREETED.finditer(text):
+            found.extend(self._trimmed(text, *match.span("id"), 0.7, "label", strict=True))
         found.extend(self._gazetteer(text))
         found.extend(self._signature(text))
         for match in _NAME_THEN_AGE.finditer(text):
