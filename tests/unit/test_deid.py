@@ -279,6 +279,9 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ('{"mrn": "556677"}', "en", "556677"),
         ("Hosp No: RX2 556677", "en", "556677"),
         ("patient 5566778 was moved", "en", "5566778"),
+        ("l'IPP est 66778899, merci", "fr", "66778899"),
+        ("MRN for the patient is 66778899", "en", "66778899"),
+        ("IPP (66778899) à vérifier", "fr", "66778899"),
         # Lower-case names after a title: three words, a particle first, a dictation after.
         ("mme tran thi hoa 93a, chute", "fr", "hoa"),
         ("patient mister gwyn hopkins comma eighty", "en", "hopkins"),

@@ -341,6 +341,16 @@ RULES: tuple[Rule, ...] = (
         ),
         0.9,
     ),
+    # A record label, then a few words, then the number ("l'IPP est 12345678", "MRN for the
+    # patient is 12345678", "IPP (12345678)"): the label in capitals, six digits or more.
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(
+            r"\b(?:IPP|NDA|MRN|NIP|IEP|UHID|URN|CRN|CSN|EMPI)\b[^\d\n]{0,25}?(?<![\d/.:\-])"
+            r"(?P<id>\d{6,12})(?![\d/:]|[.,\-]\d)"
+        ),
+        0.7,
+    ),
     # A bare number of six digits or more right after the patient ("patient 445566 had").
     Rule(
         NUMERO_DOSSIER,
