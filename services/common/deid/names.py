@@ -589,9 +589,7 @@ _NICKNAMED = re.compile(
 )
 # "DeVonte Harrington (MRN 55018823)", "Re: Bríd Uí Bhriain (DOB 12.12.1938)": two name
 # words or more right before an identifier given in brackets.
-_ID_IN_BRACKETS = (
-    r"\s*\(\s*(?i:MRN|IPP|NHS|CHI|DOB|DDN|n[ée]e?\b|born|NIR|SSN|PPSN|hosp|UR|NISS|AVS|RAMQ|PHN)"
-)
+_ID_IN_BRACKETS = r"\s*\(\s*(?i:MRN|IPP|NHS|CHI|DOB|DDN|n[ée]e?|born|NIR|SSN|PPSN|hosp(?:ital)?|UR|NISS|AVS|RAMQ|PHN)\b"
 _NAME_BEFORE_ID = re.compile(_names_before("1,3") + _ID_IN_BRACKETS)
 # These read a run of name words at every capital: each is tried only where what must follow
 # the name is in the text at all.
