@@ -268,6 +268,11 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("chute de Mme Enora Kerguiduc'h, 91 ans", "fr", "'h"),
         ("Re: Máire Uí Dhonnchadha (DOB 02/02/1931)", "en", "Dhonnchadha"),
         ("Mrs K, 93 y.o, fell", "en", ".o"),
+        # Titles with a dot and no space, the second of a pair, a possessive before a relative.
+        ("Mme. Kerhervé est tombée", "fr", "Kerhervé"),
+        ("Dr.Quayle said no", "en", "Quayle"),
+        ("Drs Quayle and Ng reviewed", "en", "Ng"),
+        ("Quayle's daughter phoned", "en", "Quayle"),
         # Record numbers under the labels of wards, labs and pharmacies, and in JSON.
         ("CRN 88776655 on the wristband", "en", "88776655"),
         ("Med rec no 667788", "en", "667788"),

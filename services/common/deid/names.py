@@ -10,7 +10,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from services.common.deid.lexicon import Lexicon, fold
-from services.common.deid.patterns import CAP_WORD, NAME_WORD, PARTICLE, TITLE, UP, UPPER_WORD
+from services.common.deid.patterns import (
+    CAP_WORD,
+    LOW,
+    NAME_WORD,
+    PARTICLE,
+    TITLE,
+    UP,
+    UPPER_WORD,
+)
 
 # Words that a title, a label or the recogniser may put next to a name but that are not one.
 _NOT_NAMES = frozenset(
@@ -427,7 +435,9 @@ _AMBIGUOUS_FIRST_NAMES = frozenset(
 )
 
 _TITLED = re.compile(
-    rf"(?<![\w.]){TITLE}\s+(?P<id>(?:[{UP}]\.\s?(?:-?[{UP}]\.\s?)?)?(?:{PARTICLE}\s+){{0,2}}{NAME_WORD}"
+    # "Dr.Quayle": a title's dot may stand for the space.
+    rf"(?<![\w.]){TITLE}(?:\s+|(?<=\.)(?=[{UP}][{LOW}]))"
+    rf"(?P<id>(?:[{UP}]\.\s?(?:-?[{UP}]\.\s?)?)?(?:{PARTICLE}\s+){{0,2}}{NAME_WORD}"
     # A name does not run on to the next line ("M. Serge Kouakou\nPompe Omnipod 5").
     rf"(?:[ \t]+(?:{PARTICLE}[ \t]+){{0,2}}{NAME_WORD}){{0,3}})"
 )
@@ -583,13 +593,25 @@ _JOB_AFTER = (
 )
 _NAME_THEN_ROLE = re.compile(_names_before("1,2") + _ROLE_AFTER)
 _NAME_THEN_JOB_IN_BRACKETS = re.compile(_names_before("0,2") + _JOB_AFTER)
+# "Drs Quayle and Ng", "M. et Mme Kerhervé": the second name of a pair after a plural title.
+_TITLED_PAIR = re.compile(
+    rf"(?<![\w.])(?:Drs\.?|MM\.|Mmes|Profs?\.?|Prs\.?)\s+{NAME_WORD}(?:\s+{NAME_WORD})?"
+    rf"\s+(?:et|and|&)\s+(?P<id>(?:{PARTICLE}\s+)?{NAME_WORD}(?:[ \t]+{NAME_WORD})?)"
+)
+# "Quayle's daughter": a name, its possessive, then a relative.
+_POSSESSIVE_KIN = re.compile(
+    rf"(?<![\w'’\-])(?P<id>{NAME_WORD}(?:\s+{NAME_WORD})?)['’]s\s+" + _KIN + r"\b"
+)
 # 'Alasdair "Ally" Drummond': a name with a nickname in quotes inside it.
 _NICKNAMED = re.compile(
     rf"(?<![\w'’\-])(?P<id>{NAME_WORD}\s+[\"“«']\s?{NAME_WORD}\s?[\"”»']\s+{NAME_WORD})(?![\w])"
 )
 # "DeVonte Harrington (MRN 55018823)", "Re: Bríd Uí Bhriain (DOB 12.12.1938)": two name
 # words or more right before an identifier given in brackets.
-_ID_IN_BRACKETS = r"\s*\(\s*(?i:MRN|IPP|NHS|CHI|DOB|DDN|n[ée]e?|born|NIR|SSN|PPSN|hosp(?:ital)?|UR|NISS|AVS|RAMQ|PHN)\b"
+_ID_IN_BRACKETS = (
+    r"\s*\(\s*(?i:MRN|IPP|NHS|CHI|DOB|DDN|n[ée]e?|born|NIR|SSN|PPSN|hosp(?:ital)?|UR|NISS|AVS|"
+    r"RAMQ|PHN)\b"
+)
 _NAME_BEFORE_ID = re.compile(_names_before("1,3") + _ID_IN_BRACKETS)
 # These read a run of name words at every capital: each is tried only where what must follow
 # the name is in the text at all.
@@ -598,6 +620,8 @@ _AFTER_NAME_HINTS = (
     (_NAME_THEN_ROLE, re.compile(_ROLE_AFTER)),
     (_NAME_THEN_JOB_IN_BRACKETS, re.compile(_JOB_AFTER)),
     (_NAME_BEFORE_ID, re.compile(_ID_IN_BRACKETS)),
+    (_TITLED_PAIR, re.compile(r"(?:Drs\.?|MM\.|Mmes|Profs?\.?|Prs\.?)\s")),
+    (_POSSESSIVE_KIN, re.compile(r"['’]s\s+" + _KIN + r"\b")),
     (_NICKNAMED, re.compile(r"\s[\"“«']\s?[^\W\d_]+\s?[\"”»']\s")),
 )
 # A message whose last line, or last sentence, is a given name alone ("…\nYanis").
