@@ -268,6 +268,8 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("chute de Mme Enora Kerguiduc'h, 91 ans", "fr", "'h"),
         ("Re: Máire Uí Dhonnchadha (DOB 02/02/1931)", "en", "Dhonnchadha"),
         ("Mrs K, 93 y.o, fell", "en", ".o"),
+        # A name right before a labelled number, without brackets.
+        ("Rhiannon Prys NHS 943 476 5919 seen", "en", "Prys"),
         # Titles with a dot and no space, the second of a pair, a possessive before a relative.
         ("Mme. Kerhervé est tombée", "fr", "Kerhervé"),
         ("Dr.Quayle said no", "en", "Quayle"),

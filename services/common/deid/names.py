@@ -613,6 +613,13 @@ _ID_IN_BRACKETS = (
     r"RAMQ|PHN)\b"
 )
 _NAME_BEFORE_ID = re.compile(_names_before("1,3") + _ID_IN_BRACKETS)
+# "Zainab Hussein, DOB 01/02/1930", "Bronwen Ellis NHS 999 503 3771": the same without the
+# bracket, when the label is followed by its number and one word is a given name.
+_ID_AFTER_COMMA = (
+    r"\s*[,;–—]?\s*(?:(?i:MRN|IPP|NHS|CHI|DOB|DDN|NIR|SSN|PPSN|NISS|AVS|RAMQ|PHN)\b|(?-i:UR)\b)"
+    r"\s*(?:[:#=]|n°|no\.?|number)?\s*(?=\d)"
+)
+_NAME_BEFORE_LABELLED_ID = re.compile(_names_before("1,3") + _ID_AFTER_COMMA)
 # These read a run of name words at every capital: each is tried only where what must follow
 # the name is in the text at all.
 _AFTER_NAME_HINTS = (
@@ -869,6 +876,9 @@ class NameFinder:
             source = "patient" if pattern is _NAME_BEFORE_ID else "label"
             for match in pattern.finditer(text):
                 found.extend(self._trimmed(text, *match.span("id"), 0.7, source, strict=True))
+        for match in _NAME_BEFORE_LABELLED_ID.finditer(text):
+            if any(self._given(w, broad=True) for w in _WORD.findall(match.group("id"))):
+                found.extend(self._trimmed(text, *match.span("id"), 0.7, "patient", strict=True))
         for match in _GREETED.finditer(text):
             found.extend(self._trimmed(text, *match.span("id"), 0.7, "label", strict=True))
         found.extend(self._gazetteer(text))
