@@ -258,6 +258,8 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("a woman of 98, on warfarin", "en", "98"),
         ("91yoF, fall at home", "en", "91"),
         ("il fête ses 96 printemps", "fr", "96"),
+        ("I see you're 93 now, Mrs Bell", "en", "93"),
+        ("she is now 97 and lives alone", "en", "97"),
         # A nickname in quotes inside a name, a name before a job in brackets, labels of
         # care homes and services.
         ('bed 2 (Lachlan "Lachie" Mackintosh, 70) alarmed', "en", "Mackintosh"),
