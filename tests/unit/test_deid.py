@@ -260,6 +260,7 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("il fête ses 96 printemps", "fr", "96"),
         ("I see you're 93 now, Mrs Bell", "en", "93"),
         ("she is now 97 and lives alone", "en", "97"),
+        ("Mrs Bell is one hundred and three, lives alone", "en", "three"),
         # A nickname in quotes inside a name, a name before a job in brackets, labels of
         # care homes and services.
         ('bed 2 (Lachlan "Lachie" Mackintosh, 70) alarmed', "en", "Mackintosh"),

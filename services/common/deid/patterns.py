@@ -723,7 +723,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"(?P<id>\b(?:nonante|ninety|one\s+hundred|a\s+hundred|cent)(?:[\s\-](?:et[\s\-])?"
+            r"(?P<id>\b(?:nonante|ninety|one\s+hundred|a\s+hundred|cent)(?:[\s\-](?:(?:et|and)[\s\-])?"
             r"(?:one|two|three|four|five|six|seven|eight|nine|un|deux|trois|quatre|cinq|six|sept|"
             r"huit|neuf))?(?:\s*(?:ans|years?(?:\s+old)?))?)\b",
             _I,
