@@ -261,6 +261,7 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("I see you're 93 now, Mrs Bell", "en", "93"),
         ("she is now 97 and lives alone", "en", "97"),
         ("Mrs Bell is one hundred and three, lives alone", "en", "three"),
+        ("Mme Bellec,94 ans, chute", "fr", "ans"),
         # A nickname in quotes inside a name, a name before a job in brackets, labels of
         # care homes and services.
         ('bed 2 (Lachlan "Lachie" Mackintosh, 70) alarmed', "en", "Mackintosh"),

@@ -410,7 +410,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"(?<![\d,.])(?P<id>\d{2,3}\s*[-/]?\s*(?:(?i:ans|an\b|years?[- ]old|yrs?[- ]old|"
+            r"(?<!\d)(?<!\d[,.])(?P<id>\d{2,3}\s*[-/]?\s*(?:(?i:ans|an\b|years?[- ]old|yrs?[- ]old|"
             r"(?:st|nd|rd|th)\s+(?:birthday|year)|(?:e|[èe]me)\s+(?:anniversaire|ann[ée]e)|printemps|"
             r"years?\b|yrs?\b|y/?o(?=[MFHmf]?\b)|y\.o\.?|year-old|y-o\b)|[aA]\b|y(?=[MFHmf]?\b)|"
             r"[MFHmf]\b))",
