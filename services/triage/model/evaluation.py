@@ -488,6 +488,9 @@ def transfer_on_maude(
             "candidates": {k: v.as_dict() for k, v in chooser.options.items()},
             "wins": chooser.tally(),
             "inner_rows": chooser.inner_rows,
+            # What the same inner folds pick on every MAUDE report: the recipe to ship, whose
+            # figures are the nested choice's above (every choice made without its test fold).
+            "chosen_on_all": chooser.pick(usable),
         }
     return result
 

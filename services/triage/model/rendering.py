@@ -142,6 +142,11 @@ def transfer_table(t: dict[str, Any]) -> list[str]:
             f"  outer folds won by each candidate (inner folds on at most "
             f"{t['selection']['inner_rows']} reports): {wins}"
         )
+        if "chosen_on_all" in t["selection"]:
+            lines.append(
+                f"  chosen by the same inner folds on every MAUDE report: "
+                f"{t['selection']['chosen_on_all']}"
+            )
     for split in t["splits"]:
         lines += ["", f"{split['split']}: {split['title']}", head]
         for name, f in split["pooled"].items():

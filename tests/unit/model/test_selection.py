@@ -36,9 +36,12 @@ def test_death_threshold_keeps_the_precision_floor_and_finds_the_most_deaths() -
     assert death_threshold_at_precision(probabilities, y, 1.0) == 0.9
 
 
-def test_selection_score_takes_off_the_missing_critical_recall() -> None:
-    assert selection_score({"macro_f1_3": 0.8, "critical_recall": 0.95}) == 0.8
-    assert round(selection_score({"macro_f1_3": 0.8, "critical_recall": 0.7}), 6) == 0.6
+def test_selection_score_takes_off_every_shortfall_below_a_target() -> None:
+    met = {"macro_f1_3": 0.8, "critical_recall": 0.95, "death_recall": 1.0, "death_precision": 0.6}
+    assert selection_score(met) == 0.8
+    assert round(selection_score({**met, "critical_recall": 0.7}), 6) == 0.6
+    assert round(selection_score({**met, "death_precision": 0.05}), 6) == 0.35
+    assert round(selection_score({**met, "death_recall": 0.85, "critical_recall": 0.8}), 6) == 0.6
 
 
 def _tiny(tiny_data: Path) -> tuple[NarrativeFeatures, object, object, np.ndarray, np.ndarray]:

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from services.triage.model.evaluation import evaluate_transfer, transfer_figures
+from services.triage.model.selection import candidates
+from services.triage.model.severity import SeverityParams
 from services.triage.model.splits import (
     leave_one_group_out,
     manufacturer_key,
@@ -177,6 +179,8 @@ def test_evaluate_cv_select_judges_the_nested_choice(
     assert main([*args, "--cv", "--select"]) == 0
     out = capsys.readouterr().out
     assert "outer folds won by each candidate" in out
+    chosen = out.split("chosen by the same inner folds on every MAUDE report: ")[1].splitlines()[0]
+    assert chosen in candidates(SeverityParams())
     assert "macro_f1_3 above shipped" in out
     splits = json.loads(out.strip().splitlines()[-1])["transfer"]["splits"]
     assert set(splits["family"]) == {"selected", "shipped", "baseline"}
