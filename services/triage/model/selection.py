@@ -37,7 +37,8 @@ def candidates(base: SeverityParams) -> dict[str, SeverityParams]:
     """The recipes compared: classifier, calibrator, and the two operating points.
 
     The critical threshold is set on held-out families for a recall target (0.9, 0.95, 0.97);
-    the death threshold for the best F-beta (beta 4 or 8) or at a death precision floor of 0.5.
+    the death threshold for the best F-beta (beta 4 or 8), or where further death calls would be
+    right less than 0.5 or 0.1 of the time (``death_threshold_at_precision``).
     The classifier is a LinearSVC (class-balanced or not) or NB-SVM, its calibrator a logistic
     map of its scores or gradient boosting on the scores and cues; the narrative is read whole
     or field by field (MAUDE's event description and manufacturer's narrative apart).
@@ -62,6 +63,8 @@ def candidates(base: SeverityParams) -> dict[str, SeverityParams]:
         "crit 0.97": replace(plain, critical_recall=0.97),
         "crit 0.95, death beta 8": replace(crit95, death_beta=8.0),
         "crit 0.95, death P>=0.5": replace(crit95, death_precision_floor=0.5),
+        "crit 0.97, death P>=0.5": replace(plain, critical_recall=0.97, death_precision_floor=0.5),
+        "crit 0.97, death P>=0.1": replace(plain, critical_recall=0.97, death_precision_floor=0.1),
         "NB-SVM, crit 0.95": replace(crit95, classifier="nbsvm"),
         "balanced classes, crit 0.95": replace(crit95, class_balance=True),
         "boosted cues, crit 0.95": replace(crit95, calibrator="boosting"),

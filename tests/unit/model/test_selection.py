@@ -24,16 +24,31 @@ from services.triage.model.severity import (
 )
 
 
-def test_death_threshold_keeps_the_precision_floor_and_finds_the_most_deaths() -> None:
+def test_death_threshold_stops_where_further_calls_fall_under_the_precision_floor() -> None:
     p_death = np.asarray([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
     y = np.asarray([DEATH, 1, DEATH, 1, 1, DEATH], dtype=np.intp)
     probabilities = np.zeros((6, 4))
     probabilities[:, DEATH] = p_death
     probabilities[:, 1] = 1 - p_death
-    # Cutting at 0.7 gives 2 deaths in 3 calls; lower cuts fall under one in two... until 0.4.
-    assert death_threshold_at_precision(probabilities, y, 0.6) == 0.7
-    assert death_threshold_at_precision(probabilities, y, 0.5) == 0.4
+    # Past 0.9 the next calls are right one time in two (0.8-0.7), then one in three (0.6-0.4).
+    assert death_threshold_at_precision(probabilities, y, 0.6) == 0.9
+    assert death_threshold_at_precision(probabilities, y, 0.5) == 0.7
+    assert death_threshold_at_precision(probabilities, y, 0.3) == 0.4
     assert death_threshold_at_precision(probabilities, y, 1.0) == 0.9
+
+
+def test_death_threshold_leaves_out_a_tail_that_the_first_calls_would_carry() -> None:
+    # 20 sure deaths, then 60 reports of which one in four is a death: all 80 calls together are
+    # right 0.44 of the time, but the last 60 only 0.25 of the time.
+    p_death = np.linspace(0.99, 0.01, 80)
+    y = np.ones(80, dtype=np.intp)
+    y[:20] = DEATH
+    y[20::4] = DEATH
+    probabilities = np.zeros((80, 4))
+    probabilities[:, DEATH] = p_death
+    probabilities[:, 1] = 1 - p_death
+    assert death_threshold_at_precision(probabilities, y, 0.4) == p_death[20]
+    assert death_threshold_at_precision(probabilities, y, 0.2) == p_death[-4]
 
 
 def test_selection_score_takes_off_every_shortfall_below_a_target() -> None:
