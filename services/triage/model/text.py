@@ -47,6 +47,17 @@ _FOLD = str.maketrans(
     }
 )
 
+# ``str.translate`` with a dictionary looks every character up; replacing only the few characters
+# the table maps (a regular expression finds them) gives the same text several times faster.
+_FOLDED = re.compile("[" + re.escape("".join(map(chr, _FOLD))) + "]")
+_FOLD_OF = {chr(k): v for k, v in _FOLD.items()}
+
+
+def _fold(text: str) -> str:
+    """``text.translate(_FOLD)``."""
+    return _FOLDED.sub(lambda m: _FOLD_OF[m.group()], text)
+
+
 _REDACTION = re.compile(r"\(\s*b\s*\)\s*\(\s*\d\s*\)")
 
 # --- French ---------------------------------------------------------------------------------
@@ -129,8 +140,18 @@ _PASSED = re.compile(
     r"\b(" + "|".join(_LEXICONS.passed_subjects) + r") (?:has |had |have )?passed"
     r"(?! (?:" + "|".join(_LEXICONS.passed_not_before) + r"))\b"
 )
-# Words, numbers and the punctuation that ends a scope.
-_PIECES = re.compile(r"[a-z0-9]+|[.;:!?,()\"]")
+_TRIGGERS = _NEGATION_TRIGGERS | _HYPOTHETICAL_TRIGGERS
+# Words and numbers are runs of [a-z0-9]; the punctuation that ends a scope becomes "|", where
+# the text is cut into clauses; anything else separates pieces.
+_CLAUSES = bytes(
+    c
+    if chr(c).isascii() and (chr(c).islower() or chr(c).isdigit())
+    else ord("|")
+    if chr(c) in '.;:!?,()"'
+    else ord(" ")
+    for c in range(256)
+)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 # --- cue lexicon ----------------------------------------------------------------------------
 
@@ -162,15 +183,13 @@ def _prepare(text: str) -> tuple[str, bool]:
     if lower.isascii():
         folded = lower.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
     else:
-        folded = lower.translate(_FOLD)
+        folded = _fold(lower)
     if "(b)" in folded:
         folded = _REDACTION.sub(" ", folded)
     french = is_french(lower, folded)
     if french:
         # "à" (to) folds onto "a" (has): keep it apart before folding loses the accent.
-        folded = _french_to_english(
-            _REDACTION.sub(" ", _A_GRAVE.sub(" to ", lower).translate(_FOLD))
-        )
+        folded = _french_to_english(_REDACTION.sub(" ", _fold(_A_GRAVE.sub(" to ", lower))))
     folded = _english_phrases(folded)
     if "passed" in folded:
         folded = _PASSED.sub(r"\1 died", folded)
@@ -184,35 +203,37 @@ def _scan(prepared: str) -> tuple[list[str], list[str]]:
     a scope-ending word ("but", "and", "which", ...) or another trigger ends the scope. Numbers
     count in the scope but are not words; single letters are dropped.
     """
+    # Punctuation ends every scope, so the text is read clause by clause (split at punctuation,
+    # words split at anything else): a clause without a trigger keeps its words as they are, and
+    # only the few clauses with one are walked word by word. Same reading as one regular
+    # expression over the pieces, at a fraction of the cost.
+    if not prepared.isascii():
+        prepared = _NON_ASCII.sub(" ", prepared)  # never a word nor punctuation
+    clauses = prepared.encode("ascii").translate(_CLAUSES).decode("ascii").split("|")
     words: list[str] = []
-    cues: list[str] = []
-    prefix = ""
-    left = 0
-    cue_of = CUE_OF_WORD
-    for piece in _PIECES.findall(prepared):
-        if piece in _NEGATION_TRIGGERS:
-            prefix, left = "neg_", NEGATION_SCOPE
-        elif piece in _HYPOTHETICAL_TRIGGERS:
-            prefix, left = "hyp_", NEGATION_SCOPE
-        elif left:
-            if piece in _SCOPE_END or not piece[0].isalnum():
-                left = 0
-            else:
-                left -= 1
-                if not piece.isdigit():
-                    piece = prefix + piece
-                    words.append(piece)
-                    cue = cue_of.get(piece)
-                    if cue is not None:
-                        cues.append(cue)
-                continue
-        if len(piece) < 2 or not piece[0].isalpha() or piece.isdigit():
+    triggers = _TRIGGERS
+    for clause in clauses:
+        pieces = clause.split()
+        if triggers.isdisjoint(pieces):
+            words += [p for p in pieces if len(p) > 1 and p[0] >= "a"]
             continue
-        words.append(piece)
-        cue = cue_of.get(piece)
-        if cue is not None:
-            cues.append(cue)
-    return words, cues
+        prefix = ""
+        left = 0
+        for piece in pieces:
+            if piece in triggers:
+                prefix = "neg_" if piece in _NEGATION_TRIGGERS else "hyp_"
+                left = NEGATION_SCOPE
+            elif left:
+                if piece in _SCOPE_END:
+                    left = 0
+                else:
+                    left -= 1
+                    if not piece.isdigit():
+                        words.append(prefix + piece)
+                    continue
+            if len(piece) > 1 and piece[0] >= "a":
+                words.append(piece)
+    return words, list(filter(None, map(CUE_OF_WORD.get, words)))
 
 
 def normalise(text: str) -> tuple[str, bool]:
