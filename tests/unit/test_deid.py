@@ -10,9 +10,11 @@ from services.common.deid.evaluation import default_corpus, evaluate, load_corpu
 from services.common.deid.patterns import (
     RULES,
     ean13_ok,
+    matricule_ok,
     nhs_ok,
     nir_key_ok,
     niss_ok,
+    nric_ok,
     ramq_ok,
     sa_id_ok,
     table_fields,
@@ -379,6 +381,61 @@ def test_an_address_stops_at_the_institution_before_it(scrubber: Scrubber) -> No
     assert "Eccles" not in out and "[ADRESSE]" in out
 
 
+def test_singapore_and_luxembourg_numbers_are_checked() -> None:
+    assert nric_ok("S3412876F") and not nric_ok("S3412876G")
+    assert nric_ok("T9812044G") and not nric_ok("T9812044F")
+    assert matricule_ok("1941 0617 233 29") and not matricule_ok("1941 1317 233 29")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "gone", "kept"),
+    [
+        (
+            "Famille : +221 77 604 18 92, Villa 112, Sicap Liberté 6, Dakar.\nPoids 60 kg.",
+            "fr",
+            ["Villa 112", "Sicap", "Dakar"],
+            ["Poids 60 kg"],
+        ),
+        (
+            "Centre Hospitalier Émile Mayrisch — rue Émile Mayrisch, L-4240 Esch-sur-Alzette",
+            "fr",
+            ["L-4240", "Esch-sur-Alzette", "rue Émile"],
+            ["Centre Hospitalier Émile Mayrisch"],
+        ),
+        (
+            "(0010,0010) PatientName: LAHLOU^YOUSSEF\n(0010,0030) PatientBirthDate: 19520314",
+            "fr",
+            ["LAHLOU", "YOUSSEF", "19520314"],
+            ["PatientName"],
+        ),
+        (
+            "[09:13] Kristine: doc the BP app says ok\n[09:14] the AI EWS says 2",
+            "en",
+            ["Kristine"],
+            ["the AI EWS says 2"],
+        ),
+        (
+            "Re: Mdm Goh Siew Lan (S3412876F). Pas de RCIU. For PET-CT and EBUS. NEWS2 3.",
+            "en",
+            ["Goh Siew Lan", "S3412876F"],
+            ["RCIU", "PET-CT", "NEWS2"],
+        ),
+        (
+            "NIN: 40318822751. Clopidogrel loaded. Saw Bronwen Prosser (b. 1933, 93) at home.",
+            "en",
+            ["40318822751", "Bronwen", "Prosser", "1933", "93)"],
+            ["Clopidogrel loaded"],
+        ),
+    ],
+)
+def test_addresses_numbers_and_names_of_more_countries(
+    scrubber: Scrubber, text: str, language: str, gone: list[str], kept: list[str]
+) -> None:
+    out = scrubber.scrub(text, key=KEY, language=language)
+    assert not [g for g in gone if g in out], out
+    assert all(k in out for k in kept), out
+
+
 def test_scrubbing_twice_changes_nothing_more(scrubber: Scrubber) -> None:
     text = "M. ROUSSEAU Thierry, IPP 40012345, tél. 06 12 34 56 78, né le 03/03/1947."
     once = scrubber.scrub(text, key=KEY)
@@ -447,6 +504,7 @@ _EXPORTED_ROWS = (
                 "Zieliński": "NOM",
                 "Bogdan": "NOM",
                 "1928-05-06": "DATE_NAISSANCE",
+                "40012345": "NUMERO_DOSSIER",
             },
         ),
     ],

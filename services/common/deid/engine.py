@@ -290,9 +290,14 @@ def _address_start(text: str, start: int) -> int:
     own line of the address ("Edinburgh EH16 6HS"), then the comma-separated parts before it
     that read as address lines ("Apartment 6, Ardmore Court, Bray, Co. Wicklow A98 E2F4",
     "domiciliée quartier Lannes, 65400 Argelès-Gazost"), up to four of them."""
-    line_start = max(text.rfind(c, 0, start) for c in ",;:(\n") + 1
+    line_start = max(text.rfind(c, 0, start) for c in ",;:(\n—|") + 1
     words = text[line_start:start].split()
-    if words and len(words) <= 5 and _address_words(words) == len(words):
+    if (
+        words
+        and len(words) <= 5
+        and _address_words(words) == len(words)
+        and not _INSTITUTION.search(" ".join(words))
+    ):
         start = line_start + len(text[line_start:start]) - len(text[line_start:start].lstrip())
     for _ in range(4):
         before = text[:start].rstrip(" \t")

@@ -355,6 +355,13 @@ def _not_name(word: str) -> bool:
     return lowered in _NOT_NAMES or re.sub(r"['’]s?$", "", lowered) in _NOT_NAMES
 
 
+def _acronym(word: str) -> bool:
+    """Capitals that spell an acronym, not a surname: a digit in them ("NEWS2"), or short
+    parts joined by hyphens ("PET-CT", "ECG-AF")."""
+    parts = word.split("-")
+    return any(c.isdigit() for c in word) or (len(parts) > 1 and all(len(p) <= 3 for p in parts))
+
+
 def _stop_words() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS as EN
     from spacy.lang.fr.stop_words import STOP_WORDS as FR
@@ -470,7 +477,9 @@ _LABELLED = re.compile(
     r"resident|r[ée]sidente?|client|service\s+user|"
     r"demandeur|demand[ée]\s+par|signal[ée]\s+par|auteur|author|"
     r"r[ée]dig[ée]\s+par|saisi\s+par|referring|referred\s+by|adress[ée]\s+par|seen\s+by|"
-    r"vu\s+par|attending|consultant|m[ée]decin\s+traitant|GP|dr\s+traitant)"
+    r"vu\s+par|attending|consultant|m[ée]decin\s+traitant|GP|dr\s+traitant|member|"
+    r"adh[ée]rent|b[ée]n[ée]ficiaire|assur[ée]e?|mother|father|partner|husband|wife|baby|b[ée]b[ée]|"
+    r"investigat(?:or|eur|rice)|m[èe]re|p[èe]re)"
     # A JSON or YAML key keeps its quotes: '"nom": "LE DREFF"'.
     r"[\"']?\s*(?:[:=]|(?<=\s)-|-(?=\s))\s*[\"«“']?\s*"
     rf"(?P<id>{NAME_WORD}(?:(?:,\s|[ ,])(?:{PARTICLE} )?{NAME_WORD}){{0,3}}|"
@@ -609,17 +618,34 @@ _NICKNAMED = re.compile(
 # "DeVonte Harrington (MRN 55018823)", "Re: Bríd Uí Bhriain (DOB 12.12.1938)": two name
 # words or more right before an identifier given in brackets.
 _ID_IN_BRACKETS = (
-    r"\s*\(\s*(?i:MRN|IPP|NHS|CHI|DOB|DDN|n[ée]e?|born|NIR|SSN|PPSN|hosp(?:ital)?|UR|NISS|AVS|"
-    r"RAMQ|PHN)\b"
+    r"\s*\(\s*(?:(?i:MRN|IPP|NHS|CHI|DOB|DDN|n[ée]e?|born|NIR|SSN|PPSN|hosp(?:ital)?|UR|NISS|AVS|"
+    r"RAMQ|PHN|NRIC|TRN|NHI|UHID|Medicare)\b|b\.\s*(?=\d)|[STFG]\d{7}[A-Z]\))"
 )
 _NAME_BEFORE_ID = re.compile(_names_before("1,3") + _ID_IN_BRACKETS)
 # "Zainab Hussein, DOB 01/02/1930", "Bronwen Ellis NHS 999 503 3771": the same without the
 # bracket, when the label is followed by its number and one word is a given name.
 _ID_AFTER_COMMA = (
-    r"\s*[,;–—]?\s*(?:(?i:MRN|IPP|NHS|CHI|DOB|DDN|NIR|SSN|PPSN|NISS|AVS|RAMQ|PHN)\b|(?-i:UR)\b)"
+    r"\s*[,;–—]?\s*(?:(?i:MRN|IPP|NHS|CHI|DOB|DDN|NIR|SSN|PPSN|NISS|AVS|RAMQ|PHN|NRIC|NHI|UHID|"
+    r"Medicare)\b|(?-i:UR|TRN|NIN)\b)"
     r"\s*(?:[:#=]|n°|no\.?|number)?\s*(?=\d)"
 )
 _NAME_BEFORE_LABELLED_ID = re.compile(_names_before("1,3") + _ID_AFTER_COMMA)
+# "[09:13] Kristine: doc the BP app…": the speaker of a chat line, after its time.
+_CHAT_SPEAKER = re.compile(
+    rf"(?:^|(?<=\n))\s*\[\d{{1,2}}[:h]\d{{2}}(?::\d{{2}})?\]\s*(?P<id>{NAME_WORD}(?:\s+{NAME_WORD}){{0,2}})"
+    r"\s*:"
+)
+# "Note de l'ARC (Killian)", "the study nurse (Ama)": a colleague named after their role.
+_ROLE_THEN_NAME = re.compile(
+    r"\b(?:ARC|TEC|CRA|CRC|IDE|IADE|(?i:interne|externe|monitor|coordinat(?:or|eur|rice)|"
+    r"study\s+nurse|research\s+nurse|cadre|infirmi[eè]re?|nurse|pharmacienne?|pharmacist|"
+    r"secr[ée]taire|secretary|brancardier|porter|manipulat(?:eur|rice)|radiographer))"
+    rf"\s*\(\s*(?P<id>{NAME_WORD}(?:\s+{NAME_WORD})?)\s*\)"
+)
+# "… — Kelyan Dijoux-Lauret, né le 02/11/2026": two name words right before a birth.
+_NAME_THEN_BIRTH = re.compile(
+    _names_before("1,2") + r"\s*,\s*(?i:n[ée](?:e|\(e\))?\s+(?:le|en)|born(?:\s+on)?)\s+(?=\d)"
+)
 # These read a run of name words at every capital: each is tried only where what must follow
 # the name is in the text at all.
 _AFTER_NAME_HINTS = (
@@ -627,6 +653,7 @@ _AFTER_NAME_HINTS = (
     (_NAME_THEN_ROLE, re.compile(_ROLE_AFTER)),
     (_NAME_THEN_JOB_IN_BRACKETS, re.compile(_JOB_AFTER)),
     (_NAME_BEFORE_ID, re.compile(_ID_IN_BRACKETS)),
+    (_NAME_THEN_BIRTH, re.compile(r",\s*(?i:n[ée]|born)")),
     (_TITLED_PAIR, re.compile(r"(?:Drs\.?|MM\.|Mmes|Profs?\.?|Prs\.?)\s")),
     (_POSSESSIVE_KIN, re.compile(r"['’]s\s+" + _KIN + r"\b")),
     (_NICKNAMED, re.compile(r"\s[\"“«']\s?[^\W\d_]+\s?[\"”»']\s")),
@@ -835,6 +862,9 @@ class NameFinder:
                 words = _WORD.findall(match.group("id"))
                 if words and not any(self._plain_word(w) for w in words):
                     found.append(Found(*match.span("id"), "NOM", 0.7, source))
+        for pattern, source in ((_CHAT_SPEAKER, "label"), (_ROLE_THEN_NAME, "label")):
+            for match in pattern.finditer(text):
+                found.extend(self._trimmed(text, *match.span("id"), 0.7, source, strict=False))
         for match in _HANDLE.finditer(text):
             if not self._plain_word(match.group("id")):
                 found.append(Found(*match.span("id"), "NOM", 0.7, "handle"))
@@ -886,7 +916,9 @@ class NameFinder:
         for match in _NAME_THEN_AGE.finditer(text):
             if not any(self._plain_word(w) for w in match.group("id").split()):
                 found.extend(self._trimmed(text, *match.span("id"), 0.7, "name-age", strict=True))
-        for start, end in person_spans:
+        for start, span_end in person_spans:
+            # A table's cell ends the name ("| Aidoc BriefCase | HSD |").
+            end = start + len(text[start:span_end].split("|")[0].rstrip())
             for candidate in self._trimmed(text, start, end, 0.6, "ner", strict=True):
                 if self._lone_word_doubtful(text, candidate) or self._shouted(text, candidate):
                     continue
@@ -1013,9 +1045,10 @@ class NameFinder:
         other = [w for w in words if not w.isupper()]
         return (
             bool(upper)
-            and all(len(w) >= 4 for w in upper)
+            and (bool(other) or len(upper) >= 2)  # "Pas de RCIU": no name word beside it
+            and all(len(w) >= 4 and not _acronym(w) for w in upper)
             and not any(self.lexicon.is_clinical_word(w) for w in words)
-            and not any(_not_name(w) for w in other)
+            and not any(_not_name(w) or w.lower() in _STOP_WORDS for w in other)
         )
 
     def _gazetteer(self, text: str) -> Iterator[Found]:
@@ -1197,16 +1230,22 @@ class NameFinder:
         """A name inside the name of a place of care ("Hôpital Georges-Pompidou", "Johns
         Hopkins Hospital", "Florence Nightingale ward", "St Mary's")."""
         lexicon = self.lexicon
+        first = _WORD.search(text, start, end)
+        if first and re.sub(r"^[ld]['’]", "", fold(first.group())) in lexicon.institutions_before:
+            return True  # the span itself opens on the place's kind ("Institut Hédi Rais")
         # Walk back over the capitalised words joined to the name by spaces or hyphens only.
         cursor = start
         lookback = 60 if before else 0
         for word in reversed(list(_WORD.finditer(text, max(0, start - lookback), start))):
-            if text[word.end() : cursor].strip(" -–—") or "\n" in text[word.end() : cursor]:
+            if text[word.end() : cursor].strip(" -–") or "\n" in text[word.end() : cursor]:
                 break
             folded = re.sub(r"^[ld]['’]", "", fold(word.group()))
             if folded in lexicon.institutions_before:
                 return True
-            if not (word.group()[0].isupper() or folded in {"de", "du", "des", "la", "le", "d"}):
+            if not (
+                word.group()[0].isupper()
+                or folded in {"de", "du", "des", "la", "le", "d", "of", "the"}
+            ):
                 break
             cursor = word.start()
         cursor = end

@@ -38,7 +38,7 @@ NAME_WORD = (
 UPPER_WORD = rf"[{UP}]{{2,}}(?:C['’]H[{UP}]*)?(?:[-'’][{UP}]{{2,}}(?:C['’]H[{UP}]*)?)*"
 CAP_WORD = rf"[{UP}][{LOW}]+(?:-[{UP}][{LOW}]+)*"
 PARTICLE = (
-    r"(?:de|du|des|de\s+la|del|van|von|der|le|la|da|das|do|di|dos|ben|bin|ibn|al|el|mac|ó|ní|"
+    r"(?:de|du|des|de\s+la|del|dela|van|von|der|le|la|da|das|do|di|dos|ben|bin|binte|binti|bint|ibn|al|el|mac|ó|ní|"
     r"ni|nic|uí|ui|mhic|mc|ferch|verch|o|ap|ab|ter|ten|af)"
 )
 INITIAL = rf"[{UP}]\.?(?:-?[{UP}]\.)?"
@@ -48,8 +48,9 @@ TITLE = (
     r"(?i:monsieur|madame|mademoiselle|docteur|doctor|professeur|professor|nurse|sister|"
     r"infirmi[eè]re?|midwife|sage-femme|interne|externe|kin[ée]|aide-soignante?|brancardier|"
     r"matron|charge\s+nurse|staff\s+nurse|registrar|consultant|paramedic|pharmacist|"
-    r"(?:genetic\s+)?counsell?or|porter|receptionist)|"
-    r"Smt\.?|Sri|Shri|Kumari|[WSDC]/o|Pt\.?|RN|CNS|ASH|HCA|"
+    r"(?:genetic\s+)?counsell?or|porter|receptionist|"
+    r"(?:redacted|instructed|checked|verified)\s+by(?:\s+(?:the\s+)?(?:monitor|CRA|ARC))?)|"
+    r"Smt\.?|Sri|Shri|Kumari|[WSDC]/o|Pt\.?|RN|CNS|ASH|HCA|Mdm\.?|Alhaji|Alhaja|Hajia|"
     r"Dr\.?|Drs\.?|Pr\.?|Prof\.?|Me\.?|Maître|Sr\.?|IDE|Father|Rev\.?|Sir|Dame|Lady|Lord)"
 )
 
@@ -211,6 +212,22 @@ def ramq_ok(text: str) -> bool:
     return len(digits) == 8 and _calendar_day(digits[:6], month_offsets=(0, 50))
 
 
+def nric_ok(text: str) -> bool:
+    """Singapore NRIC or FIN: a prefix letter, seven digits and a check letter."""
+    value = text.upper()
+    weights = (2, 7, 6, 5, 4, 3, 2)
+    total = sum(int(d) * w for d, w in zip(value[1:8], weights, strict=True))
+    total += 4 if value[0] in "TG" else 0
+    letters = "JZIHGFEDCBA" if value[0] in "ST" else "XWUTRQPNMLK"
+    return letters[total % 11] == value[8]
+
+
+def matricule_ok(text: str) -> bool:
+    """Luxembourg national number: a birth date (YYYYMMDD) then five digits."""
+    digits = _digits(text)
+    return len(digits) == 13 and _calendar_day(digits[2:8])
+
+
 def age_over_89(text: str) -> bool:
     """Ages over 89 identify (HIPAA Safe Harbor aggregates them); younger ages are clinical."""
     found = re.search(r"\d{2,3}", text)
@@ -245,9 +262,15 @@ RULES: tuple[Rule, ...] = (
             r"medicare(?:\s+(?:number|no\.?|card|#|id|beneficiary\s+identifier))?|MBI|PPSN|PPS\s+(?:number|no\.?)|"
             r"health\s+(?:card|insurance)\s+(?:number|no\.?)|IHI|CHI(?:\s+(?:number|no\.?))?|"
             r"NISS|(?:n°\s*)?AVS|AHV|NAM|RAMQ|PHN|AHCIP|OHIP|(?:personal\s+|provincial\s+)?health\s+"
-            r"(?:number|no\.?|#)|national\s+(?:register|insurance)\s+(?:number|no\.?))\b"
-            r"\s*(?:[:#=]|n°|no\.?|is|:)?\s*"
-            r"(?P<id>[0-9A-Z][0-9A-Z \-.]{5,22}[0-9A-Z])(?![\dA-Za-z])",
+            r"(?:number|no\.?|#)|national\s+(?:register|insurance)\s+(?:number|no\.?)|"
+            # Health-insurance and identity numbers of other countries, by their label.
+            r"matricule|CAFAT|CNSS|AMO(?:\s*/\s*CNSS)?|CNAMT?|(?-i:TRN|NHIS|NIN|NRIC|IC|CIN|CNI|NNI)|"
+            r"PhilHealth(?:\s+(?:PIN|no\.?|number))?|(?-i:PIN)(?=\s*:)|Aadhaar|Ghana\s+card|"
+            r"national\s+id(?:entity)?(?:\s+(?:number|no\.?|card))?|identity\s+(?:card|number)|"
+            r"carte\s+(?:d['’]identit[ée]|nationale)(?:\s+nationale)?|n°\s*(?:d['’])?assur[ée])\b"
+            r"(?:\s*\((?:as\s+given|tel\s+que\s+donn[ée]|d[ée]clar[ée])\))?"
+            r"\s*(?:[:#=?]|n°|no\.?|is|:)?\s*"
+            r"(?P<id>[0-9A-Z](?:[0-9A-Z \-]|\.(?=[0-9A-Z])){5,22}[0-9A-Z])(?![\dA-Za-z])",
             _I,
         ),
         0.9,
@@ -296,6 +319,14 @@ RULES: tuple[Rule, ...] = (
         0.8,
         ramq_ok,
     ),
+    # Singapore NRIC/FIN with its check letter; Luxembourg's matricule, a birth date first.
+    Rule(NUMERO_SECU, _rx(r"(?<![\w])(?P<id>[STFG]\d{7}[A-Z])(?![\w])"), 0.9, nric_ok),
+    Rule(
+        NUMERO_SECU,
+        _rx(r"(?<![\d.\-])(?P<id>(?:19|20)\d{2}\s?\d{4}\s?\d{3}\s?\d{2})(?![\d\-]|\.\d)"),
+        0.8,
+        matricule_ok,
+    ),
     # --- hospital record numbers ------------------------------------------------------------
     # A number asked for by its label and given on the next line of a chat ("IPP ?" …
     # "71100482, scanner du 11/02").
@@ -322,7 +353,8 @@ RULES: tuple[Rule, ...] = (
             r"file\s*(?:number|no\.?|#)|unit\s*(?:number|no\.?|#)|NHI|"
             r"r[ée]f(?:[ée]rence)?\.?\s*(?:patient|dossier)|patient\s+ref(?:erence)?\.?|"
             r"(?:our|your|notre|votre)\s+r[ée]f(?:[ée]rence)?\.?|"
-            r"member\s+id|claim(?:\s+(?:number|no\.?|#))?|"
+            r"member\s+(?:id|no\.?|number|#)|(?:n°\s*)?adh[ée]rent|(?:n°\s*(?:de\s+)?)?d[ée]pistage|"
+            r"file(?=\s+[A-Z]{1,5}-?\d{4})|claim(?:\s+(?:number|no\.?|#))?|"
             r"acc(?:oun)?t\.?(?:\s+(?:number|no\.?|#))?|encounter(?:\s+(?:number|no\.?|#|id))?|"
             r"visit(?:\s+(?:number|no\.?|#|id))|case\s+(?:number|no\.?|#)|"
             r"episode(?:\s+(?:number|no\.?|#))|EHR\s*(?:id|#|number)|EMR\s*(?:id|#|number)|PAS\s*(?:number|no\.?|#)|"
@@ -333,8 +365,9 @@ RULES: tuple[Rule, ...] = (
             r"code[\s\-]barres?|wristband|bracelet|order\s*(?:number|no\.?|#)|(?-i:Rx)\s*#|"
             r"prescription\s*(?:number|no\.?|#)|(?:pt|patient|ID)(?=\s*#)|"
             r"reg(?:istration|n)?\.?\s*(?:number|no\.?|#)|(?:demande|requ[eê]te|request|lab)\s*(?:n°|no\.?|number|#))"
-            r"[\"']?\s*(?:\([A-Z]{2,5}\))?\s*(?:[:#=]{1,2}|n°|no\.?|number|is)?\s*#?\s*[\"']?"
-            r"(?P<id>\d{1,3}(?:[.\s]\d{3}){2,3}(?![.\s]?\d)|\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|(?-i:[A-Z]{1,5}\d?)\s\d{3,10}(?:[\s\-/]\d{2,6})?(?![\s\-/]?\d)|"
+            r"[\"']?\s*(?:\([A-Z]{2,5}\))?\s*(?:[:#=]{1,2}|n°|no\.?|number|is|c['’]est|est)?\s*#?\s*[\"']?"
+            r"(?P<id>\d{1,3}(?:[.\s]\d{3}){2,3}(?![.\s]?\d)|\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|"
+            r"(?-i:[A-Z]{1,5}\d?)\s(?:\d{3,10}|\d{2}(?=[\-/]\d))(?:[\s\-/]\d{1,6}){0,2}(?![\s\-/]?\d)|"
             r"(?=[A-Z0-9\-/]*\d)[A-Z0-9][A-Z0-9\-/]{3,24})"
             r"(?![\w])",
             _I,
@@ -373,6 +406,30 @@ RULES: tuple[Rule, ...] = (
         NUMERO_DOSSIER,
         _rx(r"(?<![\w\-/.])(?P<id>(?!K\d{6}\b|DEN\d{6}\b|P\d{6}\b)[A-Z]{1,4}\d{6,12})(?![\w\-])"),
         0.6,
+    ),
+    # "n° OR-26-8841": a number with letters and dashes, after n° alone.
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(r"\bn°\s*(?P<id>[A-Z]{1,4}-\d{2,4}-\d{3,8})(?![\w\-])"),
+        0.7,
+    ),
+    # DICOM header fields, by keyword or tag ("(0010,0010) PatientName: DOE^JANE").
+    Rule(
+        NOM,
+        _rx(
+            r"(?:\(0010,0010\)\s*)?\bPatient(?:['’]s)?\s?Name\s*[:=]\s*"
+            r"(?P<id>[^\W\d_][\w'’\-]*(?:[\^ ][\w'’\-]+){0,4})",
+            _I,
+        ),
+        0.9,
+    ),
+    Rule(
+        DATE_NAISSANCE,
+        _rx(
+            rf"(?:\(0010,0030\)\s*)?\bPatient(?:['’]s)?\s?Birth\s?Date\s*[:=]\s*(?P<id>{DATE})(?!\d)",
+            _I,
+        ),
+        0.9,
     ),
     # --- dates of birth ---------------------------------------------------------------------
     Rule(
@@ -453,6 +510,17 @@ RULES: tuple[Rule, ...] = (
         0.75,
         age_over_89,
     ),
+    # "(b. 1933, 93)", "DOB 07/03/1936, 90 (…": a bare number right after the date of birth.
+    Rule(
+        AGE,
+        _rx(
+            rf"\b(?:DOB|DDN|b\.|born|n[ée]e?(?:\s+(?:le|en))?)\s*[:.]?\s*(?:{DATE})\s*[,;]\s*"
+            r"(?P<id>\d{2,3})(?![\d.,/]\d|\s*(?:%|(?i:mg|ml|mm|cm|kg|g|bpm|min|h)\b))",
+            _I,
+        ),
+        0.75,
+        age_over_89,
+    ),
     # "in her nineties", "in his late 90s": an age over 89 given as a decade.
     Rule(
         AGE,
@@ -528,6 +596,16 @@ RULES: tuple[Rule, ...] = (
         ),
         0.85,
     ),
+    # An extension or a bleep ("poste 4 52 18", "ext 3862", "bip 4471").
+    Rule(
+        TELEPHONE,
+        _rx(
+            r"\b(?:poste|ext\.?|extension|bip|bleep|DECT)\s*[:.#]?\s*"
+            r"(?P<id>\d(?:[\s.]?\d){3,5})(?![\d/.,:]\d|\s?(?:mg|ml|h|min|mmol|%))",
+            _I,
+        ),
+        0.7,
+    ),
     # --- postal addresses -------------------------------------------------------------------
     Rule(
         ADRESSE,
@@ -537,10 +615,13 @@ RULES: tuple[Rule, ...] = (
             r"\d{1,4}(?:\s?(?:bis|ter|[A-Da-d]))?,?\s+"
             r"(?:rue|route|avenue|av\.|bd|boulevard|chemin|ch\.|impasse|imp\.|all[ée]e|place|pl\.|rte|"
             r"quai|cours|square|sq\.|r[ée]sidence|lotissement|lot\.|lieu-dit|hameau|voie|passage|cit[ée]|"
-            r"faubourg|fbg|rond-point|sentier|mont[ée]e|parvis|esplanade|villa|domaine|clos)\b"
+            r"faubourg|fbg|rond-point|sentier|mont[ée]e|parvis|esplanade|villa|domaine|clos|boul)\b\.?"
             r"(?:[\s\-]+[^\s,;()]+){1,6}?"
-            r"(?:,?\s*(?:\d{5}|\d{2}\s\d{3})\s+[A-ZÀ-Ýa-zà-ÿ][\w'’\-]*(?:[\s\-][A-ZÀ-Ý][\w'’\-]*){0,3}"
-            r"(?:\s+cedex(?:\s+\d{1,2})?)?)?)"
+            r"(?:,?\s*(?:\d{5}|\d{2}\s\d{3}|(?-i:[A-Z]{1,2})-\d{4,5})\s+[A-ZÀ-Ýa-zà-ÿ][\w'’\-]*"
+            r"(?:[\s\-][A-ZÀ-Ý][\w'’\-]*){0,3}(?:\s+cedex(?:\s+\d{1,2})?)?"
+            # A Canadian town, its province and postcode ("Québec QC G1V 2M2").
+            r"|,\s*[A-ZÀ-Ý][\w'’\-]*(?:\s+(?-i:[A-Z]{2})|\s*\([A-ZÀ-Ý][\w\-]+\))?\s+"
+            r"(?-i:[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d))?)"
             r"(?=[,;()\n]|\.(?:\s|$)|\s*$|\s+(?:et|and|puis|then|tel|tél|t[ée]l[ée]phone)\b)",
             _I,
         ),
@@ -556,7 +637,7 @@ RULES: tuple[Rule, ...] = (
             r"Walk|View|Rise|Parade|Highway|Hwy|Circle|Cir|Trail|Pike|Parkway|Pkwy|Green|Vale|"
             r"Heights|Meadows|Estate|Quay|Wharf|Yard)\b\.?"
             r"(?:,?\s*(?:(?:Apt|Apartment|Unit|Suite|Ste|Flat|#)\.?\s*[\w\-]{1,6},?\s*)?)?"
-            r"(?:,?\s*(?:[A-Z][\w'’\-]+\.?\s?){1,3}){0,2}"
+            r"(?:,?\s*(?:[A-ZÀ-ÖØ-Þ\u0100-\u024f][\w'’\-]+\.?\s?){1,3}){0,2}"
             r"(?:,?\s*(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|[A-Z]{2,3}\s+\d{4,5}(?:-\d{4})?|"
             r"\d{4,5}(?:-\d{4})?|[A-Z]\d{2}\s?[A-Z\d]{4}))?)"
             r"(?![\w])",
@@ -633,7 +714,7 @@ RULES: tuple[Rule, ...] = (
         ADRESSE,
         _rx(
             r"(?<![\w,.])(?P<id>(?:(?:BP|CS|B\.P\.|TSA)\s*\d{2,6}\s*[–—\-,]?\s*)?"
-            r"\d{5}\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-](?:sur|sous|en|les|lès|de|d'|la|le|"
+            r"\d{5}\s+[A-ZÀ-Ý][\w'’\-]*(?:[ \t\-](?:sur|sous|en|les|lès|de|d'|la|le|"
             r"(?!CEDEX\b)[A-ZÀ-Ý][\w'’\-]*)){0,4}(?:\s+(?i:cedex)(?:\s+\d{1,2})?)?)(?![\w])"
         ),
         0.7,
@@ -643,9 +724,11 @@ RULES: tuple[Rule, ...] = (
         _rx(
             r"\b(?:domicil(?:i[ée]e?|e)\s+(?:au|à|a)|habite\s+(?:au|à|a)|demeurant\s+(?:au|à)|"
             r"adresse(?:\s+(?:de\s+la\s+patiente?|du\s+patient|du\s+domicile|personnelle))?\s*:|"
-            r"domicile\s*:|address\s*:|lives\s+at|resides\s+at|home\s+address\s*:?|home\s*:|"
+            r"domicile\s*:|address\s*(?::|(?=\s+\d))|lives\s+at|resides\s+at|home\s+address\s*:?|home\s*:|"
+            r"scene\s*:|pick[\s\-]?up\s+(?:address|point)\s*:|lieu\s+d['’]intervention\s*:|"
             r"(?<![\w/])R/o)\s*"
-            r"(?P<id>[^\n;()]{4,80}?)(?=[;()\n]|\.\s(?!\d)|$|,\s(?:tel|tél|phone|né|born|DOB))",
+            r"(?P<id>[^\n;()]{4,100}?)(?=[;()\n]|(?<!Brgy)(?<!\bNo)(?<!\bSt)(?<!\bimm)(?<!\bappt)(?<!\bApt)"
+            r"\.\s(?!\d)|$|,\s(?:tel|tél|phone|né|born|DOB))",
             _I,
         ),
         0.75,
@@ -654,6 +737,56 @@ RULES: tuple[Rule, ...] = (
         ADRESSE,
         _rx(r"\b(?P<id>(?:lieu-dit|hameau|r[ée]sidence|lotissement)\s+[^\n,;()]{2,40})", _I),
         0.7,
+    ),
+    # An address led by its building or estate, in the comma-separated parts of North and West
+    # Africa, the Levant, South and South-East Asia ("Villa 112, Sicap Liberté 6, Dakar",
+    # "Résidence Al Amal, imm. 4, appt 12, Hay Riad, Rabat", "Door No. 12-4-88, Gandhi Nagar,
+    # Tirupati 517501"): each further part starts with a capital, a number or a part word.
+    Rule(
+        ADRESSE,
+        _rx(
+            r"(?<![\w])(?P<id>(?:(?i:lot)\s+\d{1,4},\s*(?=(?i:lotissement)))?"
+            r"(?:(?i:cit[ée]|villa|immeuble|imm\.|r[ée]sidence|lotissement|quartier|"
+            r"door\s+no\.?|h\.\s?no\.?|house\s+no\.?|plot\s+no\.?|flat\s+no\.?)|Blk)"
+            rf"\s*[\w{UP}][^\n,;()]{{0,30}}?"
+            r"(?:,\s*(?!(?i:t[ée]l|phone|tel|mob|n[ée]e?\b|born|DOB|\d{1,3}\s*(?:ans|years?|yo|y/o)\b))"
+            rf"(?:[\d{UP}]|(?i:bloc|imm|appt|apt|rue|n°|phase|brgy|étage|etage))"
+            r"(?:[^\n,;().]|(?:(?<=Brgy)|(?<=imm)|(?<=appt)|(?<=No)|(?<=Ste)|(?<=St))\.){0,30}){1,5})"
+            r"(?=[\n;().]|,\s|$)"
+        ),
+        0.7,
+    ),
+    # A street and town after a country's letter and postcode ("rue Émile Mayrisch, L-4240
+    # Esch-sur-Alzette", "B-4000 Liège", "CH-1205 Genève").
+    Rule(
+        ADRESSE,
+        _rx(
+            r"(?<![\w])(?P<id>(?:(?:\d{1,4},?\s+)?(?i:rue|avenue|av\.|route|boulevard|bd|place|chemin|"
+            r"all[ée]e|quai|impasse)\s+[^\n,;()\d]{2,40},?\s*)?"
+            r"(?:L|B|CH|F|D|MC|LU)-\d{4,5}\s+[A-ZÀ-Ý][\w'’\-]*(?:\s+[A-ZÀ-Ý][\w'’\-]*){0,2})(?![\w])"
+        ),
+        0.75,
+    ),
+    # A Maltese address ("22, Triq il-Kbira, Żebbuġ ZBG 1304").
+    Rule(
+        ADRESSE,
+        _rx(
+            r"(?<![\w])(?P<id>(?:\d{1,4},?\s+)?Triq\s+[^\n,;()]{2,30}"
+            rf"(?:,\s*[{UP}][\w'’\-]+(?:\s+(?![A-Z]{{3}}\s?\d)[{UP}][\w'’\-]+)?)?"
+            r"(?:\s+[A-Z]{3}\s?\d{4})?)(?![\w])"
+        ),
+        0.75,
+    ),
+    # A named street and its town without a number ("Taft Avenue, Ermita, Manila 1000",
+    # "3rd Parklands Avenue, Nairobi", "North Street, Kingston").
+    Rule(
+        ADRESSE,
+        _rx(
+            r"(?<![\w'’\-])(?P<id>(?:\d{1,3}(?:st|nd|rd|th)\s+)?(?:[A-Z][\w'’\-]+\s+){1,3}"
+            r"(?:Street|Road|Avenue|Lane|Drive|Crescent|Boulevard|Highway)\.?"
+            rf"(?:,\s*[{UP}][\w'’\-]+(?:\s+[{UP}][\w'’\-]+){{0,2}}){{1,2}}(?:\s+\d{{3,5}})?)(?![\w])"
+        ),
+        0.65,
     ),
     # --- dictated numbers -------------------------------------------------------------------
     Rule(
@@ -794,6 +927,13 @@ _TABLE_COLUMNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)^(?:(?:patient|pt)\s+)?(?:[âa]ge|age\s*\((?:y|years|yrs|ans)\))$"), AGE),
     (
         re.compile(
+            r"(?i)^(?:IPP|NDA|NIP|MRN|UHID|URN|CRN|hosp(?:ital)?\s+(?:no|number|id)|"
+            r"(?:n°\s*|num[ée]ro\s+(?:de\s+)?)?dossier|record(?:\s+(?:no|number))?|patient\s+id|chart)$"
+        ),
+        NUMERO_DOSSIER,
+    ),
+    (
+        re.compile(
             r"(?i)^(?:patient(?:e)?|pt|nom|name|r[ée]sident(?:e)?|usager|b[ée]n[ée]ficiaire|surname|"
             r"forename|first\s+name|last\s+name|family\s+name|given\s+name|pr[ée]nom|"
             r"nom\s+de\s+famille|nom\s+d\s+usage)(?:\s+(?:name|nom|\(nom\)))?$"
@@ -804,6 +944,7 @@ _TABLE_COLUMNS: tuple[tuple[re.Pattern[str], str], ...] = (
 _TABLE_RULE = re.compile(r"^[\s|:\-+]+$")
 _TABLE_NAME = re.compile(rf"^[{UP}][^\d|;,\t]{{1,60}}$")
 _TABLE_DATE = re.compile(rf"^(?:{DATE})$", re.IGNORECASE)
+_TABLE_RECORD = re.compile(r"^(?=[A-Z0-9\-/ ]*\d{3})[A-Z0-9][A-Z0-9\-/ ]{2,24}$")
 
 
 def _cells(line: str, offset: int, delimiter: str) -> list[tuple[int, int]]:
@@ -855,6 +996,7 @@ def table_fields(text: str) -> list[tuple[int, int, str]]:
                     (kind == NOM and _TABLE_NAME.match(value))
                     or (kind == DATE_NAISSANCE and _TABLE_DATE.match(value))
                     or (kind == AGE and value.isdigit() and age_over_89(value))
+                    or (kind == NUMERO_DOSSIER and _TABLE_RECORD.match(value))
                 ):
                     found.append((cell_start, cell_end, kind))
             continue
