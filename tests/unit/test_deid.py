@@ -421,6 +421,13 @@ def test_singapore_and_luxembourg_numbers_are_checked() -> None:
             ["RCIU", "PET-CT", "NEWS2"],
         ),
         (
+            "Patient Name ...... NDOYE^SERIGNE\nBirth Date ........ 19470214\nPatientAge: 093Y\n"
+            "Ticket GMAO TK-2026-55012 ouvert. Signalement ANSM fait, artésunate IV.",
+            "fr",
+            ["NDOYE", "SERIGNE", "19470214", "093", "55012"],
+            ["ANSM", "artésunate IV"],
+        ),
+        (
             "NIN: 40318822751. Clopidogrel loaded. Saw Bronwen Prosser (b. 1933, 93) at home.",
             "en",
             ["40318822751", "Bronwen", "Prosser", "1933", "93)"],

@@ -32,6 +32,7 @@ from services.common.deid.patterns import (
     NUMERO_SECU,
     RULES,
     TELEPHONE,
+    TITLE,
     age_over_89,
     hl7_fields,
     table_fields,
@@ -263,6 +264,8 @@ _INSTITUTION = re.compile(
     r"center|university|universit[ée]|CHU|CHRU|CH|unit[ée]|ward|p[ôo]le|institut[e]?|"
     r"infirmary|health|sant[ée]|foundation|fondation|trust|EHPAD)\b"
 )
+# A person with their title is not a line of their own address ("Dr Wouter Vanparys, avenue…").
+_TITLED_SEGMENT = re.compile(rf"{TITLE}\s")
 # Words an address line may hold besides capitalised ones and numbers.
 _ADDRESS_WORDS = re.compile(
     r"(?i)^(?:de|du|des|la|le|les|l['’]|d['’]|y|of|the|sur|sous|en|lès|les|st|bis|ter|"
@@ -310,7 +313,7 @@ def _address_start(text: str, start: int) -> int:
         if not keep:
             break
         segment = " ".join(words[-keep:])
-        if _INSTITUTION.search(segment):
+        if _INSTITUTION.search(segment) or _TITLED_SEGMENT.match(segment):
             break  # "… University Hospital, Radiology Department, Eccles Street": a place's name
         found = head.rfind(words[-keep], cut)
         if found < 0 or not (segment[0].isdigit() or segment[0].isupper() or keep >= 2):

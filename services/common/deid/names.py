@@ -37,6 +37,8 @@ _NOT_NAMES = frozenset(
         "mere",
         "mère",
         "pere",
+        # Agencies whose acronyms stand beside a capitalised word ("Signalement ANSM").
+        *("ansm", "mhra", "fda", "ema", "hpra", "bfarm", "afmps", "swissmedic", "cnil", "has"),
         "père",
         "fils",
         "fille",
@@ -443,7 +445,7 @@ _AMBIGUOUS_FIRST_NAMES = frozenset(
 
 _TITLED = re.compile(
     # "Dr.Quayle": a title's dot may stand for the space.
-    rf"(?<![\w.]){TITLE}(?:\s+|(?<=\.)(?=[{UP}][{LOW}]))"
+    rf"(?<![\w.\-]){TITLE}(?:\s+|(?<=\.)(?=[{UP}][{LOW}]))"
     rf"(?P<id>(?:[{UP}]\.\s?(?:-?[{UP}]\.\s?)?)?(?:{PARTICLE}\s+){{0,2}}{NAME_WORD}"
     # A name does not run on to the next line ("M. Serge Kouakou\nPompe Omnipod 5").
     rf"(?:[ \t]+(?:{PARTICLE}[ \t]+){{0,2}}{NAME_WORD}){{0,3}})"
@@ -479,7 +481,8 @@ _LABELLED = re.compile(
     r"r[ée]dig[ée]\s+par|saisi\s+par|referring|referred\s+by|adress[ée]\s+par|seen\s+by|"
     r"vu\s+par|attending|consultant|m[ée]decin\s+traitant|GP|dr\s+traitant|member|"
     r"adh[ée]rent|b[ée]n[ée]ficiaire|assur[ée]e?|mother|father|partner|husband|wife|baby|b[ée]b[ée]|"
-    r"investigat(?:or|eur|rice)|m[èe]re|p[èe]re)"
+    r"investigat(?:or|eur|rice)|m[èe]re|p[èe]re|reporter|notifier|notificateur)"
+    r"(?:\s*\([^()\n]{1,30}\))?"
     # A JSON or YAML key keeps its quotes: '"nom": "LE DREFF"'.
     r"[\"']?\s*(?:[:=]|(?<=\s)-|-(?=\s))\s*[\"«“']?\s*"
     rf"(?P<id>{NAME_WORD}(?:(?:,\s|[ ,])(?:{PARTICLE} )?{NAME_WORD}){{0,3}}|"
@@ -632,7 +635,8 @@ _ID_AFTER_COMMA = (
 _NAME_BEFORE_LABELLED_ID = re.compile(_names_before("1,3") + _ID_AFTER_COMMA)
 # "[09:13] Kristine: doc the BP app…": the speaker of a chat line, after its time.
 _CHAT_SPEAKER = re.compile(
-    rf"(?:^|(?<=\n))\s*\[\d{{1,2}}[:h]\d{{2}}(?::\d{{2}})?\]\s*(?P<id>{NAME_WORD}(?:\s+{NAME_WORD}){{0,2}})"
+    rf"(?:^|(?<=\n))\s*\[\d{{1,2}}[:h]\d{{2}}(?::\d{{2}})?\]\s*(?P<id>{NAME_WORD}(?:\s+{NAME_WORD}){{0,2}}|"
+    r"[a-zà-ÿ]+[._][a-zà-ÿ]+)"
     r"\s*:"
 )
 # "Note de l'ARC (Killian)", "the study nurse (Ama)": a colleague named after their role.

@@ -45,7 +45,7 @@ INITIAL = rf"[{UP}]\.?(?:-?[{UP}]\.)?"
 
 TITLE = (
     r"(?:M\.|Mme\.?|Mmes|Mlle\.?|MM\.|Mr\.?|Mrs\.?|Ms\.?|Mx\.?|Miss|MME|MLLE|MR\.?|MRS\.?|"
-    r"(?i:monsieur|madame|mademoiselle|docteur|doctor|professeur|professor|nurse|sister|"
+    r"(?i:monsieur|madame|mademoiselle|mme|mlle|docteur|doctor|professeur|professor|nurse|sister|"
     r"infirmi[eè]re?|midwife|sage-femme|interne|externe|kin[ée]|aide-soignante?|brancardier|"
     r"matron|charge\s+nurse|staff\s+nurse|registrar|consultant|paramedic|pharmacist|"
     r"(?:genetic\s+)?counsell?or|porter|receptionist|"
@@ -66,7 +66,8 @@ _MONTH = rf"(?:{_MONTHS_FR}|{_MONTHS_EN})"
 DATE = (
     r"(?:\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?:\d{4}|\d{2})"  # 03/03/1947, 3.3.47
     rf"|\d{{1,2}}[\-/.](?:{_MONTH})\.?[\-/.](?:\d{{4}}|\d{{2}})"  # 3-Mar-1947
-    r"|\d{1,2}[\s.][IVX]{1,4}[\s.]\d{4}"  # 3 III 1947, 3.III.1947
+    r"|\d{1,2}[\s.\-][IVX]{1,4}[\s.\-]\d{4}"  # 3 III 1947, 3.III.1947, 3-III-1947
+    r"|(?:0?[1-9]|1[0-2])\s(?:19|20)\d{2}"  # 04 1938
     r"|\d{1,2}\s\d{1,2}\s(?:19|20)\d{2}"  # 03 03 1947
     r"|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d{2}"  # 03031947
     r"|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"  # 19470303
@@ -84,7 +85,7 @@ DATE = (
 _DOB_LABEL = (
     r"(?:date\s+(?:de\s+)?naiss(?!ance)\.?|D/O/B|birthday|anniversaire|"
     r"n[ée](?:e|\(e\))?(?:\s+[àa]\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-][\w'’\-]+)?)?"
-    r"(?:\s+(?:le|en|au\s+mois\s+de))?|date\s+de\s+naiss(?:ance|\.)?|DDN|D\.D\.N\.?|DN|"
+    r"(?:\s+(?:le|en|au\s+mois\s+de|vers))?|date\s+de\s+naiss(?:ance|\.)?|DDN|D\.D\.N\.?|DN|"
     r"naissance|D\.?\s?O\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|°|\*(?=\s?\d)|"
     r"YOB|year\s+of\s+birth|ann[ée]e\s+de\s+naissance|birth(?=\s*:)|"
     r"born(?:\s+in\s+[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)?)?(?:\s+(?:on|in))?|b\.)"
@@ -264,7 +265,7 @@ RULES: tuple[Rule, ...] = (
             r"NISS|(?:n°\s*)?AVS|AHV|NAM|RAMQ|PHN|AHCIP|OHIP|(?:personal\s+|provincial\s+)?health\s+"
             r"(?:number|no\.?|#)|national\s+(?:register|insurance)\s+(?:number|no\.?)|"
             # Health-insurance and identity numbers of other countries, by their label.
-            r"matricule|CAFAT|CNSS|AMO(?:\s*/\s*CNSS)?|CNAMT?|(?-i:TRN|NHIS|NIN|NRIC|IC|CIN|CNI|NNI)|"
+            r"matricule|CAFAT|CNSS|NHIF|AMO(?:\s*/\s*CNSS)?|CNAMT?|(?-i:TRN|NHIS|NIN|NRIC|IC|CIN|CNI|NNI)|"
             r"PhilHealth(?:\s+(?:PIN|no\.?|number))?|(?-i:PIN)(?=\s*:)|Aadhaar|Ghana\s+card|"
             r"national\s+id(?:entity)?(?:\s+(?:number|no\.?|card))?|identity\s+(?:card|number)|"
             r"carte\s+(?:d['’]identit[ée]|nationale)(?:\s+nationale)?|n°\s*(?:d['’])?assur[ée])\b"
@@ -354,7 +355,9 @@ RULES: tuple[Rule, ...] = (
             r"r[ée]f(?:[ée]rence)?\.?\s*(?:patient|dossier)|patient\s+ref(?:erence)?\.?|"
             r"(?:our|your|notre|votre)\s+r[ée]f(?:[ée]rence)?\.?|"
             r"member\s+(?:id|no\.?|number|#)|(?:n°\s*)?adh[ée]rent|(?:n°\s*(?:de\s+)?)?d[ée]pistage|"
-            r"file(?=\s+[A-Z]{1,5}-?\d{4})|claim(?:\s+(?:number|no\.?|#))?|"
+            r"file(?=\s+[A-Z]{1,5}-?\d{4})|claim(?:\s+(?:number|no\.?|#))?|affaire(?:\s+n°)?|"
+            r"incident\s*(?:no\.?|n°|number|#)|ticket(?:\s+(?-i:[A-Z]{2,6}))?|work\s+order|"
+            r"(?:participant|subject|screening)\s*(?:id|no\.?|number|#)|sujet|n°\s*(?:d['’])?inclusion|"
             r"acc(?:oun)?t\.?(?:\s+(?:number|no\.?|#))?|encounter(?:\s+(?:number|no\.?|#|id))?|"
             r"visit(?:\s+(?:number|no\.?|#|id))|case\s+(?:number|no\.?|#)|"
             r"episode(?:\s+(?:number|no\.?|#))|EHR\s*(?:id|#|number)|EMR\s*(?:id|#|number)|PAS\s*(?:number|no\.?|#)|"
@@ -417,7 +420,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         NOM,
         _rx(
-            r"(?:\(0010,0010\)\s*)?\bPatient(?:['’]s)?\s?Name\s*[:=]\s*"
+            r"(?:\(0010,0010\)\s*)?\bPatient(?:['’]s)?\s?Name\s*(?:[:=]|\.{3,})\s*"
             r"(?P<id>[^\W\d_][\w'’\-]*(?:[\^ ][\w'’\-]+){0,4})",
             _I,
         ),
@@ -426,18 +429,30 @@ RULES: tuple[Rule, ...] = (
     Rule(
         DATE_NAISSANCE,
         _rx(
-            rf"(?:\(0010,0030\)\s*)?\bPatient(?:['’]s)?\s?Birth\s?Date\s*[:=]\s*(?P<id>{DATE})(?!\d)",
+            rf"(?:\(0010,0030\)\s*)?\b(?:Patient(?:['’]s)?\s?)?Birth\s?Date\s*(?:[:=]|\.{{3,}})\s*"
+            rf"(?P<id>{DATE})(?!\d)",
             _I,
         ),
         0.9,
+    ),
+    Rule(
+        AGE,
+        _rx(
+            r"(?:\(0010,1010\)\s*)?\bPatient(?:['’]s)?\s?Age\s*(?:[:=]|\.{3,})\s*(?P<id>\d{3})Y",
+            _I,
+        ),
+        0.9,
+        age_over_89,
     ),
     # --- dates of birth ---------------------------------------------------------------------
     Rule(
         DATE_NAISSANCE,
         _rx(
-            rf"(?:\b|(?<=[(_])|(?<![\w°*])(?=[°*]))(?:{_DOB_LABEL})[\"'>]?\s*[:.\-=]?\s*[\"']?\s*"
+            rf"(?:\b|(?<=[(_])|(?<![\w°*])(?=[°*]))(?:{_DOB_LABEL})[\"'>]?\s*[:.\-=|]?\s*[\"']?\s*"
             r"(?:is\s+|was\s+|est\s+|:\s*)?(?:le\s+|on\s+|the\s+)?"
-            rf"(?P<id>{DATE})(?!\d)",
+            r"(?P<id>(?:(?i:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|"
+            r"wednesday|thursday|friday|saturday|sunday),?\s+)?"
+            rf"{DATE})(?!\d)",
             _I,
         ),
         0.9,
@@ -467,7 +482,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"(?<!\d)(?<!\d[,.])(?P<id>\d{2,3}\s*[-/]?\s*(?:(?i:ans|an\b|years?[- ]old|yrs?[- ]old|"
+            r"(?<!\d)(?<!\d[,.])(?P<id>\d{2,3}\+?\s*[-/]?\s*"
+            r"(?:(?i:ans|an\b|years?[- ]old|yrs?[- ]old|"
             r"(?:st|nd|rd|th)\s+(?:birthday|year)|(?:e|[èe]me)\s+(?:anniversaire|ann[ée]e)|printemps|"
             r"years?\b|yrs?\b|y/?o(?=[MFHmf]?\b)|y\.o\.?|year-old|y-o\b)|[aA]\b|y(?=[MFHmf]?\b)|"
             r"[MFHmf]\b))",
@@ -615,9 +631,11 @@ RULES: tuple[Rule, ...] = (
             r"\d{1,4}(?:\s?(?:bis|ter|[A-Da-d]))?,?\s+"
             r"(?:rue|route|avenue|av\.|bd|boulevard|chemin|ch\.|impasse|imp\.|all[ée]e|place|pl\.|rte|"
             r"quai|cours|square|sq\.|r[ée]sidence|lotissement|lot\.|lieu-dit|hameau|voie|passage|cit[ée]|"
-            r"faubourg|fbg|rond-point|sentier|mont[ée]e|parvis|esplanade|villa|domaine|clos|boul)\b\.?"
+            r"faubourg|fbg|rond-point|sentier|mont[ée]e|parvis|esplanade|villa|domaine|clos|boul|traverse|"
+            r"draille|calade)\b\.?"
             r"(?:[\s\-]+[^\s,;()]+){1,6}?"
-            r"(?:,?\s*(?:\d{5}|\d{2}\s\d{3}|(?-i:[A-Z]{1,2})-\d{4,5})\s+[A-ZÀ-Ýa-zà-ÿ][\w'’\-]*"
+            r"(?:,?\s*(?:\d{5}|\d{2}\s\d{3}|(?-i:[A-Z]{1,2})-\d{4,5}|,\s*\d{4}(?=\s+(?-i:[A-ZÀ-Ý])))\s+"
+            r"[A-ZÀ-Ýa-zà-ÿ][\w'’\-]*"
             r"(?:[\s\-][A-ZÀ-Ý][\w'’\-]*){0,3}(?:\s+cedex(?:\s+\d{1,2})?)?"
             # A Canadian town, its province and postcode ("Québec QC G1V 2M2").
             r"|,\s*[A-ZÀ-Ý][\w'’\-]*(?:\s+(?-i:[A-Z]{2})|\s*\([A-ZÀ-Ý][\w\-]+\))?\s+"
