@@ -385,6 +385,7 @@ def test_singapore_and_luxembourg_numbers_are_checked() -> None:
     assert nric_ok("S3412876F") and not nric_ok("S3412876G")
     assert nric_ok("T9812044G") and not nric_ok("T9812044F")
     assert matricule_ok("1941 0617 233 29") and not matricule_ok("1941 1317 233 29")
+    assert not matricule_ok("2023051512345")  # a date, then digits without the two checks
 
 
 @pytest.mark.parametrize(
@@ -426,6 +427,12 @@ def test_singapore_and_luxembourg_numbers_are_checked() -> None:
             "fr",
             ["NDOYE", "SERIGNE", "19470214", "093", "55012"],
             ["ANSM", "artésunate IV"],
+        ),
+        (
+            "Vu par Dr Chi Nguyen et Mrs St Clair, puis Mme Royal. Institut Hédi Rais, Tunis.",
+            "fr",
+            ["Chi Nguyen", "Clair", "Royal"],
+            ["Institut Hédi Rais"],
         ),
         (
             "NIN: 40318822751. Clopidogrel loaded. Saw Bronwen Prosser (b. 1933, 93) at home.",

@@ -38,7 +38,7 @@ _NOT_NAMES = frozenset(
         "mère",
         "pere",
         # Agencies whose acronyms stand beside a capitalised word ("Signalement ANSM").
-        *("ansm", "mhra", "fda", "ema", "hpra", "bfarm", "afmps", "swissmedic", "cnil", "has"),
+        *("ansm", "mhra", "fda", "hpra", "bfarm", "afmps", "swissmedic", "cnil"),
         "père",
         "fils",
         "fille",
@@ -355,6 +355,15 @@ def _not_name(word: str) -> bool:
     "Péré" is a surname, "père" a father."""
     lowered = word.lower()
     return lowered in _NOT_NAMES or re.sub(r"['’]s?$", "", lowered) in _NOT_NAMES
+
+
+# Words that open the name of a place of care and never a person's ("Institut Hédi Rais");
+# the institution lexicon also holds words that do ("St Clair", "Royal", "Chi").
+_PLACE_KINDS = frozenset(
+    {"hopital", "hospital", "institut", "institute", "clinique", "clinic", "polyclinique"}
+    | {"centre", "center", "universite", "university", "fondation", "foundation", "infirmary"}
+    | {"ehpad", "chu", "chru"}
+)
 
 
 def _acronym(word: str) -> bool:
@@ -1235,7 +1244,7 @@ class NameFinder:
         Hopkins Hospital", "Florence Nightingale ward", "St Mary's")."""
         lexicon = self.lexicon
         first = _WORD.search(text, start, end)
-        if first and re.sub(r"^[ld]['’]", "", fold(first.group())) in lexicon.institutions_before:
+        if first and first.end() < end and fold(first.group()) in _PLACE_KINDS:
             return True  # the span itself opens on the place's kind ("Institut Hédi Rais")
         # Walk back over the capitalised words joined to the name by spaces or hyphens only.
         cursor = start

@@ -223,10 +223,41 @@ def nric_ok(text: str) -> bool:
     return letters[total % 11] == value[8]
 
 
+def _dihedral(j: int, k: int) -> int:
+    """Product in the dihedral group D5, as Verhoeff numbers its ten elements."""
+    if j < 5:
+        return (j + k) % 5 + (5 if k >= 5 else 0)
+    return (j - k) % 5 + (5 if k < 5 else 0)
+
+
+_VERHOEFF_D = tuple(tuple(_dihedral(j, k) for k in range(10)) for j in range(10))
+# Each row of the permutation table applies the second row once more.
+_VERHOEFF_P: list[tuple[int, ...]] = [
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
+    (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
+]
+while len(_VERHOEFF_P) < 8:
+    _VERHOEFF_P.append(tuple(_VERHOEFF_P[1][j] for j in _VERHOEFF_P[-1]))
+
+
+def verhoeff_ok(digits: str) -> bool:
+    """Digits whose last is their Verhoeff check digit."""
+    check = 0
+    for i, digit in enumerate(reversed(digits)):
+        check = _VERHOEFF_D[check][_VERHOEFF_P[i % 8][int(digit)]]
+    return check == 0
+
+
 def matricule_ok(text: str) -> bool:
-    """Luxembourg national number: a birth date (YYYYMMDD) then five digits."""
+    """Luxembourg national number: a birth date (YYYYMMDD), three digits, then a Luhn check
+    digit and a Verhoeff check digit, each of the first eleven."""
     digits = _digits(text)
-    return len(digits) == 13 and _calendar_day(digits[2:8])
+    return (
+        len(digits) == 13
+        and _calendar_day(digits[2:8])
+        and luhn_ok(digits[:12])
+        and verhoeff_ok(digits[:11] + digits[12])
+    )
 
 
 def age_over_89(text: str) -> bool:

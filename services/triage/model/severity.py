@@ -187,7 +187,10 @@ def death_threshold_at_precision(
     cost = min(floor, 0.999) / (1.0 - min(floor, 0.999))  # a floor of 1: no false call at all
     gain = np.cumsum(np.where(y[order] == DEATH, 1.0, -cost))
     distinct = np.flatnonzero(np.r_[p[order][1:] < p[order][:-1], True])  # cut between values
-    best = distinct[np.flatnonzero(gain[distinct] == gain[distinct].max())[-1]]  # ties: more calls
+    top = gain[distinct].max()
+    if top <= 0:  # no cut is right often enough: call only the likeliest report death
+        return float(p[order][0])
+    best = distinct[np.flatnonzero(gain[distinct] == top)[-1]]  # ties: more calls
     return float(p[order][best])
 
 

@@ -35,6 +35,9 @@ def test_death_threshold_stops_where_further_calls_fall_under_the_precision_floo
     assert death_threshold_at_precision(probabilities, y, 0.5) == 0.7
     assert death_threshold_at_precision(probabilities, y, 0.3) == 0.4
     assert death_threshold_at_precision(probabilities, y, 1.0) == 0.9
+    # No cut is right often enough (a miss first, then a hit): only the likeliest is called.
+    y_missed_first = np.asarray([1, 1, DEATH, 1, 1, 1], dtype=np.intp)
+    assert death_threshold_at_precision(probabilities, y_missed_first, 0.5) == 0.9
 
 
 def test_death_threshold_leaves_out_a_tail_that_the_first_calls_would_carry() -> None:
