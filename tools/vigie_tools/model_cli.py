@@ -217,6 +217,9 @@ def _evaluate_categories(model: TriageModel, path: Path, taxonomy: Path) -> dict
         "incidents": len(y),
         "shipped_macro_f1": round(shipped["macro_f1"], 4),
         "category_over_time": _category_summary(over_time),
+        "category_clinical": {
+            name: round(m["macro_f1"], 4) for name, m in over_time["clinical"].items()
+        },
         "data": str(path),
     }
 

@@ -261,8 +261,11 @@ def render_card(*, version: str, evaluation: dict[str, Any], params: dict[str, A
             "",
             "The shipped category head keeps its lexicon-cue recipe: it reads French through the "
             "same mapping as severity, which a word+char model trained on English AIID text "
-            "does not. Three categories have four newer incidents or fewer, so the macro-F1 of "
-            "the newest incidents moves by several points with one incident.",
+            "does not, and the last two columns show what that is worth on the reports the head "
+            "meets in service: trained on the same older incidents, the n-gram models that read "
+            "AIID's newer incidents better read clinicians' narratives of inappropriate AI "
+            "suggestions far worse. Three categories have four newer incidents or fewer, so the "
+            "macro-F1 of the newest incidents moves by several points with one incident.",
             "",
         ]
     if hw is not None:

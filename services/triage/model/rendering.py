@@ -193,13 +193,26 @@ def transfer_summary(t: dict[str, Any]) -> dict[str, Any]:
 
 def category_time_lines(c: dict[str, Any]) -> list[str]:
     """Lines of the category head's time-ordered evaluation."""
+    clinical = c.get("clinical") or {}
     lines = [
         f"category, {c['scheme']} ({c['train']} older, {c['test']} newer incidents from "
         f"{c['test_from']}):",
-        f"{'model':<58}{'macro-F1':>9}{'accuracy':>10}",
+        f"{'':<58}{'newer AIID incidents':>20}"
+        + (f"{'clinicians (hand-written)':>27}" if clinical else ""),
+        f"{'model':<58}{'macro-F1':>9}{'accuracy':>10}"
+        + (f"{'':>7}{'macro-F1':>9}{'accuracy':>10}" if clinical else ""),
     ]
     for name, m in c["results"].items():
-        lines.append(f"{name[:57]:<58}{m['macro_f1']:>9.3f}{m['accuracy']:>10.3f}")
+        line = f"{name[:57]:<58}{m['macro_f1']:>9.3f}{m['accuracy']:>10.3f}"
+        if name in clinical:
+            line += f"{'':>7}{clinical[name]['macro_f1']:>9.3f}{clinical[name]['accuracy']:>10.3f}"
+        lines.append(line)
     support = ", ".join(f"{k} {v}" for k, v in next(iter(c["results"].values()))["support"].items())
     lines.append(f"newer incidents per category: {support}")
+    if clinical:
+        n = next(iter(clinical.values()))["n"]
+        lines.append(
+            f"clinicians: the {n} hand-written narratives of inappropriate AI suggestions "
+            "(French and English), read by the same models trained on the older incidents"
+        )
     return lines

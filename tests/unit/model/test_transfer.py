@@ -168,6 +168,11 @@ def test_category_head_on_an_aiid_file_with_a_time_ordered_split(
     figures = json.loads(out.strip().splitlines()[-1])
     assert figures["incidents"] == 36
     assert set(figures["category_over_time"]) >= {"shipped recipe"}
+    # The same models, trained on the older incidents, read the clinicians' hand-written
+    # narratives of inappropriate AI suggestions.
+    assert "clinicians (hand-written)" in out
+    assert set(figures["category_clinical"]) == set(figures["category_over_time"])
+    assert all(0.0 <= f <= 1.0 for f in figures["category_clinical"].values())
     assert main([*args, "--category-taxonomy", str(tiny_data / "nowhere.csv")]) == 2
     assert "cannot evaluate the category head" in capsys.readouterr().err
 
