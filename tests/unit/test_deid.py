@@ -119,6 +119,38 @@ def scrubber() -> Scrubber:
         ("mail me: anna dot smith at example dot org", "en", "anna dot smith", "[EMAIL]"),
         ("son's no 91234 56789. thanks", "en", "91234 56789", "[TELEPHONE]"),
         ("Mrs Y, about 92. She waited.", "en", "92", "[AGE]"),
+        # Codes of capitals and digit groups that number examinations, tickets and cases,
+        # with or without a label; letters then spaced digit groups after a label.
+        ("Scanner, n° d'examen XR-25-774102, relu", "fr", "774102", "[ps1:"),
+        ("ouvert : INC-FR-25-0931 (pompe)", "fr", "0931", "[ps1:"),
+        ("job EB-0071234 raised by estates", "en", "0071234", "[ps1:"),
+        ("voir réf. interne QV-25-1187.", "fr", "1187", "[ps1:"),
+        ("request QX 71 5520 sent to lab", "en", "5520", "[ps1:"),
+        ("hospitalisé sous le n° 225118804, repas", "fr", "225118804", "[ps1:"),
+        ("PV1|1|I|ORTHO^12^1||||||||||||||||225118804\n", "fr", "225118804", "[ps1:"),
+        # Dictated: a record number that opens on a letter, a telephone after "au", a street
+        # number, a year of birth.
+        ("hospital number T as in tango two two one nine four six, ward", "en", "tango", "[ps1:"),
+        (
+            "j'ai appelé le cadre Hugo au zéro six douze trente-quatre cinquante-six zéro un",
+            "fr",
+            "trente-quatre",
+            "[TELEPHONE]",
+        ),
+        ("domicilié quatorze rue des Acacias à Bondy, veuf", "fr", "Acacias", "[ADRESSE]"),
+        ("elle est née en vingt-sept, veuve", "fr", "vingt-sept", "[DATE_NAISSANCE]"),
+        # The age in brackets after a date of birth; a shopping centre before an address.
+        ("DOB 11/05/1931 (95), Hosp No", "en", "95", "[AGE]"),
+        (
+            "Centre commercial Les Peupliers, lot 4, 2 rue Haute, 35000 Rennes",
+            "fr",
+            "Peupliers",
+            "[ADRESSE]",
+        ),
+        # Given names abbreviated ("Th.", "J.-M."), surnames with a particle in capitals.
+        ("Validation : Th. Marchetti, pharmacien.", "fr", "Th.", "[NOM]"),
+        ("Chirurgien : J.-M. Roussel ; aide", "fr", "J.-M.", "[NOM]"),
+        ("Résidente : FERREIRA DA COSTA Amélia, 93 ans", "fr", "FERREIRA", "[NOM]"),
     ],
 )
 def test_identifiers_are_replaced_by_typed_placeholders(
@@ -161,6 +193,9 @@ def test_numbers_that_link_reports_become_keyed_pseudonyms(
         "Crohn's disease and a Babinski sign; Glasgow Coma Scale 13.",
         "Admitted to Johns Hopkins Hospital, then Florence Nightingale ward.",
         "Patient de 72 ans, IRM du 12/05/2025, dossier transmis au fabricant.",
+        # Codes that name a device, a lot, a standard or a safety notice are not records.
+        "Pompe lot 21-334455, réf. fabricant ABC-123456, norme ISO-14971, FSCA-2026-0042.",
+        "Software version 4.2.1-20231102; recall Z-2415-2008; CAPA-001226 closed.",
     ],
 )
 def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
@@ -585,7 +620,20 @@ def test_long_runs_without_a_space_are_cut_for_the_model_only(scrubber: Scrubber
         assert max(len(word) for word in cut.split()) <= 200
     # A text built to make the tokenizer and the patterns backtrack ("d'd'd'…", "A-A-A-…")
     # is scrubbed, and what follows it is still found at the right place.
-    text = "d'" * 3000 + " " + "A-" * 3000 + " Mme Dupont, IPP 40012345."
+    text = (
+        "d'" * 3000
+        + " "
+        + "A-" * 3000
+        + " "
+        + "AB12-" * 2000
+        + " domiciliée "
+        + "vingt-" * 2000
+        + " née en "
+        + "six " * 2000
+        + " au zéro "
+        + "un " * 2000
+        + " Mme Dupont, IPP 40012345."
+    )
     out = scrubber.scrub(text, key=KEY)
     assert "Dupont" not in out and "40012345" not in out
     assert out.startswith("d'" * 3000 + " ")

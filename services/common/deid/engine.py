@@ -260,8 +260,8 @@ _LIST_NEXT = re.compile(
 _EXTENSION = re.compile(r"\s*,?\s*(?i:poste|ext\.?|extension|x|p\.)\s*\d{1,5}(?![\w])")
 # Words that name an institution or its parts: an address line does not hold them.
 _INSTITUTION = re.compile(
-    r"(?i)\b(?:hospital|h[ôo]pital|department|d[ée]partement|service|clinic|clinique|centre|"
-    r"center|university|universit[ée]|CHU|CHRU|CH|unit[ée]|ward|p[ôo]le|institut[e]?|"
+    r"(?i)\b(?:hospital|h[ôo]pital|department|d[ée]partement|service|clinic|clinique|"
+    r"centre(?!\s+commercial)|center|university|universit[ée]|CHU|CHRU|CH|unit[ée]|ward|p[ôo]le|institut[e]?|"
     r"infirmary|health|sant[ée]|foundation|fondation|trust|EHPAD)\b"
 )
 # A person with their title is not a line of their own address ("Dr Wouter Vanparys, avenue…").
@@ -273,6 +273,7 @@ _ADDRESS_WORDS = re.compile(
     r"appartement|appt|[ée]tage|porte|escalier|esc|co|county|cedex|bp|cs|rue|route|avenue|av|"
     r"boulevard|bd|chemin|impasse|all[ée]e|place|quai|cours|square|lotissement|voie|passage|"
     r"cit[ée]|faubourg|sentier|mont[ée]e|villa|domaine|clos|rang|bloc|bte|bus|case|postale|app|"
+    r"commercial|marchand|lot|do|da|dos|das|di|del|van|von|den|der|"
     r"[–—\-/,])\.?$"
 )
 
@@ -282,7 +283,9 @@ def _address_words(words: list[str]) -> int:
     words of addresses)."""
     count = 0
     for word in reversed(words):
-        if not (word[0].isupper() or word[0].isdigit() or _ADDRESS_WORDS.match(word)):
+        # "d'Arago", "l'Orme": the capital after the elision.
+        initial = word[2:3] if word[:2].lower() in ("d'", "l'", "d’", "l’") else word[0]
+        if not (initial.isupper() or initial.isdigit() or _ADDRESS_WORDS.match(word)):
             break
         count += 1
     return count

@@ -557,7 +557,7 @@ _MARRIED = re.compile(
 # "KOWALCZYK JAN", "LEBLANC-MOREAU GISELE": both in capitals, one a given name.
 _UPPER_UPPER = re.compile(rf"(?<![\w])(?=(?P<id>{UPPER_WORD}\s+{UPPER_WORD})(?![\w]))")
 _UPPER_FIRST = re.compile(
-    rf"(?<![\w])(?P<id>(?:{PARTICLE}\s+)?{UPPER_WORD}(?:\s+(?:{PARTICLE}\s+)?{UPPER_WORD})?"
+    rf"(?<![\w])(?P<id>(?:{PARTICLE}\s+)?{UPPER_WORD}(?:\s+(?:{PARTICLE}\s+)?{UPPER_WORD}){{0,2}}"
     rf"\s+{CAP_WORD}(?:[\s-]{CAP_WORD})?)(?![\w])"
 )
 _FIRST_UPPER = re.compile(
@@ -569,8 +569,10 @@ _SURNAME_COMMA_FIRST = re.compile(
     rf"(?<![\w'’\-])(?P<id>(?P<surname>{NAME_WORD}(?:\s{NAME_WORD})?),\s(?P<first>{NAME_WORD})"
     rf"(?:\s[{UP}]\.?(?![\w]))?)"
 )
+# "J. Leroy", "J.-M. Durand", "Th. Gasparini" (the abbreviated given names of French).
+_INITIAL_WORD = rf"(?:[{UP}]|Th|Ch|Ph|Chr)"
 _INITIALS = re.compile(
-    rf"(?<![\w./])(?P<id>[{UP}]\.(?:\s?-?[{UP}]\.)?\s?(?:{PARTICLE}\s+)?{NAME_WORD})(?![\w])"
+    rf"(?<![\w./])(?P<id>{_INITIAL_WORD}\.(?:\s?-?[{UP}]\.)?\s?(?:{PARTICLE}\s+)?{NAME_WORD})(?![\w])"
 )
 _KIN = (
     r"(?i:fille|fils|mari|[ée]poux|[ée]pouse|femme|conjointe?|compagne|compagnon|m[èe]re|p[èe]re|"
@@ -1166,8 +1168,11 @@ class NameFinder:
                 or lower_ok
                 or _PARTICLE_NAME.fullmatch(token) is not None  # "al-Hassan", "d'Almeida"
             ) and not _not_name(token)
-            if re.fullmatch(rf"[{UP}]", token) and text[word.end() : word.end() + 1] == ".":
-                name_like = True  # an initial ("A. Leroy")
+            if (
+                re.fullmatch(rf"-?{_INITIAL_WORD}", token)
+                and text[word.end() : word.end() + 1] == "."
+            ):
+                name_like = True  # an initial ("A. Leroy", "J.-M. Durand", "Th. Gasparini")
             # A particle inside a name, or opening one before a capitalised word ("Le Goff",
             # "van der Berg").
             particle = re.fullmatch(PARTICLE, token, re.IGNORECASE) is not None and (

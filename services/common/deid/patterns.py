@@ -391,17 +391,23 @@ RULES: tuple[Rule, ...] = (
             r"(?:participant|subject|screening)\s*(?:id|no\.?|number|#)|sujet|n°\s*(?:d['’])?inclusion|"
             r"acc(?:oun)?t\.?(?:\s+(?:number|no\.?|#))?|encounter(?:\s+(?:number|no\.?|#|id))?|"
             r"visit(?:\s+(?:number|no\.?|#|id))|case\s+(?:number|no\.?|#)|"
-            r"episode(?:\s+(?:number|no\.?|#))|EHR\s*(?:id|#|number)|EMR\s*(?:id|#|number)|PAS\s*(?:number|no\.?|#)|"
+            r"[ée]pisode(?:\s*(?:number|no\.?|#|n°))|n°\s*d['’][ée]pisode|EHR\s*(?:id|#|number)|EMR\s*(?:id|#|number)|PAS\s*(?:number|no\.?|#)|"
             r"folder(?:\s+(?:number|no\.?|#))?|UHID|(?-i:IP)(?:\s*(?:no\.?|number|#))?|"
             r"(?-i:CRN|IEP|HN|MR(?=\s*#))|med(?:ical)?\.?\s+rec(?:ord)?\.?\s*(?:number|no\.?|#)|"
             r"(?:n°|num[ée]ro)\s*d['’]hospitali[sz]ation|lab\s*(?:id|no\.?|number|#)|"
             r"requisition(?:\s*(?:number|no\.?|#))?|req\.?\s*(?:no\.?|#)|bon\s*n°|barcode|"
             r"code[\s\-]barres?|wristband|bracelet|order\s*(?:number|no\.?|#)|(?-i:Rx)\s*#|"
             r"prescription\s*(?:number|no\.?|#)|(?:pt|patient|ID)(?=\s*#)|"
-            r"reg(?:istration|n)?\.?\s*(?:number|no\.?|#)|(?:demande|requ[eê]te|request|lab)\s*(?:n°|no\.?|number|#))"
+            r"reg(?:istration|n)?\.?\s*(?:number|no\.?|#)|(?:demande|requ[eê]te|request|lab)\s*(?:n°|no\.?|number|#)|"
+            r"(?:n°\s*(?:d['’])?|num[ée]ro\s+d['’])?examen(?:\s*n°)?|exam(?:ination)?\s*(?:no\.?|number|#|id)|"
+            r"r[ée]f(?:[ée]rence)?\.?\s*(?:interne|cabinet|dossier|patient|client)|(?:inquest|coroner)\s*ref(?:erence)?\.?|"
+            r"ordonnance\s*n°|n°\s*(?:d['’])?ordonnance|n°\s*HAD|acc\.?\s*no\.?|intervention\s*(?:#|n°|no\.?)|"
+            r"e-?consult\s*(?:#|no\.?|ref\.?)|job(?:\s*(?:no\.?|number|#))?|(?:sous\s+le|sous)\s+n°|"
+            r"dossier\s+hospitalier(?:\s+n°)?|(?:[A-Z]+_)?AFFAIRE|request(?=\s+[A-Z]{1,4}\s?\d))"
             r"[\"']?\s*(?:\([A-Z]{2,5}\))?\s*(?:[:#=]{1,2}|n°|no\.?|number|is|c['’]est|est)?\s*#?\s*[\"']?"
             r"(?P<id>\d{1,3}(?:[.\s]\d{3}){2,3}(?![.\s]?\d)|\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|"
             r"(?-i:[A-Z]{1,5}\d?)\s(?:\d{3,10}|\d{2}(?=[\-/]\d))(?:[\s\-/]\d{1,6}){0,2}(?![\s\-/]?\d)|"
+            r"(?-i:[A-Z]{2,5})\s\d{2,4}(?:\s\d{2,6}){1,3}(?![\s\-/]?\d)|"
             r"(?=[A-Z0-9\-/]*\d)[A-Z0-9][A-Z0-9\-/]{3,24})"
             r"(?![\w])",
             _I,
@@ -439,6 +445,24 @@ RULES: tuple[Rule, ...] = (
     Rule(
         NUMERO_DOSSIER,
         _rx(r"(?<![\w\-/.])(?P<id>(?!K\d{6}\b|DEN\d{6}\b|P\d{6}\b)[A-Z]{1,4}\d{6,12})(?![\w\-])"),
+        0.6,
+    ),
+    # A code of capitals and digit groups with six digits or more ("RX-26-118402",
+    # "INC-BE-26-0276", "RAD26-447120", "MLA/26/0931"): how systems number examinations,
+    # requests, tickets and cases. Not the codes that name a device, a standard or a
+    # lot: after lot, serial, model, reference or UDI, or led by ISO, IEC, EN, NF…
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(
+            r"(?<!lot )(?<!lot: )(?<!LOT )(?<!SN )(?<!S/N )(?<!serial )(?<!série )(?<!model )"
+            r"(?<!modèle )(?<!REF )(?<!UDI )(?<!fabricant )(?<!manufacturer )(?<!catalogue )"
+            r"(?<!catalog )(?<!version )(?<!firmware )(?<!logiciel )(?<!software )(?<![\w\-/.])"
+            r"(?P<id>(?!(?:ISO|IEC|CEI|EN|NF|ASTM|AAMI|IEEE|COVID|SARS|ATC|ICD|CIM|IMDRF|MDR|IVDR|"
+            r"UDI|GMDN|EMDN|CE|DEN|PMA|K|FSCA|FSN|MIR|PSUR|ANSM|MHRA|FDA|EUDAMED|SN|REF|LOT|FW|SW|HW|"
+            r"V|VER|Z|CAPA|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\b|(?:ISO|IEC|COVID|SARS)[\-/])"
+            r"(?=(?:[A-Z\-/]*\d){6})[A-Z]{1,5}\d{0,4}(?:-[A-Z]{2,4})?(?:[\-/]\d{2,8}){1,3}(?:-[A-Z])?)"
+            r"(?![\w\-/])"
+        ),
         0.6,
     ),
     # "n° OR-26-8841": a number with letters and dashes, after n° alone.
@@ -654,6 +678,21 @@ RULES: tuple[Rule, ...] = (
         0.7,
     ),
     # --- postal addresses -------------------------------------------------------------------
+    # A street number dictated ("domiciliée vingt-deux rue des Jardiniers à Chelles").
+    Rule(
+        ADRESSE,
+        _rx(
+            r"\b(?:domicili[ée]e?|habite|habitant|demeurant|r[ée]sidant|lives|living|resides)"
+            r"(?:\s+(?:au|at|on))?\s+"
+            rf"(?P<id>{_SPOKEN_WORD}(?:[\s\-]+{_SPOKEN_WORD}){{0,4}}\s+(?:bis\s+|ter\s+)?"
+            r"(?:rue|route|avenue|boulevard|chemin|impasse|all[ée]e|place|quai|cours|square|"
+            r"street|road|lane|avenue|drive|close|crescent|terrace|way|grove|gardens|court)\b"
+            r"(?:\s+[^\s,;()]+){1,5}?(?:\s+(?:[àa]|in)\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-][A-ZÀ-Ý][\w'’\-]*){0,2})?)"
+            r"(?=[,;()\n]|\.(?:\s|$)|\s*$)",
+            _I,
+        ),
+        0.75,
+    ),
     Rule(
         ADRESSE,
         _rx(
@@ -703,7 +742,7 @@ RULES: tuple[Rule, ...] = (
             r"all[ée]e|impasse|square|chauss[ée]e|dr[èe]ve|clos|rang|ruelle|sentier|passage|cit[ée]|"
             r"straat|laan|steenweg|weg|stra(?:ss|ß)e|gasse|via|viale|piazza)\s+|"
             # One word in Swiss German and Dutch ("Bahnhofstrasse 12", "Kerkstraat 4").
-            r"[A-ZÀ-Ý][\w\-]*(?:stra(?:ss|ß)e|gasse|weg|platz|straat|laan|plein|steenweg)\s+(?=\d))"
+            r"[A-ZÀ-Ý][\w\-]{0,40}(?:stra(?:ss|ß)e|gasse|weg|platz|straat|laan|plein|steenweg)\s+(?=\d))"
             r"(?:[^\s,;()\d]+\s+){0,5}?\d{1,4}[a-zA-Z]?"
             r"(?:\s*(?i:bte|bus|bo[iî]te|b\.)\s*\d{1,4})?"
             r"(?:,\s*(?i:case\s+postale|c\.?p\.|postfach)\s*\d{1,6})?"
@@ -838,6 +877,25 @@ RULES: tuple[Rule, ...] = (
         0.65,
     ),
     # --- dictated numbers -------------------------------------------------------------------
+    # A year of birth dictated after "née en" ("née en vingt-huit", "born in nineteen thirty").
+    Rule(
+        DATE_NAISSANCE,
+        _rx(
+            rf"\b(?:n[ée]e?|born)\s+(?:en|in)\s+(?P<id>{_SPOKEN_WORD}(?:[\s\-]+{_SPOKEN_WORD}){{0,5}})",
+            _I,
+        ),
+        0.7,
+    ),
+    # The age in brackets after a date of birth ("DOB 02/03/1930 (96)").
+    Rule(
+        AGE,
+        _rx(
+            rf"\b{_DOB_LABEL}\s*[:.\-=]?\s*{DATE}\s*\(\s*(?P<id>\d{{2,3}}(?:\s*(?:ans|a|y|yo|yrs?|years?))?)\s*\)",
+            _I,
+        ),
+        0.8,
+        age_over_89,
+    ),
     Rule(
         DATE_NAISSANCE,
         _rx(
@@ -864,11 +922,23 @@ RULES: tuple[Rule, ...] = (
         TELEPHONE,
         _rx(
             r"\b(?:rappel\w*|appel\w*|joindre|joignable|t[ée]l[ée]phon\w*|ring|call|phone|reach|"
-            r"text)(?:\s+(?:me|us|moi|nous|her|him|back)){0,3}\s+(?:au|on|at|sur)\s+"
+            r"text)(?:\s+(?:me|us|moi|nous|her|him|back)){0,3}(?:\s+(?:au|on|at|sur))?\s+"
             rf"(?P<id>(?:z[ée]ro|zero|oh|double)[\s,\-]+{SPOKEN})",
             _I,
         ),
         0.8,
+        spoken_number,
+    ),
+    # "… a appelé l'astreinte au zéro six, quarante-deux…": a dictated number of six words or
+    # more that starts as a telephone does, after "au", "on" or "at".
+    Rule(
+        TELEPHONE,
+        _rx(
+            r"\b(?:au|on|at|sur)\s+"
+            rf"(?P<id>(?:z[ée]ro|zero|oh)[\s,\-]+{_SPOKEN_WORD}(?:,?[\s\-]+{_SPOKEN_WORD}){{4,16}})",
+            _I,
+        ),
+        0.7,
         spoken_number,
     ),
     Rule(
@@ -886,7 +956,8 @@ RULES: tuple[Rule, ...] = (
         _rx(
             r"\b(?:IPP|NDA|MRN|dossier|s[ée]jour|hospital\s+number|record\s+number|chart|"
             r"account|patient\s+(?:id|number|num[ée]ro))\s*(?:number|n°|num[ée]ro|is|est)?\s*[:,]?\s*"
-            rf"(?P<id>{SPOKEN})",
+            r"(?P<id>(?-i:[A-Z])(?:\s+(?:as\s+in|for|comme)\s+[A-Za-z]+)?[\s,\-]+"
+            rf"{_SPOKEN_WORD}(?:,?[\s\-]+{_SPOKEN_WORD}){{2,16}}|{SPOKEN})",
             _I,
         ),
         0.8,
@@ -936,8 +1007,10 @@ _HL7_FIELDS: dict[str, dict[int, str]] = {
         19: NUMERO_SECU,
     },
     "NK1": {2: NOM, 4: ADRESSE, 5: TELEPHONE, 6: TELEPHONE},
+    # The attending, referring, consulting and admitting doctors; the visit number.
+    "PV1": {7: NOM, 8: NOM, 9: NOM, 17: NOM, 19: NUMERO_DOSSIER, 50: NUMERO_DOSSIER},
 }
-_HL7_SEGMENT = re.compile(r"^(PID|NK1)\|[^\n]*", re.MULTILINE)
+_HL7_SEGMENT = re.compile(r"^(PID|NK1|PV1)\|[^\n]*", re.MULTILINE)
 
 
 def hl7_fields(text: str) -> list[tuple[int, int, str]]:
