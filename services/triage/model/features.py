@@ -10,14 +10,14 @@ short one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain, repeat
+from itertools import chain, pairwise, repeat
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfTransformer
 
-from services.triage.model.text import CUE_NAMES, analyse
+from services.triage.model.text import CUE_NAMES, analyse, is_word, read
 
 Analysed = tuple[list[str], list[str]]
 
@@ -25,6 +25,12 @@ Analysed = tuple[list[str], list[str]]
 def analyse_all(texts: Sequence[str]) -> list[Analysed]:
     """Words and cues of each narrative (see ``text.analyse``)."""
     return [analyse(t) for t in texts]
+
+
+def read_all(texts: Sequence[str]) -> list[Analysed]:
+    """Pieces and cues of each narrative (see ``text.read``): for models whose vocabularies
+    ``hold_words_only``, the same features as ``analyse_all``, read faster."""
+    return [read(t) for t in texts]
 
 
 # Words of a MAUDE manufacturer's narrative, kept apart from the event description's.
@@ -62,6 +68,11 @@ class NarrativeFeatures:
         """Number of word columns (the cue block follows them)."""
         return len(self.vocabulary)
 
+    def holds_words_only(self) -> bool:
+        """Whether no column is a number or a single letter, which ``text.read`` keeps and
+        ``text.analyse`` drops: true of every vocabulary learned from ``analyse``."""
+        return all("_" in term or is_word(term) for term in self.vocabulary)
+
     def learn_vocabulary(self, analysed: Sequence[Analysed]) -> None:
         """Add every word of ``analysed`` to the vocabulary, in order of first appearance."""
         vocabulary = self.vocabulary
@@ -74,32 +85,37 @@ class NarrativeFeatures:
         """Word counts (known words only) and the cue block of analysed narratives."""
         # Every word of the batch is looked up in one pass (-1: unknown) and the rows are cut
         # from cumulative lengths, rather than a Python list of columns grown narrative by
-        # narrative; the matrix is the same, element for element.
-        terms = list(chain.from_iterable(t for t, _ in analysed))
+        # narrative; the matrix is the same, element for element. The cues are read the same
+        # way: a cue said twice in a narrative is summed, then every cue present set to the
+        # weight, which is the indicator of the cue set.
+        lengths = [len(t) for t, _ in analysed]
         columns = np.fromiter(
-            map(self.vocabulary.get, terms, repeat(-1)), dtype=np.int32, count=len(terms)
+            map(self.vocabulary.get, chain.from_iterable(t for t, _ in analysed), repeat(-1)),
+            dtype=np.int32,
+            count=sum(lengths),
         )
         known = columns >= 0
-        ends = np.cumsum([len(t) for t, _ in analysed], dtype=np.int64)
+        ends = np.cumsum(lengths, dtype=np.int64)
         kept = np.concatenate(([0], np.cumsum(known, dtype=np.int64)))
         indptr = np.concatenate(([0], kept[ends]))
         indices = columns[known]
-        cue_rows: list[int] = []
-        cue_cols: list[int] = []
-        cue_index = self._cue_index
-        for row, (_, cues) in enumerate(analysed):
-            if cues:
-                for col in {cue_index[c] for c in cues}:
-                    cue_rows.append(row)
-                    cue_cols.append(col)
         counts = sp.csr_matrix(
             (np.ones(len(indices)), indices, indptr), shape=(len(analysed), self.n_terms)
         )
         counts.sum_duplicates()
-        cue_block = sp.csr_matrix(
-            (np.full(len(cue_rows), self.cue_weight), (cue_rows, cue_cols)),
-            shape=(len(analysed), len(cue_index)),
+        cue_lengths = [len(c) for _, c in analysed]
+        cue_columns = np.fromiter(
+            map(self._cue_index.__getitem__, chain.from_iterable(c for _, c in analysed)),
+            dtype=np.int32,
+            count=sum(cue_lengths),
         )
+        cue_indptr = np.concatenate(([0], np.cumsum(cue_lengths, dtype=np.int64)))
+        cue_block = sp.csr_matrix(
+            (np.ones(len(cue_columns)), cue_columns, cue_indptr),
+            shape=(len(analysed), len(self._cue_index)),
+        )
+        cue_block.sum_duplicates()
+        cue_block.data[:] = self.cue_weight
         return counts, cue_block
 
     def counts(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
@@ -143,8 +159,8 @@ class NarrativeFeatures:
     def cue_sets(self, x: sp.csr_matrix) -> list[frozenset[str]]:
         """The lexicon cues present in each row of a feature matrix from ``transform``."""
         block = sp.csr_matrix(x[:, self.n_terms :])
-        names = CUE_NAMES
-        return [
-            frozenset(names[j] for j in block.indices[block.indptr[i] : block.indptr[i + 1]])
-            for i in range(block.shape[0])
-        ]
+        # Plain Python ints (``tolist``) index the names several times faster than NumPy ones.
+        name_of = CUE_NAMES.__getitem__
+        columns = block.indices.tolist()
+        bounds = block.indptr.tolist()
+        return [frozenset(map(name_of, columns[start:end])) for start, end in pairwise(bounds)]

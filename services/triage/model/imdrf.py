@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from vigie.contracts import CodeSuggestion
@@ -69,8 +70,36 @@ def suggest(
     ``cues`` are the narrative's lexicon cues (``cue_software``, ``cue_privacy``, ...).
     """
     categories = category_probabilities or {}
-    software = "cue_software" in cues
-    ai_output = "cue_ai_output" in cues
+    return list(
+        _suggestions(
+            ai_report,
+            "cue_software" in cues,
+            "cue_ai_output" in cues,
+            "cue_privacy" in cues,
+            "cue_training" in cues,
+            "cue_bias" in cues,
+            categories.get("privacy_or_security", 0.0),
+            categories.get("bias_against_group", 0.0),
+            threshold,
+        )
+    )
+
+
+# The suggestions depend on these few values only: a report without a category (most of a
+# batch) is one of a handful of cases, remembered rather than scored and built again. The
+# suggestions are frozen, so sharing them between predictions is safe.
+@lru_cache(maxsize=4096)
+def _suggestions(
+    ai_report: bool,
+    software: bool,
+    ai_output: bool,
+    privacy: bool,
+    training: bool,
+    bias: bool,
+    privacy_or_security: float,
+    bias_against_group: float,
+    threshold: float,
+) -> tuple[CodeSuggestion, ...]:
     ai_context = ai_report or software or ai_output
     scores = {
         SOFTWARE_PROBLEM: _noisy_or(
@@ -80,17 +109,17 @@ def suggest(
         ),
         SECURITY_PROBLEM: (
             _noisy_or(
-                _PRIVACY_WORDS if "cue_privacy" in cues else 0.0,
-                _CATEGORY * categories.get("privacy_or_security", 0.0),
+                _PRIVACY_WORDS if privacy else 0.0,
+                _CATEGORY * privacy_or_security,
             )
             if ai_context
             else 0.0
         ),
         AI_TRAINING_CAUSE: (
             _noisy_or(
-                _TRAINING_WORDS if "cue_training" in cues else 0.0,
-                _BIAS_WORDS if "cue_bias" in cues else 0.0,
-                _CATEGORY * categories.get("bias_against_group", 0.0),
+                _TRAINING_WORDS if training else 0.0,
+                _BIAS_WORDS if bias else 0.0,
+                _CATEGORY * bias_against_group,
             )
             if ai_context
             else 0.0
@@ -101,4 +130,4 @@ def suggest(
         for t, score in scores.items()
         if score >= threshold
     ]
-    return sorted(out, key=lambda s: -s.probability)
+    return tuple(sorted(out, key=lambda s: -s.probability))

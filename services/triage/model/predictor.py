@@ -11,7 +11,7 @@ import numpy as np
 
 from services.triage.model import artefact
 from services.triage.model.category import CategoryModel
-from services.triage.model.features import analyse_all
+from services.triage.model.features import analyse_all, read_all
 from services.triage.model.imdrf import suggest
 from services.triage.model.labels import CATEGORIES, SEVERITY_LABELS
 from services.triage.model.severity import SeverityModel
@@ -50,6 +50,10 @@ class TriageModel:
         self._version = version
         self.imdrf_threshold = imdrf_threshold
         self.manifest = manifest
+        # The vocabularies ``_reads_pieces`` last checked (held, so that another one is never
+        # taken for them), their sizes, and what it found.
+        self._checked: list[tuple[dict[str, int], int]] = []
+        self._pieces = False
 
     @property
     def version(self) -> str:
@@ -76,6 +80,18 @@ class TriageModel:
             manifest=manifest,
         )
 
+    def _reads_pieces(self) -> bool:
+        """Whether both vocabularies hold words only, so that ``read_all`` gives the features of
+        ``analyse_all``; checked again only when a vocabulary is replaced or grows."""
+        features = (self.severity.features, self.category.features)
+        seen = [(f.vocabulary, len(f.vocabulary)) for f in features]
+        if len(seen) != len(self._checked) or any(
+            v is not w or n != m for (v, n), (w, m) in zip(seen, self._checked, strict=True)
+        ):
+            self._pieces = all(f.holds_words_only() for f in features)
+            self._checked = seen
+        return self._pieces
+
     def models(self) -> dict[str, Any]:
         """What ``model.joblib`` holds."""
         return {"severity": self.severity, "category": self.category}
@@ -91,7 +107,7 @@ class TriageModel:
             raise ValueError(f"{len(texts)} texts but {len(kinds)} kinds")
         if not texts:
             return []
-        analysed = analyse_all(texts)
+        analysed = read_all(texts) if self._reads_pieces() else analyse_all(texts)
         x = self.severity.features.transform_analysed(analysed)
         probabilities = self.severity.probabilities_of(x)
         decided = self.severity.decide(probabilities)
@@ -103,28 +119,29 @@ class TriageModel:
         if ai_rows:
             rows = self.category.probabilities_analysed([analysed[i] for i in ai_rows])
             category_p = dict(zip(ai_rows, rows, strict=True))
+        # Python floats and ints once per batch (``tolist``) rather than a NumPy scalar per cell:
+        # the same values, several times cheaper to read.
         out = []
-        for i, row in enumerate(probabilities):
-            severity = _SEVERITIES[int(decided[i])]
-            dist = {label: float(p) for label, p in zip(SEVERITY_LABELS, row, strict=True)}
+        for i, (row, d) in enumerate(zip(probabilities.tolist(), decided.tolist(), strict=True)):
             category = category_probability = None
             cat_dist: dict[str, float] = {}
-            if i in category_p:
+            ai_report = i in category_p
+            if ai_report:
                 cp = category_p[i]
                 best = int(np.argmax(cp))
                 category, category_probability = CATEGORIES[best], float(cp[best])
-                cat_dist = {c: float(p) for c, p in zip(CATEGORIES, cp, strict=True)}
+                cat_dist = dict(zip(CATEGORIES, cp.tolist(), strict=True))
             out.append(
                 TriagePrediction(
-                    severity=severity,
-                    severity_probabilities=dist,
-                    confidence=float(row[int(decided[i])]),
+                    severity=_SEVERITIES[d],
+                    severity_probabilities=dict(zip(SEVERITY_LABELS, row, strict=True)),
+                    confidence=row[d],
                     category=category,
                     category_probability=category_probability,
                     category_probabilities=cat_dist,
                     imdrf_codes=suggest(
                         cues[i],
-                        ai_report=i in category_p,
+                        ai_report=ai_report,
                         category_probabilities=cat_dist,
                         threshold=self.imdrf_threshold,
                     ),
