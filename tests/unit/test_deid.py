@@ -151,6 +151,37 @@ def scrubber() -> Scrubber:
         ("Validation : Th. Marchetti, pharmacien.", "fr", "Th.", "[NOM]"),
         ("Chirurgien : J.-M. Roussel ; aide", "fr", "J.-M.", "[NOM]"),
         ("Résidente : FERREIRA DA COSTA Amélia, 93 ans", "fr", "FERREIRA", "[NOM]"),
+        # Digits a scan or a fax misread as letters.
+        ("Né le : 0l/O3/l93O  IPP: 7O4 2l8 33", "fr", "l93O", "[DATE_NAISSANCE]"),
+        ("Tel famille : O2 97 l8 55 4O", "fr", "l8 55", "[TELEPHONE]"),
+        ("aged 9O, lives alone", "en", "9O", "[AGE]"),
+        # Tables and exports: a header cell ending on a digit, address and stay columns,
+        # XML elements, a year-only date of birth, the age glued to the sex, DICOM's "Y".
+        (
+            "ipp\tnom\tdob\tadresse_ligne1\tville\tflag\n55120938\tTOURE\t1931-02-03\t"
+            "7 rue Haute\tDijon\tNO_ALERT\n",
+            "fr",
+            "rue Haute",
+            "[ADRESSE]",
+        ),
+        ("<patient><nom>Vasseur</nom><age_ans>94</age_ans></patient>", "fr", "Vasseur", "[NOM]"),
+        ("<age_ans>94</age_ans>", "fr", "94", "[AGE]"),
+        ("Âge : F96   DDN : --/--/1930", "fr", "1930", "[DATE_NAISSANCE]"),
+        ("- mme X F93 -> alerte IA", "fr", "93", "[AGE]"),
+        ("(0010,1010) PatientAge: 093Y", "en", "093Y", "[AGE]"),
+        # An age after a name with a space only; chat speakers and colleagues in lower case.
+        ("Scan: CT head, pt Norah Pemberton 96. The AI missed it", "en", "96", "[AGE]"),
+        ("julien d. 19:03 : oui STEMI", "fr", "julien", "[NOM]"),
+        ("[09:14] priya r: anyone know why", "en", "priya", "[NOM]"),
+        ("relève — marie (IDE) prévient l'interne", "fr", "marie", "[NOM]"),
+        ("Braden 12. signé m-l. veyssière", "fr", "veyssière", "[NOM]"),
+        # Door codes, floors and a farm before the street.
+        (
+            "hébergé chez lui, code porte 4512B, 3e étage gauche, 41 rue Pajol, 75018 Paris",
+            "fr",
+            "4512B",
+            "[ADRESSE]",
+        ),
     ],
 )
 def test_identifiers_are_replaced_by_typed_placeholders(
@@ -196,6 +227,11 @@ def test_numbers_that_link_reports_become_keyed_pseudonyms(
         # Codes that name a device, a lot, a standard or a safety notice are not records.
         "Pompe lot 21-334455, réf. fabricant ABC-123456, norme ISO-14971, FSCA-2026-0042.",
         "Software version 4.2.1-20231102; recall Z-2415-2008; CAPA-001226 closed.",
+        # A table's clinical columns stay; "signe de" and a word before a role are not names.
+        "id\tdate\tflag_ia\tcommentaire\n12\t2026-03-01\tNO_ALERT\tfaux négatif\n",
+        "Le signe de Giordano est positif ; O2 4 l/min ; transmis (IDE) hier ; vu le 3.III.2026.",
+        "Moniteur M100 et pousse-seringue F92X remplacés.",
+        "note 19:02 : rien à signaler",
     ],
 )
 def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:

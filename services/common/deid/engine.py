@@ -159,8 +159,11 @@ class Scrubber:
             # The language model reads a copy whose very long runs without a space are cut
             # (same length, same offsets): spaCy's tokenizer takes time quadratic in a token's
             # length, and 20,000 characters of "d'd'd'…" would hold the scrubber for a minute.
-            artifacts = self._analyzer.nlp_engine.process_text(_cut_long_runs(text), language)
-            results = self._analyzer.analyze(text=text, language=language, nlp_artifacts=artifacts)
+            # The patterns and the model read the digits a scan or a fax misread as letters
+            # ("né le 0l/O4/l94O"): a copy of the same length, so the offsets hold.
+            read = _ocr_digits(text)
+            artifacts = self._analyzer.nlp_engine.process_text(_cut_long_runs(read), language)
+            results = self._analyzer.analyze(text=read, language=language, nlp_artifacts=artifacts)
         spans: list[Entity] = []
         for result in results:
             entity = TELEPHONE if result.entity_type == "PHONE_NUMBER" else result.entity_type
@@ -196,6 +199,36 @@ class Scrubber:
 # Longer runs without whitespace are not words; no identifier is that long.
 _LONG_RUN = 200
 _RUN = re.compile(rf"\S{{{_LONG_RUN + 1},}}")
+
+
+# A run of digits and the letters a scan mistakes for them (O and o for 0, l for 1; not I,
+# which Roman numerals use: "3.III.1935"), on its own or in groups ("8O7 3l2 55",
+# "O2 98 l7 44 6O", "l2.O3.l947", "9O ans").
+_OCR_RUN = re.compile(r"(?<![^\W\d_])[0-9Ool]+(?:[ ./\-:][0-9Ool]+)*(?![^\W\d_])")
+_OCR_DIGITS = str.maketrans("Ool", "001")
+_OCR_DATE = re.compile(r"[0-3]?\d[./\-][01]?\d[./\-](?:19|20)?\d\d")
+
+
+def _ocr_digits(text: str) -> str:
+    """``text`` with the runs that are mostly digits read as digits (same length).
+
+    A run is taken when it holds a letter to mend and as many real digits as letters (two at
+    least, or one leading: "9O ans"), or when mended it reads as a date ("2l/ll/l93l"):
+    "l94O" and "8O7 3l2 55" are, "O2", "Il" and "lol" are not.
+    """
+
+    def mend(match: re.Match[str]) -> str:
+        run = match.group()
+        letters = sum(c in "Ool" for c in run)
+        if not letters:
+            return run
+        digits = sum(c.isdigit() for c in run)
+        mended = run.translate(_OCR_DIGITS)
+        if (digits >= letters and (digits >= 2 or run[0].isdigit())) or _OCR_DATE.fullmatch(mended):
+            return mended
+        return run
+
+    return _OCR_RUN.sub(mend, text)
 
 
 def _cut_long_runs(text: str) -> str:
@@ -243,6 +276,8 @@ def _merge(spans: list[Entity]) -> list[Entity]:
 _BED = r"(?:(?i:bed|lit|ch(?:ambre)?|room|rm|box|bay|cubicle)\.?\s*\d{1,3}[A-Za-z]?\s*[,;]\s*)?"
 _AGE_AFTER_NAME = re.compile(
     rf"\s*[,(]\s*{_BED}(?P<id>\d{{2,3}}(?:\s*(?:ans|a|y/?o|yo|yrs?|years?|[MFHmf]))?)\s*[,);.]"
+    # … or with a space only ("Norah Fothergill 96.", "(Mrs Tetlow-Shaw) 102 —").
+    r"|\)?[ \t]+(?P<bare>\d{2,3})(?=[ \t]*(?:[,;.—–]|\n|$))"
 )
 _BIRTH_AFTER_NAME = re.compile(
     rf"\s*[,(]?\s*{_BED}"
@@ -273,7 +308,8 @@ _ADDRESS_WORDS = re.compile(
     r"appartement|appt|[ée]tage|porte|escalier|esc|co|county|cedex|bp|cs|rue|route|avenue|av|"
     r"boulevard|bd|chemin|impasse|all[ée]e|place|quai|cours|square|lotissement|voie|passage|"
     r"cit[ée]|faubourg|sentier|mont[ée]e|villa|domaine|clos|rang|bloc|bte|bus|case|postale|app|"
-    r"commercial|marchand|lot|do|da|dos|das|di|del|van|von|den|der|"
+    r"commercial|marchand|lot|do|da|dos|das|di|del|van|von|den|der|code|digicode|gauche|droite|"
+    r"fond|couloir|chambre|tour|ferme|mas|section|tribu|foyer|dit|rural|"
     r"[–—\-/,])\.?$"
 )
 
@@ -296,7 +332,7 @@ def _address_start(text: str, start: int) -> int:
     own line of the address ("Edinburgh EH16 6HS"), then the comma-separated parts before it
     that read as address lines ("Apartment 6, Ardmore Court, Bray, Co. Wicklow A98 E2F4",
     "domiciliée quartier Lannes, 65400 Argelès-Gazost"), up to four of them."""
-    line_start = max(text.rfind(c, 0, start) for c in ",;:(\n—|") + 1
+    line_start = max(text.rfind(c, 0, start) for c in ",;:(\n\t—|") + 1
     words = text[line_start:start].split()
     if (
         words
@@ -388,8 +424,9 @@ class _VigieRecognizer(_recognizer_base()):  # type: ignore[misc]
         # or a date there is the date of birth ("Mr Yıldız 1935", "Hugo Santos, 25/12/1961").
         for name in found:
             age = _AGE_AFTER_NAME.match(text, name.end)
-            if age and age_over_89(age.group("id")):
-                start, end = age.span("id")
+            group = "bare" if age and age.group("bare") else "id"
+            if age and age_over_89(age.group(group)):
+                start, end = age.span(group)
                 results.append(self._result(start, end, AGE, 0.8, "age-after-name"))
             record = _RECORD_AFTER_NAME.match(text, name.end)
             if record and not _BIRTH_AFTER_NAME.match(text, name.end):

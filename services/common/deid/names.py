@@ -650,6 +650,29 @@ _CHAT_SPEAKER = re.compile(
     r"[a-zà-ÿ]+[._][a-zà-ÿ]+)"
     r"\s*:"
 )
+# "steph 19:02 : …", "julien d. 19:03 :", "[09:14] priya r: …": a chat line's speaker in
+# lower case, with an initial, before or after the time.
+_CHAT_SPEAKER_LOWER = re.compile(
+    r"(?:^|(?<=\n))[ \t]*(?:\[\d{1,2}[:h]\d{2}(?::\d{2})?\][ \t]*"
+    r"(?P<id>[a-zà-ÿ][\w'’\-]{1,20}(?:[ \t]+[a-zà-ÿ](?:-[a-zà-ÿ])?\.?)?)[ \t]*:|"
+    r"(?P<after>[a-zà-ÿ][\w'’\-]{1,20}(?:[ \t]+[a-zà-ÿ](?:-[a-zà-ÿ])?\.?)?)[ \t]+"
+    r"\[?\d{1,2}[:h]\d{2}\]?[ \t]*:)"
+)
+# "ghislain (IDE) prévient…", "thi hoa (IDE)": a colleague in lower case before their role.
+_LOWER_NAME_THEN_ROLE = re.compile(
+    r"(?<![\w'’\-])(?P<id>[a-zà-ÿ][\w'’\-]{2,20}(?:[ \t]+[a-zà-ÿ][\w'’\-]{1,20})?)\s*\(\s*"
+    r"(?:(?-i:IDE|AS|ASH|IBODE|IADE|SF|FY[12]|SpR)|(?i:interne|(?:night\s+|day\s+)?reg|kin[ée]|"
+    r"cadre|sage-femme|infirmi[eè]re?|aide-soignante?))\s*\)"
+)
+# "signé m-l. veyssière", "Kind regards, Fionnghuala Nic a' Phearsain, FY2": the signer's
+# name after the word that signs, to the end of its line or a comma.
+_SIGNED = re.compile(
+    r"\b(?i:signé|signed|kind\s+regards|best\s+regards|regards|cordialement|bien\s+[àa]\s+vous)"
+    r"[ \t]*[,:]?[ \t]*\n?[ \t]*"
+    r"(?P<id>(?:[^\W\d_]{1,3}\.(?:-?[^\W\d_]\.)?[ \t]?|[^\W\d_]-[^\W\d_]\.[ \t]?)?"
+    r"[^\W\d_][\w'’\-]+(?:[ \t]+(?:[^\W\d_][\w'’\-]*|[^\W\d_]\.)){0,3})"
+    r"(?=[ \t]*(?:[,.;]|\n|$))"
+)
 # "Note de l'ARC (Killian)", "the study nurse (Ama)": a colleague named after their role.
 _ROLE_THEN_NAME = re.compile(
     r"\b(?:ARC|TEC|CRA|CRC|IDE|IADE|(?i:interne|externe|monitor|coordinat(?:or|eur|rice)|"
@@ -880,6 +903,25 @@ class NameFinder:
         for pattern, source in ((_CHAT_SPEAKER, "label"), (_ROLE_THEN_NAME, "label")):
             for match in pattern.finditer(text):
                 found.extend(self._trimmed(text, *match.span("id"), 0.7, source, strict=False))
+        for pattern, source in (
+            (_CHAT_SPEAKER_LOWER, "chat-speaker"),
+            (_LOWER_NAME_THEN_ROLE, "job"),
+            (_SIGNED, "signed"),
+        ):
+            for match in pattern.finditer(text):
+                group = "after" if match.groupdict().get("after") else "id"
+                words = _WORD.findall(match.group(group))
+                if not words or any(self._plain_word(w) for w in words if len(w) > 2):
+                    continue
+                # In lower case, a speaker or a colleague is a given name, or a word and an
+                # initial ("julien d."): not any word before a time or a role.
+                if (
+                    source != "signed"
+                    and not self._given(words[0], broad=True)
+                    and not (len(words) >= 2 and len(words[-1].strip("-")) == 1)
+                ):
+                    continue
+                found.append(Found(*match.span(group), "NOM", 0.7, source))
         for match in _HANDLE.finditer(text):
             if not self._plain_word(match.group("id")):
                 found.append(Found(*match.span("id"), "NOM", 0.7, "handle"))

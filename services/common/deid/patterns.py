@@ -86,7 +86,7 @@ _DOB_LABEL = (
     r"(?:date\s+(?:de\s+)?naiss(?!ance)\.?|D/O/B|birthday|anniversaire|"
     r"n[ée](?:e|\(e\))?(?:\s+[àa]\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-][\w'’\-]+)?)?"
     r"(?:\s+(?:le|en|au\s+mois\s+de|vers))?|date\s+de\s+naiss(?:ance|\.)?|DDN|D\.D\.N\.?|DN|"
-    r"naissance|D\.?\s?O\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|°|\*(?=\s?\d)|"
+    r"naissance|D\.?\s?[O0]\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|°|\*(?=\s?\d)|"
     r"YOB|year\s+of\s+birth|ann[ée]e\s+de\s+naissance|birth(?=\s*:)|"
     r"born(?:\s+in\s+[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)?)?(?:\s+(?:on|in))?|b\.)"
 )
@@ -471,6 +471,40 @@ RULES: tuple[Rule, ...] = (
         _rx(r"\bn°\s*(?P<id>[A-Z]{1,4}-\d{2,4}-\d{3,8})(?![\w\-])"),
         0.7,
     ),
+    # XML elements ("<nom>Quintard</nom>", "<age_ans>93</age_ans>", "<date_naissance>…").
+    Rule(
+        NOM,
+        _rx(
+            r"<(?P<tag>(?:patient_?)?(?:nom|prenom|pr[ée]nom|name|family(?:_?name)?|given(?:_?name)?|"
+            r"surname|forename|nom_?(?:usage|naissance|famille)|first_?name|last_?name))>"
+            r"(?P<id>[^<>\n]{1,60})</(?P=tag)>",
+            _I,
+        ),
+        0.85,
+    ),
+    Rule(
+        DATE_NAISSANCE,
+        _rx(
+            r"<(?P<tag>(?:patient_?)?(?:date_?(?:de_?)?naiss(?:ance)?|ddn|dob|birth_?date|date_?of_?birth))>"
+            rf"(?P<id>{DATE}|\d{{8}})</(?P=tag)>",
+            _I,
+        ),
+        0.85,
+    ),
+    Rule(
+        AGE,
+        _rx(
+            r"<(?P<tag>(?:patient_?)?(?:age|[âa]ge_?ans|age_?years))>(?P<id>\d{2,3})</(?P=tag)>", _I
+        ),
+        0.85,
+        age_over_89,
+    ),
+    # A date of birth of which only the year is known ("DDN : --/--/1930", "DOB ??/??/1931").
+    Rule(
+        DATE_NAISSANCE,
+        _rx(rf"\b{_DOB_LABEL}\s*[:.=]?\s*(?P<id>[\-?xX]{{2}}/[\-?xX]{{2}}/(?:19|20)\d\d)", _I),
+        0.85,
+    ),
     # DICOM header fields, by keyword or tag ("(0010,0010) PatientName: DOE^JANE").
     Rule(
         NOM,
@@ -493,7 +527,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"(?:\(0010,1010\)\s*)?\bPatient(?:['’]s)?\s?Age\s*(?:[:=]|\.{3,})\s*(?P<id>\d{3})Y",
+            r"(?:\(0010,1010\)\s*)?\bPatient(?:['’]s)?\s?Age\s*(?:[:=]|\.{3,})\s*(?P<id>\d{3}Y)",
             _I,
         ),
         0.9,
@@ -563,7 +597,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"(?<![\w])(?:[MFHmf]|male|female|homme|femme)\s*[,/ ]\s*(?P<id>\d{2,3})(?![\d.,]\d)"
+            # Glued to the sex ("F93"), two digits only: "M100" names a device.
+            r"(?<![\w])(?:[MFHmf]|male|female|homme|femme)"
+            r"(?:\s*[,/ ]\s*|(?<=[MFH])(?=9\d(?!\w)))(?P<id>\d{2,3})(?![\d.,]\d)"
             r"(?!\s*(?:%|(?i:mg|ml|mm|cm|kg|g|mcg|µg|ui|iu|u|mmhg|bpm|min|h)\b))"
         ),
         0.75,
@@ -703,10 +739,10 @@ RULES: tuple[Rule, ...] = (
             r"quai|cours|square|sq\.|r[ée]sidence|lotissement|lot\.|lieu-dit|hameau|voie|passage|cit[ée]|"
             r"faubourg|fbg|rond-point|sentier|mont[ée]e|parvis|esplanade|villa|domaine|clos|boul|traverse|"
             r"draille|calade)\b\.?"
-            r"(?:[\s\-]+[^\s,;()]+){1,6}?"
+            r"(?:[ \-]+[^\s,;()]+){1,6}?"
             r"(?:,?\s*(?:\d{5}|\d{2}\s\d{3}|(?-i:[A-Z]{1,2})-\d{4,5}|,\s*\d{4}(?=\s+(?-i:[A-ZÀ-Ý])))\s+"
             r"[A-ZÀ-Ýa-zà-ÿ][\w'’\-]*"
-            r"(?:[\s\-][A-ZÀ-Ý][\w'’\-]*){0,3}(?:\s+cedex(?:\s+\d{1,2})?)?"
+            r"(?:[ \-][A-ZÀ-Ý][\w'’\-]*){0,3}(?:\s+cedex(?:\s+\d{1,2})?)?"
             # A Canadian town, its province and postcode ("Québec QC G1V 2M2").
             r"|,\s*[A-ZÀ-Ý][\w'’\-]*(?:\s+(?-i:[A-Z]{2})|\s*\([A-ZÀ-Ý][\w\-]+\))?\s+"
             r"(?-i:[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d))?)"
@@ -802,7 +838,7 @@ RULES: tuple[Rule, ...] = (
         ADRESSE,
         _rx(
             r"(?<![\w,.])(?P<id>(?:(?:BP|CS|B\.P\.|TSA)\s*\d{2,6}\s*[–—\-,]?\s*)?"
-            r"\d{5}\s+[A-ZÀ-Ý][\w'’\-]*(?:[ \t\-](?:sur|sous|en|les|lès|de|d'|la|le|"
+            r"\d{5}\s+[A-ZÀ-Ý][\w'’\-]*(?:[ \-](?:sur|sous|en|les|lès|de|d'|la|le|"
             r"(?!CEDEX\b)[A-ZÀ-Ý][\w'’\-]*)){0,4}(?:\s+(?i:cedex)(?:\s+\d{1,2})?)?)(?![\w])"
         ),
         0.7,
@@ -1042,15 +1078,22 @@ _TABLE_COLUMNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"(?i)^(?:(?:patient|pt)\s+)?(?:ddn|dob|d\.o\.b\.?|date\s+(?:de\s+|d\s+)?naissance|"
-            r"date\s+of\s+birth|n[ée]\(?e?\)?(?:\s+le)?|naissance|birth\s*date|yob|year\s+of\s+birth)$"
+            r"date\s+of\s+birth|n[ée]\(?e?\)?(?:\s+le)?|naissance|birth\s*date|yob|year\s+of\s+birth|"
+            r"date\s+naiss?|dt\s+naiss?|dn)$"
         ),
         DATE_NAISSANCE,
     ),
-    (re.compile(r"(?i)^(?:(?:patient|pt)\s+)?(?:[âa]ge|age\s*\((?:y|years|yrs|ans)\))$"), AGE),
+    (
+        re.compile(
+            r"(?i)^(?:(?:patient|pt)\s+)?(?:[âa]ge|age\s*\((?:y|years|yrs|ans)\)|[âa]ge\s+ans)$"
+        ),
+        AGE,
+    ),
     (
         re.compile(
             r"(?i)^(?:IPP|NDA|NIP|MRN|UHID|URN|CRN|hosp(?:ital)?\s+(?:no|number|id)|"
-            r"(?:n°\s*|num[ée]ro\s+(?:de\s+)?)?dossier|record(?:\s+(?:no|number))?|patient\s+id|chart)$"
+            r"(?:n°\s*|num[ée]ro\s+(?:de\s+)?)?(?:dossier|s[ée]jour)|record(?:\s+(?:no|number))?|"
+            r"patient\s+id|chart|encounter\s*(?:id|no|number)?|visit\s*(?:id|no|number)|episode(?:\s+id)?)$"
         ),
         NUMERO_DOSSIER,
     ),
@@ -1058,9 +1101,16 @@ _TABLE_COLUMNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"(?i)^(?:patient(?:e)?|pt|nom|name|r[ée]sident(?:e)?|usager|b[ée]n[ée]ficiaire|surname|"
             r"forename|first\s+name|last\s+name|family\s+name|given\s+name|pr[ée]nom|"
-            r"nom\s+de\s+famille|nom\s+d\s+usage)(?:\s+(?:name|nom|\(nom\)))?$"
+            r"nom\s+de\s+famille|nom\s+(?:d\s+)?usage|nom\s+(?:de\s+)?naissance|nom\s+jeune\s+fille|"
+            r"family|given|prenoms?)(?:\s+(?:name|nom|\(nom\)))?$"
         ),
         NOM,
+    ),
+    (
+        re.compile(
+            r"(?i)^(?:(?:patient|pt)\s+)?(?:adresse|address|street|rue|voie)(?:\s+(?:ligne|line)\s*\d)?$"
+        ),
+        ADRESSE,
     ),
 )
 _TABLE_RULE = re.compile(r"^[\s|:\-+]+$")
@@ -1088,7 +1138,7 @@ def _header(text: str, cells: list[tuple[int, int]], delimiter: str) -> dict[int
     """Which cells of a header line name identifying columns; none unless the line reads as
     a header (short cells without digits: a sentence with commas is not one)."""
     names = [re.sub(r"[_\-.]+", " ", text[start:end]).strip() for start, end in cells]
-    if delimiter != "|" and any(len(n) > 30 or re.search(r"\d", n) for n in names):
+    if delimiter != "|" and any(len(n) > 30 or re.search(r"\d", n[:-1]) for n in names):
         return {}
     columns: dict[int, str] = {}
     for index, name in enumerate(names):
@@ -1119,6 +1169,7 @@ def table_fields(text: str) -> list[tuple[int, int, str]]:
                     or (kind == DATE_NAISSANCE and _TABLE_DATE.match(value))
                     or (kind == AGE and value.isdigit() and age_over_89(value))
                     or (kind == NUMERO_DOSSIER and _TABLE_RECORD.match(value))
+                    or (kind == ADRESSE and re.search(r"[^\W\d_]{2}", value) is not None)
                 ):
                     found.append((cell_start, cell_end, kind))
             continue
