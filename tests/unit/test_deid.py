@@ -175,6 +175,7 @@ def scrubber() -> Scrubber:
         ("[09:14] priya r: anyone know why", "en", "priya", "[NOM]"),
         ("relève — marie (IDE) prévient l'interne", "fr", "marie", "[NOM]"),
         ("Braden 12. signé m-l. veyssière", "fr", "veyssière", "[NOM]"),
+        ("Dr X — RPPS 10101784512", "fr", "10101784512", "[ps1:"),
         # Door codes, floors and a farm before the street.
         (
             "hébergé chez lui, code porte 4512B, 3e étage gauche, 41 rue Pajol, 75018 Paris",

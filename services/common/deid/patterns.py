@@ -374,7 +374,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         NUMERO_DOSSIER,
         _rx(
-            r"\b(?:IPP|NIP|NDA|MRN|UR(?:N)?|EPP|CSN|HAR|FIN|EMPI|PID|N°\s*IPP|n°\s*(?:de\s+)?(?:dossier|s[ée]jour|patient|"
+            r"\b(?:IPP|NIP|NDA|MRN|UR(?:N)?|EPP|CSN|HAR|FIN|EMPI|PID|RPPS|ADELI|N°\s*IPP|n°\s*(?:de\s+)?(?:dossier|s[ée]jour|patient|"
             r"admission|venue|passage|archive)|(?:num[ée]ro|no\.?|n°)\s+(?:de\s+)?(?:dossier|s[ée]jour|"
             r"patient|venue|passage|admission)|dossier(?:\s+(?:m[ée]dical|patient|n°|no\.?|num[ée]ro))?|"
             r"s[ée]jour(?:\s+(?:n°|no\.?|num[ée]ro))?|venue|patient\s*(?:id|n°|no\.?|number|num[ée]ro|#)|"
