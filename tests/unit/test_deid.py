@@ -176,6 +176,14 @@ def scrubber() -> Scrubber:
         ("relève — marie (IDE) prévient l'interne", "fr", "marie", "[NOM]"),
         ("Braden 12. signé m-l. veyssière", "fr", "veyssière", "[NOM]"),
         ("Dr X — RPPS 10101784512", "fr", "10101784512", "[ps1:"),
+        # A letterhead's lines above the postcode; a country after the town.
+        (
+            "Dr Y — Cardiologue\nLe Clos des Vignes\n4 bis route de Lormont\n33750 Nérigean\n",
+            "fr",
+            "Clos des Vignes",
+            "[ADRESSE]",
+        ),
+        ("en transit, 12 rue Tarik, 40000 Marrakech, Maroc. Carte", "fr", "Maroc", "[ADRESSE]"),
         # Door codes, floors and a farm before the street.
         (
             "hébergé chez lui, code porte 4512B, 3e étage gauche, 41 rue Pajol, 75018 Paris",
@@ -233,6 +241,7 @@ def test_numbers_that_link_reports_become_keyed_pseudonyms(
         "Le signe de Giordano est positif ; O2 4 l/min ; transmis (IDE) hier ; vu le 3.III.2026.",
         "Moniteur M100 et pousse-seringue F92X remplacés.",
         "note 19:02 : rien à signaler",
+        "Service de neurologie\nSuivi en France depuis 2019 ; Morocco Medical Trust informé.",
     ],
 )
 def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:

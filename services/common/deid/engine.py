@@ -360,7 +360,54 @@ def _address_start(text: str, start: int) -> int:
         start = found
         if keep < len(words):
             break  # the line began with other words: the address starts inside it
+    # The lines above, in a letterhead or an address block ("Le Clos des Sarments\n2 bis route
+    # départementale 12\n33750 Nérigean"): whole lines of address words, up to two.
+    for _ in range(2):
+        if text[line_of(text, start) : start].strip() or start == 0:
+            break
+        above_end = text.rfind("\n", 0, start)
+        if above_end <= 0:
+            break
+        above_start = text.rfind("\n", 0, above_end) + 1
+        line = text[above_start:above_end].strip()
+        words = line.split()
+        if not (
+            words
+            and len(words) <= 6
+            and _address_words(words) == len(words)
+            and not _INSTITUTION.search(line)
+            and not _TITLED_SEGMENT.match(line)
+            and not line.endswith(":")
+            and (_ADDRESS_LINE.match(line) or any(w[0].isdigit() for w in words))
+        ):
+            break
+        start = (
+            above_start
+            + len(text[above_start:above_end])
+            - len(text[above_start:above_end].lstrip())
+        )
     return start
+
+
+def line_of(text: str, index: int) -> int:
+    """Where the line holding ``index`` starts."""
+    return text.rfind("\n", 0, index) + 1
+
+
+# What an address line opens on: a street, a named house or farm, a residence, a box.
+_ADDRESS_LINE = re.compile(
+    r"(?i)^(?:\d{1,4}\b|(?:le|la|les|l['’])\s|(?:rue|route|avenue|boulevard|bd|chemin|impasse|"
+    r"all[ée]e|place|quai|cours|square|lotissement|lieu-dit|hameau|r[ée]sidence|domaine|clos|"
+    r"ferme|mas|villa|b[âa]timent|bât\.|BP|CS|quartier|cit[ée]|foyer|section|tribu)\b)"
+)
+# A country or an island after the town ("…, 40000 Marrakech, Maroc", "98713 Papeete, Tahiti").
+_ADDRESS_TAIL = re.compile(
+    r",[ \t]*(?:France|Maroc|Morocco|Alg[ée]rie|Algeria|Tunisie|Tunisia|Belgique|Belgium|Suisse|"
+    r"Switzerland|Espagne|Spain|Portugal|Italie|Italy|Allemagne|Germany|Luxembourg|Monaco|"
+    r"Tahiti|Moorea|Polyn[ée]sie\s+fran[çc]aise|Nouvelle-Cal[ée]donie|La\s+R[ée]union|"
+    r"Guadeloupe|Martinique|Guyane|Mayotte|S[ée]n[ée]gal|Ireland|Irlande|United\s+Kingdom|"
+    r"Royaume-Uni|Roumanie|Romania|Pologne|Poland|Turquie|Turkey|Pays-Bas|Netherlands)\b"
+)
 
 
 def _recognizer_base() -> Any:
@@ -406,6 +453,9 @@ class _VigieRecognizer(_recognizer_base()):  # type: ignore[misc]
                     continue
                 if rule.entity == ADRESSE:
                     start = _address_start(text, start)
+                    tail = _ADDRESS_TAIL.match(text, end)
+                    if tail:
+                        end = tail.end()
                 results.append(self._result(start, end, rule.entity, rule.score, "pattern"))
         persons: list[tuple[int, int]] = []
         if nlp_artifacts is not None:

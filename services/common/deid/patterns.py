@@ -718,7 +718,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         ADRESSE,
         _rx(
-            r"\b(?:domicili[ée]e?|habite|habitant|demeurant|r[ée]sidant|lives|living|resides)"
+            r"\b(?:domicili[ée]e?|habite|habitant|demeurant|r[ée]sidant|adresse|address|lives|living|"
+            r"resides)"
             r"(?:\s+(?:au|at|on))?\s+"
             rf"(?P<id>{_SPOKEN_WORD}(?:[\s\-]+{_SPOKEN_WORD}){{0,4}}\s+(?:bis\s+|ter\s+)?"
             r"(?:rue|route|avenue|boulevard|chemin|impasse|all[ée]e|place|quai|cours|square|"
