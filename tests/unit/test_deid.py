@@ -167,7 +167,6 @@ def scrubber() -> Scrubber:
         ("<patient><nom>Vasseur</nom><age_ans>94</age_ans></patient>", "fr", "Vasseur", "[NOM]"),
         ("<age_ans>94</age_ans>", "fr", "94", "[AGE]"),
         ("Âge : F96   DDN : --/--/1930", "fr", "1930", "[DATE_NAISSANCE]"),
-        ("- mme X F93 -> alerte IA", "fr", "93", "[AGE]"),
         ("(0010,1010) PatientAge: 093Y", "en", "093Y", "[AGE]"),
         # An age after a name with a space only; chat speakers and colleagues in lower case.
         ("Scan: CT head, pt Norah Pemberton 96. The AI missed it", "en", "96", "[AGE]"),
@@ -240,6 +239,12 @@ def test_numbers_that_link_reports_become_keyed_pseudonyms(
         "id\tdate\tflag_ia\tcommentaire\n12\t2026-03-01\tNO_ALERT\tfaux négatif\n",
         "Le signe de Giordano est positif ; O2 4 l/min ; transmis (IDE) hier ; vu le 3.III.2026.",
         "Moniteur M100 et pousse-seringue F92X remplacés.",
+        # ICD-10 codes are not ages; a device's code after its label is not a record.
+        "Diagnostics F90 (TDAH), H91, M95 ; CIM-10 F91.",
+        "LOT: AB-26-118402 ; S/N: XR-26-118402 ; N° de lot : FX-26-118402 ; Batch BX-26-118402.",
+        "REF: MMT-7020-118402 ; Numéro de série : PX-26-118402 ; CVE-2021-44228 corrigée.",
+        "<device><name>MiniMed 780G</name></device> In regards to the pump, no change.",
+        "Titration au zéro, cinq, dix, quinze, vingt. Perfusion 10l. Born in one of the wards.",
         "note 19:02 : rien à signaler",
         "Service de neurologie\nSuivi en France depuis 2019 ; Morocco Medical Trust informé.",
     ],
@@ -683,6 +688,22 @@ def test_long_runs_without_a_space_are_cut_for_the_model_only(scrubber: Scrubber
     out = scrubber.scrub(text, key=KEY)
     assert "Dupont" not in out and "40012345" not in out
     assert out.startswith("d'" * 3000 + " ")
+
+
+def test_long_runs_of_spaces_are_cut_for_the_patterns_only(scrubber: Scrubber) -> None:
+    from services.common.deid.engine import _cut_long_spaces
+
+    for run in (" " * 41, " \t" * 500, "\n" * 3000, " " * 40):
+        text = "DDN" + run + "x"
+        cut = _cut_long_spaces(text)
+        assert len(cut) == len(text)
+        assert max(len(r) for r in cut.split("\x00")) <= 3 + 40 + 1
+    # Labels followed by long runs of spaces (which once took minutes: a pattern with spaces on
+    # both sides of an optional comma tries every split of the run) are still read past.
+    text = "DDN" + " " * 30_000 + "Mme Dupont, IPP 40012345, 12 rue X, 75001 Paris."
+    out = scrubber.scrub(text, key=KEY)
+    assert len(out) > 30_000 and "Dupont" not in out and "40012345" not in out
+    assert out.startswith("DDN" + " " * 30_000)
 
 
 def test_visible_text_is_nfkc_without_format_characters() -> None:

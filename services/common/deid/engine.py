@@ -161,7 +161,7 @@ class Scrubber:
             # length, and 20,000 characters of "d'd'd'…" would hold the scrubber for a minute.
             # The patterns and the model read the digits a scan or a fax misread as letters
             # ("né le 0l/O4/l94O"): a copy of the same length, so the offsets hold.
-            read = _ocr_digits(text)
+            read = _cut_long_spaces(_ocr_digits(text))
             artifacts = self._analyzer.nlp_engine.process_text(_cut_long_runs(read), language)
             results = self._analyzer.analyze(text=read, language=language, nlp_artifacts=artifacts)
         spans: list[Entity] = []
@@ -222,6 +222,8 @@ def _ocr_digits(text: str) -> str:
         letters = sum(c in "Ool" for c in run)
         if not letters:
             return run
+        if run[-1] == "l" and letters == 1 and run[:-1].isdigit():
+            return run  # "10l", "2l": litres
         digits = sum(c.isdigit() for c in run)
         mended = run.translate(_OCR_DIGITS)
         if (digits >= letters and (digits >= 2 or run[0].isdigit())) or _OCR_DATE.fullmatch(mended):
@@ -229,6 +231,25 @@ def _ocr_digits(text: str) -> str:
         return run
 
     return _OCR_RUN.sub(mend, text)
+
+
+# Longer runs of spaces and line breaks hold nothing to find; a pattern that reads spaces on
+# both sides of an optional comma or label tries every split of such a run (seconds at 3,000
+# spaces, minutes at 30,000).
+_SPACES = re.compile(r"\s{41,}")
+_SPACES_KEPT = 20
+
+
+def _cut_long_spaces(text: str) -> str:
+    """``text`` with the middle of every run of more than 40 spaces or line breaks replaced by
+    a separator no pattern reads (same length): twenty of the run stay on each side."""
+
+    def cut(match: re.Match[str]) -> str:
+        run = match.group()
+        middle = len(run) - 2 * _SPACES_KEPT
+        return run[:_SPACES_KEPT] + "\x00" * middle + run[-_SPACES_KEPT:]
+
+    return _SPACES.sub(cut, text)
 
 
 def _cut_long_runs(text: str) -> str:
@@ -280,7 +301,9 @@ _AGE_AFTER_NAME = re.compile(
     r"|\)?[ \t]+(?P<bare>\d{2,3})(?=[ \t]*(?:[,;.—–]|\n|$))"
 )
 _BIRTH_AFTER_NAME = re.compile(
-    rf"\s*[,(]?\s*{_BED}"
+    # One run of spaces, the comma or bracket inside it: "\s*[,(]?\s*" would try every split
+    # of a long run of spaces (seconds at 3,000).
+    rf"\s*(?:[,(]\s*)?{_BED}"
     rf"(?P<id>(?:18|19|20)\d{{2}}|{DATE})(?![\d/.\-:]|\s*(?:h|mg|ml)\b)"
 )
 # A code in brackets right after a name is the patient's record number ("M. Kanouté
@@ -292,7 +315,7 @@ _RECORD_AFTER_NAME = re.compile(
 _LIST_NEXT = re.compile(
     r"\s*(?:,|;|/|&|\band\b|\bet\b)\s*(?P<id>\d{6,12}|[A-Z]{1,3}\d{6,12})(?![\w])"
 )
-_EXTENSION = re.compile(r"\s*,?\s*(?i:poste|ext\.?|extension|x|p\.)\s*\d{1,5}(?![\w])")
+_EXTENSION = re.compile(r"\s*(?:,\s*)?(?i:poste|ext\.?|extension|x|p\.)\s*\d{1,5}(?![\w])")
 # Words that name an institution or its parts: an address line does not hold them.
 _INSTITUTION = re.compile(
     r"(?i)\b(?:hospital|h[ôo]pital|department|d[ée]partement|service|clinic|clinique|"
@@ -446,6 +469,8 @@ class _VigieRecognizer(_recognizer_base()):  # type: ignore[misc]
         results: list[RecognizerResult] = []
         for rule in RULES:
             for match in rule.pattern.finditer(text):
+                if match.groupdict().get("guard"):
+                    continue  # the code of a device, a lot or a reference, not of a patient
                 start, end = match.span("id")
                 value = match.group("id").rstrip(" .,-")
                 end = start + len(value)

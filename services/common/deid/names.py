@@ -569,8 +569,9 @@ _SURNAME_COMMA_FIRST = re.compile(
     rf"(?<![\w'’\-])(?P<id>(?P<surname>{NAME_WORD}(?:\s{NAME_WORD})?),\s(?P<first>{NAME_WORD})"
     rf"(?:\s[{UP}]\.?(?![\w]))?)"
 )
-# "J. Leroy", "J.-M. Durand", "Th. Gasparini" (the abbreviated given names of French).
-_INITIAL_WORD = rf"(?:[{UP}]|Th|Ch|Ph|Chr)"
+# "J. Leroy", "J.-M. Durand", "Th. Gasparini" (the abbreviated given names of French; not
+# "Ph.", which "Ph. Eur." also opens).
+_INITIAL_WORD = rf"(?:[{UP}]|Th|Ch|Chr)"
 _INITIALS = re.compile(
     rf"(?<![\w./])(?P<id>{_INITIAL_WORD}\.(?:\s?-?[{UP}]\.)?\s?(?:{PARTICLE}\s+)?{NAME_WORD})(?![\w])"
 )
@@ -667,8 +668,10 @@ _LOWER_NAME_THEN_ROLE = re.compile(
 # "signé m-l. veyssière", "Kind regards, Fionnghuala Nic a' Phearsain, FY2": the signer's
 # name after the word that signs, to the end of its line or a comma.
 _SIGNED = re.compile(
-    r"\b(?i:signé|signed|kind\s+regards|best\s+regards|regards|cordialement|bien\s+[àa]\s+vous)"
-    r"[ \t]*[,:]?[ \t]*\n?[ \t]*"
+    r"(?:\b(?i:signé|signed)[ \t]*[,:]?|"
+    # "Kind regards," signs; "in regards to" does not: a comma, a colon or a line break.
+    r"\b(?i:kind\s+regards|best\s+regards|regards|cordialement|bien\s+[àa]\s+vous)[ \t]*[,:\n])"
+    r"[ \t]*\n?[ \t]*"
     r"(?P<id>(?:[^\W\d_]{1,3}\.(?:-?[^\W\d_]\.)?[ \t]?|[^\W\d_]-[^\W\d_]\.[ \t]?)?"
     r"[^\W\d_][\w'’\-]+(?:[ \t]+(?:[^\W\d_][\w'’\-]*|[^\W\d_]\.)){0,3})"
     r"(?=[ \t]*(?:[,.;]|\n|$))"

@@ -114,6 +114,18 @@ def spoken_number(text: str) -> bool:
     return len(words) >= 4 or (has_month and len(words) >= 3)
 
 
+_YEAR_WORDS = re.compile(
+    r"(?i)\b(?:vingt|trente|quarante|cinquante|soixante|septante|huitante|octante|nonante|mille|"
+    r"nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)"
+)
+
+
+def spoken_year(text: str) -> bool:
+    """A year dictated ("vingt-huit", "nineteen thirty"): a tens word, not "one of the"."""
+    words = text.lower().split()
+    return _YEAR_WORDS.search(text) is not None and words[-1] not in ("of", "the", "and", "et")
+
+
 @dataclass(frozen=True)
 class Rule:
     """One pattern: the entity it finds, a score, and an optional check of the match."""
@@ -454,12 +466,16 @@ RULES: tuple[Rule, ...] = (
     Rule(
         NUMERO_DOSSIER,
         _rx(
-            r"(?<!lot )(?<!lot: )(?<!LOT )(?<!SN )(?<!S/N )(?<!serial )(?<!série )(?<!model )"
-            r"(?<!modèle )(?<!REF )(?<!UDI )(?<!fabricant )(?<!manufacturer )(?<!catalogue )"
-            r"(?<!catalog )(?<!version )(?<!firmware )(?<!logiciel )(?<!software )(?<![\w\-/.])"
+            # After a device's label the code is the device's: matched with its label as
+            # ``guard`` so that it is skipped, not found again without it.
+            r"(?:(?P<guard>\b(?i:lot|batch|s/?n|serial|s[ée]rie|num[ée]ro\s+de\s+(?:s[ée]rie|lot)|"
+            r"n°\s*de\s*(?:s[ée]rie|lot)|r[ée]f(?:[ée]rence)?|model|mod[èe]le|catalog(?:ue)?|UDI|"
+            r"version|firmware|logiciel|software|fabricant|manufacturer|part|pi[èe]ce)"
+            r"(?:\s+(?i:no|number|n°|fabricant|manufacturer))?[\s.:#°]*)|(?<![\w\-/.]))"
             r"(?P<id>(?!(?:ISO|IEC|CEI|EN|NF|ASTM|AAMI|IEEE|COVID|SARS|ATC|ICD|CIM|IMDRF|MDR|IVDR|"
             r"UDI|GMDN|EMDN|CE|DEN|PMA|K|FSCA|FSN|MIR|PSUR|ANSM|MHRA|FDA|EUDAMED|SN|REF|LOT|FW|SW|HW|"
-            r"V|VER|Z|CAPA|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\b|(?:ISO|IEC|COVID|SARS)[\-/])"
+            r"V|VER|Z|CAPA|CVE|DOC|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\b|"
+            r"(?:ISO|IEC|COVID|SARS)[\-/])"
             r"(?=(?:[A-Z\-/]*\d){6})[A-Z]{1,5}\d{0,4}(?:-[A-Z]{2,4})?(?:[\-/]\d{2,8}){1,3}(?:-[A-Z])?)"
             r"(?![\w\-/])"
         ),
@@ -475,7 +491,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         NOM,
         _rx(
-            r"<(?P<tag>(?:patient_?)?(?:nom|prenom|pr[ée]nom|name|family(?:_?name)?|given(?:_?name)?|"
+            r"<(?P<tag>patient_?name|(?:patient_?)?(?:nom|prenom|pr[ée]nom|family(?:_?name)?|given(?:_?name)?|"
             r"surname|forename|nom_?(?:usage|naissance|famille)|first_?name|last_?name))>"
             r"(?P<id>[^<>\n]{1,60})</(?P=tag)>",
             _I,
@@ -597,9 +613,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            # Glued to the sex ("F93"), two digits only: "M100" names a device.
-            r"(?<![\w])(?:[MFHmf]|male|female|homme|femme)"
-            r"(?:\s*[,/ ]\s*|(?<=[MFH])(?=9\d(?!\w)))(?P<id>\d{2,3})(?![\d.,]\d)"
+            r"(?<![\w])(?:[MFHmf]|male|female|homme|femme)\s*[,/ ]\s*(?P<id>\d{2,3})(?![\d.,]\d)"
             r"(?!\s*(?:%|(?i:mg|ml|mm|cm|kg|g|mcg|µg|ui|iu|u|mmhg|bpm|min|h)\b))"
         ),
         0.75,
@@ -661,8 +675,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         EMAIL,
         _rx(
-            r"(?<![\w.\-])(?P<id>[\w\-]+(?:\s+(?:dot|point)\s+[\w\-]+){0,3}\s*[\[(]?\s*(?:at|arobase)\s*"
-            r"[\])]?\s*[\w\-]+(?:\s+(?:dot|point)\s+[\w\-]+){0,3}\s+(?:dot|point)\s+"
+            # One run of spaces between words, the bracket inside it ("[at]"): two runs side
+            # by side would be tried at every split of a long run of spaces.
+            r"(?<![\w.\-])(?P<id>[\w\-]+(?:\s+(?:dot|point)\s+[\w\-]+){0,3}\s*(?:[\[(]\s*)?(?:at|arobase)"
+            r"(?:\s*[\])])?\s*[\w\-]+(?:\s+(?:dot|point)\s+[\w\-]+){0,3}\s+(?:dot|point)\s+"
             r"(?:com|org|net|fr|uk|ie|be|ch|ca|au|nz|za|in|ng|de|edu|gov|nhs|io|info))(?![\w])",
             _I,
         ),
@@ -922,6 +938,7 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         0.7,
+        spoken_year,
     ),
     # The age in brackets after a date of birth ("DOB 02/03/1930 (96)").
     Rule(
@@ -972,7 +989,7 @@ RULES: tuple[Rule, ...] = (
         TELEPHONE,
         _rx(
             r"\b(?:au|on|at|sur)\s+"
-            rf"(?P<id>(?:z[ée]ro|zero|oh)[\s,\-]+{_SPOKEN_WORD}(?:,?[\s\-]+{_SPOKEN_WORD}){{4,16}})",
+            rf"(?P<id>(?:z[ée]ro|zero|oh)[ \t]+{_SPOKEN_WORD}(?:[ \t\-]+{_SPOKEN_WORD}){{4,16}})",
             _I,
         ),
         0.7,
