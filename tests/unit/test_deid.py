@@ -247,6 +247,11 @@ def test_numbers_that_link_reports_become_keyed_pseudonyms(
         "Titration au zéro, cinq, dix, quinze, vingt. Perfusion 10l. Born in one of the wards.",
         "note 19:02 : rien à signaler",
         "Service de neurologie\nSuivi en France depuis 2019 ; Morocco Medical Trust informé.",
+        # Places of care named alone or opening on their kind, medicines, a device's maker; a
+        # reference after a device's label.
+        "Transferred from Ysbyty Glan Clwyd to the Royal Infirmary of Edinburgh, then Ninewells.",
+        "Remifentanil TCI, Modopar 125 et Tazocilline ; générateur Fresenius 5008.",
+        "REF: ABC-12345 ; réf. 4521-B du cathéter ; ISO 14971 ; incident n° 2 sur 3.",
     ],
 )
 def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
@@ -412,6 +417,20 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("phone oh one six one four nine six oh oh oh oh", "en", "four nine six"),
         ("Requested by: Mairead Conneely", "en", "Conneely"),
         ("IPP : 4.417.220", "fr", "417"),
+        # References of incidents, cases, run sheets and studies, whatever their shape.
+        ("Datix ref W-226104 filed by the ward.", "en", "226104"),
+        ("Incident ref: DX-779938", "en", "779938"),
+        ("Cas n° CREX-26-41 : pour Mme", "fr", "CREX-26-41"),
+        ("ePRF 2611-NWAS-058817", "en", "058817"),
+        ("Patient study ID VIG-BE-0193, year of birth", "en", "0193"),
+        ("SAMU 36 — dossier de régulation 36-2611-01458", "fr", "2611"),
+        ("Déclaration ANSM faite (réf MV-26-09118).", "fr", "09118"),
+        # An age after its label without a colon, or glued to the sex.
+        ("année de naissance 1929 ; âge 97\nÉvénement", "fr", "97"),
+        ("Âge : F96   DDN : --/--/1930", "fr", "96"),
+        # A date of birth after the name and a dash or a degree sign.
+        ("Patient : El Khadir-Houssaini Leïla — 26/11/1984", "fr", "1984"),
+        ("The AI scored Lieve Penven-Vanhaecke (°04/11/1952) AHI 4", "en", "1952"),
         # A name on one line, a device on the next.
         ("Contact : M. Jules Abadie\nPompe Omnipod 5 en panne.", "fr", "Abadie"),
     ],

@@ -48,6 +48,7 @@ class Lexicon:
     drugs: frozenset[str]
     institutions_before: frozenset[str]
     institutions_after: frozenset[str]
+    institution_names: frozenset[str] = field(default_factory=frozenset)
     device_phrases: frozenset[str] = field(default_factory=frozenset)
     device_words: frozenset[str] = field(default_factory=frozenset)
 
@@ -123,8 +124,9 @@ def load_lexicon() -> Lexicon:
         eponyms=frozenset(fold(w) for w in eponyms if not w.startswith("?")),
         eponyms_in_context=frozenset(fold(w[1:]) for w in eponyms if w.startswith("?")),
         drugs=drugs,
-        institutions_before=frozenset(fold(w) for w in institutions if not w.startswith(">")),
+        institutions_before=frozenset(fold(w) for w in institutions if w[0] not in ">="),
         institutions_after=frozenset(fold(w[1:]) for w in institutions if w.startswith(">")),
+        institution_names=frozenset(fold(w[1:]) for w in institutions if w.startswith("=")),
         device_phrases=device_phrases,
         device_words=frozenset(device_words - ambiguous),
     )

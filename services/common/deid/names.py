@@ -362,7 +362,7 @@ def _not_name(word: str) -> bool:
 _PLACE_KINDS = frozenset(
     {"hopital", "hospital", "institut", "institute", "clinique", "clinic", "polyclinique"}
     | {"centre", "center", "universite", "university", "fondation", "foundation", "infirmary"}
-    | {"ehpad", "chu", "chru"}
+    | {"ehpad", "chu", "chru", "ysbyty"}
 )
 
 
@@ -1296,6 +1296,11 @@ class NameFinder:
         first = _WORD.search(text, start, end)
         if first and first.end() < end and fold(first.group()) in _PLACE_KINDS:
             return True  # the span itself opens on the place's kind ("Institut Hédi Rais")
+        inside = [fold(w.group()) for w in _WORD.finditer(text, start, end)]
+        if any(w in lexicon.institution_names for w in inside) or any(
+            w in _PLACE_KINDS for w in inside[1:]
+        ):
+            return True  # "Ninewells", "Royal Infirmary": a place of care named alone
         # Walk back over the capitalised words joined to the name by spaces or hyphens only.
         cursor = start
         lookback = 60 if before else 0

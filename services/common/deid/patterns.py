@@ -481,6 +481,26 @@ RULES: tuple[Rule, ...] = (
         ),
         0.6,
     ),
+    # The reference of an incident, a case or a report, whatever its shape ("Datix ref
+    # W-226104", "Incident ref: DX-779938", "Cas n° CREX-26-41", "ePRF 2611-NWAS-058817",
+    # "study ID VIG-BE-0193", "dossier de régulation 36-2611-01458"): a reference after a device's
+    # label is the device's and is left to the rule above.
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(
+            r"\b(?:(?:incident|datix|event|[ée]v[ée]nement|case|cas|signalement|d[ée]claration|FEI|EI|"
+            r"CREX|RMM|M&M|ANSM|MHRA|HPRA|report|rapport|ticket|GLPI|study|[ée]tude|trial|essai)"
+            r"\s*(?:ref(?:erence)?|r[ée]f(?:[ée]rence)?|n°|no\.?|#|number|num[ée]ro|id|code)\.?|"
+            r"(?-i:e?PRF|PCR|ePCR)|(?:dossier|n°|num[ée]ro)\s+(?:de\s+)?r[ée]gulation|"
+            r"(?:affaire|dossier)\s+(?:ARS|ANSM)|(?:ANSM|MHRA|HPRA|datix|incident|signalement|"
+            r"d[ée]claration)[^\n.;]{0,25}?\b(?:ref(?:erence)?|r[ée]f(?:[ée]rence)?)\.?)"
+            r"\s*[:#]?\s*(?:n°\s*)?"
+            r"(?P<id>(?=(?:[A-Z\-/]*\d){3})(?!(?:ISO|IEC|EN|NF|CE|UDI|SN|LOT|REF|V|FW|SW)\b)"
+            r"[A-Z0-9]+(?:[\-/][A-Z0-9]+){0,4})(?![\w\-/])",
+            _I,
+        ),
+        0.7,
+    ),
     # "n° OR-26-8841": a number with letters and dashes, after n° alone.
     Rule(
         NUMERO_DOSSIER,
@@ -655,7 +675,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"(?:\b|(?<=_))(?:aged?\s*[:=]?|âg[ée]e?\s+de|ag[ée]e?\s+de|age\s+of|[âa]ge[\"'>]?\s*[:=\-–]\s*[\"']?|"
+            r"(?:\b|(?<=_))(?:aged?\s*[:=]?|âg[ée]e?\s+de|ag[ée]e?\s+de|age\s+of|"
+            r"[âa]ge[\"'>]?\s*[:=\-–]\s*[\"']?(?:[MFHmf](?=\d{2,3}\b))?|[âa]ge\s+(?=\d{2,3}\b)|"
             r"[âa]ge\s*\([^)\n]{1,12}\)\s*[:=]|age\s+at\s+[\w ]{2,15}?\s*:|"
             r"[âa]ge\s+[àa]\s+l['’]\w+\s*:|"
             r"(?:she|he|who|you|I)(?:'s|'re|'m|\s+is|\s+are|\s+am)(?:\s+now)?|(?:will|'ll)\s+be|"
