@@ -104,6 +104,13 @@ _NUMBER_WORD = (
 )
 # Whole words only: "nine" is not the start of "nineteen", nor "cinq" of "cinquante".
 _SPOKEN_WORD = rf"(?:{_NUMBER_WORD}|{_MONTH})(?![\w])"
+# Words that end a street's name when no comma does ("4 impasse des Lilas depuis 2019",
+# "lives at 14 Kowhai Crescent with her son", "… à Chelles point" in a dictation).
+_STREET_STOP = (
+    r"(?i:depuis|avec|sans|with|without|since|for|pour|o[uù]|where|who|qui|que|quand|when|"
+    r"lorsque|mais|but|alone|seule?|has|have|had|is|was|est|avait|[ée]tait|dans|at|chez|"
+    r"from|to|vers|near|point|virgule|son|sa|ses|her|his|their|leur|leurs|until|or|ou)(?![\w'’])"
+)
 SPOKEN = rf"{_SPOKEN_WORD}(?:,?[\s\-]+{_SPOKEN_WORD}){{2,16}}"
 
 
@@ -761,8 +768,9 @@ RULES: tuple[Rule, ...] = (
             rf"(?P<id>{_SPOKEN_WORD}(?:[\s\-]+{_SPOKEN_WORD}){{0,4}}\s+(?:bis\s+|ter\s+)?"
             r"(?:rue|route|avenue|boulevard|chemin|impasse|all[ée]e|place|quai|cours|square|"
             r"street|road|lane|avenue|drive|close|crescent|terrace|way|grove|gardens|court)\b"
-            r"(?:\s+[^\s,;()]+){1,5}?(?:\s+(?:[àa]|in)\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-][A-ZÀ-Ý][\w'’\-]*){0,2})?)"
-            r"(?=[,;()\n]|\.(?:\s|$)|\s*$)",
+            rf"(?:\s+(?!{_STREET_STOP})[^\s,;()]+){{1,5}}?"
+            r"(?:\s+(?:[àa]|in)\s+(?-i:[A-ZÀ-Ý])[\w'’\-]*(?:[\s\-](?-i:[A-ZÀ-Ý])[\w'’\-]*){0,2})?)"
+            rf"(?=[,;()\n]|\.(?:\s|$)|\s*$|\s+{_STREET_STOP})",
             _I,
         ),
         0.75,
@@ -777,14 +785,15 @@ RULES: tuple[Rule, ...] = (
             r"quai|cours|square|sq\.|r[ée]sidence|lotissement|lot\.|lieu-dit|hameau|voie|passage|cit[ée]|"
             r"faubourg|fbg|rond-point|sentier|mont[ée]e|parvis|esplanade|villa|domaine|clos|boul|traverse|"
             r"draille|calade)\b\.?"
-            r"(?:[ \-]+[^\s,;()]+){1,6}?"
+            rf"(?:[ \-]+(?!{_STREET_STOP})[^\s,;()]+){{1,6}}?"
             r"(?:,?\s*(?:\d{5}|\d{2}\s\d{3}|(?-i:[A-Z]{1,2})-\d{4,5}|,\s*\d{4}(?=\s+(?-i:[A-ZÀ-Ý])))\s+"
             r"[A-ZÀ-Ýa-zà-ÿ][\w'’\-]*"
             r"(?:[ \-][A-ZÀ-Ý][\w'’\-]*){0,3}(?:\s+cedex(?:\s+\d{1,2})?)?"
             # A Canadian town, its province and postcode ("Québec QC G1V 2M2").
             r"|,\s*[A-ZÀ-Ý][\w'’\-]*(?:\s+(?-i:[A-Z]{2})|\s*\([A-ZÀ-Ý][\w\-]+\))?\s+"
             r"(?-i:[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d))?)"
-            r"(?=[,;()\n]|\.(?:\s|$)|\s*$|\s+(?:et|and|puis|then|tel|tél|t[ée]l[ée]phone)\b)",
+            r"(?=[,;()\n]|\.(?:\s|$)|\s*$|\s+(?:et|and|puis|then|tel|tél|t[ée]l[ée]phone)\b"
+            rf"|\s+{_STREET_STOP})",
             _I,
         ),
         0.85,
@@ -877,7 +886,7 @@ RULES: tuple[Rule, ...] = (
         _rx(
             r"(?<![\w,.])(?P<id>(?:(?:BP|CS|B\.P\.|TSA)\s*\d{2,6}\s*[–—\-,]?\s*)?"
             r"\d{5}\s+[A-ZÀ-Ý][\w'’\-]*(?:[ \-](?:sur|sous|en|les|lès|de|d'|la|le|"
-            r"(?!CEDEX\b)[A-ZÀ-Ý][\w'’\-]*)){0,4}(?:\s+(?i:cedex)(?:\s+\d{1,2})?)?)(?![\w])"
+            r"(?!(?i:cedex)\b)[A-ZÀ-Ý][\w'’\-]*)){0,4}(?:\s+(?i:cedex)(?:\s+\d{1,2})?)?)(?![\w])"
         ),
         0.7,
     ),
@@ -890,7 +899,9 @@ RULES: tuple[Rule, ...] = (
             r"scene\s*:|pick[\s\-]?up\s+(?:address|point)\s*:|lieu\s+d['’]intervention\s*:|"
             r"(?<![\w/])R/o)\s*"
             r"(?P<id>[^\n;()]{4,100}?)(?=[;()\n]|(?<!Brgy)(?<!\bNo)(?<!\bSt)(?<!\bimm)(?<!\bappt)(?<!\bApt)"
-            r"\.\s(?!\d)|$|,\s(?:tel|tél|phone|né|born|DOB))",
+            r"\.\s(?!\d)|$|,\s(?:tel|tél|phone|né|born|DOB)|\s+(?:depuis|avec|with|since|sans|without|"
+            r"until|jusqu|where|who|qui|lorsque|when|quand|mais|but|alone|seule?|has|have|had|is|"
+            r"was|est|avait|[ée]tait|point|virgule)(?![\w'’]))",
             _I,
         ),
         0.75,
