@@ -252,6 +252,12 @@ def test_numbers_that_link_reports_become_keyed_pseudonyms(
         "Transferred from Ysbyty Glan Clwyd to the Royal Infirmary of Edinburgh, then Ninewells.",
         "Remifentanil TCI, Modopar 125 et Tazocilline ; générateur Fresenius 5008.",
         "REF: ABC-12345 ; réf. 4521-B du cathéter ; ISO 14971 ; incident n° 2 sur 3.",
+        # Products named in camel case, services' acronyms, an eponymous protocol, a hospital
+        # with a possessive; a reference after a lot or a model.
+        "L'alerte DiabAssist n'a pas sonné ; BronchioScore AI et SymptoCheck, puis ArrhythmIA.",
+        "Appel SAMU à 14h, Régulation SAMU informée. Score CDEIS à 12. Protocole Stupp.",
+        "Seen at St Thomas' Hospital.",
+        "Pompe lot n° AB-1234 ; modèle n° XR-2231.",
     ],
 )
 def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
@@ -431,6 +437,24 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         # A date of birth after the name and a dash or a degree sign.
         ("Patient : El Khadir-Houssaini Leïla — 26/11/1984", "fr", "1984"),
         ("The AI scored Lieve Penven-Vanhaecke (°04/11/1952) AHI 4", "en", "1952"),
+        # Exports: JSON keys, a FHIR Patient's id, XML elements, a table's reference column.
+        ('{"resourceType":"Patient","id":"pat-44081-b"}', "en", "44081"),
+        ('{"name":[{"family":"Tessier-Lannoy","given":["Awa"]}]}', "fr", "Tessier"),
+        ('{"address":[{"line":["18 allée des Cormorans"],"postalCode":"17000"}]}', "fr", "17000"),
+        ("<patient><ipp>5500-1187-3</ipp></patient>", "fr", "1187"),
+        ("| N° | Patient | Âge |\n|---|---|---|\n| EI-25-031 | GARNAUD J. | 91 |", "fr", "EI-25"),
+        ("id;nom;prenom\n559341;KARABÖCEK;Şükrü", "fr", "559341"),
+        # Codes led by digits, references of letters, a participant, a short code after n°.
+        ("DI 2025-BIO-001944 | Demandeur", "fr", "001944"),
+        ("Objet : Mme Barrière – N/Réf 2025/MB/0447", "fr", "0447"),
+        ("study CARDIO-AI-02, participant P-0417-UK (site 04)", "en", "0417"),
+        ("interv. pharma n° IP-0719 – M. Lebœuf", "fr", "0719"),
+        ("DDN : 3 févr. 1931", "fr", "1931"),
+        # Door codes, a floor before the number, a street without its number, a town of three.
+        ("59270 Méteren, code porte 4729B, 2e étage", "fr", "4729B"),
+        ("vit seule au rez-de-chaussée, 31 rue Sainte-Catherine, 54000 Nancy", "fr", "chaussée"),
+        ("He lives on Birchwood Street in Dayton", "en", "Birchwood"),
+        ("Outreach Team – Queen Victoria Road, Newcastle upon Tyne NE1 4LP", "en", "Tyne"),
         # A name on one line, a device on the next.
         ("Contact : M. Jules Abadie\nPompe Omnipod 5 en panne.", "fr", "Abadie"),
     ],
@@ -631,6 +655,20 @@ _EXPORTED_ROWS = (
 def test_table_columns_name_the_cells_that_identify(text: str, expected: dict[str, str]) -> None:
     found = {text[start:end]: kind for start, end, kind in table_fields(text)}
     assert found == expected
+
+
+def test_an_address_and_a_number_stay_on_their_lines(scrubber: Scrubber) -> None:
+    text = "AVS 756.4019.2273.85\nChemin de la Gravière 6, 1227 Carouge\nL'algorithme NephroCalc a"
+    out = scrubber.scrub(text, key=KEY, language="fr")
+    assert out.endswith("\nL'algorithme NephroCalc a"), out
+    assert "Gravière" not in out and "Carouge" not in out, out
+
+
+def test_a_street_ends_before_the_sentence_goes_on(scrubber: Scrubber) -> None:
+    out = scrubber.scrub("Elle habite au 4 impasse des Lilas depuis 2019.", key=KEY)
+    assert "Lilas" not in out and out.endswith(" depuis 2019."), out
+    out = scrubber.scrub("She lives at 14 Kowhai Crescent with her son.", key=KEY, language="en")
+    assert "Kowhai" not in out and out.endswith(" with her son."), out
 
 
 def test_clinical_words_next_to_names_and_lines_survive(scrubber: Scrubber) -> None:

@@ -39,6 +39,8 @@ _NOT_NAMES = frozenset(
         "pere",
         # Agencies whose acronyms stand beside a capitalised word ("Signalement ANSM").
         *("ansm", "mhra", "fda", "hpra", "bfarm", "afmps", "swissmedic", "cnil"),
+        # Services whose acronyms stand beside a capitalised word ("Appel SAMU", "Score CDEIS").
+        *("samu", "smur", "sau", "sas", "had", "ssr", "usc", "usic", "usi", "uhcd", "score"),
         "père",
         "fils",
         "fille",
@@ -371,6 +373,22 @@ def _acronym(word: str) -> bool:
     parts joined by hyphens ("PET-CT", "ECG-AF")."""
     parts = word.split("-")
     return any(c.isdigit() for c in word) or (len(parts) > 1 and all(len(p) <= 3 for p in parts))
+
+
+# The name of a product written in camel case ("DiabAssist", "NephroCalc", "ArrhythmIA"):
+# a capital inside the word after three small letters or more, unless they are the particle
+# of a surname ("MacAulay", "FitzGerald", "VanDyke", "NicDhonncha").
+_CAMEL = re.compile(r"(?P<head>[A-Z][a-z]{2,})[A-Z][A-Za-z]*")
+_CAMEL_NAME_HEADS = frozenset(
+    {"mac", "fitz", "van", "von", "del", "della", "dela", "des", "dos", "das", "ter", "ten", "nic"}
+    | {"abu", "ben", "bin", "vander", "vanden", "san", "santa", "saint", "ould", "mhic", "ter"}
+)
+
+
+def _product(word: str) -> bool:
+    """A word written as products are named, not as people are."""
+    match = _CAMEL.fullmatch(word)
+    return match is not None and match.group("head").lower() not in _CAMEL_NAME_HEADS
 
 
 def _stop_words() -> frozenset[str]:
@@ -1033,6 +1051,7 @@ class NameFinder:
         return (
             word.lower() in _STOP_WORDS
             or _not_name(word)
+            or _product(word)
             or self.lexicon.is_clinical_word(word)
             or self.lexicon.names_a_device(word)
             or word.lower() in _SIGN_OFF_WORDS
@@ -1267,6 +1286,10 @@ class NameFinder:
         lexicon = self.lexicon
         if all(lexicon.is_clinical_word(w) for w in words):
             return True
+        if any(_product(w) for w in words) and all(
+            _product(w) or (w.isupper() and len(w) <= 3) for w in words
+        ):
+            return True  # "BronchioScore AI": a product's name
         if len(words) > 1 and fold(words[-1]) in _CLINICAL_HEAD:
             return True
         if self._institution(text, start, end, before=strict):
@@ -1319,7 +1342,7 @@ class NameFinder:
         cursor = end
         for word in _WORD.finditer(text, end, min(len(text), end + 60)):
             gap = text[cursor : word.start()]
-            if gap.replace("'s", "").replace("’s", "").strip(" -") or "\n" in gap:
+            if gap.replace("'s", "").replace("’s", "").strip(" -'’") or "\n" in gap:
                 break
             if re.fullmatch(r"['’]s", word.group()):
                 cursor = word.end()

@@ -55,7 +55,7 @@ TITLE = (
 )
 
 _MONTHS_FR = (
-    r"janv(?:ier|\.)?|f[ée]v(?:rier|\.)?|mars|avr(?:il|\.)?|mai|juin|juil(?:let|\.)?|"
+    r"janv(?:ier|\.)?|f[ée]v(?:rier|r\.?|\.)?|mars|avr(?:il|\.)?|mai|juin|juil(?:let|\.)?|"
     r"ao[uû]t|sept(?:embre|\.)?|oct(?:obre|\.)?|nov(?:embre|\.)?|d[ée]c(?:embre|\.)?"
 )
 _MONTHS_EN = (
@@ -403,11 +403,11 @@ RULES: tuple[Rule, ...] = (
             r"n°\s*(?:de\s+|d['’])?(?:[ée]chantillon|demande|pr[ée]l[èe]vement)|sample(?:\s*(?:id|no\.?|number|#))?|"
             r"file\s*(?:number|no\.?|#)|unit\s*(?:number|no\.?|#)|NHI|"
             r"r[ée]f(?:[ée]rence)?\.?\s*(?:patient|dossier)|patient\s+ref(?:erence)?\.?|"
-            r"(?:our|your|notre|votre)\s+r[ée]f(?:[ée]rence)?\.?|"
+            r"(?:our|your|notre|votre)\s+r[ée]f(?:[ée]rence)?\.?|(?-i:[NV])/\s?r[ée]f\.?|"
             r"member\s+(?:id|no\.?|number|#)|(?:n°\s*)?adh[ée]rent|(?:n°\s*(?:de\s+)?)?d[ée]pistage|"
             r"file(?=\s+[A-Z]{1,5}-?\d{4})|claim(?:\s+(?:number|no\.?|#))?|affaire(?:\s+n°)?|"
             r"incident\s*(?:no\.?|n°|number|#)|ticket(?:\s+(?-i:[A-Z]{2,6}))?|work\s+order|"
-            r"(?:participant|subject|screening)\s*(?:id|no\.?|number|#)|sujet|n°\s*(?:d['’])?inclusion|"
+            r"(?:participant|subject|screening)\s*(?:id|no\.?|number|#)|participant(?=\s+[A-Z]{1,4}-\d)|sujet|n°\s*(?:d['’])?inclusion|"
             r"acc(?:oun)?t\.?(?:\s+(?:number|no\.?|#))?|encounter(?:\s+(?:number|no\.?|#|id))?|"
             r"visit(?:\s+(?:number|no\.?|#|id))|case\s+(?:number|no\.?|#)|"
             r"[ée]pisode(?:\s*(?:number|no\.?|#|n°))|n°\s*d['’][ée]pisode|EHR\s*(?:id|#|number)|EMR\s*(?:id|#|number)|PAS\s*(?:number|no\.?|#)|"
@@ -511,8 +511,55 @@ RULES: tuple[Rule, ...] = (
     # "n° OR-26-8841": a number with letters and dashes, after n° alone.
     Rule(
         NUMERO_DOSSIER,
-        _rx(r"\bn°\s*(?P<id>[A-Z]{1,4}-\d{2,4}-\d{3,8})(?![\w\-])"),
+        _rx(
+            r"(?:(?P<guard>\b(?i:lot|batch|s[ée]rie|serial|mod[èe]le|model|r[ée]f(?:[ée]rence)?|ref)\.?\s*)|\b)"
+            r"n°\s*(?P<id>[A-Z]{1,4}-\d{2,4}-\d{3,8}|[A-Z]{1,4}-\d{3,8})(?![\w\-])"
+        ),
         0.7,
+    ),
+    # A code of digits, capitals and digits ("2025-BIO-001944", "2611-NWAS-058817").
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(r"(?<![\w\-/.])(?P<id>\d{2,4}[\-/][A-Z]{2,5}[\-/]\d{3,8})(?![\w\-/])"),
+        0.6,
+    ),
+    # Keys of a JSON export ("family": "Mbengue-Thiombane", "given": ["Awa"], "postalCode":
+    # "17000", "birthDate": …), and the id of a FHIR Patient resource.
+    Rule(
+        NOM,
+        _rx(
+            r"[\"'](?:family|given|nom|pr[ée]nom|nom_?(?:usage|naissance|famille)|last_?name|"
+            r"first_?name|lastName|firstName|surname|forename|patient_?name|patientName)[\"']\s*:\s*"
+            r"\[?\s*[\"'](?P<id>[^\"'\n]{1,60})[\"']",
+            _I,
+        ),
+        0.85,
+    ),
+    Rule(
+        ADRESSE,
+        _rx(
+            r"[\"'](?:line|street|address(?:_?line\d?)?|adresse|postal_?code|postalCode|zip(?:_?code)?|"
+            r"code_?postal|cp|city|ville|commune|town)[\"']\s*:\s*\[?\s*[\"'](?P<id>[^\"'\n]{2,80})[\"']",
+            _I,
+        ),
+        0.8,
+    ),
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(
+            r"[\"']resourceType[\"']\s*:\s*[\"']Patient[\"']\s*,\s*[\"']id[\"']\s*:\s*"
+            r"[\"'](?P<id>[^\"'\n]{3,64})[\"']"
+        ),
+        0.85,
+    ),
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(
+            r"<(?P<tag>ipp|nda|nip|mrn|patient_?id|id_?patient|num(?:ero)?_?dossier|dossier|"
+            r"hospital_?number|record_?number)>(?P<id>[^<>\n]{3,40})</(?P=tag)>",
+            _I,
+        ),
+        0.85,
     ),
     # XML elements ("<nom>Quintard</nom>", "<age_ans>93</age_ans>", "<date_naissance>…").
     Rule(
@@ -779,13 +826,14 @@ RULES: tuple[Rule, ...] = (
         ADRESSE,
         _rx(
             r"(?P<id>(?:(?:appartement|appt|apt|flat|unit|bât(?:iment)?\.?|bat\.?|building|BP|CS|"
-            r"r[ée]sidence|r[ée]s\.|escalier|esc\.)\s*[\w\-]{0,12}[,\s]+)*"
-            r"\d{1,4}(?:\s?(?:bis|ter|[A-Da-d]))?,?\s+"
+            r"r[ée]sidence|r[ée]s\.|escalier|esc\.)\s*[\w\-]{0,12}[,\s]+|"
+            r"(?:rez-de-chauss[ée]e|RDC|\d{1,2}(?:e|[èe]me|er)\s+[ée]tage)[,\s]+)*"
+            r"(?<![\d.])\d{1,4}(?:\s?(?:bis|ter|[A-Da-d]))?,?[ \t]+"
             r"(?:rue|route|avenue|av\.|bd|boulevard|chemin|ch\.|impasse|imp\.|all[ée]e|place|pl\.|rte|"
             r"quai|cours|square|sq\.|r[ée]sidence|lotissement|lot\.|lieu-dit|hameau|voie|passage|cit[ée]|"
             r"faubourg|fbg|rond-point|sentier|mont[ée]e|parvis|esplanade|villa|domaine|clos|boul|traverse|"
             r"draille|calade)\b\.?"
-            rf"(?:[ \-]+(?!{_STREET_STOP})[^\s,;()]+){{1,6}}?"
+            rf"(?:[ \-]+(?!{_STREET_STOP})[^\s,;()\"\[\]{{}}]+){{1,6}}?"
             r"(?:,?\s*(?:\d{5}|\d{2}\s\d{3}|(?-i:[A-Z]{1,2})-\d{4,5}|,\s*\d{4}(?=\s+(?-i:[A-ZÀ-Ý])))\s+"
             r"[A-ZÀ-Ýa-zà-ÿ][\w'’\-]*"
             r"(?:[ \-][A-ZÀ-Ý][\w'’\-]*){0,3}(?:\s+cedex(?:\s+\d{1,2})?)?"
@@ -815,6 +863,27 @@ RULES: tuple[Rule, ...] = (
         ),
         0.8,
     ),
+    # A door code, and a street named without its number after "lives on" ("code porte 4729B",
+    # "He lives on Birchwood Street in Dayton").
+    Rule(
+        ADRESSE,
+        _rx(
+            r"\b(?:code\s+(?:porte|d['’]acc[èe]s|d['’]entr[ée]e|portail|immeuble)|digicode|"
+            r"door\s*code|key\s*safe(?:\s+code)?|keysafe(?:\s+code)?|gate\s+code)\s*[:=]?\s*"
+            r"(?P<id>[A-Z0-9#*]{3,10})(?![\w])",
+            _I,
+        ),
+        0.8,
+    ),
+    Rule(
+        ADRESSE,
+        _rx(
+            r"\b(?i:lives|living|resides|residing|moved|who\s+lives)\s+(?i:on|in|at)\s+(?:the\s+)?"
+            r"(?P<id>(?:[A-Z][\w'’\-]+\s+){1,3}(?:Street|St|Road|Rd|Lane|Avenue|Ave|Drive|Close|"
+            r"Crescent|Way|Court|Grove|Terrace|Place|Gardens|Row|Mews|Boulevard|Blvd))\b"
+        ),
+        0.75,
+    ),
     # The street first and the number after it, then a four-digit postcode and the town, as
     # in Belgium and Switzerland ("Rue de la Station 14 bte 3, 4000 Liège", "Place X 3, case
     # postale 112, 1005 Lausanne").
@@ -829,7 +898,7 @@ RULES: tuple[Rule, ...] = (
             r"(?:[^\s,;()\d]+\s+){0,5}?\d{1,4}[a-zA-Z]?"
             r"(?:\s*(?i:bte|bus|bo[iî]te|b\.)\s*\d{1,4})?"
             r"(?:,\s*(?i:case\s+postale|c\.?p\.|postfach)\s*\d{1,6})?"
-            r",?\s+(?:[A-Z]{1,2}-)?\d{4}\s+[A-ZÀ-Ý][\w'’\-]*(?:\s[A-ZÀ-Ý][\w'’\-]*){0,2})"
+            r",?\s+(?:[A-Z]{1,2}-)?\d{4}\s+[A-ZÀ-Ý][\w'’\-]*(?:[ \t][A-ZÀ-Ý][\w'’\-]*){0,2})"
             r"(?![\w])"
         ),
         0.8,
@@ -860,7 +929,8 @@ RULES: tuple[Rule, ...] = (
         _rx(
             r"(?<![\w'’\-])(?P<id>(?:[A-Z][\w'’\-]+\s+){1,3}(?:Street|St|Road|Rd|Lane|Avenue|Ave|Drive|"
             r"Place|Square|Terrace|Crescent|Parade|Quay|Row|Way|Gardens|Close|Grove)\.?,\s*"
-            r"[A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+)?\s+(?:\d{1,2}W?|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|"
+            r"[A-Z][\w'’\-]+(?:\s+(?:upon\s+|on\s+|under\s+)?[A-Z][\w'’\-]+){0,2}\s+"
+            r"(?:\d{1,2}W?|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|"
             r"[A-Z]\d{2}\s?[A-Z\d]{4}))(?![\w])"
         ),
         0.7,
@@ -1163,6 +1233,12 @@ _TABLE_COLUMNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ADRESSE,
     ),
 )
+# A column of references ("id", "N°", "ref", "cas") holds record numbers when the table also
+# names or dates its patients.
+_TABLE_REFERENCE = re.compile(
+    r"(?i)^(?:id|n°|no|#|num|num[ée]ro|ref|r[ée]f|r[ée]f[ée]rence|cas|case|incident|ticket|"
+    r"(?:n°\s*)?(?:ei|fei|cas|incident|signalement))$"
+)
 _TABLE_RULE = re.compile(r"^[\s|:\-+]+$")
 _TABLE_NAME = re.compile(rf"^[{UP}][^\d|;,\t]{{1,60}}$")
 _TABLE_DATE = re.compile(rf"^(?:{DATE})$", re.IGNORECASE)
@@ -1191,11 +1267,17 @@ def _header(text: str, cells: list[tuple[int, int]], delimiter: str) -> dict[int
     if delimiter != "|" and any(len(n) > 30 or re.search(r"\d", n[:-1]) for n in names):
         return {}
     columns: dict[int, str] = {}
+    references = []
     for index, name in enumerate(names):
         for header, kind in _TABLE_COLUMNS:
             if header.match(name):
                 columns[index] = kind
                 break
+        else:
+            if _TABLE_REFERENCE.match(name):
+                references.append(index)
+    if NOM in columns.values() or DATE_NAISSANCE in columns.values():
+        columns.update(dict.fromkeys(references, NUMERO_DOSSIER))
     return columns
 
 
