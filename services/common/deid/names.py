@@ -573,25 +573,28 @@ _MARRIED = re.compile(
     rf"(?:\s+{NAME_WORD})?)"
 )
 # "KOWALCZYK JAN", "LEBLANC-MOREAU GISELE": both in capitals, one a given name.
-_UPPER_UPPER = re.compile(rf"(?<![\w])(?=(?P<id>{UPPER_WORD}\s+{UPPER_WORD})(?![\w]))")
+_UPPER_UPPER = re.compile(rf"(?<![\w])(?=(?P<id>{UPPER_WORD}[ \t]+{UPPER_WORD})(?![\w]))")
 _UPPER_FIRST = re.compile(
-    rf"(?<![\w])(?P<id>(?:{PARTICLE}\s+)?{UPPER_WORD}(?:\s+(?:{PARTICLE}\s+)?{UPPER_WORD}){{0,2}}"
-    rf"\s+{CAP_WORD}(?:[\s-]{CAP_WORD})?)(?![\w])"
+    rf"(?<![\w])(?P<id>(?:{PARTICLE}[ \t]+)?{UPPER_WORD}"
+    rf"(?:[ \t]+(?:{PARTICLE}[ \t]+)?{UPPER_WORD}){{0,2}}"
+    rf"[ \t]+{CAP_WORD}(?:[ \t-]{CAP_WORD})?)(?![\w])"
 )
 _FIRST_UPPER = re.compile(
-    rf"(?<![\w'’\-])(?P<id>{CAP_WORD}(?:\s{CAP_WORD})?\s+(?:{PARTICLE}\s+)?{UPPER_WORD}"
-    rf"(?:[\s-]{UPPER_WORD})?)(?![\w])"
+    rf"(?<![\w'’\-])(?P<id>{CAP_WORD}(?:[ \t]{CAP_WORD})?[ \t]+(?:{PARTICLE}[ \t]+)?{UPPER_WORD}"
+    rf"(?:[ \t-]{UPPER_WORD})?)(?![\w])"
 )
 # "Smith, John A.", "HENDERSON, MARGARET", "O'BRIEN, Siobhan": a register's order.
 _SURNAME_COMMA_FIRST = re.compile(
-    rf"(?<![\w'’\-])(?P<id>(?P<surname>{NAME_WORD}(?:\s{NAME_WORD})?),\s(?P<first>{NAME_WORD})"
-    rf"(?:\s[{UP}]\.?(?![\w]))?)"
+    rf"(?<![\w'’\-])(?P<id>(?P<surname>{NAME_WORD}(?:[ \t]{NAME_WORD})?),[ \t]"
+    rf"(?P<first>{NAME_WORD})"
+    rf"(?:[ \t][{UP}]\.?(?![\w]))?)"
 )
 # "J. Leroy", "J.-M. Durand", "Th. Gasparini" (the abbreviated given names of French; not
 # "Ph.", which "Ph. Eur." also opens).
 _INITIAL_WORD = rf"(?:[{UP}]|Th|Ch|Chr)"
 _INITIALS = re.compile(
-    rf"(?<![\w./])(?P<id>{_INITIAL_WORD}\.(?:\s?-?[{UP}]\.)?\s?(?:{PARTICLE}\s+)?{NAME_WORD})(?![\w])"
+    rf"(?<![\w./])(?P<id>{_INITIAL_WORD}\.(?:[ \t]?-?[{UP}]\.)?[ \t]?(?:{PARTICLE}[ \t]+)?"
+    rf"{NAME_WORD})(?![\w])"
 )
 _KIN = (
     r"(?i:fille|fils|mari|[ée]poux|[ée]pouse|femme|conjointe?|compagne|compagnon|m[èe]re|p[èe]re|"
@@ -1344,7 +1347,7 @@ class NameFinder:
             gap = text[cursor : word.start()]
             if gap.replace("'s", "").replace("’s", "").strip(" -'’") or "\n" in gap:
                 break
-            if re.fullmatch(r"['’]s", word.group()):
+            if re.fullmatch(r"['’]s?", word.group()):
                 cursor = word.end()
                 continue
             folded = fold(word.group())
