@@ -455,6 +455,14 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("vit seule au rez-de-chaussée, 31 rue Sainte-Catherine, 54000 Nancy", "fr", "chaussée"),
         ("He lives on Birchwood Street in Dayton", "en", "Birchwood"),
         ("Outreach Team – Queen Victoria Road, Newcastle upon Tyne NE1 4LP", "en", "Tyne"),
+        # A label's name stops at the next label; key=value exports; names in brackets after a
+        # bed or before an age; sign-offs of letters; a lower-case title.
+        ("Nom : DESCAMPS Prénom : Andrée\nNée le : °28/02/1929", "fr", "Andrée"),
+        ("evt_id=PV-2025-00871;patient_nom=DAURIAC;patient_prenom=Simone", "fr", "DAURIAC"),
+        ("alerte IA pour lit 4 (Chevrier-Lambrot)\n03:20 vu", "fr", "Lambrot"),
+        ("vraie dégradation (Kanagaratnam, 90 ans) non alertée", "fr", "Kanagaratnam"),
+        ("Yours sincerely,\n\nAravind Krishnasamy\nSenior Consultant", "en", "Krishnasamy"),
+        ("bed 9 mr O'Donoghue 93 y/o, the falls sensor", "en", "Donoghue"),
         # A name on one line, a device on the next.
         ("Contact : M. Jules Abadie\nPompe Omnipod 5 en panne.", "fr", "Abadie"),
     ],

@@ -497,8 +497,12 @@ _ASKED = re.compile(
     r"merci|demande\s+[àa]|dis\s+[àa]|voir\s+avec|vu\s+avec|avec)\s+(?P<id>[a-zà-ÿ][a-zà-ÿ'’\-]{2,20})"
     r"(?![\w'’\-])"
 )
+_NEXT_LABEL = (
+    r"(?i:pr[ée]nom|nom|name|first\s+name|given\s+name|surname|ddn|dob|n[ée]e?|sexe?|sex|[âa]ge)"
+    r"\s*[:=]"
+)
 _LABELLED = re.compile(
-    r"\b(?i:nom(?:\s+(?:de\s+naissance|d'usage|marital|de\s+jeune\s+fille))?|pr[ée]nom|"
+    r"(?:\b|(?<=_))(?i:nom(?:\s+(?:de\s+naissance|d'usage|marital|de\s+jeune\s+fille))?|pr[ée]nom|"
     r"name|surname|case\s+\d{1,3}|last\s+name|first\s+name|given\s+name|full\s+name|patient(?:e)?(?:\s+name)?|"
     r"pt(?:\s+name)?|from|de|to|cc|exp[ée]diteur|destinataire|identit[ée]|[ée]pouse|n[ée]e|next\s+of\s+kin|NOK|contact|personne\s+[àa]\s+"
     r"pr[ée]venir|personne\s+de\s+confiance|signed|sign[ée]|reported\s+by|d[ée]clarant|"
@@ -512,7 +516,8 @@ _LABELLED = re.compile(
     r"(?:\s*\([^()\n]{1,30}\))?"
     # A JSON or YAML key keeps its quotes: '"nom": "LE DREFF"'.
     r"[\"']?\s*(?:[:=]|(?<=\s)-|-(?=\s))\s*[\"«“']?\s*"
-    rf"(?P<id>{NAME_WORD}(?:(?:,\s|[ ,])(?:{PARTICLE} )?{NAME_WORD}){{0,3}}|"
+    # The next label on the line is not part of the name ("Nom : DESCAMPS Prénom : Andrée").
+    rf"(?P<id>{NAME_WORD}(?:(?:,\s|[ ,])(?!{_NEXT_LABEL})(?:{PARTICLE} )?{NAME_WORD}){{0,3}}|"
     r"[a-zà-ÿ][a-zà-ÿ'’\-]+(?: [a-zà-ÿ][a-zà-ÿ'’\-]+){1,2})"
 )
 # "Pt Bích Ngọc Trương, DOB …", "patiente Fatou Sarr née le …": the patient named before
@@ -566,6 +571,16 @@ _NAME_THEN_AGE = re.compile(
     r"(?:(?:aged|âg[ée]e?\s+de)\s+)?\d{1,3}\s*"
     r"(?:(?:ans|a|yo|y/o|y\.o\.|years?(?:\s+old)?|yrs?)\b|(?=[,;)]))",
     re.MULTILINE,
+)
+# "lit 4 (Chevrier-Lambrot)", "(Kanagaratnam, 90 ans)": a patient named in brackets after
+# the bed, or before the age.
+_BED_THEN_NAME = re.compile(
+    r"(?i:lit|bed|ch(?:ambre)?|chbre|room|rm|box|bay)\.?[ \t]*\d{1,3}[A-Za-z]?[ \t]*\([ \t]*"
+    rf"(?P<id>{NAME_WORD}(?:[ \t]+{NAME_WORD}){{0,2}})[ \t]*[,)]"
+)
+_BRACKETED_NAME_AGE = re.compile(
+    rf"\([ \t]*(?P<id>{NAME_WORD}(?:[ \t]+{NAME_WORD}){{0,2}})[ \t]*,[ \t]*\d{{2,3}}[ \t]*"
+    r"(?:ans|a|yo|y/o|years?|yrs?)\b"
 )
 # "SOW ép. DIOP Aminata", "MARTIN née DURAND": a married and a birth name.
 _MARRIED = re.compile(
@@ -691,8 +706,10 @@ _LOWER_NAME_THEN_ROLE = re.compile(
 _SIGNED = re.compile(
     r"(?:\b(?i:signé|signed)[ \t]*[,:]?|"
     # "Kind regards," signs; "in regards to" does not: a comma, a colon or a line break.
-    r"\b(?i:kind\s+regards|best\s+regards|regards|cordialement|bien\s+[àa]\s+vous)[ \t]*[,:\n])"
-    r"[ \t]*\n?[ \t]*"
+    r"\b(?i:kind\s+regards|best\s+regards|regards|cordialement|bien\s+[àa]\s+vous|"
+    r"yours\s+(?:sincerely|faithfully|truly)|sincerely|best\s+wishes|with\s+thanks|"
+    r"(?:bien\s+)?confraternellement|salutations\s+distingu[ée]es|respectueusement)[ \t]*[,:\n])"
+    r"(?:[ \t]*\n){0,2}[ \t]*"
     r"(?P<id>(?:[^\W\d_]{1,3}\.(?:-?[^\W\d_]\.)?[ \t]?|[^\W\d_]-[^\W\d_]\.[ \t]?)?"
     r"[^\W\d_][\w'’\-]+(?:[ \t]+(?:[^\W\d_][\w'’\-]*|[^\W\d_]\.)){0,3})"
     r"(?=[ \t]*(?:[,.;]|\n|$))"
@@ -916,6 +933,8 @@ class NameFinder:
             found.extend(self._trimmed(text, *match.span("id"), 0.75, "relation", strict=False))
         for pattern, source in (
             (_PATIENT_REGISTER, "patient"),
+            (_BED_THEN_NAME, "patient"),
+            (_BRACKETED_NAME_AGE, "patient"),
             (_NAME_THEN_JOB, "job"),
             (_SELF_INTRODUCED, "introduced"),
             (_TITLE_WORD_END, "title-lower"),

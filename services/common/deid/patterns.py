@@ -44,7 +44,7 @@ PARTICLE = (
 INITIAL = rf"[{UP}]\.?(?:-?[{UP}]\.)?"
 
 TITLE = (
-    r"(?:M\.|Mme\.?|Mmes|Mlle\.?|MM\.|Mr\.?|Mrs\.?|Ms\.?|Mx\.?|Miss|MME|MLLE|MR\.?|MRS\.?|"
+    r"(?:M\.|Mme\.?|Mmes|Mlle\.?|MM\.|Mr\.?|Mrs\.?|Ms\.?|Mx\.?|Miss|MME|MLLE|MR\.?|MRS\.?|mr\.?|mrs\.?|"
     r"(?i:monsieur|madame|mademoiselle|mme|mlle|docteur|doctor|professeur|professor|nurse|sister|"
     r"infirmi[eè]re?|midwife|sage-femme|interne|externe|kin[ée]|aide-soignante?|brancardier|"
     r"matron|charge\s+nurse|staff\s+nurse|registrar|consultant|paramedic|pharmacist|"
