@@ -463,6 +463,12 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("vraie dégradation (Kanagaratnam, 90 ans) non alertée", "fr", "Kanagaratnam"),
         ("Yours sincerely,\n\nAravind Krishnasamy\nSenior Consultant", "en", "Krishnasamy"),
         ("bed 9 mr O'Donoghue 93 y/o, the falls sensor", "en", "Donoghue"),
+        # A date of birth in brackets after the age; a case's code; a record number's check
+        # letter; Portugal's SNS number.
+        ("Âge : nonagénaire (01/1933)\nN° SS", "fr", "1933"),
+        ("Discrepancy meeting – case RDM/25/019", "en", "RDM/25"),
+        ("hospital no. MEH 447 120 B\nRetinaScreen", "en", " B\n"),
+        ("Patient: Maria, SNS no. 284 517 903, born 1929", "en", "517"),
         # A name on one line, a device on the next.
         ("Contact : M. Jules Abadie\nPompe Omnipod 5 en panne.", "fr", "Abadie"),
     ],
@@ -670,6 +676,11 @@ def test_an_address_and_a_number_stay_on_their_lines(scrubber: Scrubber) -> None
     out = scrubber.scrub(text, key=KEY, language="fr")
     assert out.endswith("\nL'algorithme NephroCalc a"), out
     assert "Gravière" not in out and "Carouge" not in out, out
+
+
+def test_a_labelled_number_does_not_take_the_next_word(scrubber: Scrubber) -> None:
+    out = scrubber.scrub("Rhiannon Prys SSN 900-12-3456 seen today", key=KEY, language="en")
+    assert "3456" not in out and out.endswith(" seen today"), out
 
 
 def test_a_street_ends_before_the_sentence_goes_on(scrubber: Scrubber) -> None:

@@ -41,6 +41,8 @@ _NOT_NAMES = frozenset(
         *("ansm", "mhra", "fda", "hpra", "bfarm", "afmps", "swissmedic", "cnil"),
         # Services whose acronyms stand beside a capitalised word ("Appel SAMU", "Score CDEIS").
         *("samu", "smur", "sau", "sas", "had", "ssr", "usc", "usic", "usi", "uhcd", "score"),
+        # The labels of numbers ("Maria, SNS no. …").
+        *("sns", "nir", "ipp", "nda", "mrn", "ssn", "ppsn", "niss", "avs"),
         "père",
         "fils",
         "fille",

@@ -312,7 +312,7 @@ RULES: tuple[Rule, ...] = (
             r"NHS\s*(?:number|no\.?|n°|#)?|SSN|social\s+security(?:\s+(?:number|no\.?|#))?|"
             r"medicare(?:\s+(?:number|no\.?|card|#|id|beneficiary\s+identifier))?|MBI|PPSN|PPS\s+(?:number|no\.?)|"
             r"health\s+(?:card|insurance)\s+(?:number|no\.?)|IHI|CHI(?:\s+(?:number|no\.?))?|"
-            r"NISS|(?:n°\s*)?AVS|AHV|NAM|RAMQ|PHN|AHCIP|OHIP|(?:personal\s+|provincial\s+)?health\s+"
+            r"NISS|(?:n°\s*)?AVS|SNS(?:\s+(?:no\.?|n°|number))?|n[úu]mero\s+de\s+utente|AHV|NAM|RAMQ|PHN|AHCIP|OHIP|(?:personal\s+|provincial\s+)?health\s+"
             r"(?:number|no\.?|#)|national\s+(?:register|insurance)\s+(?:number|no\.?)|"
             # Health-insurance and identity numbers of other countries, by their label.
             r"matricule|CAFAT|CNSS|NHIF|AMO(?:\s*/\s*CNSS)?|CNAMT?|(?-i:TRN|NHIS|NIN|NRIC|IC|CIN|CNI|NNI)|"
@@ -321,7 +321,7 @@ RULES: tuple[Rule, ...] = (
             r"carte\s+(?:d['’]identit[ée]|nationale)(?:\s+nationale)?|n°\s*(?:d['’])?assur[ée])\b"
             r"(?:\s*\((?:as\s+given|tel\s+que\s+donn[ée]|d[ée]clar[ée])\))?"
             r"\s*(?:[:#=?]|n°|no\.?|is|:)?\s*"
-            r"(?P<id>[0-9A-Z](?:[0-9A-Z \-]|\.(?=[0-9A-Z])){5,22}[0-9A-Z])(?![\dA-Za-z])",
+            r"(?P<id>(?-i:[0-9A-Z](?:[0-9A-Z \-]|\.(?=[0-9A-Z])){5,22}[0-9A-Z]))(?![\dA-Za-z])",
             _I,
         ),
         0.9,
@@ -425,8 +425,9 @@ RULES: tuple[Rule, ...] = (
             r"dossier\s+hospitalier(?:\s+n°)?|(?:[A-Z]+_)?AFFAIRE|request(?=\s+[A-Z]{1,4}\s?\d))"
             r"[\"']?\s*(?:\([A-Z]{2,5}\))?\s*(?:[:#=]{1,2}|n°|no\.?|number|is|c['’]est|est)?\s*#?\s*[\"']?"
             r"(?P<id>\d{1,3}(?:[.\s]\d{3}){2,3}(?![.\s]?\d)|\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|"
-            r"(?-i:[A-Z]{1,5}\d?)\s(?:\d{3,10}|\d{2}(?=[\-/]\d))(?:[\s\-/]\d{1,6}){0,2}(?![\s\-/]?\d)|"
-            r"(?-i:[A-Z]{2,5})\s\d{2,4}(?:\s\d{2,6}){1,3}(?![\s\-/]?\d)|"
+            r"(?-i:[A-Z]{1,5}\d?)\s(?:\d{3,10}|\d{2}(?=[\-/]\d))(?:[\s\-/]\d{1,6}){0,2}(?![\s\-/]?\d)"
+            r"(?:\s(?-i:[A-Z])(?![\w\-]))?|"
+            r"(?-i:[A-Z]{2,5})\s\d{2,4}(?:\s\d{2,6}){1,3}(?![\s\-/]?\d)(?:\s(?-i:[A-Z])(?![\w\-]))?|"
             r"(?=[A-Z0-9\-/]*\d)[A-Z0-9][A-Z0-9\-/]{3,24})"
             r"(?![\w])",
             _I,
@@ -499,7 +500,7 @@ RULES: tuple[Rule, ...] = (
             r"CREX|RMM|M&M|ANSM|MHRA|HPRA|report|rapport|ticket|GLPI|study|[ée]tude|trial|essai)"
             r"\s*(?:ref(?:erence)?|r[ée]f(?:[ée]rence)?|n°|no\.?|#|number|num[ée]ro|id|code)\.?|"
             r"(?-i:e?PRF|PCR|ePCR)|(?:dossier|n°|num[ée]ro)\s+(?:de\s+)?r[ée]gulation|"
-            r"(?:affaire|dossier)\s+(?:ARS|ANSM)|(?:ANSM|MHRA|HPRA|datix|incident|signalement|"
+            r"(?:affaire|dossier)\s+(?:ARS|ANSM)|(?:case|cas)(?=\s+[A-Z]{2,6}[\-/]\d)|(?:ANSM|MHRA|HPRA|datix|incident|signalement|"
             r"d[ée]claration)[^\n.;]{0,25}?\b(?:ref(?:erence)?|r[ée]f(?:[ée]rence)?)\.?)"
             r"\s*[:#]?\s*(?:n°\s*)?"
             r"(?P<id>(?=(?:[A-Z\-/]*\d){3})(?!(?:ISO|IEC|EN|NF|CE|UDI|SN|LOT|REF|V|FW|SW)\b)"
@@ -635,6 +636,17 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         0.9,
+    ),
+    # "95 ans (01/02/1931)", "nonagénaire (01/1933)": the date of birth in brackets after the age.
+    Rule(
+        DATE_NAISSANCE,
+        _rx(
+            r"(?:\d{2,3}\s*(?:ans|yo|y/o|years?(?:[\s-]old)?|yrs?)|nonag[ée]naire|centenaire|"
+            r"nonagenarian|centenarian)\s*\(\s*"
+            rf"(?P<id>{DATE})\s*\)",
+            _I,
+        ),
+        0.8,
     ),
     # "patiente de 1928", "un homme de 1931": the year of birth as French says it.
     Rule(
