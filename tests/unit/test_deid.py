@@ -258,6 +258,7 @@ def test_numbers_that_link_reports_become_keyed_pseudonyms(
         "Appel SAMU à 14h, Régulation SAMU informée. Score CDEIS à 12. Protocole Stupp.",
         "Seen at St Thomas' Hospital.",
         "Pompe lot n° AB-1234 ; modèle n° XR-2231.",
+        "Débit passé de 1000 à 10000 UI/h ; le logiciel MedCheck Pro et RxCheck AI.",
     ],
 )
 def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
@@ -469,6 +470,31 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("Discrepancy meeting – case RDM/25/019", "en", "RDM/25"),
         ("hospital no. MEH 447 120 B\nRetinaScreen", "en", " B\n"),
         ("Patient: Maria, SNS no. 284 517 903, born 1929", "en", "517"),
+        # A birth name before the date; a date next to the age; a date after a name and a dash;
+        # an approximate year; German exports.
+        ("née Cazenave le 17 août 1929, 95 ans", "fr", "1929"),
+        ("Patiente : Philomène Ravinet — IPP 77 40 219 — 22/10/1929 — 95 ans", "fr", "1929"),
+        ("Enfant Lina Haddou, 3 ans, 12/04/2022, venue PED25-04418.", "fr", "2022"),
+        ("Demande n° RX 25 07 — Patient Morvillers-Tshilombo Patrice — 19.09.1948\n", "fr", "1948"),
+        ("Patiente Agnieszka Wiśniewska-Rousselin, 04/05/1962. Le module", "fr", "1962"),
+        ("Patient : Adjoa Linguet, vers 1950, n° CDS-GF-3381", "fr", "1950"),
+        ("Patient Hildegard Oberländer, geb. 05.05.1930, 95 J.", "en", "1930"),
+        # Record numbers, however labelled and spaced; adverse-event sheets; logins; bleeps.
+        ("n° adhérent mutuelle MGN 40 77 315 C", "fr", "315"),
+        ("Isabelle Marcoux, IDEL — ADELI 46 1 04 512 3", "fr", "512"),
+        ("alors que son dossier (n° 56 318 207) mentionnait", "fr", "318"),
+        ("Objet : votre courrier réf. REC/25/0871", "fr", "0871"),
+        ("N° d'examen biologique B25.10.02.1187.", "fr", "1187"),
+        ("Voir la fiche FEI 25-2208.", "fr", "2208"),
+        ("prescription n° ONC-PRESC-77120.", "fr", "77120"),
+        ("n° résident RES-0459", "fr", "0459"),
+        ("(unit AB 99 12 03) showing", "en", "99 12"),
+        ("File NB-LTC-25-311.", "en", "311"),
+        ("UI/h user=cgaillardet", "fr", "cgaillardet"),
+        ("Appel Dr Chérifa (bip 612). Merci — Léa (p. 61 04)", "fr", "612"),
+        ("Pharmacist: Chidinma Ezeugwu, ext 4419.", "en", "Ezeugwu"),
+        ("Dr Pieter Van den Eynde-Wauters — Médecine générale", "fr", "Eynde"),
+        ("12 bis avenue des Micocouliers, bâtiment C, 2e étage\n63000 Clermont", "fr", "2e étage"),
         # A name on one line, a device on the next.
         ("Contact : M. Jules Abadie\nPompe Omnipod 5 en panne.", "fr", "Abadie"),
     ],

@@ -303,8 +303,8 @@ _AGE_AFTER_NAME = re.compile(
 _BIRTH_AFTER_NAME = re.compile(
     # One run of spaces, the comma or bracket inside it: "\s*[,(]?\s*" would try every split
     # of a long run of spaces (seconds at 3,000).
-    rf"\s*(?:[,(—–]\s*)?(?:[°*]\s*)?{_BED}"
-    rf"(?P<id>(?:18|19|20)\d{{2}}|{DATE})(?![\d/.\-:]|\s*(?:h|mg|ml)\b)"
+    rf"\s*(?:[,(—–]\s*)?(?:[°*]\s*)?{_BED}(?:(?i:vers|circa|ca\.|c\.|about|around)\s+)?"
+    rf"(?P<id>(?:18|19|20)\d{{2}}|{DATE})(?![\d/\-:]|\.\d|\s*(?:h|mg|ml)\b)"
 )
 # A code in brackets right after a name is the patient's record number ("M. Kanouté
 # (RT-24-0558)", "Pt Delroy GAYLE (RJZ 2239401)"): letters, then six digits or more.

@@ -380,11 +380,14 @@ def _acronym(word: str) -> bool:
 # The name of a product written in camel case ("DiabAssist", "NephroCalc", "ArrhythmIA"):
 # a capital inside the word after three small letters or more, unless they are the particle
 # of a surname ("MacAulay", "FitzGerald", "VanDyke", "NicDhonncha").
-_CAMEL = re.compile(r"(?P<head>[A-Z][a-z]{2,})[A-Z][A-Za-z]*")
+_CAMEL = re.compile(r"(?P<head>[A-Z][a-z]+)[A-Z][A-Za-z]*")
 _CAMEL_NAME_HEADS = frozenset(
     {"mac", "fitz", "van", "von", "del", "della", "dela", "des", "dos", "das", "ter", "ten", "nic"}
-    | {"abu", "ben", "bin", "vander", "vanden", "san", "santa", "saint", "ould", "mhic", "ter"}
+    | {"abu", "ben", "bin", "vander", "vanden", "san", "santa", "saint", "ould", "mhic", "mc"}
+    | {"de", "di", "du", "da", "la", "le", "lo", "st", "al", "el", "ap", "ab", "o", "ni", "ua"}
 )
+# Words that finish a product's name ("MedCheck Pro", "RxCheck AI").
+_PRODUCT_TAIL = frozenset({"pro", "plus", "max", "lite", "mini", "one", "go", "ai", "ia", "x"})
 
 
 def _product(word: str) -> bool:
@@ -514,7 +517,9 @@ _LABELLED = re.compile(
     r"r[ée]dig[ée]\s+par|saisi\s+par|referring|referred\s+by|adress[ée]\s+par|seen\s+by|"
     r"vu\s+par|attending|consultant|m[ée]decin\s+traitant|GP|dr\s+traitant|member|"
     r"adh[ée]rent|b[ée]n[ée]ficiaire|assur[ée]e?|mother|father|partner|husband|wife|baby|b[ée]b[ée]|"
-    r"investigat(?:or|eur|rice)|m[èe]re|p[èe]re|reporter|notifier|notificateur)"
+    r"investigat(?:or|eur|rice)|m[èe]re|p[èe]re|reporter|notifier|notificateur|pharmacist|"
+    r"pharmacien(?:ne)?|nurse|infirmi[eè]re?|t[ée]moins?|witness(?:es)?|kin[ée]|interne|"
+    r"m[ée]decin|sage-femme|midwife|physio(?:therapist)?|ergo(?:th[ée]rapeute)?)"
     r"(?:\s*\([^()\n]{1,30}\))?"
     # A JSON or YAML key keeps its quotes: '"nom": "LE DREFF"'.
     r"[\"']?\s*(?:[:=]|(?<=\s)-|-(?=\s))\s*[\"«“']?\s*"
@@ -528,7 +533,7 @@ _PATIENT_BEFORE_BIRTH = re.compile(
     r"\b(?i:pt|patient|patiente|child|enfant|baby|b[ée]b[ée]|resident|r[ée]sidente?|"
     r"(?:bed|lit|room|rm|chambre|box|bay)\s+\d{1,3}[A-Za-z]?\s*[:\-–—]?)"
     rf"\s+(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,3}})"
-    r"(?![\w'’\-])(?=\s*,?\s*(?i:DOB\b|DDN\b|n[ée]e?\b|born\b|aged\b|[âa]g[ée]e?\b|date\s+of\s+birth|"
+    r"(?![\w'’\-])(?=\s*[—–]\s*\d{1,2}[./]\d{1,2}[./]\d{2,4}|\s*,?\s*(?i:DOB\b|DDN\b|n[ée]e?\b|born\b|aged\b|[âa]g[ée]e?\b|date\s+of\s+birth|"
     r"date\s+de\s+naissance|\d{1,3}\s*(?:ans|yo|y/o|years?|yrs?)\b|\d{1,3}\s*[MFHmf]\b|"
     r"\(\s*\d{1,3}\s*(?:yrs?|years?|ans|mois|months?)\b))"
 )
@@ -1311,7 +1316,8 @@ class NameFinder:
         if all(lexicon.is_clinical_word(w) for w in words):
             return True
         if any(_product(w) for w in words) and all(
-            _product(w) or (w.isupper() and len(w) <= 3) for w in words
+            _product(w) or (w.isupper() and len(w) <= 3) or w.lower() in _PRODUCT_TAIL
+            for w in words
         ):
             return True  # "BronchioScore AI": a product's name
         if len(words) > 1 and fold(words[-1]) in _CLINICAL_HEAD:

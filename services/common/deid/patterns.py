@@ -38,7 +38,7 @@ NAME_WORD = (
 UPPER_WORD = rf"[{UP}]{{2,}}(?:C['’]H[{UP}]*)?(?:[-'’][{UP}]{{2,}}(?:C['’]H[{UP}]*)?)*"
 CAP_WORD = rf"[{UP}][{LOW}]+(?:-[{UP}][{LOW}]+)*"
 PARTICLE = (
-    r"(?:de|du|des|de\s+la|del|dela|van|von|der|le|la|da|das|do|di|dos|ben|bin|binte|binti|bint|ibn|al|el|mac|ó|ní|"
+    r"(?:de|du|des|de\s+la|del|dela|van|von|der|den|het|le|la|da|das|do|di|dos|ben|bin|binte|binti|bint|ibn|al|el|mac|ó|ní|"
     r"ni|nic|uí|ui|mhic|mc|ferch|verch|o|ap|ab|ter|ten|af)"
 )
 INITIAL = rf"[{UP}]\.?(?:-?[{UP}]\.)?"
@@ -85,9 +85,11 @@ DATE = (
 _DOB_LABEL = (
     r"(?:date\s+(?:de\s+)?naiss(?!ance)\.?|D/O/B|birthday|anniversaire|"
     r"n[ée](?:e|\(e\))?(?:\s+[àa]\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-][\w'’\-]+)?)?"
+    # A birth name between "née" and the date ("née Cazenave le 17 août 1929").
+    r"(?:\s+(?-i:[A-ZÀ-Ý])[\w'’\-]+(?:\s(?-i:[A-ZÀ-Ý])[\w'’\-]+)?(?=\s+(?:le|en)\s))?"
     r"(?:\s+(?:le|en|au\s+mois\s+de|vers))?|date\s+de\s+naiss(?:ance|\.)?|DDN|D\.D\.N\.?|DN|"
     r"naissance|D\.?\s?[O0]\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|°|\*(?=\s?\d)|"
-    r"YOB|year\s+of\s+birth|ann[ée]e\s+de\s+naissance|birth(?=\s*:)|"
+    r"YOB|year\s+of\s+birth|geb\.|ann[ée]e\s+de\s+naissance|birth(?=\s*:)|"
     r"born(?:\s+in\s+[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)?)?(?:\s+(?:on|in))?|b\.)"
 )
 
@@ -104,6 +106,7 @@ _NUMBER_WORD = (
 )
 # Whole words only: "nine" is not the start of "nineteen", nor "cinq" of "cinquante".
 _SPOKEN_WORD = rf"(?:{_NUMBER_WORD}|{_MONTH})(?![\w])"
+_AGE_UNIT = r"(?:ans|yo|y/o|years?(?:[\s-]old)?|yrs?)"
 # Words that end a street's name when no comma does ("4 impasse des Lilas depuis 2019",
 # "lives at 14 Kowhai Crescent with her son", "… à Chelles point" in a dictation).
 _STREET_STOP = (
@@ -401,11 +404,11 @@ RULES: tuple[Rule, ...] = (
             r"hosp(?:ital)?\.?\s*(?:number|no\.?|n°|#|id)|charts?(?:\s+(?:number|no\.?|#))?|"
             r"specimen|accession(?:\s+(?:number|no\.?|#))?|acc\.?|pr[ée]l[èe]vement|"
             r"n°\s*(?:de\s+|d['’])?(?:[ée]chantillon|demande|pr[ée]l[èe]vement)|sample(?:\s*(?:id|no\.?|number|#))?|"
-            r"file\s*(?:number|no\.?|#)|unit\s*(?:number|no\.?|#)|NHI|"
+            r"file\s*(?:number|no\.?|#)|unit\s*(?:number|no\.?|#)|unit(?=\s+[A-Z]{1,3}\s?\d)|NHI|"
             r"r[ée]f(?:[ée]rence)?\.?\s*(?:patient|dossier)|patient\s+ref(?:erence)?\.?|"
             r"(?:our|your|notre|votre)\s+r[ée]f(?:[ée]rence)?\.?|(?-i:[NV])/\s?r[ée]f\.?|"
-            r"member\s+(?:id|no\.?|number|#)|(?:n°\s*)?adh[ée]rent|(?:n°\s*(?:de\s+)?)?d[ée]pistage|"
-            r"file(?=\s+[A-Z]{1,5}-?\d{4})|claim(?:\s+(?:number|no\.?|#))?|affaire(?:\s+n°)?|"
+            r"member\s+(?:id|no\.?|number|#)|(?:n°\s*)?adh[ée]rent(?:\s+mutuelle)?|(?:n°\s*(?:de\s+)?)?d[ée]pistage|"
+            r"file(?=\s+[A-Z]{1,5}(?:-[A-Z]{1,5})?-?\d{2})|claim(?:\s+(?:number|no\.?|#))?|affaire(?:\s+n°)?|"
             r"incident\s*(?:no\.?|n°|number|#)|ticket(?:\s+(?-i:[A-Z]{2,6}))?|work\s+order|"
             r"(?:participant|subject|screening)\s*(?:id|no\.?|number|#)|participant(?=\s+[A-Z]{1,4}-\d)|sujet|n°\s*(?:d['’])?inclusion|"
             r"acc(?:oun)?t\.?(?:\s+(?:number|no\.?|#))?|encounter(?:\s+(?:number|no\.?|#|id))?|"
@@ -416,23 +419,29 @@ RULES: tuple[Rule, ...] = (
             r"(?:n°|num[ée]ro)\s*d['’]hospitali[sz]ation|lab\s*(?:id|no\.?|number|#)|"
             r"requisition(?:\s*(?:number|no\.?|#))?|req\.?\s*(?:no\.?|#)|bon\s*n°|barcode|"
             r"code[\s\-]barres?|wristband|bracelet|order\s*(?:number|no\.?|#)|(?-i:Rx)\s*#|"
-            r"prescription\s*(?:number|no\.?|#)|(?:pt|patient|ID)(?=\s*#)|"
+            r"prescription\s*(?:number|no\.?|#|n°)|n°\s*(?:de\s+)?r[ée]sident|courrier\s+r[ée]f\.?|(?:ma|mon|my)\s+r[ée]f(?:[ée]rence)?\.?|(?:pt|patient|ID)(?=\s*#)|"
             r"reg(?:istration|n)?\.?\s*(?:number|no\.?|#)|(?:demande|requ[eê]te|request|lab)\s*(?:n°|no\.?|number|#)|"
-            r"(?:n°\s*(?:d['’])?|num[ée]ro\s+d['’])?examen(?:\s*n°)?|exam(?:ination)?\s*(?:no\.?|number|#|id)|"
+            r"(?:n°\s*(?:d['’])?|num[ée]ro\s+d['’])?examen(?:\s+(?:biologique|radiologique|d['’]imagerie))?(?:\s*n°)?|exam(?:ination)?\s*(?:no\.?|number|#|id)|"
             r"r[ée]f(?:[ée]rence)?\.?\s*(?:interne|cabinet|dossier|patient|client)|(?:inquest|coroner)\s*ref(?:erence)?\.?|"
             r"ordonnance\s*n°|n°\s*(?:d['’])?ordonnance|n°\s*HAD|acc\.?\s*no\.?|intervention\s*(?:#|n°|no\.?)|"
             r"e-?consult\s*(?:#|no\.?|ref\.?)|job(?:\s*(?:no\.?|number|#))?|(?:sous\s+le|sous)\s+n°|"
             r"dossier\s+hospitalier(?:\s+n°)?|(?:[A-Z]+_)?AFFAIRE|request(?=\s+[A-Z]{1,4}\s?\d))"
-            r"[\"']?\s*(?:\([A-Z]{2,5}\))?\s*(?:[:#=]{1,2}|n°|no\.?|number|is|c['’]est|est)?\s*#?\s*[\"']?"
+            r"[\"']?\s*(?:\([A-Z]{2,5}\))?\s*(?:\(\s*(?=n°))?(?:[:#=]{1,2}|n°|no\.?|number|is|c['’]est|est)?\s*#?\s*[\"']?"
             r"(?P<id>\d{1,3}(?:[.\s]\d{3}){2,3}(?![.\s]?\d)|\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|"
             r"(?-i:[A-Z]{1,5}\d?)\s(?:\d{3,10}|\d{2}(?=[\-/]\d))(?:[\s\-/]\d{1,6}){0,2}(?![\s\-/]?\d)"
             r"(?:\s(?-i:[A-Z])(?![\w\-]))?|"
             r"(?-i:[A-Z]{2,5})\s\d{2,4}(?:\s\d{2,6}){1,3}(?![\s\-/]?\d)(?:\s(?-i:[A-Z])(?![\w\-]))?|"
-            r"(?=[A-Z0-9\-/]*\d)[A-Z0-9][A-Z0-9\-/]{3,24})"
+            r"(?=[A-Z0-9\-/.]*\d)[A-Z0-9](?:[A-Z0-9\-/]|\.(?=[A-Z0-9])){3,24})"
             r"(?![\w])",
             _I,
         ),
         0.9,
+    ),
+    # RPPS (11 digits) and ADELI (9 digits) numbers, however they are spaced ("46 1 04 512 3").
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(r"\b(?:RPPS|ADELI)\s*(?:n°|no\.?|:|#)?\s*(?P<id>\d(?:[\s.]?\d){8,10})(?![\d])"),
+        0.85,
     ),
     # A record label, then a few words, then the number ("l'IPP est 12345678", "MRN for the
     # patient is 12345678", "IPP (12345678)"): the label in capitals, six digits or more.
@@ -500,7 +509,8 @@ RULES: tuple[Rule, ...] = (
             r"CREX|RMM|M&M|ANSM|MHRA|HPRA|report|rapport|ticket|GLPI|study|[ée]tude|trial|essai)"
             r"\s*(?:ref(?:erence)?|r[ée]f(?:[ée]rence)?|n°|no\.?|#|number|num[ée]ro|id|code)\.?|"
             r"(?-i:e?PRF|PCR|ePCR)|(?:dossier|n°|num[ée]ro)\s+(?:de\s+)?r[ée]gulation|"
-            r"(?:affaire|dossier)\s+(?:ARS|ANSM)|(?:case|cas)(?=\s+[A-Z]{2,6}[\-/]\d)|(?:ANSM|MHRA|HPRA|datix|incident|signalement|"
+            r"(?:affaire|dossier)\s+(?:ARS|ANSM)|(?:case|cas)(?=\s+[A-Z]{2,6}[\-/]\d)|"
+            r"(?:fiche\s+)?(?-i:CREX|FEI|RMM|Datix|DATIX)(?=\s+[A-Z0-9\-/]*\d{2})|fiche\s+(?-i:EI)(?=\s+\d)|(?:ANSM|MHRA|HPRA|datix|incident|signalement|"
             r"d[ée]claration)[^\n.;]{0,25}?\b(?:ref(?:erence)?|r[ée]f(?:[ée]rence)?)\.?)"
             r"\s*[:#]?\s*(?:n°\s*)?"
             r"(?P<id>(?=(?:[A-Z\-/]*\d){3})(?!(?:ISO|IEC|EN|NF|CE|UDI|SN|LOT|REF|V|FW|SW)\b)"
@@ -509,12 +519,18 @@ RULES: tuple[Rule, ...] = (
         ),
         0.7,
     ),
+    # The sheet of an adverse-event report, its acronym with it ("FEI 25-2208", "CREX 25-07").
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(r"\b(?P<id>(?:CREX|FEI|RMM|EI)[\s\-]\d{2,4}[\-/]\d{2,6})(?![\w\-/])"),
+        0.7,
+    ),
     # "n° OR-26-8841": a number with letters and dashes, after n° alone.
     Rule(
         NUMERO_DOSSIER,
         _rx(
             r"(?:(?P<guard>\b(?i:lot|batch|s[ée]rie|serial|mod[èe]le|model|r[ée]f(?:[ée]rence)?|ref)\.?\s*)|\b)"
-            r"n°\s*(?P<id>[A-Z]{1,4}-\d{2,4}-\d{3,8}|[A-Z]{1,4}-\d{3,8})(?![\w\-])"
+            r"n°\s*(?P<id>[A-Z]{1,4}-\d{2,4}-\d{3,8}|[A-Z]{1,5}(?:-[A-Z]{1,5})?-\d{3,8})(?![\w\-])"
         ),
         0.7,
     ),
@@ -561,6 +577,16 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         0.85,
+    ),
+    # The login of a user in a log ("user=cgaillardet", "utilisateur : mdurand").
+    Rule(
+        NOM,
+        _rx(
+            r"\b(?:user(?:name)?|login|utilisateur|op[ée]rat(?:or|eur)|uid)\s*[=:]\s*"
+            r"(?P<id>[a-z][a-z0-9._\-]{3,30})(?![\w@])",
+            _I,
+        ),
+        0.75,
     ),
     # XML elements ("<nom>Quintard</nom>", "<age_ans>93</age_ans>", "<date_naissance>…").
     Rule(
@@ -647,6 +673,20 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         0.8,
+    ),
+    # A date next to the age is the date of birth ("— 22/10/1929 — 95 ans", "3 ans, 12/04/2022").
+    Rule(
+        DATE_NAISSANCE,
+        _rx(
+            rf"(?<![\w/.\-])(?P<id>{DATE})\s*[,;—–\-]\s*\d{{1,3}}\s*{_AGE_UNIT}\b",
+            _I,
+        ),
+        0.75,
+    ),
+    Rule(
+        DATE_NAISSANCE,
+        _rx(rf"\b\d{{1,3}}\s*{_AGE_UNIT}\s*[,;—–]\s*(?P<id>{DATE})(?![\d/.])", _I),
+        0.75,
     ),
     # "patiente de 1928", "un homme de 1931": the year of birth as French says it.
     Rule(
@@ -810,8 +850,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         TELEPHONE,
         _rx(
-            r"\b(?:poste|ext\.?|extension|bip|bleep|DECT)\s*[:.#]?\s*"
-            r"(?P<id>\d(?:[\s.]?\d){3,5})(?![\d/.,:]\d|\s?(?:mg|ml|h|min|mmol|%))",
+            r"\b(?:poste|ext\.?|extension|bip|bleep|DECT|(?<=\()p\.)\s*[:.#]?\s*"
+            r"(?P<id>\d(?:[\s.]?\d){2,5})(?![\d/.,:]\d|\s?(?:mg|ml|h|min|mmol|%))",
             _I,
         ),
         0.7,
@@ -846,6 +886,9 @@ RULES: tuple[Rule, ...] = (
             r"faubourg|fbg|rond-point|sentier|mont[ée]e|parvis|esplanade|villa|domaine|clos|boul|traverse|"
             r"draille|calade)\b\.?"
             rf"(?:[ \-]+(?!{_STREET_STOP})[^\s,;()\"\[\]{{}}]+){{1,6}}?"
+            # The building, staircase, floor and door after the street ("…, bâtiment C, 2e étage").
+            r"(?:,\s*(?:b[âa]t(?:iment)?\.?|esc(?:alier)?\.?|porte|appt\.?|appartement|apt\.?|logement|"
+            r"log\.|entr[ée]e|rez-de-chauss[ée]e|RDC|\d{1,2}(?:e|er|[èe]me)\s+[ée]tage)(?:\s*[\w\-]{1,6})?)*"
             r"(?:,?\s*(?:\d{5}|\d{2}\s\d{3}|(?-i:[A-Z]{1,2})-\d{4,5}|,\s*\d{4}(?=\s+(?-i:[A-ZÀ-Ý])))\s+"
             r"[A-ZÀ-Ýa-zà-ÿ][\w'’\-]*"
             r"(?:[ \-][A-ZÀ-Ý][\w'’\-]*){0,3}(?:\s+cedex(?:\s+\d{1,2})?)?"
@@ -868,7 +911,7 @@ RULES: tuple[Rule, ...] = (
             r"Walk|View|Rise|Parade|Highway|Hwy|Circle|Cir|Trail|Pike|Parkway|Pkwy|Green|Vale|"
             r"Heights|Meadows|Estate|Quay|Wharf|Yard)\b\.?"
             r"(?:,?\s*(?:(?:Apt|Apartment|Unit|Suite|Ste|Flat|#)\.?\s*[\w\-]{1,6},?\s*)?)?"
-            r"(?:,?\s*(?:[A-ZÀ-ÖØ-Þ\u0100-\u024f][\w'’\-]+\.?\s?){1,3}){0,2}"
+            r"(?:,?[ \t]*(?:[A-ZÀ-ÖØ-Þ\u0100-\u024f][\w'’\-]+\.?[ \t]?){1,3}){0,2}"
             r"(?:,?\s*(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|[A-Z]{2,3}\s+\d{4,5}(?:-\d{4})?|"
             r"\d{4,5}(?:-\d{4})?|[A-Z]\d{2}\s?[A-Z\d]{4}))?)"
             r"(?![\w])",
@@ -967,7 +1010,8 @@ RULES: tuple[Rule, ...] = (
         ADRESSE,
         _rx(
             r"(?<![\w,.])(?P<id>(?:(?:BP|CS|B\.P\.|TSA)\s*\d{2,6}\s*[–—\-,]?\s*)?"
-            r"\d{5}\s+[A-ZÀ-Ý][\w'’\-]*(?:[ \-](?:sur|sous|en|les|lès|de|d'|la|le|"
+            r"\d{5}[ \t]+(?!(?:UI|IU|U|UI/h|MG|ML)\b)[A-ZÀ-Ý][\w'’\-]*"
+            r"(?:[ \-](?:sur|sous|en|les|lès|de|d'|la|le|"
             r"(?!(?i:cedex)\b)[A-ZÀ-Ý][\w'’\-]*)){0,4}(?:\s+(?i:cedex)(?:\s+\d{1,2})?)?)(?![\w])"
         ),
         0.7,
