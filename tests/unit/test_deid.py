@@ -735,6 +735,9 @@ def test_new_patterns_stay_linear_on_pathological_input() -> None:
         "756." * 2000 + " 756.1234.5678.97": "756.1234.5678.97",
         "12.34.56-" * 1000 + " 85.07.30-033.28": "85.07.30-033.28",
         "A " * 4000 + "folder AB 1234 5678": "AB 1234 5678",
+        "bâtiment C, " * 3000 + "12 rue des Lilas, 75001 Paris": "12 rue des Lilas, 75001 Paris",
+        "12/03/1931 — " * 2000 + "3 ans, 12/04/2022": "12/04/2022",
+        "Datix ref " * 3000 + "Datix ref W-226104": "W-226104",
     }
     for text, wanted in inputs.items():
         found = {

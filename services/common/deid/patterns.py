@@ -879,7 +879,8 @@ RULES: tuple[Rule, ...] = (
         _rx(
             r"(?P<id>(?:(?:appartement|appt|apt|flat|unit|bât(?:iment)?\.?|bat\.?|building|BP|CS|"
             r"r[ée]sidence|r[ée]s\.|escalier|esc\.)\s*[\w\-]{0,12}[,\s]+|"
-            r"(?:rez-de-chauss[ée]e|RDC|\d{1,2}(?:e|[èe]me|er)\s+[ée]tage)[,\s]+)*"
+            # At most four of them: a run of them without a number is not tried at every start.
+            r"(?:rez-de-chauss[ée]e|RDC|\d{1,2}(?:e|[èe]me|er)\s+[ée]tage)[,\s]+){0,4}"
             r"(?<![\d.])\d{1,4}(?:\s?(?:bis|ter|[A-Da-d]))?,?[ \t]+"
             r"(?:rue|route|avenue|av\.|bd|boulevard|chemin|ch\.|impasse|imp\.|all[ée]e|place|pl\.|rte|"
             r"quai|cours|square|sq\.|r[ée]sidence|lotissement|lot\.|lieu-dit|hameau|voie|passage|cit[ée]|"
