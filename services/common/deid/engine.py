@@ -396,7 +396,7 @@ def _address_start(text: str, start: int) -> int:
         words = line.split()
         if not (
             words
-            and len(words) <= 6
+            and len(words) <= 9
             and _address_words(words) == len(words)
             and not _INSTITUTION.search(line)
             and not _TITLED_SEGMENT.match(line)
