@@ -493,6 +493,16 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("UI/h user=cgaillardet", "fr", "cgaillardet"),
         ("Appel Dr Chérifa (bip 612). Merci — Léa (p. 61 04)", "fr", "612"),
         ("Pharmacist: Chidinma Ezeugwu, ext 4419.", "en", "Ezeugwu"),
+        (
+            "et le fils au zéro six, trente-deux, quatorze, cinquante-cinq, quatre-vingt-huit.",
+            "fr",
+            "quatorze",
+        ),
+        (
+            "Le Clos Farnier, bât. B, esc. 2, porte 31\n9 rue Ambroise-Croizat\n69800 Saint-Priest",
+            "fr",
+            "Farnier",
+        ),
         ("Dr Pieter Van den Eynde-Wauters — Médecine générale", "fr", "Eynde"),
         ("12 bis avenue des Micocouliers, bâtiment C, 2e étage\n63000 Clermont", "fr", "2e étage"),
         # A name on one line, a device on the next.

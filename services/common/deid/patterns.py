@@ -1148,7 +1148,8 @@ RULES: tuple[Rule, ...] = (
         TELEPHONE,
         _rx(
             r"\b(?:au|on|at|sur)\s+"
-            rf"(?P<id>(?:z[ée]ro|zero|oh)[ \t]+{_SPOKEN_WORD}(?:[ \t\-]+{_SPOKEN_WORD}){{4,16}})",
+            rf"(?P<id>(?:z[ée]ro|zero|oh),?[ \t]+{_SPOKEN_WORD}"
+            rf"(?:,?[ \t\-]+{_SPOKEN_WORD}){{4,16}})",
             _I,
         ),
         0.7,
