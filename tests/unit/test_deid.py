@@ -493,6 +493,7 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("UI/h user=cgaillardet", "fr", "cgaillardet"),
         ("Appel Dr Chérifa (bip 612). Merci — Léa (p. 61 04)", "fr", "612"),
         ("Pharmacist: Chidinma Ezeugwu, ext 4419.", "en", "Ezeugwu"),
+        ("dictating on mrs agnes mcgillivray hospital number four four seven", "en", "agnes"),
         (
             "et le fils au zéro six, trente-deux, quatorze, cinquante-cinq, quatre-vingt-huit.",
             "fr",

@@ -1068,7 +1068,13 @@ class NameFinder:
             if lowered in _LOWER_PARTICLES and index + 1 < len(words):
                 kept.append(word)
                 continue
-            if _not_name(word) or lowered in _STOP_WORDS or lowered in _DICTATION_WORDS:
+            if (
+                _not_name(word)
+                or lowered in _STOP_WORDS
+                or lowered in _DICTATION_WORDS
+                or fold(word) in _PLACE_KINDS
+                or lowered in {"number", "no", "num", "numéro", "dob", "ddn", "aged"}
+            ):
                 break
             kept.append(word)
         while kept and kept[-1].lower() in _LOWER_PARTICLES:
@@ -1379,7 +1385,8 @@ class NameFinder:
                 continue
             folded = fold(word.group())
             if folded in lexicon.institutions_after:
-                return True
+                # "… mcgillivray hospital number four …": the number of a person at a hospital.
+                return not re.match(r"\s+(?i:number|no\b|n°|num)", text[word.end() :])
             if not word.group()[0].isupper():
                 break
             cursor = word.end()
