@@ -298,7 +298,7 @@ _BED = r"(?:(?i:bed|lit|ch(?:ambre)?|room|rm|box|bay|cubicle)\.?\s*\d{1,3}[A-Za-
 _AGE_AFTER_NAME = re.compile(
     rf"\s*[,(]\s*{_BED}(?P<id>\d{{2,3}}(?:\s*(?:ans|a|y/?o|yo|yrs?|years?|[MFHmf]))?)\s*[,);.]"
     # … or with a space only ("Norah Fothergill 96.", "(Mrs Tetlow-Shaw) 102 —").
-    r"|\)?[ \t]+(?P<bare>\d{2,3})(?=[ \t]*(?:[,;.—–]|\n|$))"
+    r"|\)?[ \t]+(?:(?:is|was|turned|a\s+eu)[ \t]+)?(?P<bare>\d{2,3})(?=[ \t]*(?:[,;.—–]|\n|$))"
 )
 _BIRTH_AFTER_NAME = re.compile(
     # One run of spaces, the comma or bracket inside it: "\s*[,(]?\s*" would try every split
@@ -309,7 +309,7 @@ _BIRTH_AFTER_NAME = re.compile(
 # A code in brackets right after a name is the patient's record number ("M. Kanouté
 # (RT-24-0558)", "Pt Delroy GAYLE (RJZ 2239401)"): letters, then six digits or more.
 _RECORD_AFTER_NAME = re.compile(
-    r"\s*\(\s*(?P<id>(?=(?:[A-Z\s\-/]*\d){6})[A-Z]{0,5}[\s\-]?\d{2,10}(?:[\-/]\d{2,8}){0,3})\s*\)"
+    r"\s*\(\s*(?!(?i:DOB|DDN|DN|D\.O\.B)\b)(?P<id>(?=(?:[A-Z\s\-/]*\d){6})[A-Z]{0,5}[\s\-]?\d{2,10}(?:[\-/]\d{2,8}){0,3})\s*\)"
 )
 # The next number of a list of record numbers, and a telephone's extension.
 _LIST_NEXT = re.compile(

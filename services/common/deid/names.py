@@ -484,14 +484,22 @@ _TITLED = re.compile(
 )
 _TITLED_LOWER = re.compile(
     r"(?<![\w.])(?:Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Docteur|Monsieur|Madame|Mademoiselle|Pr\.|"
-    r"mme|mr\.?|mrs\.?|ms\.?|dr\.?|docteur|madame|monsieur|mademoiselle|professeur|mister|missus)\s+"
-    r"(?P<id>[a-zà-ÿ][a-zà-ÿ'’\-]+(?:\s+[a-zà-ÿ][a-zà-ÿ'’\-]+){0,3})"
+    r"mme|mr\.?|mrs\.?|ms\.?|dr\.?|docteur|madame|monsieur|mademoiselle|professeur|mister|"
+    r"missus)\s+"
+    # Read ahead, not consumed: the next title in the words is read too ("docteur mathilde gimbert
+    # concernant madame suzanne moustier").
+    r"(?=(?P<id>[a-zà-ÿ][a-zà-ÿ'’\-]+(?:\s+[a-zà-ÿ][a-zà-ÿ'’\-]+){0,3}))"
 )
 # Particles that open a lower-case surname ("monsieur le goff yann") and the words of a
 # dictation that end one ("… hughes comma ninety").
 _LOWER_PARTICLES = frozenset(
     {"le", "la", "de", "du", "des", "van", "von", "der", "al", "el", "ben", "bin", "ó", "ní", "mac"}
     | {"mc", "ap", "da", "di", "do", "dos", "ter", "ten", "af", "o", "nic", "ni"}
+)
+# Words that end a name written in lower case ("… rowbotham date of birth", "… moustier née le").
+_LOWER_NAME_ENDS = frozenset(
+    {"number", "no", "num", "numéro", "dob", "ddn", "aged", "date", "née", "né", "nee", "ne"}
+    | {"born", "âgée", "âgé", "agée", "agé", "hospital", "hôpital", "ipp", "nhs", "mrn"}
 )
 _DICTATION_WORDS = frozenset(
     {"virgule", "point", "comma", "period", "stop", "full", "slash", "tiret", "colon", "newline"}
@@ -519,12 +527,14 @@ _LABELLED = re.compile(
     r"adh[ée]rent|b[ée]n[ée]ficiaire|assur[ée]e?|mother|father|partner|husband|wife|baby|b[ée]b[ée]|"
     r"investigat(?:or|eur|rice)|m[èe]re|p[èe]re|reporter|notifier|notificateur|pharmacist|"
     r"pharmacien(?:ne)?|nurse|infirmi[eè]re?|t[ée]moins?|witness(?:es)?|kin[ée]|interne|"
-    r"m[ée]decin|sage-femme|midwife|physio(?:therapist)?|ergo(?:th[ée]rapeute)?)"
+    r"m[ée]decin|sage-femme|midwife|physio(?:therapist)?|ergo(?:th[ée]rapeute)?|parents?|"
+    r"sonographer|radiographer|manipulateur|manipulatrice)"
     r"(?:\s*\([^()\n]{1,30}\))?"
     # A JSON or YAML key keeps its quotes: '"nom": "LE DREFF"'.
     r"[\"']?\s*(?:[:=]|(?<=\s)-|-(?=\s))\s*[\"«“']?\s*"
     # The next label on the line is not part of the name ("Nom : DESCAMPS Prénom : Andrée").
-    rf"(?P<id>{NAME_WORD}(?:(?:,\s|[ ,])(?!{_NEXT_LABEL})(?:{PARTICLE} )?{NAME_WORD}){{0,3}}|"
+    rf"(?P<id>{NAME_WORD}(?:(?:,\s|[ ,]|\s(?:et|and|&)\s)(?!{_NEXT_LABEL})(?:{PARTICLE} )?"
+    rf"{NAME_WORD}){{0,3}}|"
     r"[a-zà-ÿ][a-zà-ÿ'’\-]+(?: [a-zà-ÿ][a-zà-ÿ'’\-]+){1,2})"
 )
 # "Pt Bích Ngọc Trương, DOB …", "patiente Fatou Sarr née le …": the patient named before
@@ -574,7 +584,7 @@ _CUED = frozenset(
 _CUED_BY_WORDS = frozenset({"title", "title-lower", "label", "relation", "patient", "married"})
 # "Dupuis, 78 ans, admis", "Okafor, 93yo,": a sentence opening on a name and an age.
 _NAME_THEN_AGE = re.compile(
-    rf"(?:^|(?<=[.!?\n])\s*)(?P<id>{NAME_WORD}(?:\s+{NAME_WORD})?)\s*,\s*"
+    rf"(?:^|(?<=[.!?\n])\s*|(?<=[–—]\s))(?P<id>{NAME_WORD}(?:[ \t]+{NAME_WORD}){{0,2}})\s*,\s*"
     r"(?:(?:aged|âg[ée]e?\s+de)\s+)?\d{1,3}\s*"
     r"(?:(?:ans|a|yo|y/o|y\.o\.|years?(?:\s+old)?|yrs?)\b|(?=[,;)]))",
     re.MULTILINE,
@@ -694,6 +704,8 @@ _CHAT_SPEAKER = re.compile(
     r"[a-zà-ÿ]+[._][a-zà-ÿ]+)"
     r"\s*:"
 )
+# "Ellie: what's the name": a chat line opening on a given name and a colon.
+_CHAT_SPEAKER_PLAIN = re.compile(rf"(?:^|(?<=\n))[ \t]*(?P<id>{NAME_WORD}):[ \t]")
 # "steph 19:02 : …", "julien d. 19:03 :", "[09:14] priya r: …": a chat line's speaker in
 # lower case, with an initial, before or after the time.
 _CHAT_SPEAKER_LOWER = re.compile(
@@ -732,6 +744,10 @@ _ROLE_THEN_NAME = re.compile(
 _NAME_THEN_BIRTH = re.compile(
     _names_before("1,2") + r"\s*,\s*(?i:n[ée](?:e|\(e\))?\s+(?:le|en)|born(?:\s+on)?)\s+(?=\d)"
 )
+# "CXR of Nkechi Onyekachi (DOB 12/12/1961)": the name before a bracketed date of birth.
+_NAME_THEN_BRACKETED_BIRTH = re.compile(
+    _names_before("1,2") + r"[ \t]*\(\s*(?i:DOB|DDN|d\.o\.b\.?|n[ée]e?\s|born|°|b\.)"
+)
 # These read a run of name words at every capital: each is tried only where what must follow
 # the name is in the text at all.
 _AFTER_NAME_HINTS = (
@@ -740,6 +756,7 @@ _AFTER_NAME_HINTS = (
     (_NAME_THEN_JOB_IN_BRACKETS, re.compile(_JOB_AFTER)),
     (_NAME_BEFORE_ID, re.compile(_ID_IN_BRACKETS)),
     (_NAME_THEN_BIRTH, re.compile(r",\s*(?i:n[ée]|born)")),
+    (_NAME_THEN_BRACKETED_BIRTH, re.compile(r"\(\s*(?i:DOB|DDN|d\.o\.b|n[ée]e?\s|born|°|b\.)")),
     (_TITLED_PAIR, re.compile(r"(?:Drs\.?|MM\.|Mmes|Profs?\.?|Prs\.?)\s")),
     (_POSSESSIVE_KIN, re.compile(r"['’]s\s+" + _KIN + r"\b")),
     (_NICKNAMED, re.compile(r"\s[\"“«']\s?[^\W\d_]+\s?[\"”»']\s")),
@@ -858,7 +875,10 @@ _CLINICAL_BEFORE = re.compile(
     r"tumeur|kyste|ligne|point|r[ée]flexe|cath[ée]ter|loi|formule|m[ée]thode|technique|"
     r"intervention|op[ée]ration|proc[ée]dure|position|bo[îi]te|tube|canal|valve|anse|"
     r"chorée|choree|ataxie|dystrophie|myopathie|an[ée]mie|thyro[ïi]dite|disease|syndrome|sign|"
-    r"score|scale|test|courbes?|curves?|syst[èe]me|system|corps|of)\s+"
+    r"score|scale|test|courbes?|curves?|syst[èe]me|system|corps|"
+    # "of" after an anatomical or clinical word only ("loop of Henle"), not "CXR of Nkechi".
+    r"(?:tetralogy|circle|islets?|loop|pouch|bundle|ligament|canal|duct|space|angle|triangle|"
+    r"node|organ|sphincter|foramen|tetrad|sign|law|ampulla|crypts?|column|nucleus)\s+of)\s+"
     r"(?:de\s+|d['’]\s*|du\s+|des\s+)?$"
 )
 _CLINICAL_AFTER = re.compile(
@@ -950,6 +970,10 @@ class NameFinder:
                 words = _WORD.findall(match.group("id"))
                 if words and not any(self._plain_word(w) for w in words):
                     found.append(Found(*match.span("id"), "NOM", 0.7, source))
+        for match in _CHAT_SPEAKER_PLAIN.finditer(text):
+            word = match.group("id")
+            if self._given(word, broad=True) and not self._plain_word(word):
+                found.append(Found(*match.span("id"), "NOM", 0.6, "chat-speaker"))
         for pattern, source in ((_CHAT_SPEAKER, "label"), (_ROLE_THEN_NAME, "label")):
             for match in pattern.finditer(text):
                 found.extend(self._trimmed(text, *match.span("id"), 0.7, source, strict=False))
@@ -1073,7 +1097,7 @@ class NameFinder:
                 or lowered in _STOP_WORDS
                 or lowered in _DICTATION_WORDS
                 or fold(word) in _PLACE_KINDS
-                or lowered in {"number", "no", "num", "numéro", "dob", "ddn", "aged"}
+                or lowered in _LOWER_NAME_ENDS
             ):
                 break
             kept.append(word)
@@ -1192,7 +1216,7 @@ class NameFinder:
                     if after[0].isupper() and text[nxt.end() : words[end_index + 2].start()] == " ":
                         end_index += 2  # "Yann Le Gall", "Marie de La Fontaine"
                         continue
-                if _not_name(candidate):
+                if _not_name(candidate) or (lower and candidate.lower() in _LOWER_NAME_ENDS):
                     break
                 if len(candidate) < 2 and text[nxt.end() : nxt.end() + 1] != ".":
                     break  # "de Winter T waves": a lone capital is not a surname
@@ -1364,7 +1388,9 @@ class NameFinder:
         cursor = start
         lookback = 60 if before else 0
         for word in reversed(list(_WORD.finditer(text, max(0, start - lookback), start))):
-            if text[word.end() : cursor].strip(" -–") or "\n" in text[word.end() : cursor]:
+            gap = text[word.end() : cursor]
+            # A spaced dash separates ("Hôpital Principal de Dakar – Mamadou Mbengue").
+            if gap.strip(" -–") or "\n" in gap or re.search(r"\s[–—]\s", gap):
                 break
             folded = re.sub(r"^[ld]['’]", "", fold(word.group()))
             if folded in lexicon.institutions_before:
