@@ -503,6 +503,13 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("pt\nEllie: what's the name\nRavi: Shahzad bed 22", "en", "Ellie"),
         ("parents : Nordine et Clara Benmansour", "fr", "Nordine"),
         (
+            "hi this is maureen o'dowd calling about my dad frank o'dowd he's ninety six",
+            "en",
+            "dowd",
+        ),
+        ("appel de mme demirtaş pharmacienne", "fr", "demirta"),
+        ("hdj hémato : jean-pierre lemeunier (ipp 1180339), leucémie", "fr", "lemeunier"),
+        (
             "et le fils au zéro six, trente-deux, quatorze, cinquante-cinq, quatre-vingt-huit.",
             "fr",
             "quatorze",

@@ -475,6 +475,8 @@ _AMBIGUOUS_FIRST_NAMES = frozenset(
     ]
 )
 
+# Small letters, with the Latin letters beyond Latin-1 ("karakuş", "demirtaş").
+_LL = r"a-zà-ÿ\u0100-\u024f\u1e00-\u1eff"
 _TITLED = re.compile(
     # "Dr.Quayle": a title's dot may stand for the space.
     rf"(?<![\w.\-]){TITLE}(?:\s+|(?<=\.)(?=[{UP}][{LOW}]))"
@@ -488,7 +490,7 @@ _TITLED_LOWER = re.compile(
     r"missus)\s+"
     # Read ahead, not consumed: the next title in the words is read too ("docteur mathilde gimbert
     # concernant madame suzanne moustier").
-    r"(?=(?P<id>[a-zà-ÿ][a-zà-ÿ'’\-]+(?:\s+[a-zà-ÿ][a-zà-ÿ'’\-]+){0,3}))"
+    rf"(?=(?P<id>[{_LL}][{_LL}'’\-]+(?:\s+[{_LL}][{_LL}'’\-]+){{0,3}}))"
 )
 # Particles that open a lower-case surname ("monsieur le goff yann") and the words of a
 # dictation that end one ("… hughes comma ninety").
@@ -507,7 +509,7 @@ _DICTATION_WORDS = frozenset(
 # "ok will ask bethan", "voir avec gwenola": a lower-case given name after a verb of asking.
 _ASKED = re.compile(
     r"\b(?i:ask|asked|tell|told|ping|pinged|text|texted|email|emailed|cc'?d|thanks|thx|ta|"
-    r"merci|demande\s+[àa]|dis\s+[àa]|voir\s+avec|vu\s+avec|avec)\s+(?P<id>[a-zà-ÿ][a-zà-ÿ'’\-]{2,20})"
+    rf"merci|demande\s+[àa]|dis\s+[àa]|voir\s+avec|vu\s+avec|avec)\s+(?P<id>[{_LL}][{_LL}'’\-]{{2,20}})"
     r"(?![\w'’\-])"
 )
 _NEXT_LABEL = (
@@ -535,7 +537,7 @@ _LABELLED = re.compile(
     # The next label on the line is not part of the name ("Nom : DESCAMPS Prénom : Andrée").
     rf"(?P<id>{NAME_WORD}(?:(?:,\s|[ ,]|\s(?:et|and|&)\s)(?!{_NEXT_LABEL})(?:{PARTICLE} )?"
     rf"{NAME_WORD}){{0,3}}|"
-    r"[a-zà-ÿ][a-zà-ÿ'’\-]+(?: [a-zà-ÿ][a-zà-ÿ'’\-]+){1,2})"
+    rf"[{_LL}][{_LL}'’\-]+(?: [{_LL}][{_LL}'’\-]+){{1,2}})"
 )
 # "Pt Bích Ngọc Trương, DOB …", "patiente Fatou Sarr née le …": the patient named before
 # their date of birth or age.
@@ -573,7 +575,7 @@ _INITIALS_LABELLED = re.compile(
 )
 # "… doctor ogunleye", "vu par docteur mensah.": a lower-case title ending a clause.
 _TITLE_WORD_END = re.compile(
-    r"\b(?:doctor|docteur|dr|nurse|sister|sr)\s+(?P<id>[a-zà-ÿ][a-zà-ÿ'’\-]{2,20})"
+    rf"\b(?:doctor|docteur|dr|nurse|sister|sr)\s+(?P<id>[{_LL}][{_LL}'’\-]{{2,20}})"
     r"(?=\s*(?:[.,;:!?\n]|$))"
 )
 # Names found by a cue of their own: their words are names elsewhere in the text too.
@@ -640,7 +642,7 @@ _RELATION = re.compile(
     + _KIN
     + r"(?:\s+(?i:of|de)(?=\s))?"
     + rf"\s*,?\s*(?:\(|,)?\s*(?P<id>{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{0,2}}|"
-    r"[a-zà-ÿ]+(?:\s+[a-zà-ÿ]+)?)"
+    rf"[{_LL}][{_LL}'’\-]*(?:\s+[{_LL}][{_LL}'’\-]*)?)"
 )
 # "Rosalind (daughter) rang", "Josiane (fille)": the relative named before the relation.
 
@@ -1216,14 +1218,23 @@ class NameFinder:
                     if after[0].isupper() and text[nxt.end() : words[end_index + 2].start()] == " ":
                         end_index += 2  # "Yann Le Gall", "Marie de La Fontaine"
                         continue
-                if _not_name(candidate) or (lower and candidate.lower() in _LOWER_NAME_ENDS):
+                if _not_name(candidate) or (
+                    lower
+                    and (
+                        candidate.lower() in _LOWER_NAME_ENDS
+                        or candidate.lower() in _STOP_WORDS
+                        # A third lower-case word only after two given names ("jean pierre
+                        # dupont"), not "maureen o'dowd calling".
+                        or (end_index > index and not self._given(words[end_index].group()))
+                    )
+                ):
                     break
                 if len(candidate) < 2 and text[nxt.end() : nxt.end() + 1] != ".":
                     break  # "de Winter T waves": a lone capital is not a surname
                 if (
                     candidate[0].isupper()
                     or _PARTICLE_NAME.fullmatch(candidate)
-                    or (lower and candidate.isalpha() and len(candidate) > 2)
+                    or (lower and re.sub(r"['’\-]", "", candidate).isalpha() and len(candidate) > 2)
                 ):
                     end_index += 1
                     if end_index - index >= 3:
@@ -1242,7 +1253,7 @@ class NameFinder:
                 ):
                     index += 1
                     continue
-            elif lower and not self._lower_name_context(text, start):
+            elif lower and not self._lower_name_context(text, start, end):
                 index = end_index + 1
                 continue
             yield from self._trimmed(
@@ -1251,15 +1262,22 @@ class NameFinder:
             index = end_index + 1
 
     @staticmethod
-    def _lower_name_context(text: str, start: int) -> bool:
+    def _lower_name_context(text: str, start: int, end: int) -> bool:
         before = text[max(0, start - 30) : start].lower()
+        after = text[end : end + 30].lower()
         return bool(
             re.search(
                 r"(?:patient|patiente|pt|mme|mr|mrs|ms|m\.|dr|pr|nom|name|chez|fils|fille|wife|"
                 r"resident|r[ée]sidente?|child|enfant|baby|b[ée]b[ée]|client|usager|"
                 r"husband|daughter|son|mother|father|mère|père|épouse|mari|by|par|called|"
-                r"nommée?|appelée?|named)\s*[:,]?\s*$",
+                r"nommée?|appelée?|named|this\s+is|it'?s|i\s+am|i'?m|je\s+suis|c'est|"
+                r"vu\s+avec|seen\s+with|spoke\s+to|appel[ée]?)\s*[:,]?\s*$",
                 before,
+            )
+            # … or followed by what follows a patient: a record number, a birth, an age.
+            or re.match(
+                r"\s*[(,]?\s*(?:ipp|nda|mrn|nhs|dob|ddn|n[ée]e?\s|born|\d{1,3}\s*(?:ans|yo|y/o|years?)\b)",
+                after,
             )
         )
 
