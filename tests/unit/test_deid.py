@@ -508,6 +508,8 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
             "dowd",
         ),
         ("appel de mme demirtaş pharmacienne", "fr", "demirta"),
+        ("- Mme Ferrand F93 -> IA prédiction 12%", "fr", "93"),
+        ("bed 4 Mrs Okoro (F 94), NEWS 5", "en", "94"),
         ("hdj hémato : jean-pierre lemeunier (ipp 1180339), leucémie", "fr", "lemeunier"),
         (
             "et le fils au zéro six, trente-deux, quatorze, cinquante-cinq, quatre-vingt-huit.",

@@ -296,9 +296,12 @@ def _merge(spans: list[Entity]) -> list[Entity]:
 # The bed between a name and the age or birth that follows it ("Mr Llewellyn (bed 3, 96)").
 _BED = r"(?:(?i:bed|lit|ch(?:ambre)?|room|rm|box|bay|cubicle)\.?\s*\d{1,3}[A-Za-z]?\s*[,;]\s*)?"
 _AGE_AFTER_NAME = re.compile(
-    rf"\s*[,(]\s*{_BED}(?P<id>\d{{2,3}}(?:\s*(?:ans|a|y/?o|yo|yrs?|years?|[MFHmf]))?)\s*[,);.]"
-    # … or with a space only ("Norah Fothergill 96.", "(Mrs Tetlow-Shaw) 102 —").
-    r"|\)?[ \t]+(?:(?:is|was|turned|a\s+eu)[ \t]+)?(?P<bare>\d{2,3})(?=[ \t]*(?:[,;.—–]|\n|$))"
+    # The sex may come first, glued or not ("Mme Ferrand, F93,", "Okoro (F 94)").
+    rf"\s*[,(]\s*{_BED}(?:[MFH][ /]?)?"
+    r"(?P<id>\d{2,3}(?:\s*(?:ans|a|y/?o|yo|yrs?|years?|[MFHmf]))?)\s*[,);.]"
+    # … or with a space only ("Norah Fothergill 96.", "(Mrs Tetlow-Shaw) 102 —", "X F93 ->").
+    r"|\)?[ \t]+(?:(?:is|was|turned|a\s+eu)[ \t]+|[MFH]/?)?(?P<bare>\d{2,3})"
+    r"(?=[ \t]*(?:[,;.—–]|->|\n|$))"
 )
 _BIRTH_AFTER_NAME = re.compile(
     # One run of spaces, the comma or bracket inside it: "\s*[,(]?\s*" would try every split
