@@ -301,7 +301,9 @@ _AGE_AFTER_NAME = re.compile(
     r"(?P<id>\d{2,3}(?:\s*(?:ans|a|y/?o|yo|yrs?|years?|[MFHmf]))?)\s*[,);.]"
     # … or with a space only ("Norah Fothergill 96.", "(Mrs Tetlow-Shaw) 102 —", "X F93 ->").
     r"|\)?[ \t]+(?:(?:is|was|turned|a\s+eu)[ \t]+|[MFH]/?)?(?P<bare>\d{2,3})"
-    r"(?=[ \t]*(?:[,;.—–]|->|\n|$))"
+    # … then the end of the clause, or a word that is not a unit ("mrs o'hanlon 92 dropped").
+    r"(?=[ \t]*(?:[,;.—–]|->|\n|$)|[ \t]+(?!(?i:mg|ml|mcg|µg|g|kg|units?|u|ui|iu|mmhg|bpm|min|"
+    r"h|mmol|cm|mm|l|x|fois|times|ans?|years?|yo|y)\b)[a-zà-ÿ])"
 )
 _BIRTH_AFTER_NAME = re.compile(
     # One run of spaces, the comma or bracket inside it: "\s*[,(]?\s*" would try every split

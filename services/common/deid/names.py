@@ -482,7 +482,7 @@ _TITLED = re.compile(
     rf"(?<![\w.\-]){TITLE}(?:\s+|(?<=\.)(?=[{UP}][{LOW}]))"
     rf"(?P<id>(?:[{UP}]\.\s?(?:-?[{UP}]\.\s?)?)?(?:{PARTICLE}\s+){{0,2}}{NAME_WORD}"
     # A name does not run on to the next line ("M. Serge Kouakou\nPompe Omnipod 5").
-    rf"(?:[ \t]+(?:{PARTICLE}[ \t]+){{0,2}}{NAME_WORD}){{0,3}})"
+    rf"(?:[ \t]+(?:{PARTICLE}[ \t]+){{0,2}}{NAME_WORD}){{0,3}})(?![\w])"
 )
 _TITLED_LOWER = re.compile(
     r"(?<![\w.])(?:Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Docteur|Monsieur|Madame|Mademoiselle|Pr\.|"
@@ -706,6 +706,8 @@ _CHAT_SPEAKER = re.compile(
     r"[a-zà-ÿ]+[._][a-zà-ÿ]+)"
     r"\s*:"
 )
+# "Margaux, peux-tu compléter la fiche ?": a line opening on a given name and a comma.
+_VOCATIVE = re.compile(rf"(?:^|(?<=\n))[ \t]*(?P<id>{NAME_WORD}),[ \t]")
 # "Ellie: what's the name": a chat line opening on a given name and a colon.
 _CHAT_SPEAKER_PLAIN = re.compile(rf"(?:^|(?<=\n))[ \t]*(?P<id>{NAME_WORD}):[ \t]")
 # "steph 19:02 : …", "julien d. 19:03 :", "[09:14] priya r: …": a chat line's speaker in
@@ -951,7 +953,7 @@ class NameFinder:
                 if (
                     len(words) == 2
                     and len(first) >= 3
-                    and all(w.isalpha() and not self._plain_word(w) for w in words)
+                    and all(w.isalpha() and len(w) >= 2 and not self._plain_word(w) for w in words)
                     and _CONTACT_AFTER.match(text, end) is not None
                 ):
                     found.append(Found(start, end, "NOM", 0.7, "relation-reached"))
@@ -976,6 +978,14 @@ class NameFinder:
             word = match.group("id")
             if self._given(word, broad=True) and not self._plain_word(word):
                 found.append(Found(*match.span("id"), "NOM", 0.6, "chat-speaker"))
+        for match in _VOCATIVE.finditer(text):
+            word = match.group("id")
+            if (
+                self._given(word)
+                and fold(word) not in _AMBIGUOUS_FIRST_NAMES
+                and not self._plain_word(word)
+            ):
+                found.append(Found(*match.span("id"), "NOM", 0.6, "greeted"))
         for pattern, source in ((_CHAT_SPEAKER, "label"), (_ROLE_THEN_NAME, "label")):
             for match in pattern.finditer(text):
                 found.extend(self._trimmed(text, *match.span("id"), 0.7, source, strict=False))
@@ -1332,6 +1342,21 @@ class NameFinder:
                     run.pop()
                 while run and self.lexicon.is_clinical_word(run[0].group()):
                     run.pop(0)
+            else:
+                # "Mme Lhuissier Guillain-Barré J5": the eponym after the name is the disease.
+                while len(run) > 1 and self.lexicon.is_clinical_word(run[-1].group()):
+                    run.pop()
+            # "M. Tcherniak SDRA": a short acronym after a surname, no given name before it.
+            last = run[-1].group() if run else ""
+            if (
+                len(run) > 1
+                and last.isupper()
+                and len(last) <= 5
+                and not run[-2].group().isupper()
+                and not any(self._given(w.group(), broad=True) for w in run)
+                and not self.lexicon.names_a_device(text[run[0].start() : run[-1].end()])
+            ):
+                run.pop()
             if not run:
                 continue
             run_start, run_end = run[0].start(), run[-1].end()
@@ -1404,6 +1429,9 @@ class NameFinder:
             return True  # "Ninewells", "Royal Infirmary": a place of care named alone
         # Walk back over the capitalised words joined to the name by spaces or hyphens only.
         cursor = start
+        adjacent = re.search(r"([\w'’\-]+)[ \t]+$", text[max(0, start - 30) : start])
+        if adjacent and fold(adjacent.group(1)) in _PLACE_KINDS:
+            return True  # "CHU Henri-Mondor" read from a label's value
         lookback = 60 if before else 0
         for word in reversed(list(_WORD.finditer(text, max(0, start - lookback), start))):
             gap = text[word.end() : cursor]
@@ -1422,7 +1450,10 @@ class NameFinder:
         cursor = end
         for word in _WORD.finditer(text, end, min(len(text), end + 60)):
             gap = text[cursor : word.start()]
-            if gap.replace("'s", "").replace("’s", "").strip(" -'’") or "\n" in gap:
+            left = gap.replace("'s", "").replace("’s", "").strip(" -'’")
+            if left == "." and re.search(r"\bSte?$", text[:cursor]):
+                left = ""  # "Mercy St. Vincent Medical Center"
+            if left or "\n" in gap:
                 break
             if re.fullmatch(r"['’]s?", word.group()):
                 cursor = word.end()

@@ -409,7 +409,7 @@ RULES: tuple[Rule, ...] = (
             r"(?:our|your|notre|votre)\s+r[ée]f(?:[ée]rence)?\.?|(?-i:[NV])/\s?r[ée]f\.?|"
             r"member\s+(?:id|no\.?|number|#)|(?:n°\s*)?adh[ée]rent(?:\s+mutuelle)?|(?:n°\s*(?:de\s+)?)?d[ée]pistage|"
             r"file(?=\s+[A-Z]{1,5}(?:-[A-Z]{1,5})?-?\d{2})|claim(?:\s+(?:number|no\.?|#))?|affaire(?:\s+n°)?|"
-            r"incident\s*(?:no\.?|n°|number|#)|ticket(?:\s+(?-i:[A-Z]{2,6}))?|work\s+order|"
+            r"incident\s*(?:no\.?|n°|number|#)|ticket(?:\s+(?-i:[A-Z]{2,6})(?![\w\-]))?|client(?=\s+[A-Z]{1,4}-?\d)|work\s+order|"
             r"(?:participant|subject|screening)\s*(?:id|no\.?|number|#)|participant(?=\s+[A-Z]{1,4}-\d)|sujet|n°\s*(?:d['’])?inclusion|"
             r"acc(?:oun)?t\.?(?:\s+(?:number|no\.?|#))?|encounter(?:\s+(?:number|no\.?|#|id))?|"
             r"visit(?:\s+(?:number|no\.?|#|id))|case\s+(?:number|no\.?|#)|"
@@ -426,7 +426,7 @@ RULES: tuple[Rule, ...] = (
             r"ordonnance\s*n°|n°\s*(?:d['’])?ordonnance|n°\s*HAD|acc\.?\s*no\.?|intervention\s*(?:#|n°|no\.?)|"
             r"e-?consult\s*(?:#|no\.?|ref\.?)|job(?:\s*(?:no\.?|number|#))?|(?:sous\s+le|sous)\s+n°|"
             r"dossier\s+hospitalier(?:\s+n°)?|(?:[A-Z]+_)?AFFAIRE|request(?=\s+[A-Z]{1,4}\s?\d))"
-            r"[\"']?\s*(?:\([A-Z]{2,5}\))?\s*(?:\(\s*(?=n°))?(?:[:#=]{1,2}|n°|no\.?|number|is|c['’]est|est)?\s*#?\s*[\"']?"
+            r"[\"']?\s*(?:\([A-Z]{2,5}\))?\s*(?:\(\s*(?=n°))?(?:[:#=]{1,2}|n°|no\.?|number|is|c['’]est|est|c(?=\s+\d))?\s*#?\s*[\"']?"
             r"(?P<id>\d{1,3}(?:[.\s]\d{3}){2,3}(?![.\s]?\d)|\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|"
             r"(?-i:[A-Z]{1,5}\d?)\s(?:\d{3,10}|\d{2}(?=[\-/]\d))(?:[\s\-/]\d{1,6}){0,2}(?![\s\-/]?\d)"
             r"(?:\s(?-i:[A-Z])(?![\w\-]))?|"
@@ -509,7 +509,7 @@ RULES: tuple[Rule, ...] = (
             r"CREX|RMM|M&M|ANSM|MHRA|HPRA|report|rapport|ticket|GLPI|study|[ée]tude|trial|essai)"
             r"\s*(?:ref(?:erence)?|r[ée]f(?:[ée]rence)?|n°|no\.?|#|number|num[ée]ro|id|code)\.?|"
             r"(?-i:e?PRF|PCR|ePCR)|(?:dossier|n°|num[ée]ro)\s+(?:de\s+)?r[ée]gulation|"
-            r"(?:affaire|dossier)\s+(?:ARS|ANSM)|(?:case|cas)(?=\s+[A-Z]{2,6}[\-/]\d)|"
+            r"(?:affaire|dossier)\s+(?:ARS|ANSM)|(?:case|cas)(?=\s+[A-Z]{2,6}(?:[\-/][A-Z]{2,6})?[\-/]\d)|"
             r"(?:fiche\s+)?(?-i:CREX|FEI|RMM|Datix|DATIX)(?=\s+[A-Z0-9\-/]*\d{2})|fiche\s+(?-i:EI)(?=\s+\d)|(?:ANSM|MHRA|HPRA|datix|incident|signalement|"
             r"d[ée]claration)[^\n.;]{0,25}?\b(?:ref(?:erence)?|r[ée]f(?:[ée]rence)?)\.?)"
             r"\s*[:#]?\s*(?:n°\s*)?"
@@ -739,7 +739,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         AGE,
         _rx(
-            r"(?<![\w])(?:[MFHmf]|male|female|homme|femme)\s*[,/ ]\s*(?P<id>\d{2,3})(?![\d.,]\d)"
+            r"(?<![\w/])(?:[MFHmf]|male|female|homme|femme)\s*[,/ ]\s*(?P<id>\d{2,3})(?![\d.,]\d)"
             r"(?!\s*(?:%|(?i:mg|ml|mm|cm|kg|g|mcg|µg|ui|iu|u|mmhg|bpm|min|h)\b))"
         ),
         0.75,
@@ -785,7 +785,7 @@ RULES: tuple[Rule, ...] = (
             r"[âa]ge[\"'>]?\s*[:=\-–]\s*[\"']?(?:[MFHmf](?=\d{2,3}\b))?|[âa]ge\s+(?=\d{2,3}\b)|"
             r"[âa]ge\s*\([^)\n]{1,12}\)\s*[:=]|age\s+at\s+[\w ]{2,15}?\s*:|"
             r"[âa]ge\s+[àa]\s+l['’]\w+\s*:|"
-            r"(?:she|he|who|you|I)(?:'s|'re|'m|\s+is|\s+are|\s+am)(?:\s+now)?|(?:will|'ll)\s+be|"
+            r"(?:she|he|who|you|I)(?:'s|'re|'m|\s+is|\s+are|\s+am)(?:\s+now)?|(?:will|'ll)\s+be|hes|shes|"
             r"j['’]ai|vous\s+avez|tu\s+as|about|around|"
             r"at\s+the\s+age\s+of|[àa]\s+l['’][âa]ge\s+de|(?:man|woman|lady|gentleman)\s+of|"
             r"[âa]ge\s*/\s*(?:sex|sexe|gender|genre)\s*[:=]|turned|turns|vient\s+d['’]avoir|"
