@@ -259,6 +259,7 @@ def test_numbers_that_link_reports_become_keyed_pseudonyms(
         "Seen at St Thomas' Hospital.",
         "Note: the pump stopped\nPlan: review. Loop of Henle, tetralogy of Fallot.",
         "SDRA, P/F 98, Client : CHU Henri-Mondor ; Mercy St. Vincent Medical Center.",
+        "lit 4 Sepsis (qSOFA 2)\nbed 2 Chest pain\n2) Parkinson a chuté\nlit 7 RAS",
         "Pompe lot n° AB-1234 ; modèle n° XR-2231.",
         "Débit passé de 1000 à 10000 UI/h ; le logiciel MedCheck Pro et RxCheck AI.",
     ],
@@ -518,6 +519,9 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("temp 38.4. hes 94 so ive rung the gp.", "en", "94"),
         ("nights → days: mrs o'hanlon 92 dropped sats", "en", "92"),
         ("box 2 Mme Lhuissier Guillain-Barré J5, IgIV", "fr", "Lhuissier"),
+        ("lit 6 Rouxelin a chuté à 3h", "fr", "Rouxelin"),
+        ("bed 5 Okpara – Okpara's INR 5.2", "en", "Okpara"),
+        ("3. Mme N'Dri, syncope\n4. Sauvageot F92 en attente", "fr", "Sauvageot"),
         ("hdj hémato : jean-pierre lemeunier (ipp 1180339), leucémie", "fr", "lemeunier"),
         (
             "et le fils au zéro six, trente-deux, quatorze, cinquante-cinq, quatre-vingt-huit.",

@@ -706,6 +706,15 @@ _CHAT_SPEAKER = re.compile(
     r"[a-zà-ÿ]+[._][a-zà-ÿ]+)"
     r"\s*:"
 )
+# "lit 6 Rouxelin a chuté", "bed 5 Okpara –", "rm 512 Hollister 94", "4. Sauvageot F92": a
+# surname alone after the bed or a list's number, before what follows a patient in a handover
+# (a dash, a possessive, "a"/"is" and a verb, the sex and age).
+_BED_THEN_SURNAME = re.compile(
+    r"(?:(?i:lit|bed|ch(?:ambre)?|chbre|room|rm|box|bay)\.?[ \t]*\d{1,3}[A-Za-z]?[ \t]*[:\-–—]?"
+    r"|(?:^|(?<=\n))[ \t]*\d{1,2}[.)])[ \t]*"
+    rf"(?P<id>{NAME_WORD})"
+    r"(?=[ \t]+[–—][ \t]|['’]s\b|[ \t]+(?:a|est|is|was|has|had)[ \t]+[a-zé]|[ \t]+[MFH]?\d{2,3}\b)"
+)
 # "Margaux, peux-tu compléter la fiche ?": a line opening on a given name and a comma.
 _VOCATIVE = re.compile(rf"(?:^|(?<=\n))[ \t]*(?P<id>{NAME_WORD}),[ \t]")
 # "Ellie: what's the name": a chat line opening on a given name and a colon.
@@ -978,6 +987,15 @@ class NameFinder:
             word = match.group("id")
             if self._given(word, broad=True) and not self._plain_word(word):
                 found.append(Found(*match.span("id"), "NOM", 0.6, "chat-speaker"))
+        for match in _BED_THEN_SURNAME.finditer(text):
+            word = match.group("id")
+            if (
+                not word.isupper()
+                and len(word) > 2
+                and not self._plain_word(word)
+                and not self.lexicon.is_eponym(word)
+            ):
+                found.extend(self._trimmed(text, *match.span("id"), 0.6, "patient", strict=True))
         for match in _VOCATIVE.finditer(text):
             word = match.group("id")
             if (
