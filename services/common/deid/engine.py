@@ -12,6 +12,7 @@ about one patient (NIR, record numbers), by a keyed pseudonym (``[ps1:…]``).
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 import threading
@@ -26,6 +27,7 @@ from services.common.deid.names import Found, NameFinder
 from services.common.deid.patterns import (
     ADRESSE,
     AGE,
+    AGE_UNIT,
     DATE,
     DATE_NAISSANCE,
     NUMERO_DOSSIER,
@@ -298,7 +300,7 @@ _BED = r"(?:(?i:bed|lit|ch(?:ambre)?|room|rm|box|bay|cubicle)\.?\s*\d{1,3}[A-Za-
 _AGE_AFTER_NAME = re.compile(
     # The sex may come first, glued or not ("Mme Ferrand, F93,", "Okoro (F 94)").
     rf"\s*[,(]\s*{_BED}(?:[MFH][ /]?)?"
-    r"(?P<id>\d{2,3}(?:\s*(?:ans|a|y/?o|yo|yrs?|years?|[MFHmf]))?)\s*[,);.]"
+    r"(?P<id>\d{2,3}(?:\s*(?:ans|a|y/?o|yo|yrs?|years?|[MFHmf]))?)\s*(?:[,);.]|->)"
     # … or with a space only ("Norah Fothergill 96.", "(Mrs Tetlow-Shaw) 102 —", "X F93 ->").
     r"|\)?[ \t]+(?:(?:is|was|turned|a\s+eu)[ \t]+|[MFH]/?)?(?P<bare>\d{2,3})"
     # … then the end of the clause, or a word that is not a unit ("mrs o'hanlon 92 dropped").
@@ -308,9 +310,27 @@ _AGE_AFTER_NAME = re.compile(
 _BIRTH_AFTER_NAME = re.compile(
     # One run of spaces, the comma or bracket inside it: "\s*[,(]?\s*" would try every split
     # of a long run of spaces (seconds at 3,000).
-    rf"\s*(?:[,(—–]\s*)?(?:[°*]\s*)?{_BED}(?:(?i:vers|circa|ca\.|c\.|about|around)\s+)?"
+    rf"\s*(?:(?P<sep>[,(—–])\s*)?(?:[°*]\s*)?{_BED}"
+    r"(?:(?P<circa>(?i:vers|circa|ca\.|c\.|about|around))\s+)?"
     rf"(?P<id>(?:18|19|20)\d{{2}}|{DATE})(?![\d/\-:]|\.\d|\s*(?:h|mg|ml)\b)"
 )
+# After a dash or "vers", only a year of birth this old is one (the rest are events' dates).
+_LATEST_DASHED_BIRTH = 2005
+_DATE_THEN_AGE = re.compile(
+    rf"(?<![\w/.\-])(?P<id>{DATE})\s*[,;—–\-]\s*(?P<age>\d{{1,3}})\s*{AGE_UNIT}\b", re.IGNORECASE
+)
+_AGE_THEN_DATE = re.compile(
+    rf"\b(?P<age>\d{{1,3}})\s*{AGE_UNIT}\s*[,;—–]\s*(?P<id>{DATE})(?![\d/.])", re.IGNORECASE
+)
+
+
+def _age_fits_birth(value: str, age: int) -> bool:
+    """Whether a date with its year written out, plus the age, falls in the years reports are
+    written in: 1929 + 95 does, 2025 + 2 years after an implant does not."""
+    years = re.findall(r"(?:18|19|20)\d{2}", value)
+    return bool(years) and 1990 <= int(years[-1]) + age <= datetime.date.today().year
+
+
 # A code in brackets right after a name is the patient's record number ("M. Kanouté
 # (RT-24-0558)", "Pt Delroy GAYLE (RJZ 2239401)"): letters, then six digits or more.
 _RECORD_AFTER_NAME = re.compile(
@@ -513,9 +533,20 @@ class _VigieRecognizer(_recognizer_base()):  # type: ignore[misc]
                 start, end = record.span("id")
                 results.append(self._result(start, end, NUMERO_DOSSIER, 0.7, "record-after-name"))
             born = _BIRTH_AFTER_NAME.match(text, name.end)
+            if born and (born.group("sep") in ("—", "–") or born.group("circa")):
+                # After a dash or "around" a recent year is an event's ("Dr Martin — 12/03/2025").
+                year = re.findall(r"(?:18|19|20)\d{2}", born.group("id"))
+                born = born if year and int(year[-1]) <= _LATEST_DASHED_BIRTH else None
             if born:
                 start, end = born.span("id")
                 results.append(self._result(start, end, DATE_NAISSANCE, 0.75, "birth-after-name"))
+        # A date next to an age that fits it is the date of birth ("— 22/10/1929 — 95 ans",
+        # "3 ans, 12/04/2022"); "le 12/03/2025, 2 ans après l'implantation" does not fit.
+        for pattern in (_DATE_THEN_AGE, _AGE_THEN_DATE):
+            for match in pattern.finditer(text):
+                if _age_fits_birth(match.group("id"), int(match.group("age"))):
+                    start, end = match.span("id")
+                    results.append(self._result(start, end, DATE_NAISSANCE, 0.75, "birth-by-age"))
         results.extend(
             self._result(start, end, entity, 0.85, "hl7") for start, end, entity in hl7_fields(text)
         )

@@ -43,6 +43,9 @@ _NOT_NAMES = frozenset(
         *("samu", "smur", "sau", "sas", "had", "ssr", "usc", "usic", "usi", "uhcd", "score"),
         # The labels of numbers ("Maria, SNS no. …").
         *("sns", "nir", "ipp", "nda", "mrn", "ssn", "ppsn", "niss", "avs"),
+        # Words of a handover that stand where a name would ("(Homme, 85 ans)", "Avis: cardio").
+        *("homme", "femme", "dépendant", "dépendante", "autonome", "grabataire", "avis"),
+        *("scope", "covid", "sats", "temp", "dextro", "glycémie", "pouls", "plan", "note"),
         "père",
         "fils",
         "fille",
@@ -595,7 +598,9 @@ _NAME_THEN_AGE = re.compile(
 # the bed, or before the age.
 _BED_THEN_NAME = re.compile(
     r"(?i:lit|bed|ch(?:ambre)?|chbre|room|rm|box|bay)\.?[ \t]*\d{1,3}[A-Za-z]?[ \t]*\([ \t]*"
-    rf"(?P<id>{NAME_WORD}(?:[ \t]+{NAME_WORD}){{0,2}})[ \t]*[,)]"
+    # Two words or a compound one: "lit 5 (Covid)", "box 2 (Scope)" are not names.
+    rf"(?P<id>{NAME_WORD}(?:[ \t]+{NAME_WORD}){{1,2}}|[{UP}][{LOW}]+[\-'’][{UP}][\w'’\-]+)"
+    r"[ \t]*[,)]"
 )
 _BRACKETED_NAME_AGE = re.compile(
     rf"\([ \t]*(?P<id>{NAME_WORD}(?:[ \t]+{NAME_WORD}){{0,2}})[ \t]*,[ \t]*\d{{2,3}}[ \t]*"
@@ -710,10 +715,14 @@ _CHAT_SPEAKER = re.compile(
 # surname alone after the bed or a list's number, before what follows a patient in a handover
 # (a dash, a possessive, "a"/"is" and a verb, the sex and age).
 _BED_THEN_SURNAME = re.compile(
-    r"(?:(?i:lit|bed|ch(?:ambre)?|chbre|room|rm|box|bay)\.?[ \t]*\d{1,3}[A-Za-z]?[ \t]*[:\-–—]?"
-    r"|(?:^|(?<=\n))[ \t]*\d{1,2}[.)])[ \t]*"
+    r"(?i:lit|bed|ch(?:ambre)?|chbre|room|rm|box|bay)\.?[ \t]*\d{1,3}[A-Za-z]?[ \t]*[:\-–—]?[ \t]*"
     rf"(?P<id>{NAME_WORD})"
-    r"(?=[ \t]+[–—][ \t]|['’]s\b|[ \t]+(?:a|est|is|was|has|had)[ \t]+[a-zé]|[ \t]+[MFH]?\d{2,3}\b)"
+    r"(?=[ \t]+[–—][ \t]|['’]s\b|[ \t]+(?:a|est|is|was|has|had)[ \t]+[a-zé]|[ \t,]+[MFH]?[ \t]?"
+    r"(?:9\d|1[01]\d)\b(?![.,]\d|\s*%))"
+)
+_LISTED_SURNAME = re.compile(
+    rf"(?:^|(?<=\n))[ \t]*\d{{1,2}}[.)][ \t]*(?P<id>{NAME_WORD})"
+    r"(?=[ \t,]+[MFH]?[ \t]?(?:9\d|1[01]\d)\b(?![.,]\d|\s*%))"
 )
 # "Margaux, peux-tu compléter la fiche ?": a line opening on a given name and a comma.
 _VOCATIVE = re.compile(rf"(?:^|(?<=\n))[ \t]*(?P<id>{NAME_WORD}),[ \t]")
@@ -987,7 +996,7 @@ class NameFinder:
             word = match.group("id")
             if self._given(word, broad=True) and not self._plain_word(word):
                 found.append(Found(*match.span("id"), "NOM", 0.6, "chat-speaker"))
-        for match in _BED_THEN_SURNAME.finditer(text):
+        for match in (*_BED_THEN_SURNAME.finditer(text), *_LISTED_SURNAME.finditer(text)):
             word = match.group("id")
             if (
                 not word.isupper()

@@ -106,7 +106,7 @@ _NUMBER_WORD = (
 )
 # Whole words only: "nine" is not the start of "nineteen", nor "cinq" of "cinquante".
 _SPOKEN_WORD = rf"(?:{_NUMBER_WORD}|{_MONTH})(?![\w])"
-_AGE_UNIT = r"(?:ans|yo|y/o|years?(?:[\s-]old)?|yrs?)"
+AGE_UNIT = r"(?:ans|yo|y/o|years?(?:[\s-]old)?|yrs?)"
 # Words that end a street's name when no comma does ("4 impasse des Lilas depuis 2019",
 # "lives at 14 Kowhai Crescent with her son", "… à Chelles point" in a dictation).
 _STREET_STOP = (
@@ -404,12 +404,12 @@ RULES: tuple[Rule, ...] = (
             r"hosp(?:ital)?\.?\s*(?:number|no\.?|n°|#|id)|charts?(?:\s+(?:number|no\.?|#))?|"
             r"specimen|accession(?:\s+(?:number|no\.?|#))?|acc\.?|pr[ée]l[èe]vement|"
             r"n°\s*(?:de\s+|d['’])?(?:[ée]chantillon|demande|pr[ée]l[èe]vement)|sample(?:\s*(?:id|no\.?|number|#))?|"
-            r"file\s*(?:number|no\.?|#)|unit\s*(?:number|no\.?|#)|unit(?=\s+[A-Z]{1,3}\s?\d)|NHI|"
+            r"file\s*(?:number|no\.?|#)|unit\s*(?:number|no\.?|#)|unit(?=\s+(?-i:[A-Z]{1,3})\s?\d{2}(?:\s\d{2}){2})|NHI|"
             r"r[ée]f(?:[ée]rence)?\.?\s*(?:patient|dossier)|patient\s+ref(?:erence)?\.?|"
             r"(?:our|your|notre|votre)\s+r[ée]f(?:[ée]rence)?\.?|(?-i:[NV])/\s?r[ée]f\.?|"
             r"member\s+(?:id|no\.?|number|#)|(?:n°\s*)?adh[ée]rent(?:\s+mutuelle)?|(?:n°\s*(?:de\s+)?)?d[ée]pistage|"
-            r"file(?=\s+[A-Z]{1,5}(?:-[A-Z]{1,5})?-?\d{2})|claim(?:\s+(?:number|no\.?|#))?|affaire(?:\s+n°)?|"
-            r"incident\s*(?:no\.?|n°|number|#)|ticket(?:\s+(?-i:[A-Z]{2,6})(?![\w\-]))?|client(?=\s+[A-Z]{1,4}-?\d)|work\s+order|"
+            r"file(?=\s+(?-i:[A-Z]{1,5}(?:-[A-Z]{1,5})?)-?\d{2})|claim(?:\s+(?:number|no\.?|#))?|affaire(?:\s+n°)?|"
+            r"incident\s*(?:no\.?|n°|number|#)|ticket(?:\s+(?-i:[A-Z]{2,6})(?![\w\-]))?|client(?=\s+(?-i:[A-Z]{1,4})-?\d{3})|work\s+order|"
             r"(?:participant|subject|screening)\s*(?:id|no\.?|number|#)|participant(?=\s+[A-Z]{1,4}-\d)|sujet|n°\s*(?:d['’])?inclusion|"
             r"acc(?:oun)?t\.?(?:\s+(?:number|no\.?|#))?|encounter(?:\s+(?:number|no\.?|#|id))?|"
             r"visit(?:\s+(?:number|no\.?|#|id))|case\s+(?:number|no\.?|#)|"
@@ -426,13 +426,14 @@ RULES: tuple[Rule, ...] = (
             r"ordonnance\s*n°|n°\s*(?:d['’])?ordonnance|n°\s*HAD|acc\.?\s*no\.?|intervention\s*(?:#|n°|no\.?)|"
             r"e-?consult\s*(?:#|no\.?|ref\.?)|job(?:\s*(?:no\.?|number|#))?|(?:sous\s+le|sous)\s+n°|"
             r"dossier\s+hospitalier(?:\s+n°)?|(?:[A-Z]+_)?AFFAIRE|request(?=\s+[A-Z]{1,4}\s?\d))"
-            r"[\"']?\s*(?:\([A-Z]{2,5}\))?\s*(?:\(\s*(?=n°))?(?:[:#=]{1,2}|n°|no\.?|number|is|c['’]est|est|c(?=\s+\d))?\s*#?\s*[\"']?"
+            r"[\"']?\s*(?:\([A-Z]{2,5}\))?\s*(?:\(\s*(?=n°))?(?:[:#=]{1,2}|n°|no\.?|number|is|c['’]est|est|(?-i:c)(?=\s+\d{5}))?\s*#?\s*[\"']?"
             r"(?P<id>\d{1,3}(?:[.\s]\d{3}){2,3}(?![.\s]?\d)|\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|"
             r"(?-i:[A-Z]{1,5}\d?)\s(?:\d{3,10}|\d{2}(?=[\-/]\d))(?:[\s\-/]\d{1,6}){0,2}(?![\s\-/]?\d)"
             r"(?:\s(?-i:[A-Z])(?![\w\-]))?|"
             r"(?-i:[A-Z]{2,5})\s\d{2,4}(?:\s\d{2,6}){1,3}(?![\s\-/]?\d)(?:\s(?-i:[A-Z])(?![\w\-]))?|"
             r"(?=[A-Z0-9\-/.]*\d)[A-Z0-9](?:[A-Z0-9\-/]|\.(?=[A-Z0-9])){3,24})"
-            r"(?![\w])",
+            # Not a volume or a mass ("specimen 12.5 mL").
+            r"(?![\w])(?!\s*(?:m?l|ml|mg|µ[lg]|g|mmol|%|cm|mm|kg|ui|iu|u)\b)",
             _I,
         ),
         0.9,
@@ -508,12 +509,15 @@ RULES: tuple[Rule, ...] = (
             r"\b(?:(?:incident|datix|event|[ée]v[ée]nement|case|cas|signalement|d[ée]claration|FEI|EI|"
             r"CREX|RMM|M&M|ANSM|MHRA|HPRA|report|rapport|ticket|GLPI|study|[ée]tude|trial|essai)"
             r"\s*(?:ref(?:erence)?|r[ée]f(?:[ée]rence)?|n°|no\.?|#|number|num[ée]ro|id|code)\.?|"
-            r"(?-i:e?PRF|PCR|ePCR)|(?:dossier|n°|num[ée]ro)\s+(?:de\s+)?r[ée]gulation|"
-            r"(?:affaire|dossier)\s+(?:ARS|ANSM)|(?:case|cas)(?=\s+[A-Z]{2,6}(?:[\-/][A-Z]{2,6})?[\-/]\d)|"
+            r"(?-i:e?PRF)|(?:dossier|n°|num[ée]ro)\s+(?:de\s+)?r[ée]gulation|"
+            r"(?:affaire|dossier)\s+(?:ARS|ANSM)|(?:case|cas)(?=\s+(?-i:[A-Z]{2,6}(?:[\-/][A-Z]{2,6})?)[\-/]\d)|"
             r"(?:fiche\s+)?(?-i:CREX|FEI|RMM|Datix|DATIX)(?=\s+[A-Z0-9\-/]*\d{2})|fiche\s+(?-i:EI)(?=\s+\d)|(?:ANSM|MHRA|HPRA|datix|incident|signalement|"
-            r"d[ée]claration)[^\n.;]{0,25}?\b(?:ref(?:erence)?|r[ée]f(?:[ée]rence)?)\.?)"
+            # At most one word between: "Déclaration ANSM faite (réf …)", not "… concernant
+            # pompe réf. 8015-100", a device's reference.
+            r"d[ée]claration)(?:\s+(?:ANSM|MHRA|HPRA|faite?|made|filed|report))?\s*\(?\s*"
+            r"(?:ref(?:erence)?|r[ée]f(?:[ée]rence)?)\.?)"
             r"\s*[:#]?\s*(?:n°\s*)?"
-            r"(?P<id>(?=(?:[A-Z\-/]*\d){3})(?!(?:ISO|IEC|EN|NF|CE|UDI|SN|LOT|REF|V|FW|SW)\b)"
+            r"(?P<id>(?!(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}(?![\w\-/]))(?=(?:[A-Z\-/]*\d){3})(?!(?:ISO|IEC|EN|NF|CE|UDI|SN|LOT|REF|V|FW|SW)\b)"
             r"[A-Z0-9]+(?:[\-/][A-Z0-9]+){0,4})(?![\w\-/])",
             _I,
         ),
@@ -522,7 +526,10 @@ RULES: tuple[Rule, ...] = (
     # The sheet of an adverse-event report, its acronym with it ("FEI 25-2208", "CREX 25-07").
     Rule(
         NUMERO_DOSSIER,
-        _rx(r"\b(?P<id>(?:CREX|FEI|RMM|EI)[\s\-]\d{2,4}[\-/]\d{2,6})(?![\w\-/])"),
+        _rx(
+            r"\b(?P<id>(?:CREX|FEI|RMM|EI)[\s\-](?!(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b)"
+            r"\d{2,4}[\-/]\d{2,6})(?![\w\-/])"
+        ),
         0.7,
     ),
     # "n° OR-26-8841": a number with letters and dashes, after n° alone.
@@ -537,7 +544,10 @@ RULES: tuple[Rule, ...] = (
     # A code of digits, capitals and digits ("2025-BIO-001944", "2611-NWAS-058817").
     Rule(
         NUMERO_DOSSIER,
-        _rx(r"(?<![\w\-/.])(?P<id>\d{2,4}[\-/][A-Z]{2,5}[\-/]\d{3,8})(?![\w\-/])"),
+        _rx(
+            r"(?<![\w\-/.])(?P<id>\d{2,4}[\-/](?!(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|SEPT|OCT|NOV|DEC|"
+            r"JANV|F[EÉ]V|AVR|MAI|JUIN|JUIL|AO[UÛ]|D[EÉ]C)[\-/])[A-Z]{2,5}[\-/]\d{3,8})(?![\w\-/])"
+        ),
         0.6,
     ),
     # Keys of a JSON export ("family": "Mbengue-Thiombane", "given": ["Awa"], "postalCode":
@@ -555,7 +565,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         ADRESSE,
         _rx(
-            r"[\"'](?:line|street|address(?:_?line\d?)?|adresse|postal_?code|postalCode|zip(?:_?code)?|"
+            r"[\"'](?:line(?=[\"']\s*:\s*\[)|street|address(?:_?line\d?)?|adresse|postal_?code|postalCode|zip(?:_?code)?|"
             r"code_?postal|cp|city|ville|commune|town)[\"']\s*:\s*\[?\s*[\"'](?P<id>[^\"'\n]{2,80})[\"']",
             _I,
         ),
@@ -583,6 +593,8 @@ RULES: tuple[Rule, ...] = (
         NOM,
         _rx(
             r"\b(?:user(?:name)?|login|utilisateur|op[ée]rat(?:or|eur)|uid)\s*[=:]\s*"
+            r"(?!(?:admin|root|system|syst[èe]me|service|patient|technicien|infirmi\w*|m[ée]decin|"
+            r"user|guest|test|operator|unknown|inconnu|aucun|none|null)\b)"
             r"(?P<id>[a-z][a-z0-9._\-]{3,30})(?![\w@])",
             _I,
         ),
@@ -673,20 +685,6 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         0.8,
-    ),
-    # A date next to the age is the date of birth ("— 22/10/1929 — 95 ans", "3 ans, 12/04/2022").
-    Rule(
-        DATE_NAISSANCE,
-        _rx(
-            rf"(?<![\w/.\-])(?P<id>{DATE})\s*[,;—–\-]\s*\d{{1,3}}\s*{_AGE_UNIT}\b",
-            _I,
-        ),
-        0.75,
-    ),
-    Rule(
-        DATE_NAISSANCE,
-        _rx(rf"\b\d{{1,3}}\s*{_AGE_UNIT}\s*[,;—–]\s*(?P<id>{DATE})(?![\d/.])", _I),
-        0.75,
     ),
     # "patiente de 1928", "un homme de 1931": the year of birth as French says it.
     Rule(
@@ -850,7 +848,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         TELEPHONE,
         _rx(
-            r"\b(?:poste|ext\.?|extension|bip|bleep|DECT|(?<=\()p\.)\s*[:.#]?\s*"
+            r"\b(?:poste|ext\.?|extension|bip|bleep|DECT|(?<=\()p\.(?=\s*\d\d[\s.]?\d\d\b))\s*[:.#]?\s*"
             r"(?P<id>\d(?:[\s.]?\d){2,5})(?![\d/.,:]\d|\s?(?:mg|ml|h|min|mmol|%))",
             _I,
         ),
@@ -926,7 +924,7 @@ RULES: tuple[Rule, ...] = (
         _rx(
             r"\b(?:code\s+(?:porte|d['’]acc[èe]s|d['’]entr[ée]e|portail|immeuble)|digicode|"
             r"door\s*code|key\s*safe(?:\s+code)?|keysafe(?:\s+code)?|gate\s+code)\s*[:=]?\s*"
-            r"(?P<id>[A-Z0-9#*]{3,10})(?![\w])",
+            r"(?P<id>(?=[A-Z#*]*\d)[A-Z0-9#*]{3,10})(?![\w])",
             _I,
         ),
         0.8,
@@ -1011,7 +1009,7 @@ RULES: tuple[Rule, ...] = (
         ADRESSE,
         _rx(
             r"(?<![\w,.])(?P<id>(?:(?:BP|CS|B\.P\.|TSA)\s*\d{2,6}\s*[–—\-,]?\s*)?"
-            r"\d{5}[ \t]+(?!(?:UI|IU|U|UI/h|MG|ML)\b)[A-ZÀ-Ý][\w'’\-]*"
+            r"\d{5}[ \t]+(?!(?i:UI|IU|U|unit[ée]s?|units?|mg|ml|mmol|g)\b)[A-ZÀ-Ý][\w'’\-]*"
             r"(?:[ \-](?:sur|sous|en|les|lès|de|d'|la|le|"
             r"(?!(?i:cedex)\b)[A-ZÀ-Ý][\w'’\-]*)){0,4}(?:\s+(?i:cedex)(?:\s+\d{1,2})?)?)(?![\w])"
         ),
