@@ -41,6 +41,49 @@ def _handwritten_table(hw: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _share(cell: dict[str, int]) -> str:
+    return f"{cell['caught']}/{cell['n']}" + (
+        f" ({cell['caught'] / cell['n']:.3f})" if cell["n"] else ""
+    )
+
+
+def _evidence_paragraph(transfer: dict[str, Any]) -> list[str]:
+    """What the missed reports' narratives say, split by split, in words (the figures are the
+    last lines of the block above)."""
+    evidence = transfer.get("evidence")
+    if not evidence:
+        return []
+    stated = "; ".join(
+        f"{split} {_share(t['death']['states a death'])}" for split, t in evidence.items()
+    )
+    silent = "; ".join(
+        f"{split} {_share(t['death']['no death word'])}" for split, t in evidence.items()
+    )
+    named = "; ".join(
+        f"{split} {_share(t['critical']['names a harm'])}" for split, t in evidence.items()
+    )
+    unnamed = "; ".join(
+        f"{split} {_share(t['critical']['no harm word'])}" for split, t in evidence.items()
+    )
+    return [
+        "**Why targets are missed, read from the narratives.** Each Death report is sorted by "
+        "what its narrative says of a death (a death stated as a fact, death only mentioned, no "
+        "word of death), and each Death or Injury report by what it says of harm (a harm named "
+        "and not negated, harm only denied, no word of harm), from the same lexicon cues the "
+        "model reads. Death reports whose narrative states a death, called death: "
+        f"{stated}. Death reports with no word of death, called death: {silent}: no reading of "
+        "the text can find those. Critical reports naming a harm, called death or serious: "
+        f"{named}; with no word of harm: {unnamed}. Where the reports naming a harm are caught "
+        "at under 0.9, the shortfall is the model's, not the labels'. 'No word of harm' is read "
+        "with the model's own lexicon, which names injuries, complications, interventions and "
+        "hospital stays but not diseases: that group holds Injury reports stating no harm and "
+        "harms given as a diagnosis (the 2021 recall allegations 'the foam … caused the patient "
+        "to develop lung cancer', which a model trained on earlier years reads as a "
+        "malfunction).",
+        "",
+    ]
+
+
 def render_card(*, version: str, evaluation: dict[str, Any], params: dict[str, Any]) -> str:
     """MODEL_CARD.md for the artefact of ``version``."""
     data = evaluation["data"]
@@ -226,6 +269,7 @@ def render_card(*, version: str, evaluation: dict[str, Any], params: dict[str, A
             *transfer_target_lines(transfer),
             "```",
             "",
+            *_evidence_paragraph(transfer),
         ]
     if cat is not None:
         out += [

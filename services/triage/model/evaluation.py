@@ -298,6 +298,68 @@ TRANSFER_TARGETS = {
 _EXAMPLES = 3
 _EXCERPT = 160
 
+# What a narrative says of its outcome, read from its lexicon cues (``text.analyse``): whether a
+# report's label can be read from its words at all. MAUDE labels are the reporters' own, and a
+# Death report whose narrative names no death, or an Injury report that names no harm, cannot be
+# told from a malfunction by any reading of its text.
+_DEATH_STATED = frozenset({"cue_death"})
+_DEATH_MENTIONED = frozenset({"cue_death_mention", "cue_arrest"})
+_HARM_NAMED = frozenset(
+    {
+        "cue_death",
+        "cue_death_mention",
+        "cue_arrest",
+        "cue_hospital",
+        "cue_surgery",
+        "cue_harm",
+        "cue_illness",
+        "cue_treatment",
+    }
+)
+_HARM_DENIED = frozenset(f"cue_neg_{c.removeprefix('cue_')}" for c in _HARM_NAMED)
+DEATH_EVIDENCE = ("states a death", "mentions death", "no death word")
+HARM_EVIDENCE = ("names a harm", "only denies harm", "no harm word")
+
+
+def death_evidence(cues: frozenset[str] | set[str]) -> str:
+    """What a narrative with these cues says of a death (one of ``DEATH_EVIDENCE``)."""
+    if cues & _DEATH_STATED:
+        return DEATH_EVIDENCE[0]
+    return DEATH_EVIDENCE[1] if cues & _DEATH_MENTIONED else DEATH_EVIDENCE[2]
+
+
+def harm_evidence(cues: frozenset[str] | set[str]) -> str:
+    """What a narrative with these cues says of harm (one of ``HARM_EVIDENCE``): a harm named
+    and not negated ('explanted', 'lung cancer'), harm only denied ('no patient complications'),
+    or no word of harm either way."""
+    if cues & _HARM_NAMED:
+        return HARM_EVIDENCE[0]
+    return HARM_EVIDENCE[1] if cues & _HARM_DENIED else HARM_EVIDENCE[2]
+
+
+def evidence_table(
+    y: NDArray[np.intp], predicted: NDArray[np.intp], cue_sets: Sequence[frozenset[str]]
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Death and critical reports by what their narrative says, and how many were caught.
+
+    ``death``: Death reports by ``DEATH_EVIDENCE``, caught when called death; ``critical``: Death
+    and Injury reports by ``HARM_EVIDENCE``, caught when called death or serious.
+    """
+    out: dict[str, dict[str, dict[str, int]]] = {
+        "death": {k: {"n": 0, "caught": 0} for k in DEATH_EVIDENCE},
+        "critical": {k: {"n": 0, "caught": 0} for k in HARM_EVIDENCE},
+    }
+    for i in np.flatnonzero(y <= SERIOUS).tolist():
+        cues = cue_sets[i]
+        if y[i] == DEATH:
+            cell = out["death"][death_evidence(cues)]
+            cell["n"] += 1
+            cell["caught"] += int(predicted[i] == DEATH)
+        cell = out["critical"][harm_evidence(cues)]
+        cell["n"] += 1
+        cell["caught"] += int(predicted[i] <= SERIOUS)
+    return out
+
 
 def _examples(
     kind: str,
@@ -341,6 +403,8 @@ def evaluate_transfer(
     judged = recipes[0].name
     targets: list[dict[str, Any]] = []
     blocking: list[dict[str, str]] = []
+    evidence: dict[str, Any] = {}
+    cue_sets = [frozenset(cues) for _, cues in analyse_all(texts)]
     for split in splits:
         predicted = {r.name: np.full(len(y), -1, dtype=np.intp) for r in recipes}
         fold_of = np.full(len(y), "", dtype=object)
@@ -359,6 +423,10 @@ def evaluate_transfer(
         tested = predicted[judged] >= 0
         pooled = {r.name: transfer_figures(y[tested], predicted[r.name][tested]) for r in recipes}
         out.append({"split": split.name, "title": split.title, "pooled": pooled, "folds": folds})
+        rows = np.flatnonzero(tested)
+        evidence[split.name] = evidence_table(
+            y[rows], predicted[judged][rows], [cue_sets[i] for i in rows.tolist()]
+        )
         mine = pooled[judged]
         goals = [("critical_recall", TRANSFER_TARGETS["critical_recall"])]
         if split.name == "family":
@@ -413,6 +481,7 @@ def evaluate_transfer(
         "splits": out,
         "targets": targets,
         "blocking": blocking,
+        "evidence": evidence,
     }
 
 

@@ -174,6 +174,26 @@ def transfer_target_lines(t: dict[str, Any]) -> list[str]:
                 f"  [{b['split']}] {b['why']}: report {b['report']} ({b['fold']}), "
                 f"{b['expected']} read as {b['predicted']}: {b['excerpt']!r}"
             )
+    return lines + evidence_lines(t)
+
+
+def evidence_lines(t: dict[str, Any]) -> list[str]:
+    """Death and critical reports by what their narrative says, and the share the judged recipe
+    caught: whether a missed report could have been read from its words at all."""
+    if not t.get("evidence"):
+        return []
+    lines = [
+        "what the narratives of the death and critical reports say, and how many the shipped "
+        "recipe caught (deaths: called death; critical: called death or serious):"
+    ]
+    for split, table in t["evidence"].items():
+        for kind, cells in table.items():
+            shown = ", ".join(
+                f"{what} {c['caught']}/{c['n']}"
+                + (f" ({c['caught'] / c['n']:.3f})" if c["n"] else "")
+                for what, c in cells.items()
+            )
+            lines.append(f"  {split:<13}{kind:<9}{shown}")
     return lines
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.triage.model.evaluation import evaluate_transfer, transfer_figures
+from services.triage.model.evaluation import (
+    death_evidence,
+    evaluate_transfer,
+    evidence_table,
+    harm_evidence,
+    transfer_figures,
+)
 from services.triage.model.selection import candidates
 from services.triage.model.severity import SeverityParams
 from services.triage.model.splits import (
@@ -133,6 +139,37 @@ def test_transfer_judges_the_first_recipe_and_shows_the_reports_that_block_it() 
     blocked = [b for b in result["blocking"] if b["why"] == "death not called death"]
     assert [b["report"] for b in blocked] == ["R0", "R4"]
     assert blocked[0]["predicted"] == "serious"
+    # Neither death says so in its narrative ("narrative 0"): both are in "no death word".
+    assert result["evidence"]["family"]["death"]["no death word"] == {"n": 2, "caught": 0}
+
+
+def test_what_a_narrative_says_of_death_and_harm_is_read_from_its_cues() -> None:
+    assert death_evidence({"cue_death", "cue_neg_harm"}) == "states a death"
+    assert death_evidence({"cue_death_mention"}) == "mentions death"
+    assert death_evidence({"cue_harm", "cue_surgery"}) == "no death word"
+    assert harm_evidence({"cue_illness", "cue_neg_harm"}) == "names a harm"
+    assert harm_evidence({"cue_neg_harm", "cue_malfunction"}) == "only denies harm"
+    assert harm_evidence({"cue_malfunction"}) == "no harm word"
+
+
+def test_evidence_counts_each_critical_report_once_by_what_it_says() -> None:
+    y = np.asarray([0, 0, 1, 1, 1, 2], dtype=np.intp)
+    predicted = np.asarray([0, 1, 1, 2, 2, 1], dtype=np.intp)
+    cues = [
+        frozenset({"cue_death"}),
+        frozenset(),
+        frozenset({"cue_illness"}),
+        frozenset({"cue_neg_harm"}),
+        frozenset({"cue_harm"}),
+        frozenset({"cue_harm"}),
+    ]
+    table = evidence_table(y, predicted, cues)
+    assert table["death"]["states a death"] == {"n": 1, "caught": 1}
+    assert table["death"]["no death word"] == {"n": 1, "caught": 0}
+    # The death read as serious is caught as critical; the malfunction is not counted at all.
+    assert table["critical"]["names a harm"] == {"n": 3, "caught": 2}
+    assert table["critical"]["only denies harm"] == {"n": 1, "caught": 0}
+    assert table["critical"]["no harm word"] == {"n": 1, "caught": 1}
 
 
 def test_review_share_counts_death_and_serious_calls() -> None:
