@@ -277,6 +277,11 @@ def test_numbers_that_link_reports_become_keyed_pseudonyms(
         'Avis: cardio\n{"line": "IV line 2"} Héparine 25000 Unités/24h ; 10000 UI/h.',
         "Pompe lot n° AB-1234 ; modèle n° XR-2231.",
         "Débit passé de 1000 à 10000 UI/h ; le logiciel MedCheck Pro et RxCheck AI.",
+        # Headings of a list are not surnames; a grade before a comma is not one either.
+        "- Conclusion : RAS\n- Traitement : HBPM\n- Scanner TDM normal\n1) Background: CKD",
+        "Mallampati III, ASA 3, intubation facile.",
+        "Validé par pharmacien ; demandeur : biomed ; user=admin.",
+        "Le robot Cutii et l'alerte Teleo ; Isabel DDx ; IntelliVue ; Marcumar 3 mg.",
     ],
 )
 def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
@@ -555,6 +560,39 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("12 bis avenue des Micocouliers, bâtiment C, 2e étage\n63000 Clermont", "fr", "2e étage"),
         # A name on one line, a device on the next.
         ("Contact : M. Jules Abadie\nPompe Omnipod 5 en panne.", "fr", "Abadie"),
+        # Lower-case given names after a word that introduces a person, and a second one.
+        ("bonjour c'est fatou la petite fille de mme sanogo", "fr", "fatou"),
+        ("vu avec rosalie et kwame pour la sortie", "fr", "kwame"),
+        ("Found by kofi (HCA). caught by siobhán. ta, ciarán", "en", "ciarán"),
+        ("PT lena, OT to review", "en", "lena"),
+        # Chat speakers in lower case, with a time and no colon, or a colon and no time.
+        ("#ia-incidents\ndeepika 10:02 le modèle readmit-v5 a marqué", "fr", "deepika"),
+        ("anh: qqn a vu l'alerte ?\noumar: oui c'est moi", "fr", "oumar"),
+        # A surname opening a list's item before a clinical acronym, or a bed and a comma.
+        ("Night handover\n1) Ackerley TKR day 2 – enoxaparin 40 mg", "en", "Ackerley"),
+        ("| 23 | Kerboul AVC J3 | NIHSS 6 | RAS |", "fr", "Kerboul"),
+        ("- Ziółkowska : PTG J12, flexion 90°", "fr", "Ziółkowska"),
+        ("lit 12 : Brissonnet, chute vers 1h", "fr", "Brissonnet"),
+        ("- Vuong 97 delirium, CAM +ve", "en", "Vuong"),
+        # Logins after who asked, declared or acknowledged.
+        ("Demandeur : ldoanthanh (manip radio)", "fr", "ldoanthanh"),
+        ("Reporter: jmullarkey | Assignee: a.ansah-twum", "en", "ansah"),
+        ("page acknowledged by mnxumalo but no review", "en", "mnxumalo"),
+        # Record numbers: a form's FEI number, an episode, a ticket opening its line, a file.
+        ("N° FEI : 2024/0883", "fr", "0883"),
+        ("Case 2: episode 4471029; Lunit INSIGHT CXR", "en", "4471029"),
+        ("BIOMED-1184 | Infusion pump Alaris 8100", "en", "1184"),
+        ("la patiente dossier 24 C 00917", "fr", "00917"),
+        ("charge nurse, ext. 4-5521", "en", "5521"),
+        ("M. Ousmane Ndiack (D.N. 02.03.1936) — le patch", "fr", "1936"),
+        # Addresses of Portugal and Poland, and a French "av.".
+        ("visiting from Rua das Flores 112, 2.º Esq., 4050-262 Porto, Portugal.", "en", "4050"),
+        (
+            "M. Cieślak, 90 ans, ul. Długa 12 m. 4, 80-827 Gdańsk, Pologne (en visite)",
+            "fr",
+            "Długa",
+        ),
+        ("cabinet infirmier – 27 av. de la Libération 87000 Limoges", "fr", "Libération"),
     ],
 )
 def test_identifiers_written_without_the_usual_cues(
@@ -795,6 +833,8 @@ def test_new_patterns_stay_linear_on_pathological_input() -> None:
         "A " * 4000 + "folder AB 1234 5678": "AB 1234 5678",
         "bâtiment C, " * 3000 + "12 rue des Lilas, 75001 Paris": "12 rue des Lilas, 75001 Paris",
         "Datix ref " * 3000 + "Datix ref W-226104": "W-226104",
+        "rua " * 3000 + "Rua das Flores 112, 4050-262 Porto": "Rua das Flores 112, 4050-262 Porto",
+        "av. " * 3000 + "27 av. de la Paix 87000 Limoges": "27 av. de la Paix 87000 Limoges",
     }
     for text, wanted in inputs.items():
         found = {

@@ -510,10 +510,17 @@ _DICTATION_WORDS = frozenset(
     {"virgule", "point", "comma", "period", "stop", "full", "slash", "tiret", "colon", "newline"}
 )
 # "ok will ask bethan", "voir avec gwenola": a lower-case given name after a verb of asking.
+# "retrouvée par aminata", "caught by siobhán", "c'est fatou", "hi its shanice", "Salut
+# agnieszka", "ta, ciarán", "PT lena": after a word that introduces a person, or the role
+# before a colleague; "vu avec rosalie et kwame": a second name joined to the first.
 _ASKED = re.compile(
-    r"\b(?i:ask|asked|tell|told|ping|pinged|text|texted|email|emailed|cc'?d|thanks|thx|ta|"
-    rf"merci|demande\s+[àa]|dis\s+[àa]|voir\s+avec|vu\s+avec|avec)\s+(?P<id>[{_LL}][{_LL}'’\-]{{2,20}})"
-    r"(?![\w'’\-])"
+    # A lookahead, so that a cue inside the words another cue took is still read ("bonjour
+    # c'est fatou", "hi its shanice").
+    r"(?=(?:\b(?i:ask|asked|tell|told|ping|pinged|text|texted|email|emailed|cc'?d|thanks|thx|ta|"
+    r"merci|demande\s+[àa]|dis\s+[àa]|voir\s+avec|vu\s+avec|avec|with|par|by|c['’]est|"
+    r"it['’]?s|salut|hi|hello|hey|coucou|bonjour)|(?<![\w'’\-])(?:PT|OT|SLT|SALT|HCA))"
+    rf"[ \t]*,?[ \t]+(?P<id>[{_LL}][{_LL}'’\-]{{2,20}})(?![\w'’\-])"
+    rf"(?:[ \t]+(?:et|and|&)[ \t]+(?P<more>[{_LL}][{_LL}'’\-]{{2,20}})(?![\w'’\-]))?)"
 )
 _NEXT_LABEL = (
     r"(?i:pr[ée]nom|nom|name|first\s+name|given\s+name|surname|ddn|dob|n[ée]e?|sexe?|sex|[âa]ge)"
@@ -721,8 +728,48 @@ _BED_THEN_SURNAME = re.compile(
     r"(?:9\d|1[01]\d)\b(?![.,]\d|\s*%))"
 )
 _LISTED_SURNAME = re.compile(
-    rf"(?:^|(?<=\n))[ \t]*\d{{1,2}}[.)][ \t]*(?P<id>{NAME_WORD})"
-    r"(?=[ \t,]+[MFH]?[ \t]?(?:9\d|1[01]\d)\b(?![.,]\d|\s*%))"
+    rf"(?:^|(?<=\n))[ \t]*(?:\d{{1,2}}[.)]|[-•*–])[ \t]*(?P<id>{NAME_WORD})"
+    r"(?=[ \t,:]+[MFH]?[ \t]?(?:9\d|1[01]\d)\b(?![.,]\d|\s*%))"
+)
+# "1) Ackerley TKR day 2", "- Ziółkowska : PTG J12", "| 23 | Kerboul AVC J3 |", "lit 7 :
+# Puyjalon, chute": a surname alone opening a list's item or a table's row, before a clinical
+# acronym, a colon or a comma.
+_LISTED_SURNAME_NOTE = re.compile(
+    r"(?:(?:^|(?<=\n))[ \t]*(?:\d{1,2}[.)]|[-•*–]|\|[ \t]*\d{1,3}[ \t]*\|)|"
+    r"(?i:\b(?:lit|bed|ch(?:ambre)?|chbre|room|rm|box|bay))\.?[ \t]*\d{1,3}[A-Za-z]?[ \t]*:)[ \t]*"
+    rf"(?P<id>{NAME_WORD})"
+    r"(?=[ \t]*:?[ \t]+(?-i:[A-Z]{2,5})(?:\b|#|\+))"
+)
+_BED_COLON_SURNAME = re.compile(
+    r"(?i:\b(?:lit|bed|ch(?:ambre)?|chbre|room|rm|box|bay))\.?[ \t]*\d{1,3}[A-Za-z]?[ \t]*:[ \t]*"
+    rf"(?P<id>{NAME_WORD})(?=[ \t]*,[ \t])"
+)
+# The headings of a clinical note, which open a list's items as a surname does.
+_HEADINGS = frozenset(
+    {"conclusion", "conclusions", "traitement", "traitements", "contexte", "temperature"}
+    | {"biologie", "background", "observations", "observation", "plan", "antecedents"}
+    | {"histoire", "examen", "evolution", "diagnostic", "diagnosis", "synthese", "bilan"}
+    | {"imagerie", "scanner", "radio", "allergies", "sortie", "entree", "motif", "suivi"}
+    | {"consignes", "remarques", "remarque", "commentaires", "commentaire", "resultat"}
+    | {"resultats", "results", "result", "impression", "assessment", "history", "findings"}
+    | {"bloods", "imaging", "medications", "medication", "ttt", "actions", "action", "issues"}
+    | {"recommandations", "recommendations", "decision", "decisions", "discussion", "avis"}
+    | {"patient", "patiente", "statut", "status", "etat", "situation", "objet", "subject"}
+)
+# "Demandeur : ldoanthanh", "declarant=f.carrilho", "Assignee: a.ansah-twum", "acknowledged by
+# mnxumalo": a person's login after the word that says who asked, declared or acted.
+_LOGIN_AFTER = re.compile(
+    r"\b(?i:demandeu(?:r|se)|d[ée]clarant[e]?|reporter|reported\s+by|requested\s+by|assignee|"
+    r"assigned\s+to|assign[ée]e?\s+[àa]|acknowledged\s+by|acquitt[ée]e?\s+par|saisie?\s+par|"
+    r"valid[ée]e?\s+par|opened\s+by|closed\s+by|created\s+by|cr[ée]{2}e?\s+par)"
+    r"[ \t]*[:=]?[ \t]*(?P<id>[a-z][a-z0-9]*(?:[._\-][a-z0-9]+){0,3})(?![\w@.\-'’])"
+)
+# Words after those labels that are a role, a team or a system, not a person's login.
+_NOT_LOGINS = frozenset(
+    {"admin", "root", "system", "systeme", "auto", "automatique", "unknown", "inconnu", "anonyme"}
+    | {"none", "null", "test", "service", "support", "helpdesk", "hotline", "biomed", "team"}
+    | {"pharmacien", "pharmacienne", "pharmacist", "nurse", "doctor", "medecin", "interne"}
+    | {"cadre", "ide", "equipe", "staff", "secretariat", "astreinte", "garde", "patient"}
 )
 # "Margaux, peux-tu compléter la fiche ?": a line opening on a given name and a comma.
 _VOCATIVE = re.compile(rf"(?:^|(?<=\n))[ \t]*(?P<id>{NAME_WORD}),[ \t]")
@@ -734,7 +781,9 @@ _CHAT_SPEAKER_LOWER = re.compile(
     r"(?:^|(?<=\n))[ \t]*(?:\[\d{1,2}[:h]\d{2}(?::\d{2})?\][ \t]*"
     r"(?P<id>[a-zà-ÿ][\w'’\-]{1,20}(?:[ \t]+[a-zà-ÿ](?:-[a-zà-ÿ])?\.?)?)[ \t]*:|"
     r"(?P<after>[a-zà-ÿ][\w'’\-]{1,20}(?:[ \t]+[a-zà-ÿ](?:-[a-zà-ÿ])?\.?)?)[ \t]+"
-    r"\[?\d{1,2}[:h]\d{2}\]?[ \t]*:)"
+    r"\[?\d{1,2}[:h]\d{2}\]?(?:[ \t]*:|[ \t]+(?=\S))|"
+    # "anh: qqn a vu l'alerte ?", "oumar: oui c'est moi": a lower-case speaker, no time.
+    r"(?P<plain>[a-zà-ÿ][\w'’\-]{1,20}):[ \t])"
 )
 # "ghislain (IDE) prévient…", "thi hoa (IDE)": a colleague in lower case before their role.
 _LOWER_NAME_THEN_ROLE = re.compile(
@@ -950,9 +999,11 @@ class NameFinder:
             ):
                 found.extend(self._trimmed(text, start, end, 0.6, "title-lower", strict=False))
         for match in _ASKED.finditer(text):
-            word = match.group("id")
-            if self._given(word, broad=True) and not self._plain_word(word):
-                found.append(Found(*match.span("id"), "NOM", 0.6, "asked"))
+            for group in ("id", "more"):
+                word = match.group(group)
+                if not word or not self._given(word, broad=True) or self._plain_word(word):
+                    break
+                found.append(Found(*match.span(group), "NOM", 0.6, "asked"))
         for match in _LABELLED.finditer(text):
             value = match.group("id")
             first = value.split()[0]
@@ -1005,6 +1056,24 @@ class NameFinder:
                 and not self.lexicon.is_eponym(word)
             ):
                 found.extend(self._trimmed(text, *match.span("id"), 0.6, "patient", strict=True))
+        for match in (*_LISTED_SURNAME_NOTE.finditer(text), *_BED_COLON_SURNAME.finditer(text)):
+            word = match.group("id")
+            if (
+                not word.isupper()
+                and len(word) > 3
+                and fold(word) not in _HEADINGS
+                and not self._plain_word(word)
+                and not self.lexicon.is_eponym(word)
+            ):
+                found.extend(self._trimmed(text, *match.span("id"), 0.6, "patient", strict=True))
+        for match in _LOGIN_AFTER.finditer(text):
+            login = match.group("id")
+            plain = re.fullmatch(r"[a-z]+", login) is not None
+            if len(login) < 4 or fold(login) in _NOT_LOGINS:
+                continue
+            if plain and self._plain_word(login):
+                continue
+            found.append(Found(*match.span("id"), "NOM", 0.7, "login"))
         for match in _VOCATIVE.finditer(text):
             word = match.group("id")
             if (
@@ -1022,7 +1091,8 @@ class NameFinder:
             (_SIGNED, "signed"),
         ):
             for match in pattern.finditer(text):
-                group = "after" if match.groupdict().get("after") else "id"
+                groups = match.groupdict()
+                group = next((g for g in ("after", "plain") if groups.get(g)), "id")
                 words = _WORD.findall(match.group(group))
                 if not words or any(self._plain_word(w) for w in words if len(w) > 2):
                     continue
@@ -1057,8 +1127,11 @@ class NameFinder:
                     self._trimmed(text, *match.span("id"), 0.7, "upper-upper", strict=True)
                 )
         for match in _SURNAME_COMMA_FIRST.finditer(text):
+            surname = match.group("surname")
+            if re.fullmatch(r"[IVX]{1,4}", surname.split()[-1]):
+                continue  # a grade ("Mallampati III, ASA 3"), not a surname
             if self._given(match.group("first"), broad=True) and not self.lexicon.is_clinical_word(
-                match.group("surname")
+                surname
             ):
                 found.extend(self._trimmed(text, *match.span("id"), 0.75, "comma", strict=True))
         for pattern, source in ((_UPPER_FIRST, "upper-first"), (_FIRST_UPPER, "first-upper")):

@@ -87,7 +87,7 @@ _DOB_LABEL = (
     r"n[ée](?:e|\(e\))?(?:\s+[àa]\s+[A-ZÀ-Ý][\w'’\-]*(?:[\s\-][\w'’\-]+)?)?"
     # A birth name between "née" and the date ("née Cazenave le 17 août 1929").
     r"(?:\s+(?-i:[A-ZÀ-Ý])[\w'’\-]+(?:\s(?-i:[A-ZÀ-Ý])[\w'’\-]+)?(?=\s+(?:le|en)\s))?"
-    r"(?:\s+(?:le|en|au\s+mois\s+de|vers))?|date\s+de\s+naiss(?:ance|\.)?|DDN|D\.D\.N\.?|DN|"
+    r"(?:\s+(?:le|en|au\s+mois\s+de|vers))?|date\s+de\s+naiss(?:ance|\.)?|DDN|D\.D\.N\.?|D\.N\.|DN|"
     r"naissance|D\.?\s?[O0]\.?\s?B\.?|date\s+of\s+birth|birth\s*date|birthdate|°|\*(?=\s?\d)|"
     r"YOB|year\s+of\s+birth|geb\.|ann[ée]e\s+de\s+naissance|birth(?=\s*:)|"
     r"born(?:\s+in\s+[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)?)?(?:\s+(?:on|in))?|b\.)"
@@ -382,6 +382,13 @@ RULES: tuple[Rule, ...] = (
         matricule_ok,
     ),
     # --- hospital record numbers ------------------------------------------------------------
+    # A ticket's reference opening its line before a column, a dash or a colon ("BIOMED-1184 |
+    # Infusion pump", "INC0048817 – pompe").
+    Rule(
+        NUMERO_DOSSIER,
+        _rx(r"(?:^|(?<=\n))[ \t]*(?P<id>(?-i:[A-Z]{2,8})-?\d{3,10})(?=[ \t]*[|–—:][ \t])"),
+        0.6,
+    ),
     # A number asked for by its label and given on the next line of a chat ("IPP ?" …
     # "71100482, scanner du 11/02").
     Rule(
@@ -425,12 +432,15 @@ RULES: tuple[Rule, ...] = (
             r"r[ée]f(?:[ée]rence)?\.?\s*(?:interne|cabinet|dossier|patient|client)|(?:inquest|coroner)\s*ref(?:erence)?\.?|"
             r"ordonnance\s*n°|n°\s*(?:d['’])?ordonnance|n°\s*HAD|acc\.?\s*no\.?|intervention\s*(?:#|n°|no\.?)|"
             r"e-?consult\s*(?:#|no\.?|ref\.?)|job(?:\s*(?:no\.?|number|#))?|(?:sous\s+le|sous)\s+n°|"
-            r"dossier\s+hospitalier(?:\s+n°)?|(?:[A-Z]+_)?AFFAIRE|request(?=\s+[A-Z]{1,4}\s?\d))"
+            r"dossier\s+hospitalier(?:\s+n°)?|(?:[A-Z]+_)?AFFAIRE|request(?=\s+[A-Z]{1,4}\s?\d)|"
+            # "N° FEI : 2024/0883", "episode 4471029" (a bare "ref" is as often a device's)
+            r"(?:n°\s*)?(?-i:FEI)|[ée]pisode(?=\s+\d{6,}))"
             r"[\"']?\s*(?:\([A-Z]{2,5}\))?\s*(?:\(\s*(?=n°))?(?:[:#=]{1,2}|n°|no\.?|number|is|c['’]est|est|(?-i:c)(?=\s+\d{5}))?\s*#?\s*[\"']?"
             r"(?P<id>\d{1,3}(?:[.\s]\d{3}){2,3}(?![.\s]?\d)|\d{2,4}(?:\s\d{2,4}){1,4}(?!\s?\d)|"
             r"(?-i:[A-Z]{1,5}\d?)\s(?:\d{3,10}|\d{2}(?=[\-/]\d))(?:[\s\-/]\d{1,6}){0,2}(?![\s\-/]?\d)"
             r"(?:\s(?-i:[A-Z])(?![\w\-]))?|"
             r"(?-i:[A-Z]{2,5})\s\d{2,4}(?:\s\d{2,6}){1,3}(?![\s\-/]?\d)(?:\s(?-i:[A-Z])(?![\w\-]))?|"
+            r"\d{2}\s(?-i:[A-Z])\s\d{4,8}(?![\s\-/]?\d)|"
             r"(?=[A-Z0-9\-/.]*\d)[A-Z0-9](?:[A-Z0-9\-/]|\.(?=[A-Z0-9])){3,24})"
             # Not a volume or a mass ("specimen 12.5 mL").
             r"(?![\w])(?!\s*(?:m?l|ml|mg|µ[lg]|g|mmol|%|cm|mm|kg|ui|iu|u)\b)",
@@ -849,7 +859,7 @@ RULES: tuple[Rule, ...] = (
         TELEPHONE,
         _rx(
             r"\b(?:poste|ext\.?|extension|bip|bleep|DECT|(?<=\()p\.(?=\s*\d\d[\s.]?\d\d\b))\s*[:.#]?\s*"
-            r"(?P<id>\d(?:[\s.]?\d){2,5})(?![\d/.,:]\d|\s?(?:mg|ml|h|min|mmol|%))",
+            r"(?P<id>\d(?:[\s.\-]?\d){2,5})(?![\d/.,:]\d|\s?(?:mg|ml|h|min|mmol|%))",
             _I,
         ),
         0.7,
@@ -883,7 +893,8 @@ RULES: tuple[Rule, ...] = (
             r"(?:rue|route|avenue|av\.|bd|boulevard|chemin|ch\.|impasse|imp\.|all[ée]e|place|pl\.|rte|"
             r"quai|cours|square|sq\.|r[ée]sidence|lotissement|lot\.|lieu-dit|hameau|voie|passage|cit[ée]|"
             r"faubourg|fbg|rond-point|sentier|mont[ée]e|parvis|esplanade|villa|domaine|clos|boul|traverse|"
-            r"draille|calade)\b\.?"
+            # "av." ends on its full stop, which no word boundary follows.
+            r"draille|calade)(?:(?<=\.)|\b\.?)"
             rf"(?:[ \-]+(?!{_STREET_STOP})[^\s,;()\"\[\]{{}}]+){{1,6}}?"
             # The building, staircase, floor and door after the street ("…, bâtiment C, 2e étage").
             r"(?:,\s*(?:b[âa]t(?:iment)?\.?|esc(?:alier)?\.?|porte|appt\.?|appartement|apt\.?|logement|"
@@ -946,13 +957,20 @@ RULES: tuple[Rule, ...] = (
         _rx(
             r"(?<![\w])(?P<id>(?:(?i:rue|avenue|av\.|chemin|ch\.|place|boulevard|bd|route|rte|quai|"
             r"all[ée]e|impasse|square|chauss[ée]e|dr[èe]ve|clos|rang|ruelle|sentier|passage|cit[ée]|"
-            r"straat|laan|steenweg|weg|stra(?:ss|ß)e|gasse|via|viale|piazza)\s+|"
+            r"straat|laan|steenweg|weg|stra(?:ss|ß)e|gasse|via|viale|piazza|rua|travessa|largo|"
+            r"avenida|calle|carrer|plaza|ul\.|ulica|al\.|aleja)\s+|"
             # One word in Swiss German and Dutch ("Bahnhofstrasse 12", "Kerkstraat 4").
             r"[A-ZÀ-Ý][\w\-]{0,40}(?:stra(?:ss|ß)e|gasse|weg|platz|straat|laan|plein|steenweg)\s+(?=\d))"
             r"(?:[^\s,;()\d]+\s+){0,5}?\d{1,4}[a-zA-Z]?"
             r"(?:\s*(?i:bte|bus|bo[iî]te|b\.)\s*\d{1,4})?"
+            # A flat: Polish "m. 4", Portuguese "2.º Esq." (read "2.o" or "2.0" once visible).
+            r"(?:,?\s*(?:m\.\s*\d{1,4}|\d{1,2}\.?[º°o0]\s*(?i:esq|dto|dt|dir)\.?))?"
             r"(?:,\s*(?i:case\s+postale|c\.?p\.|postfach)\s*\d{1,6})?"
-            r",?\s+(?:[A-Z]{1,2}-)?\d{4}\s+[A-ZÀ-Ý][\w'’\-]*(?:[ \t][A-ZÀ-Ý][\w'’\-]*){0,2})"
+            # Four digits (Belgium, Switzerland), Portuguese "4990-012", Polish "80-827".
+            r",?\s+(?:[A-Z]{1,2}-)?(?:\d{4}(?:-\d{3})?|\d{2}-\d{3})\s+[A-ZÀ-Ý][\w'’\-]*"
+            r"(?:[ \t](?:de[ \t]|do[ \t]|da[ \t])?[A-ZÀ-Ý][\w'’\-]*){0,2}"
+            r"(?:,\s*(?:Portugal|Pologne|Poland|Polska|Belgique|Belgium|Suisse|Switzerland|"
+            r"Espagne|Spain|Italie|Italy|Allemagne|Germany|Luxembourg|Autriche|Austria))?)"
             r"(?![\w])"
         ),
         0.8,
@@ -1293,18 +1311,34 @@ _TABLE_COLUMNS: tuple[tuple[re.Pattern[str], str], ...] = (
 # names or dates its patients.
 _TABLE_REFERENCE = re.compile(
     r"(?i)^(?:id|n°|no|#|num|num[ée]ro|ref|r[ée]f|r[ée]f[ée]rence|cas|case|incident|ticket|"
-    r"(?:n°\s*)?(?:ei|fei|cas|incident|signalement))$"
+    r"(?:n°\s*)?(?:ei|fei|cas|incident|signalement))(?:\s+(?:id|no|n°|number|num))?$"
 )
 _TABLE_RULE = re.compile(r"^[\s|:\-+]+$")
-_TABLE_NAME = re.compile(rf"^[{UP}][^\d|;,\t]{{1,60}}$")
+_TABLE_NAME = re.compile(rf"^[{UP}][^\d|;\t]{{1,60}}$")
 _TABLE_DATE = re.compile(rf"^(?:{DATE})$", re.IGNORECASE)
 _TABLE_RECORD = re.compile(r"^(?=[A-Z0-9\-/ ]*\d{3})[A-Z0-9][A-Z0-9\-/ ]{2,24}$")
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    """A delimited line's cells; in a CSV line (not a pipe table), a delimiter inside double
+    quotes is the cell's own ('"Rawlings, Everton"')."""
+    if delimiter == "|" or '"' not in line:
+        return line.split(delimiter)
+    parts, start, quoted = [], 0, False
+    for i, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            parts.append(line[start:i])
+            start = i + 1
+    parts.append(line[start:])
+    return parts
 
 
 def _cells(line: str, offset: int, delimiter: str) -> list[tuple[int, int]]:
     """The stripped spans of a delimited line's cells (outer pipes left out), quotes off."""
     spans, start = [], 0
-    for part in line.split(delimiter):
+    for part in _split(line, delimiter):
         stripped = part.strip().strip('"')
         lead = part.find(stripped) if stripped else 0
         spans.append((offset + start + lead, offset + start + lead + len(stripped)))
