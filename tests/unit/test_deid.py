@@ -280,6 +280,8 @@ def test_numbers_that_link_reports_become_keyed_pseudonyms(
         # Headings of a list are not surnames; a grade before a comma is not one either.
         "- Conclusion : RAS\n- Traitement : HBPM\n- Scanner TDM normal\n1) Background: CKD",
         "Mallampati III, ASA 3, intubation facile.",
+        "Cadre : Service de cardiologie. Interne : Non. Pharmacien : RAS. Registrar: On call.",
+        "Le câble fait 5 m. de long ; 12 m. 4 étages.",
         "Validé par pharmacien ; demandeur : biomed ; user=admin.",
         "Le robot Cutii et l'alerte Teleo ; Isabel DDx ; IntelliVue ; Marcumar 3 mg.",
     ],
@@ -574,6 +576,12 @@ def test_clinical_words_survive(scrubber: Scrubber, text: str) -> None:
         ("- Ziółkowska : PTG J12, flexion 90°", "fr", "Ziółkowska"),
         ("lit 12 : Brissonnet, chute vers 1h", "fr", "Brissonnet"),
         ("- Vuong 97 delirium, CAM +ve", "en", "Vuong"),
+        ("bref il s'appelle bernardin, je te l'envoie", "fr", "bernardin"),
+        ("arqué m. pimenta à 2 % de risque", "fr", "pimenta"),
+        ("séjour 924118306, patiente de 1925. Prévenir", "fr", "1925"),
+        # A person after the role the minutes or a form give them.
+        ("Aide : Moïra (IBODE).", "fr", "Moïra"),
+        ("Ortho : Mélissande Raulic.", "fr", "Raulic"),
         # Logins after who asked, declared or acknowledged.
         ("Demandeur : ldoanthanh (manip radio)", "fr", "ldoanthanh"),
         ("Reporter: jmullarkey | Assignee: a.ansah-twum", "en", "ansah"),

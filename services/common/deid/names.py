@@ -490,7 +490,7 @@ _TITLED = re.compile(
 _TITLED_LOWER = re.compile(
     r"(?<![\w.])(?:Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Docteur|Monsieur|Madame|Mademoiselle|Pr\.|"
     r"mme|mr\.?|mrs\.?|ms\.?|dr\.?|docteur|madame|monsieur|mademoiselle|professeur|mister|"
-    r"missus)\s+"
+    r"missus|(?<!\d\s)m\.)\s+"
     # Read ahead, not consumed: the next title in the words is read too ("docteur mathilde gimbert
     # concernant madame suzanne moustier").
     rf"(?=(?P<id>[{_LL}][{_LL}'’\-]+(?:\s+[{_LL}][{_LL}'’\-]+){{0,3}}))"
@@ -518,7 +518,8 @@ _ASKED = re.compile(
     # c'est fatou", "hi its shanice").
     r"(?=(?:\b(?i:ask|asked|tell|told|ping|pinged|text|texted|email|emailed|cc'?d|thanks|thx|ta|"
     r"merci|demande\s+[àa]|dis\s+[àa]|voir\s+avec|vu\s+avec|avec|with|par|by|c['’]est|"
-    r"it['’]?s|salut|hi|hello|hey|coucou|bonjour)|(?<![\w'’\-])(?:PT|OT|SLT|SALT|HCA))"
+    r"it['’]?s|salut|hi|hello|hey|coucou|bonjour|s['’]appelle|named|name\s+is|name['’]s)|"
+    r"(?<![\w'’\-])(?:PT|OT|SLT|SALT|HCA))"
     rf"[ \t]*,?[ \t]+(?P<id>[{_LL}][{_LL}'’\-]{{2,20}})(?![\w'’\-])"
     rf"(?:[ \t]+(?:et|and|&)[ \t]+(?P<more>[{_LL}][{_LL}'’\-]{{2,20}})(?![\w'’\-]))?)"
 )
@@ -763,6 +764,17 @@ _LOGIN_AFTER = re.compile(
     r"assigned\s+to|assign[ée]e?\s+[àa]|acknowledged\s+by|acquitt[ée]e?\s+par|saisie?\s+par|"
     r"valid[ée]e?\s+par|opened\s+by|closed\s+by|created\s+by|cr[ée]{2}e?\s+par)"
     r"[ \t]*[:=]?[ \t]*(?P<id>[a-z][a-z0-9]*(?:[._\-][a-z0-9]+){0,3})(?![\w@.\-'’])"
+)
+# "Aide : Moïra (IBODE)", "Ortho : Mélissande Raulic", "Présentateur : Dr Eoin Mac an tSaoi": a
+# person after the role a form or the minutes give them.
+_ROLE_COLON_NAME = re.compile(
+    r"(?<![\w'’\-])(?i:aide|ortho(?:ptiste)?|pr[ée]sentat(?:eur|rice)|op[ée]rat(?:eur|rice)|"
+    r"chirurgien(?:ne)?|anesth[ée]siste|instrumentiste|circulante?|interne|externe|"
+    r"manip(?:ulat(?:eur|rice))?|kin[ée]|pharmacien(?:ne)?|IBODE|IADE|surgeon|an(?:a)?esthetist|"
+    r"registrar|scrub\s+nurse|presenter|secr[ée]taire|rapporteur|r[ée]f[ée]rente?)"
+    r"[ \t]*:[ \t]*(?:(?:Dr|Pr|Mme|Mr|Mrs|Ms|M)\.?[ \t]+)?"
+    rf"(?P<id>{NAME_WORD}(?:[ \t]+(?:{NAME_WORD}|"
+    r"(?:mac|an|de|du|le|la|van|von|nic|ni|ó)(?=[ \t]))){0,3})"
 )
 # Words after those labels that are a role, a team or a system, not a person's login.
 _NOT_LOGINS = frozenset(
@@ -1066,6 +1078,13 @@ class NameFinder:
                 and not self.lexicon.is_eponym(word)
             ):
                 found.extend(self._trimmed(text, *match.span("id"), 0.6, "patient", strict=True))
+        for match in _ROLE_COLON_NAME.finditer(text):
+            words = _WORD.findall(match.group("id"))
+            capitalised = [w for w in words if w[0].isupper()]
+            if any(self._plain_word(w) or w.isupper() for w in capitalised):
+                continue
+            if len(capitalised) >= 2 or self._given(words[0], broad=True):
+                found.extend(self._trimmed(text, *match.span("id"), 0.7, "job", strict=False))
         for match in _LOGIN_AFTER.finditer(text):
             login = match.group("id")
             plain = re.fullmatch(r"[a-z]+", login) is not None

@@ -701,7 +701,7 @@ RULES: tuple[Rule, ...] = (
         DATE_NAISSANCE,
         _rx(
             r"\b(?:patiente?|homme|femme|monsieur|madame|dame|enfant|b[ée]b[ée])\s+de\s+"
-            r"(?P<id>(?:18|19|20)\d{2})(?![\d/.\-])",
+            r"(?P<id>(?:18|19|20)\d{2})(?![\d/\-]|\.\d)",
             _I,
         ),
         0.8,
